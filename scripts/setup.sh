@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One-step set-up used by `npm start` and `npm test` on a fresh clone:
+# installs npm dependencies when missing, the Debian packages the eBPF driver needs
+# when running as root and they are missing, then builds Wasm, TypeScript and the driver.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules/assemblyscript ]; then
+  npm ci --no-audit --no-fund
+fi
+
+driver_pkgs=(clang llvm libbpf-dev libelf-dev bpftool make zlib1g-dev pkg-config gcc)
+missing=()
+for p in "${driver_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages for the eBPF driver: ${missing[*]}" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+      || echo "setup: WARNING: could not install ${missing[*]}; the live driver will not be built" >&2
+  else
+    echo "setup: WARNING: missing ${missing[*]} and not root; the live driver will not be built" >&2
+  fi
+fi
+
+npm run --silent build
