@@ -1,0 +1,87 @@
+// The decoder's view of the event table: per event id, its kind, its declared
+// parameter count, whether its parameter lengths are u32 (EF_LARGE_PAYLOAD) and
+// the position of each parameter the thread table reads (by name, so every
+// version of clone/execve is handled by one code path). The shell fills it at
+// start-up from ts/events/event_table.ts (facts from libs driver/event_table.c).
+
+/** Capacity of the table; ids at or above EVENT_CAPACITY are walked generically. */
+export const EVENT_CAPACITY: u32 = 1024;
+
+export const KIND_OTHER: u8 = 0;
+export const KIND_CLONE: u8 = 1;
+export const KIND_EXECVE: u8 = 2;
+export const KIND_PROCEXIT: u8 = 3;
+/** User/group/container-json/async events that libsinsp consumes before numbering starts. */
+export const KIND_INITIAL_STATE: u8 = 4;
+
+// Parameter roles (the libs parameter name in brackets).
+export const ROLE_RES: u32 = 0; // res
+export const ROLE_EXE: u32 = 1; // exe
+export const ROLE_ARGS: u32 = 2; // args
+export const ROLE_TID: u32 = 3; // tid
+export const ROLE_PID: u32 = 4; // pid
+export const ROLE_PTID: u32 = 5; // ptid
+export const ROLE_CWD: u32 = 6; // cwd
+export const ROLE_COMM: u32 = 7; // comm
+export const ROLE_CGROUPS: u32 = 8; // cgroups
+export const ROLE_FLAGS: u32 = 9; // flags (clone flags, or execve's exe flags)
+export const ROLE_UID: u32 = 10; // uid
+export const ROLE_GID: u32 = 11; // gid
+export const ROLE_VTID: u32 = 12; // vtid
+export const ROLE_VPID: u32 = 13; // vpid
+export const ROLE_PIDNS_INIT_START_TS: u32 = 14; // pidns_init_start_ts
+export const ROLE_EXE_INO: u32 = 15; // exe_ino
+export const ROLE_EXE_INO_CTIME: u32 = 16; // exe_ino_ctime
+export const ROLE_EXE_INO_MTIME: u32 = 17; // exe_ino_mtime
+export const ROLE_TRUSTED_EXEPATH: u32 = 18; // trusted_exepath
+export const ROLE_LOGINUID: u32 = 19; // loginuid
+export const ROLE_COUNT: u32 = 20;
+/** Role slot value meaning "this event version has no such parameter". */
+export const ROLE_ABSENT: u8 = 0xff;
+
+const KIND = memory.data(<i32>EVENT_CAPACITY);
+const NPARAMS = memory.data(<i32>EVENT_CAPACITY);
+const LARGE = memory.data(<i32>EVENT_CAPACITY);
+const KNOWN = memory.data(<i32>EVENT_CAPACITY);
+const ROLES = memory.data(<i32>(EVENT_CAPACITY * ROLE_COUNT));
+
+/** Number of ids the shell has described (PPM_EVENT_MAX of the table it loaded). */
+let knownCount: u32 = 0;
+
+/** Describes one event id. Called once per id at start-up, before any scan. */
+export function setEventInfo(id: u32, kind: u8, nparams: u8, largePayload: bool): void {
+  if (id >= EVENT_CAPACITY) return;
+  store<u8>(KIND + id, kind);
+  store<u8>(NPARAMS + id, nparams);
+  store<u8>(LARGE + id, largePayload ? 1 : 0);
+  store<u8>(KNOWN + id, 1);
+  memory.fill(ROLES + id * ROLE_COUNT, ROLE_ABSENT, ROLE_COUNT);
+  if (id >= knownCount) knownCount = id + 1;
+}
+
+/** Records that parameter `index` of event `id` plays `role`. */
+export function setEventRole(id: u32, role: u32, index: u8): void {
+  if (id >= EVENT_CAPACITY || role >= ROLE_COUNT) return;
+  store<u8>(ROLES + id * ROLE_COUNT + role, index);
+}
+
+// @ts-ignore: decorator
+@inline export function isKnownEvent(id: u32): bool {
+  return id < EVENT_CAPACITY && load<u8>(KNOWN + id) != 0;
+}
+// @ts-ignore: decorator
+@inline export function eventKind(id: u32): u8 {
+  return id < EVENT_CAPACITY ? load<u8>(KIND + id) : KIND_OTHER;
+}
+// @ts-ignore: decorator
+@inline export function eventNparams(id: u32): u32 {
+  return id < EVENT_CAPACITY ? <u32>load<u8>(NPARAMS + id) : 0;
+}
+// @ts-ignore: decorator
+@inline export function isLargePayload(id: u32): bool {
+  return id < EVENT_CAPACITY && load<u8>(LARGE + id) != 0;
+}
+// @ts-ignore: decorator
+@inline export function roleIndex(id: u32, role: u32): u32 {
+  return <u32>load<u8>(ROLES + id * ROLE_COUNT + role);
+}

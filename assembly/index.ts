@@ -1,0 +1,64 @@
+// Wasm entry points of the scapdrift decoder. The shell (ts/decoder.ts) drives
+// scan() over an input buffer it fills, reads the current frame and thread
+// record through the exported pointers and REC_* offsets, and feeds PL entries
+// and the event table in at start-up.
+
+import { ThreadRecord, RECORD_BYTES, STR_LEN_BASE } from "./thread_record";
+import { findThread, resetThreads } from "./thread_table";
+import { resetScanner } from "./scanner";
+import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
+import { strPtr } from "./thread_record";
+
+export { setEventInfo, setEventRole } from "./event_info";
+export { setBootTs, setVforkType } from "./lifecycle";
+export {
+  scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
+  currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
+  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock, countMetaEvents,
+} from "./scanner";
+export { reserveScratch, stageProcessString, addProcess } from "./process_list";
+export { threadCount } from "./thread_table";
+
+/** Starts a new capture: empty thread table, event numbering from 1. */
+export function reset(): void {
+  resetThreads();
+  resetScanner();
+}
+
+/** Pointer to the record of `tid`, or 0. Valid until the next scan() or addProcess(). */
+export function threadPtr(tid: i64): usize {
+  return changetype<usize>(findThread(tid));
+}
+
+/** Pointer to string slot `slot` of the record at `rec`. */
+export function threadStringPtr(rec: usize, slot: u32): usize {
+  return strPtr(changetype<ThreadRecord>(rec), slot);
+}
+
+export function paramPtrTable(): usize { return PARAM_PTR; }
+export function paramLenTable(): usize { return PARAM_LEN; }
+export function currentNparams(): u32 { return frameNparams; }
+
+// Record layout for the shell (byte offsets inside a ThreadRecord).
+export const REC_BYTES: u32 = <u32>RECORD_BYTES;
+export const REC_CLONE_FLAGS: u32 = <u32>offsetof<ThreadRecord>("cloneFlags");
+export const REC_TID: u32 = <u32>offsetof<ThreadRecord>("tid");
+export const REC_PID: u32 = <u32>offsetof<ThreadRecord>("pid");
+export const REC_PTID: u32 = <u32>offsetof<ThreadRecord>("ptid");
+export const REC_VTID: u32 = <u32>offsetof<ThreadRecord>("vtid");
+export const REC_VPID: u32 = <u32>offsetof<ThreadRecord>("vpid");
+export const REC_CLONE_TS: u32 = <u32>offsetof<ThreadRecord>("cloneTs");
+export const REC_PIDNS_INIT_START_TS: u32 = <u32>offsetof<ThreadRecord>("pidnsInitStartTs");
+export const REC_EXE_INO: u32 = <u32>offsetof<ThreadRecord>("exeIno");
+export const REC_EXE_INO_CTIME: u32 = <u32>offsetof<ThreadRecord>("exeInoCtime");
+export const REC_EXE_INO_MTIME: u32 = <u32>offsetof<ThreadRecord>("exeInoMtime");
+export const REC_CTIME_DURATION_PROC_START: u32 = <u32>offsetof<ThreadRecord>("ctimeDurationProcStart");
+export const REC_CTIME_DURATION_PIDNS_START: u32 = <u32>offsetof<ThreadRecord>("ctimeDurationPidnsStart");
+export const REC_PRESENCE: u32 = <u32>offsetof<ThreadRecord>("presence");
+export const REC_EXE_FLAGS: u32 = <u32>offsetof<ThreadRecord>("exeFlags");
+export const REC_UID: u32 = <u32>offsetof<ThreadRecord>("uid");
+export const REC_GID: u32 = <u32>offsetof<ThreadRecord>("gid");
+export const REC_LOGINUID: u32 = <u32>offsetof<ThreadRecord>("loginuid");
+export const REC_CONTAINER_ID_LEN: u32 = <u32>offsetof<ThreadRecord>("containerIdLen");
+export const REC_CONTAINER_ID: u32 = <u32>offsetof<ThreadRecord>("containerId0");
+export const REC_STR_LEN: u32 = <u32>STR_LEN_BASE;

@@ -1,0 +1,288 @@
+// Thread-table updates from the process-lifecycle events, following libsinsp's
+// rules (libs userspace/libsinsp/parsers.cpp: parse_clone_exit_caller,
+// parse_clone_exit_child, parse_execve_exit; thread removal on procexit).
+// Parameters are found by role (event_info.ts), so every event version shares
+// this code; a role the version lacks reads as empty.
+
+import {
+  ROLE_RES, ROLE_EXE, ROLE_ARGS, ROLE_PID, ROLE_PTID, ROLE_CWD, ROLE_COMM, ROLE_CGROUPS,
+  ROLE_FLAGS, ROLE_UID, ROLE_GID, ROLE_VTID, ROLE_VPID, ROLE_PIDNS_INIT_START_TS,
+  ROLE_EXE_INO, ROLE_EXE_INO_CTIME, ROLE_EXE_INO_MTIME, ROLE_TRUSTED_EXEPATH, ROLE_LOGINUID,
+  roleIndex,
+} from "./event_info";
+import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from "./params";
+import {
+  ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
+  HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
+  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH,
+  STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, strLen, strPtr,
+} from "./thread_record";
+import { findThread, insertThread } from "./thread_table";
+import { stageString, stageFrom, commitStrings } from "./thread_strings";
+import { setContainerId } from "./container_id";
+
+// PPM_CL_* clone flags (libs driver/ppm_events_public.h).
+const PPM_CL_CLONE_NEWPID: u32 = 1 << 6;
+const PPM_CL_CLONE_PARENT: u32 = 1 << 8;
+const PPM_CL_CLONE_THREAD: u32 = 1 << 13;
+const PPM_CL_CLONE_INVERTED: u32 = 1 << 16;
+const PPM_CL_CLONE_VFORK: u32 = 1 << 27;
+const PPM_CL_CHILD_IN_PIDNS: u32 = 1 << 29;
+/** libsinsp settings.h CLONE_STALE_TIME_NS: a child-side clone newer than this keeps the existing entry. */
+const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
+
+// Boot time in epoch ns (machine-info block boot_ts_epoch, or live /proc/stat btime).
+let bootTsEpoch: u64 = 0;
+let hasBootTs: bool = false;
+
+/** Sets the host boot time (epoch ns) used for pidns_init_start_ts of host processes. */
+export function setBootTs(epochNs: u64, present: bool): void {
+  bootTsEpoch = epochNs;
+  hasBootTs = present;
+}
+
+// @ts-ignore: decorator
+@inline function param(type: u32, role: u32): u32 {
+  return roleIndex(type, role);
+}
+
+function setPidnsHost(rec: ThreadRecord): void {
+  if (hasBootTs) {
+    rec.pidnsInitStartTs = bootTsEpoch;
+    rec.presence |= HAS_PIDNS_INIT_START_TS;
+  }
+}
+
+function stageStringParam(slot: u32, index: u32): void {
+  stageString(slot, paramPtr(index), paramStrLen(index));
+}
+
+/** Stages comm from the comm parameter, or exe when the version has none (libsinsp's rule). */
+function stageComm(type: u32): void {
+  const comm = param(type, ROLE_COMM);
+  stageStringParam(STR_COMM, paramEmpty(comm) ? param(type, ROLE_EXE) : comm);
+}
+
+/** args keep their NULs as separators; the trailing NUL is dropped. */
+function stageArgs(type: u32): void {
+  stageStringParam(STR_ARGS, param(type, ROLE_ARGS));
+}
+
+/** Copies exe identity (exepath excluded) and its deltas from `src` (clone inheritance). */
+function inheritExe(dst: ThreadRecord, src: ThreadRecord): void {
+  const keep: u32 = HAS_EXE_INO | HAS_EXE_INO_CTIME | HAS_EXE_INO_MTIME | HAS_CTIME_DURATION_PROC_START |
+    HAS_CTIME_DURATION_PIDNS_START | HAS_EXE_FLAGS | HAS_LOGINUID | HAS_EXEPATH;
+  dst.exeIno = src.exeIno;
+  dst.exeInoCtime = src.exeInoCtime;
+  dst.exeInoMtime = src.exeInoMtime;
+  dst.ctimeDurationProcStart = src.ctimeDurationProcStart;
+  dst.ctimeDurationPidnsStart = src.ctimeDurationPidnsStart;
+  dst.exeFlags = src.exeFlags;
+  dst.loginuid = src.loginuid;
+  dst.presence = (dst.presence & ~keep) | (src.presence & keep);
+  dst.containerIdLen = src.containerIdLen;
+  dst.containerId0 = src.containerId0;
+  dst.containerId1 = src.containerId1;
+}
+
+function setIdentityFromParams(rec: ThreadRecord, type: u32, ts: u64): void {
+  const uid = param(type, ROLE_UID);
+  if (!paramEmpty(uid)) { rec.uid = <u32>paramU64(uid); rec.presence |= HAS_UID; }
+  const gid = param(type, ROLE_GID);
+  if (!paramEmpty(gid)) rec.gid = <u32>paramU64(gid);
+  const cg = param(type, ROLE_CGROUPS);
+  if (!paramEmpty(cg)) setContainerId(rec, paramPtr(cg), paramLen(cg));
+  rec.cloneTs = ts;
+  rec.presence |= HAS_CLONE_TS;
+}
+
+/** Clone-family exit (clone, fork, vfork, clone3; every version). */
+export function onCloneExit(type: u32, tid: i64, ts: u64): void {
+  const res = paramI64(param(type, ROLE_RES));
+  if (res < 0) return;
+  if (res == 0) cloneChildSide(type, tid, ts);
+  else cloneCallerSide(type, tid, res, ts);
+}
+
+function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): void {
+  let caller = findThread(callerTid);
+  if (caller == null) {
+    // Unknown caller (not in the process list): build it from this event.
+    caller = insertThread(callerTid);
+    caller.pid = paramI64(param(type, ROLE_PID));
+    caller.ptid = paramI64(param(type, ROLE_PTID));
+    const vpid = param(type, ROLE_VPID);
+    if (!paramEmpty(vpid)) {
+      caller.vtid = paramI64(param(type, ROLE_VTID));
+      caller.vpid = paramI64(vpid);
+      caller.presence |= HAS_VPID;
+    } else {
+      caller.vtid = callerTid;
+    }
+    stageString(STR_EXEPATH, 0, 0);
+    stageStringParam(STR_EXE, param(type, ROLE_EXE));
+    stageArgs(type);
+    stageComm(type);
+    stageStringParam(STR_CWD, param(type, ROLE_CWD));
+    commitStrings(caller);
+  }
+  const flags = <u32>paramU64(param(type, ROLE_FLAGS));
+  // A child in a pid namespace is built from its own (child-side) event.
+  if ((flags & (PPM_CL_CHILD_IN_PIDNS | PPM_CL_CLONE_NEWPID | PPM_CL_CLONE_PARENT)) != 0) return;
+  if (caller.tid != caller.vtid) return;
+  // vfork: the child may exit before the parent returns; leave it to the child side.
+  if ((flags & PPM_CL_CLONE_VFORK) != 0 || isVfork(type)) return;
+  const existing = findThread(childTid);
+  if (existing != null && (existing.cloneFlags & PPM_CL_CLONE_INVERTED) != 0) return;
+
+  const child = insertThread(childTid);
+  caller = changetype<ThreadRecord>(findThread(callerTid)); // insert may move records
+  child.cloneFlags = flags;
+  const leader = (flags & PPM_CL_CLONE_THREAD) == 0;
+  child.pid = leader ? childTid : caller.pid;
+  child.ptid = leader ? caller.tid : caller.ptid;
+  child.vtid = child.tid;
+  child.vpid = child.pid;
+  child.presence |= HAS_VPID;
+  inheritExe(child, caller);
+  stageString(STR_EXEPATH, strPtr(caller, STR_EXEPATH), strLen(caller, STR_EXEPATH));
+  stageString(STR_CWD, strPtr(caller, STR_CWD), strLen(caller, STR_CWD));
+  stageStringParam(STR_EXE, param(type, ROLE_EXE));
+  stageArgs(type);
+  stageComm(type);
+  commitStrings(child);
+  setIdentityFromParams(child, type, ts);
+  setPidnsHost(child);
+}
+
+let vforkType: u32 = 0xffffffff;
+/** The id of PPME_SYSCALL_VFORK_20_X (libsinsp special-cases it by id). */
+export function setVforkType(id: u32): void {
+  vforkType = id;
+}
+// @ts-ignore: decorator
+@inline function isVfork(type: u32): bool {
+  return type == vforkType;
+}
+
+function cloneChildSide(type: u32, tid: i64, ts: u64): void {
+  const existing = findThread(tid);
+  if (existing != null && (existing.presence & HAS_CLONE_TS) != 0 && ts - existing.cloneTs < CLONE_STALE_TIME_NS) {
+    return; // the caller side already built it
+  }
+  const child = insertThread(tid);
+  child.pid = paramI64(param(type, ROLE_PID));
+  child.ptid = paramI64(param(type, ROLE_PTID));
+  const vpid = param(type, ROLE_VPID);
+  if (!paramEmpty(vpid)) {
+    child.vtid = paramI64(param(type, ROLE_VTID));
+    child.vpid = paramI64(vpid);
+    child.presence |= HAS_VPID;
+  } else {
+    child.vtid = tid;
+  }
+  const flags = <u32>paramU64(param(type, ROLE_FLAGS)) | PPM_CL_CLONE_INVERTED;
+  child.cloneFlags = flags;
+  const leader = (flags & PPM_CL_CLONE_THREAD) == 0;
+  const parent = findThread(leader ? child.ptid : child.pid);
+  if (parent != null) {
+    inheritExe(child, parent);
+    stageString(STR_EXEPATH, strPtr(parent, STR_EXEPATH), strLen(parent, STR_EXEPATH));
+    stageString(STR_CWD, strPtr(parent, STR_CWD), strLen(parent, STR_CWD));
+  } else {
+    stageString(STR_EXEPATH, 0, 0);
+    stageStringParam(STR_CWD, param(type, ROLE_CWD));
+  }
+  stageStringParam(STR_EXE, param(type, ROLE_EXE));
+  stageArgs(type);
+  stageComm(type);
+  commitStrings(child);
+  setIdentityFromParams(child, type, ts);
+  if ((flags & (PPM_CL_CHILD_IN_PIDNS | PPM_CL_CLONE_NEWPID)) != 0 || child.tid != child.vtid) {
+    const ns = param(type, ROLE_PIDNS_INIT_START_TS);
+    // The parameter is ns since boot; without a boot time it cannot become epoch ns.
+    if (!paramEmpty(ns) && hasBootTs) {
+      child.pidnsInitStartTs = paramU64(ns) + bootTsEpoch;
+      child.presence |= HAS_PIDNS_INIT_START_TS;
+    }
+  } else {
+    setPidnsHost(child);
+  }
+}
+
+/** Successful execve/execveat exit: replaces the exe identity and computes the deltas once. */
+export function onExecveExit(type: u32, tid: i64): void {
+  if (paramI64(param(type, ROLE_RES)) < 0) return;
+  let rec = findThread(tid);
+  if (rec == null) {
+    rec = insertThread(tid);
+    rec.ptid = paramI64(param(type, ROLE_PTID));
+    rec.vtid = tid;
+    stageString(STR_EXEPATH, 0, 0);
+    stageString(STR_CWD, 0, 0);
+    stageString(STR_COMM, 0, 0);
+    stageString(STR_EXE, 0, 0);
+    stageString(STR_ARGS, 0, 0);
+  } else {
+    stageFrom(rec);
+  }
+  const pid = param(type, ROLE_PID);
+  if (!paramEmpty(pid)) rec.pid = paramI64(pid);
+  if ((rec.presence & HAS_VPID) == 0 && (rec.cloneFlags & PPM_CL_CHILD_IN_PIDNS) == 0) {
+    rec.vtid = rec.tid;
+    rec.vpid = rec.pid;
+    rec.presence |= HAS_VPID;
+  }
+  stageStringParam(STR_EXE, param(type, ROLE_EXE));
+  stageArgs(type);
+  stageComm(type);
+  const cwd = param(type, ROLE_CWD);
+  if (!paramEmpty(cwd)) stageStringParam(STR_CWD, cwd);
+  const trusted = param(type, ROLE_TRUSTED_EXEPATH);
+  if (!paramEmpty(trusted)) {
+    stageStringParam(STR_EXEPATH, trusted);
+    rec.presence |= HAS_EXEPATH;
+  }
+  commitStrings(rec);
+
+  const cg = param(type, ROLE_CGROUPS);
+  if (!paramEmpty(cg)) setContainerId(rec, paramPtr(cg), paramLen(cg));
+  const loginuid = param(type, ROLE_LOGINUID);
+  if (!paramEmpty(loginuid)) { rec.loginuid = <u32>paramU64(loginuid); rec.presence |= HAS_LOGINUID; }
+  const flags = param(type, ROLE_FLAGS);
+  if (!paramEmpty(flags)) { rec.exeFlags = <u32>paramU64(flags); rec.presence |= HAS_EXE_FLAGS; }
+  const uid = param(type, ROLE_UID);
+  if (!paramEmpty(uid)) { rec.uid = <u32>paramU64(uid); rec.presence |= HAS_UID; }
+  const gid = param(type, ROLE_GID);
+  if (!paramEmpty(gid)) rec.gid = <u32>paramU64(gid);
+
+  const mtime = param(type, ROLE_EXE_INO_MTIME);
+  if (!paramEmpty(mtime)) setExeIdentity(rec, type);
+  // libsinsp keeps only these flags across execve (plus the inverted mark).
+  rec.cloneFlags &= PPM_CL_CLONE_INVERTED;
+}
+
+// libs encodes "unknown" as 0 for inode, ctime and mtime: a 0 stays missing.
+function setExeIdentity(rec: ThreadRecord, type: u32): void {
+  const ino = paramU64(param(type, ROLE_EXE_INO));
+  const ctime = paramU64(param(type, ROLE_EXE_INO_CTIME));
+  const mtime = paramU64(param(type, ROLE_EXE_INO_MTIME));
+  rec.presence &= ~(HAS_EXE_INO | HAS_EXE_INO_CTIME | HAS_EXE_INO_MTIME |
+    HAS_CTIME_DURATION_PROC_START | HAS_CTIME_DURATION_PIDNS_START);
+  rec.exeIno = ino;
+  rec.exeInoCtime = ctime;
+  rec.exeInoMtime = mtime;
+  if (ino != 0) rec.presence |= HAS_EXE_INO;
+  if (mtime != 0) rec.presence |= HAS_EXE_INO_MTIME;
+  if (ctime == 0) return;
+  rec.presence |= HAS_EXE_INO_CTIME;
+  if ((rec.presence & HAS_CLONE_TS) != 0) {
+    // Signed: negative when the executable changed after the process started.
+    rec.ctimeDurationProcStart = <i64>(rec.cloneTs - ctime);
+    rec.presence |= HAS_CTIME_DURATION_PROC_START;
+  }
+  if ((rec.presence & HAS_PIDNS_INIT_START_TS) != 0 && ctime > rec.pidnsInitStartTs) {
+    rec.ctimeDurationPidnsStart = <i64>(ctime - rec.pidnsInitStartTs);
+    rec.presence |= HAS_CTIME_DURATION_PIDNS_START;
+  }
+}

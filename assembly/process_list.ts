@@ -1,0 +1,74 @@
+// Threads from a process-list (PL) block, parsed by the shell (ts/scap/process_list.ts)
+// and handed over one entry at a time: the shell writes the entry's strings into
+// the scratch buffer, stages them with stageProcessString(), then calls
+// addProcess() with the numeric fields.
+
+import {
+  ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
+  HAS_EXE_INO_MTIME, HAS_VPID, HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, STR_EXEPATH,
+} from "./thread_record";
+import { insertThread } from "./thread_table";
+import { stageString, commitStrings } from "./thread_strings";
+import { setContainerId } from "./container_id";
+
+let scratch: usize = 0;
+let scratchCapacity: u32 = 0;
+
+/** A buffer of at least `bytes` for the shell to write one entry's strings into. */
+export function reserveScratch(bytes: u32): usize {
+  if (bytes > scratchCapacity) {
+    if (scratch != 0) heap.free(scratch);
+    scratchCapacity = bytes < 65536 ? 65536 : bytes;
+    scratch = heap.alloc(scratchCapacity);
+  }
+  return scratch;
+}
+
+/** Stages string slot `slot` (STR_*) from scratch[offset, offset+len). */
+export function stageProcessString(slot: u32, offset: u32, len: u32): void {
+  stageString(slot, scratch + offset, len);
+}
+
+/**
+ * Adds (or replaces) the thread `tid` from a PL entry. Times are epoch ns; a
+ * `has*` false leaves the field missing. Cgroups are scratch[cgOffset, +cgLen).
+ */
+export function addProcess(
+  tid: i64, pid: i64, ptid: i64, vtid: i64, vpid: i64, hasVpid: bool,
+  uid: u32, gid: u32, hasUid: bool, loginuid: u32, hasLoginuid: bool,
+  exeIno: u64, exeCtime: u64, exeMtime: u64, exeFlags: u32, hasExeFlags: bool,
+  pidnsInitStartTs: u64, hasPidns: bool, cloneTs: u64, hasCloneTs: bool, hasExepath: bool,
+  cgOffset: u32, cgLen: u32,
+): void {
+  const r: ThreadRecord = insertThread(tid);
+  r.pid = pid;
+  r.ptid = ptid;
+  r.vtid = hasVpid ? vtid : tid;
+  r.vpid = vpid;
+  let p: u32 = 0;
+  if (hasVpid) p |= HAS_VPID;
+  r.uid = uid;
+  r.gid = gid;
+  if (hasUid) p |= HAS_UID;
+  r.loginuid = loginuid;
+  if (hasLoginuid) p |= HAS_LOGINUID;
+  // libs writes 0 for an inode or time it could not read.
+  r.exeIno = exeIno;
+  if (exeIno != 0) p |= HAS_EXE_INO;
+  r.exeInoCtime = exeCtime;
+  if (exeCtime != 0) p |= HAS_EXE_INO_CTIME;
+  r.exeInoMtime = exeMtime;
+  if (exeMtime != 0) p |= HAS_EXE_INO_MTIME;
+  r.exeFlags = exeFlags;
+  if (hasExeFlags) p |= HAS_EXE_FLAGS;
+  r.pidnsInitStartTs = pidnsInitStartTs;
+  if (hasPidns) p |= HAS_PIDNS_INIT_START_TS;
+  r.cloneTs = cloneTs;
+  if (hasCloneTs) p |= HAS_CLONE_TS;
+  if (hasExepath) p |= HAS_EXEPATH;
+  r.presence = p;
+  if (cgLen > 0) setContainerId(r, scratch + cgOffset, cgLen);
+  commitStrings(r);
+}
+
+export { STR_EXEPATH };

@@ -1,0 +1,245 @@
+// The scanner: walks scap blocks in the input buffer, validates each event
+// frame, applies state-changing frames to the thread table and stops on every
+// frame the emit mask selects (STATUS_EVENT), on a non-event block
+// (STATUS_OTHER_BLOCK), on an incomplete block (STATUS_NEED_MORE) or on
+// corruption (STATUS_FAULT). Every length read from input is checked with
+// unsigned comparisons before anything past it is loaded.
+
+import {
+  FRAME_TS, FRAME_TID, FRAME_LEN, FRAME_TYPE, FRAME_NPARAMS, FRAME_HEADER_V1, FRAME_HEADER_V2,
+  MAX_PARAMS, BLOCK_HEADER, BLOCK_TRAILER, MAX_BLOCK_BYTES,
+  EV_BLOCK_TYPE, EV_BLOCK_TYPE_INT, EV_BLOCK_TYPE_V2, EV_BLOCK_TYPE_V2_LARGE,
+  EVF_BLOCK_TYPE, EVF_BLOCK_TYPE_V2, EVF_BLOCK_TYPE_V2_LARGE,
+} from "./frame";
+import {
+  STATUS_NEED_MORE, STATUS_EVENT, STATUS_OTHER_BLOCK, STATUS_FAULT,
+  FAULT_NONE, FAULT_BLOCK_LENGTH, FAULT_BLOCK_TRAILER, FAULT_FRAME_LENGTH, FAULT_NPARAMS,
+  FAULT_PARAM_LENGTH, FAULT_V1_NPARAMS,
+} from "./status";
+import {
+  EVENT_CAPACITY, KIND_CLONE, KIND_EXECVE, KIND_PROCEXIT, KIND_INITIAL_STATE,
+  eventKind, eventNparams, isKnownEvent, isLargePayload,
+} from "./event_info";
+import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
+import { onCloneExit, onExecveExit } from "./lifecycle";
+import { removeThread } from "./thread_table";
+
+// Input: a buffer owned by the scanner; the shell copies stream bytes into it.
+let input: usize = 0;
+let inputCapacity: u32 = 0;
+
+// Cursor state, as offsets into the input buffer.
+let cursor: u32 = 0;
+let needed: u32 = 0;
+
+// The current event (valid after STATUS_EVENT until the next scan()).
+let framePtr: usize = 0;
+let frameHeaderLen: u32 = 0;
+let frameCpu: u32 = 0;
+let blockStart: u32 = 0;
+let eventNum: u64 = 0;
+let initialPhase: bool = true;
+
+// Fault details (valid after STATUS_FAULT).
+let faultCode: i32 = FAULT_NONE;
+let faultAt: u32 = 0;
+let faultValue: u32 = 0;
+
+// A procexit is applied after the shell has seen the event (libsinsp removes
+// the thread after the event is processed).
+let pendingExitTid: i64 = 0;
+let hasPendingExit: bool = false;
+
+// Which event ids stop the scan (1 byte per id); ids beyond EVENT_CAPACITY use the last slot.
+const EMIT_MASK = memory.data(<i32>(EVENT_CAPACITY + 1));
+
+export function setEmit(id: u32, on: bool): void {
+  store<u8>(EMIT_MASK + (id < EVENT_CAPACITY ? id : EVENT_CAPACITY), on ? 1 : 0);
+}
+
+/** Ensures the input buffer holds at least `bytes`, keeping its content; returns its pointer. */
+export function reserveInput(bytes: u32): usize {
+  if (bytes <= inputCapacity) return input;
+  let cap = inputCapacity == 0 ? <u32>(1 << 22) : inputCapacity;
+  while (cap < bytes) cap <<= 1;
+  input = input == 0 ? heap.alloc(cap) : heap.realloc(input, cap);
+  inputCapacity = cap;
+  return input;
+}
+
+export function inputPtr(): usize { return input; }
+export function getCursor(): u32 { return cursor; }
+export function setCursor(c: u32): void { cursor = c; }
+export function neededBytes(): u32 { return needed; }
+export function currentFrame(): usize { return framePtr; }
+export function currentHeaderLen(): u32 { return frameHeaderLen; }
+export function currentCpu(): u32 { return frameCpu; }
+export function currentBlockStart(): u32 { return blockStart; }
+export function currentEventNum(): u64 { return eventNum; }
+export function getFaultCode(): i32 { return faultCode; }
+export function getFaultAt(): u32 { return faultAt; }
+export function getFaultValue(): u32 { return faultValue; }
+
+/** Block type and length at the cursor (for STATUS_OTHER_BLOCK); the shell needs both. */
+export function blockTypeAtCursor(): u32 { return load<u32>(input + cursor); }
+export function blockLengthAtCursor(): u32 { return load<u32>(input + cursor, 4); }
+
+/** Moves the cursor past the block at it (after the shell parsed a non-event block). */
+export function skipBlock(): void {
+  cursor += load<u32>(input + cursor, 4);
+}
+
+/** Resets the event numbering and the per-capture state (a new capture). */
+export function resetScanner(): void {
+  cursor = 0;
+  needed = 0;
+  eventNum = 0;
+  initialPhase = true;
+  hasPendingExit = false;
+  faultCode = FAULT_NONE;
+}
+
+function fault(code: i32, at: u32, value: u32): i32 {
+  faultCode = code;
+  faultAt = at;
+  faultValue = value;
+  return STATUS_FAULT;
+}
+
+// @ts-ignore: decorator
+@inline function isEventBlock(t: u32): bool {
+  return t == EV_BLOCK_TYPE_V2 || t == EV_BLOCK_TYPE || t == EV_BLOCK_TYPE_V2_LARGE ||
+    t == EVF_BLOCK_TYPE_V2 || t == EVF_BLOCK_TYPE || t == EVF_BLOCK_TYPE_V2_LARGE ||
+    t == EV_BLOCK_TYPE_INT;
+}
+
+// @ts-ignore: decorator
+@inline function isV2Block(t: u32): bool {
+  return t == EV_BLOCK_TYPE_V2 || t == EV_BLOCK_TYPE_V2_LARGE ||
+    t == EVF_BLOCK_TYPE_V2 || t == EVF_BLOCK_TYPE_V2_LARGE;
+}
+
+// @ts-ignore: decorator
+@inline function hasFlagsWord(t: u32): bool {
+  return t == EVF_BLOCK_TYPE || t == EVF_BLOCK_TYPE_V2 || t == EVF_BLOCK_TYPE_V2_LARGE;
+}
+
+/**
+ * Validates a v2 frame of at most `avail` bytes at `f` and fills the parameter
+ * table (libscap validate_v2_event). Returns FAULT_NONE or the fault code.
+ */
+function walkV2(f: usize, avail: u32, at: u32): i32 {
+  const len = load<u32>(f, FRAME_LEN);
+  if (len < FRAME_HEADER_V2 || len > avail) { faultValue = len; faultAt = at + FRAME_LEN; return FAULT_FRAME_LENGTH; }
+  const type = <u32>load<u16>(f, FRAME_TYPE);
+  const nparams = load<u32>(f, FRAME_NPARAMS);
+  const lenSize: u32 = isLargePayload(type) ? 4 : 2;
+  if (nparams > MAX_PARAMS || FRAME_HEADER_V2 + nparams * lenSize > len) {
+    faultValue = nparams; faultAt = at + FRAME_NPARAMS; return FAULT_NPARAMS;
+  }
+  return walkParams(f, FRAME_HEADER_V2, nparams, lenSize, len, at);
+}
+
+function walkParams(f: usize, headerLen: u32, nparams: u32, lenSize: u32, len: u32, at: u32): i32 {
+  let off: u32 = headerLen + nparams * lenSize;
+  const lens = f + headerLen;
+  for (let i: u32 = 0; i < nparams; i++) {
+    const n: u32 = lenSize == 2 ? <u32>load<u16>(lens + (i << 1)) : load<u32>(lens + (i << 2));
+    if (n > len - off) { faultValue = n; faultAt = at + headerLen + i * lenSize; return FAULT_PARAM_LENGTH; }
+    store<u32>(PARAM_PTR + (i << 2), <u32>(f + off));
+    store<u32>(PARAM_LEN + (i << 2), n);
+    off += n;
+  }
+  setFrameNparams(nparams);
+  return FAULT_NONE;
+}
+
+/**
+ * A v1 frame (22-byte header, no nparams): the count is the largest n ≤ the
+ * table's nparams whose lengths end exactly at `len` (libscap's conversion rule).
+ */
+function walkV1(f: usize, avail: u32, at: u32): i32 {
+  const len = load<u32>(f, FRAME_LEN);
+  if (len < FRAME_HEADER_V1 || len > avail) { faultValue = len; faultAt = at + FRAME_LEN; return FAULT_FRAME_LENGTH; }
+  const type = <u32>load<u16>(f, FRAME_TYPE);
+  if (!isKnownEvent(type)) { setFrameNparams(0); return FAULT_NONE; }
+  const lenSize: u32 = isLargePayload(type) ? 4 : 2;
+  let n = eventNparams(type);
+  while (true) {
+    const lensEnd = FRAME_HEADER_V1 + n * lenSize;
+    if (lensEnd <= len) {
+      let end: u64 = <u64>lensEnd;
+      for (let i: u32 = 0; i < n; i++) {
+        end += lenSize == 2 ? <u64>load<u16>(f + FRAME_HEADER_V1 + (i << 1)) : <u64>load<u32>(f + FRAME_HEADER_V1 + (i << 2));
+      }
+      if (end < <u64>len) break; // libscap: corrupted, cannot calculate nparams
+      if (end == <u64>len) return walkParams(f, FRAME_HEADER_V1, n, lenSize, len, at);
+    }
+    if (n == 0) break;
+    n--;
+  }
+  faultValue = type; faultAt = at;
+  return FAULT_V1_NPARAMS;
+}
+
+/**
+ * Walks from the cursor to `end` (offsets into the input buffer). See the
+ * STATUS_* codes in status.ts for what the shell does next.
+ */
+export function scan(end: u32): i32 {
+  if (hasPendingExit) {
+    removeThread(pendingExitTid);
+    hasPendingExit = false;
+  }
+  while (true) {
+    const rem = end - cursor;
+    if (rem < BLOCK_HEADER) { needed = BLOCK_HEADER; return STATUS_NEED_MORE; }
+    const b = input + cursor;
+    const btype = load<u32>(b);
+    if (!isEventBlock(btype)) return STATUS_OTHER_BLOCK;
+    const blen = load<u32>(b, 4);
+    const v2 = isV2Block(btype);
+    const hdr: u32 = v2 ? FRAME_HEADER_V2 : FRAME_HEADER_V1;
+    const pre: u32 = hasFlagsWord(btype) ? 6 : 2; // cpuid u16 [+ flags u32]
+    if (blen < BLOCK_HEADER + pre + hdr + BLOCK_TRAILER || blen > MAX_BLOCK_BYTES) {
+      return fault(FAULT_BLOCK_LENGTH, cursor + 4, blen);
+    }
+    if (rem < blen) { needed = blen; return STATUS_NEED_MORE; }
+    if (load<u32>(b + blen - BLOCK_TRAILER) != blen) {
+      return fault(FAULT_BLOCK_TRAILER, cursor + blen - BLOCK_TRAILER, load<u32>(b + blen - BLOCK_TRAILER));
+    }
+    const f = b + BLOCK_HEADER + pre;
+    const frameAt = cursor + BLOCK_HEADER + pre;
+    const avail = blen - BLOCK_HEADER - pre - BLOCK_TRAILER;
+    const code = v2 ? walkV2(f, avail, frameAt) : walkV1(f, avail, frameAt);
+    if (code != FAULT_NONE) { faultCode = code; return STATUS_FAULT; }
+
+    blockStart = cursor;
+    cursor += blen;
+    const type = <u32>load<u16>(f, FRAME_TYPE);
+    const kind = eventKind(type);
+    if (kind == KIND_INITIAL_STATE && initialPhase) continue; // consumed before numbering, as libsinsp
+    initialPhase = false;
+    eventNum++;
+    const tid = load<i64>(f, FRAME_TID);
+    if (kind == KIND_CLONE) onCloneExit(type, tid, load<u64>(f, FRAME_TS));
+    else if (kind == KIND_EXECVE) onExecveExit(type, tid);
+    else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; hasPendingExit = true; }
+    if (load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0) {
+      if (hasPendingExit) { removeThread(pendingExitTid); hasPendingExit = false; }
+      continue;
+    }
+    framePtr = f;
+    frameHeaderLen = hdr;
+    frameCpu = <u32>load<u16>(b, BLOCK_HEADER);
+    return STATUS_EVENT;
+  }
+}
+
+/**
+ * Advances the event numbering by `n` without events: libsinsp turns each
+ * user and group of a UL block into a numbered event before the first frame.
+ */
+export function countMetaEvents(n: u32): void {
+  eventNum += n;
+}

@@ -1,0 +1,25 @@
+// Status codes returned by scan() and fault codes it leaves in faultCode().
+// ts/decoder.ts mirrors these names; keep both in step.
+
+/** The block at the cursor is incomplete: feed at least neededBytes() from the cursor. */
+export const STATUS_NEED_MORE: i32 = 0;
+/** One event passed the emit mask; its frame and thread are readable until the next scan(). */
+export const STATUS_EVENT: i32 = 1;
+/** The block at the cursor is not an event block: the shell parses it, then calls skipBlock(). */
+export const STATUS_OTHER_BLOCK: i32 = 2;
+/** The input is corrupt at faultOffset(); faultCode() says how. The cursor stays on the block. */
+export const STATUS_FAULT: i32 = 3;
+
+export const FAULT_NONE: i32 = 0;
+/** block_total_length below the smallest event block or above MAX_BLOCK_BYTES. */
+export const FAULT_BLOCK_LENGTH: i32 = 1;
+/** The trailing copy of block_total_length differs from the header's. */
+export const FAULT_BLOCK_TRAILER: i32 = 2;
+/** Frame `len` smaller than its header or larger than the block body. */
+export const FAULT_FRAME_LENGTH: i32 = 3;
+/** nparams above PPM_MAX_EVENT_PARAMS or its length array does not fit in `len`. */
+export const FAULT_NPARAMS: i32 = 4;
+/** Parameter lengths add up past the end of the frame. */
+export const FAULT_PARAM_LENGTH: i32 = 5;
+/** v1 frame whose parameter count cannot be derived from its length (libscap's rule). */
+export const FAULT_V1_NPARAMS: i32 = 6;

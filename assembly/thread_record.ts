@@ -1,0 +1,90 @@
+// One thread of the thread table: a fixed-size record in linear memory. Strings
+// (comm, exe, exepath, args, cwd) live in one heap blob per record, back to back
+// in STR_* order, their lengths in strLen[]. The shell reads records through the
+// REC_* offsets exported by index.ts, so sizes are derived here, never restated.
+//
+// Sources: libs userspace/libsinsp/threadinfo.h (the fields) and parsers.cpp
+// (how clone/execve/procexit fill them). Times are epoch ns; the ctime deltas are
+// signed ns (libsinsp keeps them unsigned and wraps negative values).
+
+/** Presence bits: a field whose bit is clear is missing (printed `<NA>`). */
+export const HAS_CLONE_TS: u32 = 1 << 0;
+export const HAS_PIDNS_INIT_START_TS: u32 = 1 << 1;
+export const HAS_EXE_INO: u32 = 1 << 2;
+export const HAS_EXE_INO_CTIME: u32 = 1 << 3;
+export const HAS_EXE_INO_MTIME: u32 = 1 << 4;
+export const HAS_CTIME_DURATION_PROC_START: u32 = 1 << 5;
+export const HAS_CTIME_DURATION_PIDNS_START: u32 = 1 << 6;
+export const HAS_VPID: u32 = 1 << 7;
+export const HAS_EXE_FLAGS: u32 = 1 << 8;
+export const HAS_LOGINUID: u32 = 1 << 9;
+export const HAS_UID: u32 = 1 << 10;
+export const HAS_EXEPATH: u32 = 1 << 11;
+
+// String slots inside the blob.
+export const STR_COMM: u32 = 0;
+export const STR_EXE: u32 = 1;
+export const STR_EXEPATH: u32 = 2;
+export const STR_ARGS: u32 = 3; // NUL-separated, as the args parameter carries them
+export const STR_CWD: u32 = 4;
+export const STR_COUNT: u32 = 5;
+
+/** Width of container.id: Falco shows the first 12 hex digits of the runtime's id. */
+export const CONTAINER_ID_BYTES: u32 = 12;
+
+@unmanaged
+export class ThreadRecord {
+  /** Non-zero when the slot holds a thread (tid 0 is a real thread: the idle task). */
+  used: u32;
+  /** PPM_CL_* clone flags, plus libsinsp's PPM_CL_CLONE_INVERTED. */
+  cloneFlags: u32;
+  tid: i64;
+  pid: i64;
+  ptid: i64;
+  vtid: i64;
+  vpid: i64;
+  /** Epoch ns of the clone exit that created the thread. */
+  cloneTs: u64;
+  /** Epoch ns of the pid namespace's init task start. */
+  pidnsInitStartTs: u64;
+  exeIno: u64;
+  /** Epoch ns. */
+  exeInoCtime: u64;
+  /** Epoch ns. */
+  exeInoMtime: u64;
+  /** cloneTs − exeInoCtime, signed ns, computed at execve. */
+  ctimeDurationProcStart: i64;
+  /** exeInoCtime − pidnsInitStartTs, ns, only when ctime is later. */
+  ctimeDurationPidnsStart: i64;
+  presence: u32;
+  /** PPM_EXE_* flags of the execve exit (writable, upper layer, memfd, lower layer). */
+  exeFlags: u32;
+  uid: u32;
+  gid: u32;
+  loginuid: u32;
+  /** 0 = host; else the number of valid bytes in containerId. */
+  containerIdLen: u32;
+  containerId0: u64; // 12 ASCII bytes over two words (no per-record allocation)
+  containerId1: u32;
+  strBlob: usize;
+  strLen0: u32;
+  strLen1: u32;
+  strLen2: u32;
+  strLen3: u32;
+  strLen4: u32;
+}
+
+export const RECORD_BYTES: usize = offsetof<ThreadRecord>();
+export const STR_LEN_BASE: usize = offsetof<ThreadRecord>("strLen0");
+
+// @ts-ignore: decorator
+@inline export function strLen(rec: ThreadRecord, slot: u32): u32 {
+  return load<u32>(changetype<usize>(rec) + STR_LEN_BASE + (<usize>slot << 2));
+}
+
+/** Pointer to the first byte of string `slot` in the record's blob. */
+export function strPtr(rec: ThreadRecord, slot: u32): usize {
+  let p = rec.strBlob;
+  for (let i: u32 = 0; i < slot; i++) p += strLen(rec, i);
+  return p;
+}

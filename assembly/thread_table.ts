@@ -1,0 +1,127 @@
+// The thread table: open addressing over inline ThreadRecords keyed by tid,
+// linear probing, backward-shift deletion (no tombstones). It grows by doubling
+// at half load — the only allocation, and rare; lookups and updates allocate
+// nothing. Record pointers stay valid until the next insert or remove.
+
+import { ThreadRecord, RECORD_BYTES } from "./thread_record";
+import { freeStrings } from "./thread_strings";
+
+const INITIAL_SLOTS: u32 = 1 << 14;
+
+let slots: usize = 0;
+let slotCount: u32 = 0;
+let liveCount: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function hashTid(tid: i64): u32 {
+  // Fibonacci hashing: tids are dense, so spread them over the table.
+  return <u32>((<u64>tid * 0x9e3779b97f4a7c15) >> 32);
+}
+
+// @ts-ignore: decorator
+@inline function slotAt(i: u32): ThreadRecord {
+  return changetype<ThreadRecord>(slots + <usize>i * RECORD_BYTES);
+}
+
+function allocSlots(count: u32): usize {
+  const bytes = <usize>count * RECORD_BYTES;
+  const p = heap.alloc(bytes);
+  memory.fill(p, 0, bytes);
+  return p;
+}
+
+/** Empties the table (frees every string blob). */
+export function resetThreads(): void {
+  if (slots != 0) {
+    for (let i: u32 = 0; i < slotCount; i++) {
+      const r = slotAt(i);
+      if (r.used) freeStrings(r);
+    }
+    heap.free(slots);
+  }
+  slotCount = INITIAL_SLOTS;
+  slots = allocSlots(slotCount);
+  liveCount = 0;
+}
+
+/** Number of threads in the table. */
+export function threadCount(): u32 {
+  return liveCount;
+}
+
+/** The record of `tid`, or null. */
+export function findThread(tid: i64): ThreadRecord | null {
+  const mask = slotCount - 1;
+  let i = hashTid(tid) & mask;
+  while (true) {
+    const r = slotAt(i);
+    if (!r.used) return null;
+    if (r.tid == tid) return r;
+    i = (i + 1) & mask;
+  }
+}
+
+function grow(): void {
+  const oldSlots = slots;
+  const oldCount = slotCount;
+  slotCount = oldCount << 1;
+  slots = allocSlots(slotCount);
+  const mask = slotCount - 1;
+  for (let j: u32 = 0; j < oldCount; j++) {
+    const src = oldSlots + <usize>j * RECORD_BYTES;
+    if (!load<u32>(src)) continue;
+    let i = hashTid(load<i64>(src, offsetof<ThreadRecord>("tid"))) & mask;
+    while (slotAt(i).used) i = (i + 1) & mask;
+    memory.copy(changetype<usize>(slotAt(i)), src, RECORD_BYTES);
+  }
+  heap.free(oldSlots);
+}
+
+/**
+ * A fresh, zeroed record for `tid`. An existing record of the same tid is
+ * removed first (libsinsp replaces a stale thread on a tid collision).
+ */
+export function insertThread(tid: i64): ThreadRecord {
+  removeThread(tid);
+  if ((liveCount + 1) << 1 > slotCount) grow();
+  const mask = slotCount - 1;
+  let i = hashTid(tid) & mask;
+  while (slotAt(i).used) i = (i + 1) & mask;
+  const r = slotAt(i);
+  memory.fill(changetype<usize>(r), 0, RECORD_BYTES);
+  r.used = 1;
+  r.tid = tid;
+  liveCount++;
+  return r;
+}
+
+/** Removes `tid` if present, freeing its strings. */
+export function removeThread(tid: i64): void {
+  const mask = slotCount - 1;
+  let i = hashTid(tid) & mask;
+  while (true) {
+    const r = slotAt(i);
+    if (!r.used) return;
+    if (r.tid == tid) break;
+    i = (i + 1) & mask;
+  }
+  freeStrings(slotAt(i));
+  liveCount--;
+  // Backward-shift: move later members of the probe run into the hole.
+  let hole = i;
+  let j = (i + 1) & mask;
+  while (true) {
+    const r = slotAt(j);
+    if (!r.used) break;
+    const home = hashTid(r.tid) & mask;
+    // r may move to the hole if its home is not cyclically within (hole, j].
+    const dist = (j - home) & mask;
+    const holeDist = (j - hole) & mask;
+    if (dist >= holeDist) {
+      memory.copy(changetype<usize>(slotAt(hole)), changetype<usize>(r), RECORD_BYTES);
+      hole = j;
+    }
+    j = (j + 1) & mask;
+  }
+  memory.fill(changetype<usize>(slotAt(hole)), 0, RECORD_BYTES);
+}

@@ -1,0 +1,251 @@
+/**
+ * The decoding pipeline of one capture on one thread: pushes stream chunks
+ * into the Wasm decoder's input buffer, lets it walk event blocks, parses the
+ * other blocks (SHB, MI, PL) in TypeScript and hands every selected event to
+ * the caller as an {@link EventView}.
+ *
+ * Memory stays bounded: the input buffer holds the unconsumed tail plus one
+ * chunk, growing only to fit the largest single block (≤ 256 MiB).
+ */
+import { createDecoderModule, Status, FAULT_MESSAGES, StrSlot, type DecoderModule } from './wasm.js';
+import { EventView } from './event_view.js';
+import { ScapdriftError, ErrorCode } from './errors.js';
+import {
+  SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
+  MIN_BLOCK_BYTES, UL_BLOCK_TYPE, UL_BLOCK_TYPE_INT, UL_BLOCK_TYPE_V2, describeBlock, isProcessListBlock, hexId,
+} from './scap/block_types.js';
+import { parseSectionHeader, type SectionHeader } from './scap/section_header.js';
+import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
+import { parseProcessList, type ProcessEntry } from './scap/process_list.js';
+import { parseUserList, type UserList } from './scap/user_list.js';
+
+/** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
+const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
+
+/** What the pipeline reports besides events. */
+export interface DecodeHandlers {
+  /** Called for every event the emit mask selects; the view is valid during the call only. */
+  onEvent(view: EventView): void;
+  onSectionHeader?(header: SectionHeader, offset: number): void;
+  onMachineInfo?(info: MachineInfo, offset: number): void;
+  onProcessList?(entries: ProcessEntry[], offset: number): void;
+  /** Users and groups of the host (each counts as one evt.num, as in libsinsp). */
+  onUserList?(list: UserList, offset: number): void;
+  /** Called after each input chunk; awaited, so a slow consumer slows the reader. */
+  afterChunk?(): Promise<void> | void;
+}
+
+/** Totals of one decode. */
+export interface DecodeSummary {
+  /** Events numbered (libsinsp's evt.num of the last event). */
+  events: number;
+  /** Decompressed bytes walked. */
+  bytes: number;
+  /** Blocks of other types skipped by their length (FDL, IL, UL, unknown). */
+  skippedBlocks: number;
+  threads: number;
+}
+
+/** Options of {@link Decoder}. */
+export interface DecoderOptions {
+  /** Event type names to deliver (evt.type); all when absent. */
+  types?: readonly string[];
+}
+
+export class Decoder {
+  readonly module: DecoderModule;
+  readonly view: EventView;
+  private sawSectionHeader = false;
+  private skippedBlocks = 0;
+
+  constructor(options: DecoderOptions = {}) {
+    this.module = createDecoderModule();
+    this.view = new EventView(this.module);
+    const ex = this.module.exports;
+    const wanted = options.types ? new Set(options.types) : undefined;
+    for (let id = 0; id < 1025; id++) {
+      const name = this.view.layout && id < 1024 ? eventNameOf(id) : undefined;
+      ex.setEmit(id, wanted === undefined || (name !== undefined && wanted.has(name)) ? 1 : 0);
+    }
+  }
+
+  /**
+   * Decodes the stream of `chunks` to the end. Throws a {@link ScapdriftError} naming the byte
+   * offset on truncation or corruption — after every complete event before it was delivered.
+   */
+  async run(chunks: AsyncIterable<Uint8Array>, handlers: DecodeHandlers): Promise<DecodeSummary> {
+    const ex = this.module.exports;
+    let base = 0; // stream offset of input[0]
+    let end = 0; // valid bytes in the input buffer
+    let total = 0;
+    ex.setCursor(0);
+    for await (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      // Drop consumed bytes, then append the chunk.
+      const cursor = ex.getCursor();
+      const keep = end - cursor;
+      let input = ex.reserveInput(keep + chunk.length);
+      const mem = new Uint8Array(ex.memory.buffer);
+      if (cursor > 0 && keep > 0) mem.copyWithin(input, input + cursor, input + end);
+      base += cursor;
+      end = keep;
+      ex.setCursor(0);
+      input = ex.inputPtr();
+      mem.set(chunk, input + end);
+      end += chunk.length;
+      total += chunk.length;
+      this.drain(end, base, handlers);
+      if (handlers.afterChunk) await handlers.afterChunk();
+    }
+    if (total === 0) throw new ScapdriftError(ErrorCode.EMPTY, 'empty capture: expected a section header block at byte 0, found no data', { offset: 0 });
+    const cursor = ex.getCursor();
+    if (cursor < end) {
+      const rem = end - cursor;
+      const need = rem < BLOCK_HEADER_BYTES ? BLOCK_HEADER_BYTES : this.blockLength(cursor);
+      const what = rem < BLOCK_HEADER_BYTES ? 'a block header' : `block ${describeBlock(this.blockType(cursor))}`;
+      throw new ScapdriftError(
+        ErrorCode.TRUNCATED,
+        `truncated capture at byte ${base + cursor}: expected ${need} bytes of ${what}, found ${rem}`,
+        { offset: base + cursor },
+      );
+    }
+    return {
+      events: Number(ex.currentEventNum()),
+      bytes: total,
+      skippedBlocks: this.skippedBlocks,
+      threads: ex.threadCount(),
+    };
+  }
+
+  private blockType(cursor: number): number {
+    return new DataView(this.module.exports.memory.buffer).getUint32(this.module.exports.inputPtr() + cursor, true);
+  }
+  private blockLength(cursor: number): number {
+    return new DataView(this.module.exports.memory.buffer).getUint32(this.module.exports.inputPtr() + cursor + 4, true);
+  }
+
+  /** Scans the buffered bytes until the decoder needs more input. */
+  private drain(end: number, base: number, handlers: DecodeHandlers): void {
+    const ex = this.module.exports;
+    const view = this.view;
+    for (;;) {
+      const status = ex.scan(end);
+      if (status === Status.EVENT) {
+        view.load(base);
+        handlers.onEvent(view);
+      } else if (status === Status.NEED_MORE) {
+        return;
+      } else if (status === Status.OTHER_BLOCK) {
+        if (!this.otherBlock(end, base, handlers)) return;
+      } else {
+        const at = base + ex.getFaultAt();
+        const code = ex.getFaultCode();
+        throw new ScapdriftError(
+          code <= 2 ? ErrorCode.BAD_BLOCK_LENGTH : ErrorCode.CORRUPT_FRAME,
+          `corrupt capture at byte ${at}: ${FAULT_MESSAGES[code] ?? `fault ${code}`} (value ${ex.getFaultValue()})`,
+          { offset: at },
+        );
+      }
+    }
+  }
+
+  /** Parses or skips the non-event block at the cursor; false when it is not complete yet. */
+  private otherBlock(end: number, base: number, handlers: DecodeHandlers): boolean {
+    const ex = this.module.exports;
+    const cursor = ex.getCursor();
+    const type = ex.blockTypeAtCursor();
+    const len = ex.blockLengthAtCursor();
+    const offset = base + cursor;
+    if (!this.sawSectionHeader && type !== SHB_BLOCK_TYPE) {
+      throw new ScapdriftError(
+        ErrorCode.NOT_SCAP,
+        `not a scap capture: expected section header block type ${hexId(SHB_BLOCK_TYPE)} at byte ${offset}, found ${hexId(type)}`,
+        { offset },
+      );
+    }
+    if (len < MIN_BLOCK_BYTES || len > MAX_BLOCK_BYTES) {
+      throw new ScapdriftError(
+        ErrorCode.BAD_BLOCK_LENGTH,
+        `corrupt capture at byte ${offset + 4}: block ${describeBlock(type)} has length ${len}, expected ${MIN_BLOCK_BYTES}..${MAX_BLOCK_BYTES}`,
+        { offset: offset + 4 },
+      );
+    }
+    if (end - cursor < len) return false;
+    const input = ex.inputPtr();
+    const dv = new DataView(ex.memory.buffer);
+    const trailer = dv.getUint32(input + cursor + len - BLOCK_TRAILER_BYTES, true);
+    if (trailer !== len) {
+      throw new ScapdriftError(
+        ErrorCode.BAD_BLOCK_LENGTH,
+        `corrupt capture at byte ${offset + len - 4}: trailing length ${trailer} of block ${describeBlock(type)} differs from its header's ${len}`,
+        { offset: offset + len - 4 },
+      );
+    }
+    // Copy the body out: parsing PL entries into the thread table may grow Wasm memory.
+    const body = new Uint8Array(ex.memory.buffer.slice(input + cursor + BLOCK_HEADER_BYTES, input + cursor + len - BLOCK_TRAILER_BYTES));
+    ex.skipBlock();
+    if (type === SHB_BLOCK_TYPE) {
+      const header = parseSectionHeader(body, offset);
+      if (this.sawSectionHeader) ex.reset(); // a concatenated capture starts over, as libsinsp
+      this.sawSectionHeader = true;
+      handlers.onSectionHeader?.(header, offset);
+    } else if (type === MI_BLOCK_TYPE || type === MI_BLOCK_TYPE_INT) {
+      const info = parseMachineInfo(body, offset);
+      this.view.bootTsEpochNs = info.bootTsEpochNs;
+      ex.setBootTs(info.bootTsEpochNs ?? 0n, info.bootTsEpochNs !== undefined ? 1 : 0);
+      handlers.onMachineInfo?.(info, offset);
+    } else if (isProcessListBlock(type)) {
+      const entries = parseProcessList(type, body, offset);
+      for (const e of entries) this.addProcess(e);
+      handlers.onProcessList?.(entries, offset);
+    } else if (type === UL_BLOCK_TYPE || type === UL_BLOCK_TYPE_INT || type === UL_BLOCK_TYPE_V2) {
+      const list = parseUserList(type, body, offset);
+      ex.countMetaEvents(list.users.length + list.groups.length);
+      handlers.onUserList?.(list, offset);
+    } else {
+      this.skippedBlocks++;
+    }
+    return true;
+  }
+
+  private addProcess(e: ProcessEntry): void {
+    const ex = this.module.exports;
+    const enc = new TextEncoder();
+    const parts = [
+      enc.encode(e.comm), enc.encode(e.exe), enc.encode(e.exepath ?? ''),
+      enc.encode(e.args.join('\0')), enc.encode(e.cwd), enc.encode((e.cgroups ?? []).join('\0')),
+    ];
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    const scratch = ex.reserveScratch(size);
+    const mem = new Uint8Array(ex.memory.buffer);
+    let off = 0;
+    const slots = [StrSlot.COMM, StrSlot.EXE, StrSlot.EXEPATH, StrSlot.ARGS, StrSlot.CWD];
+    for (let i = 0; i < parts.length; i++) {
+      mem.set(parts[i]!, scratch + off);
+      if (i < slots.length) ex.stageProcessString(slots[i]!, off, parts[i]!.length);
+      off += parts[i]!.length;
+    }
+    const cgLen = parts[5]!.length;
+    const exeFlags = (e.exeWritable ? 1 : 0) | (e.exeUpperLayer ? 2 : 0) | (e.exeFromMemfd ? 4 : 0) | (e.exeLowerLayer ? 8 : 0);
+    const hasExeFlags = e.exeWritable !== undefined ? 1 : 0;
+    const hostPidns = e.vtid === undefined || BigInt(e.vtid) === BigInt(e.tid);
+    const boot = this.view.bootTsEpochNs;
+    // PL pidns_init_start_ts is already epoch ns (libscap stats /proc/PID/root/proc/1/cmdline);
+    // 0 means unknown: a host process then gets the boot time, as libsinsp does live.
+    let pidns = e.pidnsInitStartTsBootNs ?? 0n;
+    if (pidns === 0n && hostPidns && boot !== undefined) pidns = boot;
+    ex.addProcess(
+      BigInt(e.tid), BigInt(e.pid), BigInt(e.ptid), BigInt(e.vtid ?? e.tid), BigInt(e.vpid ?? -1),
+      e.vpid !== undefined ? 1 : 0,
+      e.uid >>> 0, e.gid >>> 0, 1, (e.loginuid ?? 0) >>> 0, e.loginuid !== undefined ? 1 : 0,
+      e.exeIno ?? 0n, e.exeInoCtimeEpochNs ?? 0n, e.exeInoMtimeEpochNs ?? 0n, exeFlags, hasExeFlags,
+      pidns, pidns !== 0n ? 1 : 0, 0n, 0,
+      e.exepath !== undefined ? 1 : 0, off - cgLen, cgLen,
+    );
+  }
+}
+
+import { eventInfo } from './events/event_table.js';
+function eventNameOf(id: number): string | undefined {
+  return eventInfo(id)?.name;
+}

@@ -1,0 +1,168 @@
+/**
+ * Loads the AssemblyScript decoder (build/scapdrift.wasm, built from assembly/)
+ * and describes the event table to it.
+ *
+ * One {@link DecoderModule} per decoding pipeline: it owns a Wasm instance with
+ * its own linear memory (thread table, input buffer), so several can run side
+ * by side (one per worker thread).
+ */
+import { readFileSync } from 'node:fs';
+import { EVENT_COUNT, eventInfo } from './events/event_table.js';
+import { EF, PPME } from './events/ppm_constants.js';
+
+/** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
+export interface DecoderExports {
+  memory: WebAssembly.Memory;
+  reset(): void;
+  setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
+  setEventRole(id: number, role: number, index: number): void;
+  setBootTs(epochNs: bigint, present: number): void;
+  setVforkType(id: number): void;
+  setEmit(id: number, on: number): void;
+  scan(end: number): number;
+  reserveInput(bytes: number): number;
+  inputPtr(): number;
+  getCursor(): number;
+  setCursor(c: number): void;
+  neededBytes(): number;
+  currentFrame(): number;
+  currentHeaderLen(): number;
+  currentCpu(): number;
+  currentBlockStart(): number;
+  currentEventNum(): bigint;
+  getFaultCode(): number;
+  getFaultAt(): number;
+  getFaultValue(): number;
+  blockTypeAtCursor(): number;
+  blockLengthAtCursor(): number;
+  skipBlock(): void;
+  countMetaEvents(n: number): void;
+  reserveScratch(bytes: number): number;
+  stageProcessString(slot: number, offset: number, len: number): void;
+  addProcess(
+    tid: bigint, pid: bigint, ptid: bigint, vtid: bigint, vpid: bigint, hasVpid: number,
+    uid: number, gid: number, hasUid: number, loginuid: number, hasLoginuid: number,
+    exeIno: bigint, exeCtime: bigint, exeMtime: bigint, exeFlags: number, hasExeFlags: number,
+    pidnsInitStartTs: bigint, hasPidns: number, cloneTs: bigint, hasCloneTs: number, hasExepath: number,
+    cgOffset: number, cgLen: number,
+  ): void;
+  threadCount(): number;
+  threadPtr(tid: bigint): number;
+  threadStringPtr(rec: number, slot: number): number;
+  paramPtrTable(): number;
+  paramLenTable(): number;
+  currentNparams(): number;
+}
+
+/** Status codes of scan() (assembly/status.ts). */
+export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3 } as const;
+
+/** Fault codes of scan() (assembly/status.ts), with what each means. */
+export const FAULT_MESSAGES: Record<number, string> = {
+  1: 'block_total_length outside the valid range',
+  2: 'trailing copy of block_total_length differs from the header',
+  3: 'frame len smaller than its header or larger than its block',
+  4: 'nparams above 32 or its length array does not fit in the frame',
+  5: 'parameter lengths run past the end of the frame',
+  6: 'v1 frame whose parameter count cannot be derived from its length',
+};
+
+/** Event kinds (assembly/event_info.ts). */
+const KIND = { OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4 } as const;
+
+/** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name. */
+const ROLE_PARAM_NAMES = [
+  'res', 'exe', 'args', 'tid', 'pid', 'ptid', 'cwd', 'comm', 'cgroups', 'flags', 'uid', 'gid',
+  'vtid', 'vpid', 'pidns_init_start_ts', 'exe_ino', 'exe_ino_ctime', 'exe_ino_mtime',
+  'trusted_exepath', 'loginuid',
+] as const;
+
+/** String slots of a thread record (assembly/thread_record.ts STR_*). */
+export const StrSlot = { COMM: 0, EXE: 1, EXEPATH: 2, ARGS: 3, CWD: 4 } as const;
+
+/** Presence bits of a thread record (assembly/thread_record.ts HAS_*). */
+export const Has = {
+  CLONE_TS: 1 << 0,
+  PIDNS_INIT_START_TS: 1 << 1,
+  EXE_INO: 1 << 2,
+  EXE_INO_CTIME: 1 << 3,
+  EXE_INO_MTIME: 1 << 4,
+  CTIME_DURATION_PROC_START: 1 << 5,
+  CTIME_DURATION_PIDNS_START: 1 << 6,
+  VPID: 1 << 7,
+  EXE_FLAGS: 1 << 8,
+  LOGINUID: 1 << 9,
+  UID: 1 << 10,
+  EXEPATH: 1 << 11,
+} as const;
+
+/** Byte offsets inside a thread record, read from the module's exported REC_* globals. */
+export interface RecordLayout {
+  tid: number; pid: number; ptid: number; vtid: number; vpid: number; cloneFlags: number;
+  cloneTs: number; pidnsInitStartTs: number; exeIno: number; exeInoCtime: number; exeInoMtime: number;
+  ctimeDurationProcStart: number; ctimeDurationPidnsStart: number; presence: number; exeFlags: number;
+  uid: number; gid: number; loginuid: number; containerIdLen: number; containerId: number; strLen: number;
+}
+
+const WASM_URL = new URL('../../build/scapdrift.wasm', import.meta.url);
+let compiled: WebAssembly.Module | undefined;
+
+function kindOf(id: number): number {
+  const info = eventInfo(id);
+  if (!info || info.params.length === 0) {
+    return info && (info.name === 'procexit') && info.direction === '>' ? KIND.PROCEXIT : KIND.OTHER;
+  }
+  if (INITIAL_STATE_IDS.has(id)) return KIND.INITIAL_STATE;
+  if (info.direction === '>') return info.name === 'procexit' ? KIND.PROCEXIT : KIND.OTHER;
+  if (CLONE_NAMES.has(info.name)) return KIND.CLONE;
+  if (info.name === 'execve' || info.name === 'execveat') return KIND.EXECVE;
+  return KIND.OTHER;
+}
+const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
+/** libsinsp sinsp::is_initialstate_event: consumed at open, never numbered. */
+const INITIAL_STATE_IDS = new Set<number>([
+  PPME.PPME_CONTAINER_JSON_2_E, PPME.PPME_USER_ADDED_E, PPME.PPME_USER_DELETED_E,
+  PPME.PPME_GROUP_ADDED_E, PPME.PPME_GROUP_DELETED_E, PPME.PPME_ASYNCEVENT_E,
+]);
+
+/** A decoder instance: Wasm exports plus the record layout. */
+export interface DecoderModule {
+  exports: DecoderExports;
+  layout: RecordLayout;
+}
+
+/**
+ * Instantiates the decoder and loads the event table into it.
+ * Throws if build/scapdrift.wasm is missing (run `npm run build`).
+ */
+export function createDecoderModule(): DecoderModule {
+  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
+  const instance = new WebAssembly.Instance(compiled, { env: { abort: wasmAbort } });
+  const raw = instance.exports as unknown as DecoderExports & Record<string, WebAssembly.Global>;
+  const g = (name: string): number => Number(raw[name]!.value);
+  const layout: RecordLayout = {
+    tid: g('REC_TID'), pid: g('REC_PID'), ptid: g('REC_PTID'), vtid: g('REC_VTID'), vpid: g('REC_VPID'),
+    cloneFlags: g('REC_CLONE_FLAGS'), cloneTs: g('REC_CLONE_TS'), pidnsInitStartTs: g('REC_PIDNS_INIT_START_TS'),
+    exeIno: g('REC_EXE_INO'), exeInoCtime: g('REC_EXE_INO_CTIME'), exeInoMtime: g('REC_EXE_INO_MTIME'),
+    ctimeDurationProcStart: g('REC_CTIME_DURATION_PROC_START'),
+    ctimeDurationPidnsStart: g('REC_CTIME_DURATION_PIDNS_START'), presence: g('REC_PRESENCE'),
+    exeFlags: g('REC_EXE_FLAGS'), uid: g('REC_UID'), gid: g('REC_GID'), loginuid: g('REC_LOGINUID'),
+    containerIdLen: g('REC_CONTAINER_ID_LEN'), containerId: g('REC_CONTAINER_ID'), strLen: g('REC_STR_LEN'),
+  };
+  const ex = raw as DecoderExports;
+  for (let id = 0; id < EVENT_COUNT; id++) {
+    const info = eventInfo(id)!;
+    ex.setEventInfo(id, kindOf(id), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
+    info.params.forEach((p, index) => {
+      const role = ROLE_PARAM_NAMES.indexOf(p.name as (typeof ROLE_PARAM_NAMES)[number]);
+      if (role >= 0) ex.setEventRole(id, role, index);
+    });
+  }
+  ex.setVforkType(PPME.PPME_SYSCALL_VFORK_20_X);
+  ex.reset();
+  return { exports: ex, layout };
+}
+
+function wasmAbort(_msg: number, _file: number, line: number, column: number): never {
+  throw new Error(`scapdrift internal error: Wasm decoder aborted at assembly line ${line}:${column}`);
+}
