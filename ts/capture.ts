@@ -1,0 +1,124 @@
+/**
+ * The library entry point: read a capture (file path or stream; plain or gzip,
+ * detected by magic bytes) and get its events as plain objects.
+ *
+ * ```ts
+ * import { openCapture } from 'scapdrift';
+ * for await (const ev of openCapture('drop.scap', { types: ['execve'] })) {
+ *   console.log(ev['proc.exepath'], ev['proc.exe_ino.ctime_duration_proc_start']);
+ * }
+ * ```
+ */
+import { openByteSource } from './scap/byte_source.js';
+import { Decoder, type DecodeSummary } from './decoder.js';
+import { resolveField, suggestField, extractField, type FieldRef, type FieldValue } from './fields.js';
+import { DEFAULT_JSON_FIELDS } from './output.js';
+import { ScapdriftError, ErrorCode } from './errors.js';
+import type { MachineInfo } from './scap/machine_info.js';
+
+/** Options of {@link openCapture}. Unknown keys are rejected by name. */
+export interface OpenCaptureOptions {
+  /** Event type names to deliver (evt.type values such as "execve"); all when absent. */
+  types?: readonly string[];
+  /** Field names to extract per event (see `scapdrift fields`); a default set when absent. */
+  fields?: readonly string[];
+}
+
+/** One event: field name → value (bigint for 64-bit values, null when missing). */
+export type CaptureEvent = Record<string, FieldValue>;
+
+/** An open capture: iterate it once for its events. */
+export interface Capture extends AsyncIterable<CaptureEvent> {
+  /** The machine-info block, once it has been read (after the first event at the latest). */
+  readonly machineInfo: MachineInfo | undefined;
+  /** Totals, once the iteration has finished. */
+  readonly summary: DecodeSummary | undefined;
+}
+
+const OPTION_KEYS = new Set(['types', 'fields']);
+
+function validate(options: OpenCaptureOptions): FieldRef[] {
+  if (typeof options !== 'object' || options === null) throw new ScapdriftError(ErrorCode.OPTION, 'options must be an object');
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.has(k)) throw new ScapdriftError(ErrorCode.OPTION, `unknown option ${k}; known: ${[...OPTION_KEYS].join(', ')}`);
+  }
+  if (options.types !== undefined && (!Array.isArray(options.types) || options.types.some((t) => typeof t !== 'string'))) {
+    throw new ScapdriftError(ErrorCode.OPTION, 'options.types must be an array of event type names');
+  }
+  if (options.fields === undefined) return [...DEFAULT_JSON_FIELDS];
+  if (!Array.isArray(options.fields)) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields must be an array of field names');
+  return options.fields.map((name) => {
+    const ref = resolveField(name);
+    if (!ref) {
+      const hint = suggestField(name);
+      throw new ScapdriftError(ErrorCode.OPTION, `options.fields: unknown field ${name}${hint ? `; did you mean ${hint}?` : ''}`);
+    }
+    return ref;
+  });
+}
+
+/**
+ * Opens a capture. `input` is a file path or a readable stream of scap bytes.
+ * Iterating yields every event (or those of `options.types`) in file order.
+ * Errors: E_OPTION for bad options (thrown here); during iteration E_IO, E_EMPTY, E_NOT_SCAP,
+ * E_TRUNCATED, E_BAD_BLOCK_LENGTH, E_CORRUPT_FRAME, ... naming the byte offset — thrown after
+ * every complete event before the fault was yielded.
+ */
+export function openCapture(input: string | NodeJS.ReadableStream, options: OpenCaptureOptions = {}): Capture {
+  const fields = validate(options);
+  let machineInfo: MachineInfo | undefined;
+  let summary: DecodeSummary | undefined;
+  let used = false;
+  return {
+    get machineInfo() { return machineInfo; },
+    get summary() { return summary; },
+    async *[Symbol.asyncIterator]() {
+      if (used) throw new ScapdriftError(ErrorCode.OPTION, 'a capture can be iterated once; open it again');
+      used = true;
+      const source = await openByteSource(input);
+      const decoder = new Decoder(options.types ? { types: options.types } : {});
+      let pending: CaptureEvent[] = [];
+      // The decoder runs chunk by chunk; events of a chunk are handed out before the next is read.
+      const it = source[Symbol.asyncIterator]();
+      let done = false;
+      let failure: unknown;
+      let wake: (() => void) | undefined;
+      let resume: (() => void) | undefined;
+      let stopped = false; // the consumer left the loop early
+      const run = decoder.run({ [Symbol.asyncIterator]: () => it }, {
+        onEvent(v) {
+          const ev: CaptureEvent = {};
+          for (const f of fields) ev[f.text] = extractField(v, f);
+          pending.push(ev);
+        },
+        onMachineInfo(mi) { machineInfo = mi; },
+        afterChunk: () => {
+          if (stopped) throw new ScapdriftError(ErrorCode.OPTION, 'iteration stopped by the consumer');
+          return new Promise<void>((r) => { resume = r; wake?.(); });
+        },
+      }).then((s) => { summary = s; }, (e) => { failure = e; }).finally(() => { done = true; wake?.(); });
+      try {
+        for (;;) {
+          if (pending.length === 0 && !done) {
+            await new Promise<void>((r) => { wake = r; if (resume || done) r(); });
+            wake = undefined;
+          }
+          const batch = pending;
+          pending = [];
+          for (const ev of batch) yield ev;
+          if (done && pending.length === 0) break;
+          const r = resume;
+          resume = undefined;
+          r?.();
+        }
+        await run;
+        if (failure !== undefined) throw failure;
+      } finally {
+        stopped = true;
+        resume?.();
+        await run;
+        await source.close();
+      }
+    },
+  };
+}

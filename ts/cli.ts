@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+/**
+ * The scapdrift command line. Every error from bad input or options is one line
+ * on stderr ("scapdrift: ...") and exit code 1; never a stack trace unless
+ * SCAPDRIFT_DEBUG=1.
+ */
+import { Command } from 'commander';
+import { readCommand } from './cli_read.js';
+import { FIELDS } from './fields.js';
+import { isScapdriftError } from './errors.js';
+import { startCommand } from './cli_start.js';
+
+const program = new Command();
+program
+  .name('scapdrift')
+  .description('Decode Falco/sysdig kernel event captures and compute process-execution drift signals.')
+  .showHelpAfterError();
+
+program
+  .command('read')
+  .description('print the events of a capture file (.scap, plain or gzip)')
+  .argument('<file>', 'capture file')
+  .option('-j, --json', 'one JSON object per line, keys named by field')
+  .option('-p, --print <format>', 'sysdig-style format, e.g. "%evt.num %proc.name %proc.exe_ino"')
+  .option('-t, --type <names>', 'only these event types, comma-separated (e.g. execve,clone)')
+  .option('-q, --quiet', 'no progress bar')
+  .action(async (file: string, opts) => {
+    await readCommand(file, opts);
+  });
+
+program
+  .command('fields')
+  .description('list the supported fields with type, unit and description')
+  .option('-j, --json', 'as JSON')
+  .action((opts: { json?: boolean }) => {
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(FIELDS.map(({ name, type, unit, description, takesArg }) => ({ name, type, unit, description, takesArg: !!takesArg })), null, 2) + '\n');
+      return;
+    }
+    for (const f of FIELDS) {
+      const name = f.takesArg ? `${f.name}.NAME | ${f.name}[N]` : f.name;
+      process.stdout.write(`${name.padEnd(42)} ${f.type.padEnd(8)} ${(f.unit || '-').padEnd(9)} ${f.description}\n`);
+    }
+  });
+
+program
+  .command('start')
+  .description('the main job: live drift detection when root and eBPF are available, else the bundled sample capture')
+  .action(async () => {
+    await startCommand();
+  });
+
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0); // the reader went away (e.g. `| head`)
+  throw e;
+});
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (process.env.SCAPDRIFT_DEBUG === '1') console.error(e);
+  const msg = isScapdriftError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
+  process.stderr.write(`scapdrift: ${msg}\n`);
+  process.exitCode = 1;
+});

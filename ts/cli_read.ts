@@ -1,0 +1,86 @@
+/**
+ * `scapdrift read`: decode a capture and print its events — the default line,
+ * a `-p` format, or JSON lines. Output waits for a slow consumer (backpressure)
+ * and a progress bar goes to stderr on a terminal.
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import { openByteSource } from './scap/byte_source.js';
+import { Decoder, type DecodeSummary } from './decoder.js';
+import { compileFormat, renderFormat, renderDefault, renderJson, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
+import type { EventView } from './event_view.js';
+
+/** Options of the read command. */
+export interface ReadCommandOptions {
+  json?: boolean;
+  print?: string;
+  type?: string;
+  quiet?: boolean;
+}
+
+/** Writes to stdout, awaiting 'drain' when the pipe is full. */
+export class OutputSink {
+  private buf: string[] = [];
+  private size = 0;
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+  push(line: string): void {
+    this.buf.push(line);
+    this.size += line.length;
+  }
+  /** Flushes buffered lines; resolves when the stream accepts more. */
+  async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const text = this.buf.join('\n') + '\n';
+    this.buf = [];
+    this.size = 0;
+    if (!this.out.write(text)) await new Promise<void>((r) => this.out.once('drain', r));
+  }
+  get pending(): number {
+    return this.size;
+  }
+}
+
+/** Builds the per-event line renderer for the options. */
+export function lineRenderer(opts: ReadCommandOptions): (v: EventView) => string {
+  if (opts.json) {
+    const fields = opts.print ? formatFields(compileFormat(opts.print)) : DEFAULT_JSON_FIELDS;
+    return (v) => renderJson(v, fields);
+  }
+  if (opts.print) {
+    const parts = compileFormat(opts.print);
+    return (v) => renderFormat(v, parts);
+  }
+  return renderDefault;
+}
+
+/** Runs `read` on `file`; resolves with the summary, rejects with a ScapdriftError. */
+export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
+  const render = lineRenderer(opts);
+  const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  const source = await openByteSource(file);
+  const decoder = new Decoder(types ? { types } : {});
+  const sink = new OutputSink();
+  const showBar = !opts.quiet && process.stderr.isTTY === true && source.totalBytes !== undefined;
+  const bar = showBar
+    ? new SingleBar({ format: 'reading [{bar}] {percentage}% | {value}/{total} bytes | {rate} events/s', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+    : undefined;
+  const started = Date.now();
+  let events = 0;
+  bar?.start(source.totalBytes ?? 0, 0, { rate: 0 });
+  try {
+    const summary = await decoder.run(source, {
+      onEvent(v) {
+        events++;
+        sink.push(render(v));
+      },
+      async afterChunk() {
+        bar?.update(source.bytesConsumed(), { rate: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
+        if (sink.pending > 1 << 16) await sink.flush();
+      },
+    });
+    return summary;
+  } finally {
+    bar?.stop();
+    await sink.flush(); // what was decoded before a fault is still printed
+    await source.close();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Safe text from kernel bytes. Strings from a capture (paths, args, comm, cwd,
+ * cgroups) may hold anything: they are decoded as UTF-8 and every control
+ * character (C0, DEL, C1) and every byte of an invalid UTF-8 sequence is shown
+ * as `\xNN`, so nothing raw reaches a terminal and nothing is dropped.
+ * A backslash is shown as `\\` so the escaped form is unambiguous.
+ */
+
+const HEX = '0123456789abcdef';
+
+function hexByte(b: number): string {
+  return '\\x' + HEX[b >> 4]! + HEX[b & 15]!;
+}
+
+/** Length of the valid UTF-8 sequence starting at `i`, or 0 when it is invalid. */
+function utf8SequenceLength(bytes: Uint8Array, i: number, end: number): number {
+  const b0 = bytes[i]!;
+  let n: number;
+  let min: number;
+  if (b0 >= 0xc2 && b0 <= 0xdf) { n = 2; min = 0x80; }
+  else if (b0 >= 0xe0 && b0 <= 0xef) { n = 3; min = 0x800; }
+  else if (b0 >= 0xf0 && b0 <= 0xf4) { n = 4; min = 0x10000; }
+  else return 0;
+  if (i + n > end) return 0;
+  let cp = b0 & (0xff >> (n + 1));
+  for (let k = 1; k < n; k++) {
+    const b = bytes[i + k]!;
+    if ((b & 0xc0) !== 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  // C1 controls (U+0080..U+009F) are escaped too.
+  if (cp <= 0x9f) return 0;
+  return n;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Escaped text of `bytes[start, end)`. `separator` (e.g. 0 for NUL-separated
+ * args) is shown as `sepText` instead of being escaped.
+ */
+export function escapeBytes(bytes: Uint8Array, start = 0, end = bytes.length, separator = -1, sepText = ' '): string {
+  let out = '';
+  let run = start; // start of the pending run of printable ASCII / valid UTF-8
+  let i = start;
+  while (i < end) {
+    const b = bytes[i]!;
+    if (b >= 0x20 && b < 0x7f && b !== 0x5c) { i++; continue; }
+    let n = 0;
+    if (b >= 0x80) n = utf8SequenceLength(bytes, i, end);
+    if (n > 0) { i += n; continue; }
+    if (i > run) out += utf8.decode(bytes.subarray(run, i));
+    out += b === separator ? sepText : b === 0x5c ? '\\\\' : hexByte(b);
+    i++;
+    run = i;
+  }
+  if (i > run) out += utf8.decode(bytes.subarray(run, i));
+  return out;
+}
+
+/** Escapes a JS string the same way (control characters, backslash). */
+export function escapeText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f-\x9f\\]/.test(s) ? escapeBytes(new TextEncoder().encode(s)) : s;
+}

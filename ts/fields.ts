@@ -1,0 +1,216 @@
+/**
+ * The fields scapdrift extracts, named as Falco/libsinsp name them
+ * (libs userspace/libsinsp/sinsp_filtercheck_{event,thread}.cpp), with type,
+ * unit and meaning. A field whose value the event or its thread does not have
+ * is missing (`null`, printed `<NA>`), never 0.
+ */
+import type { EventView } from './event_view.js';
+import { Has, StrSlot } from './wasm.js';
+import { paramText, paramValue, readInt, type FieldValue } from './param_format.js';
+import { errnoText } from './errno.js';
+import { escapeBytes } from './escape.js';
+
+export type { FieldValue };
+
+/** Value types, as `scapdrift fields` lists them. */
+export type FieldType = 'u64' | 'i64' | 'u32' | 'string' | 'bool' | 'abstime' | 'reltime';
+
+/** One extractable field. */
+export interface FieldDef {
+  name: string;
+  type: FieldType;
+  /** Unit of numeric values ("epoch ns", "ns", ...), empty when none. */
+  unit: string;
+  description: string;
+  /** Takes an argument: `evt.arg.NAME` or `evt.arg[N]`. */
+  takesArg?: boolean;
+  /** The value for filters and JSON. */
+  extract(v: EventView, arg?: string): FieldValue;
+  /** Text for `-p` output when it differs from String(value). */
+  text?(v: EventView, arg?: string): string;
+}
+
+// PPM_EXE_* flags (libs driver/ppm_events_public.h).
+const PPM_EXE_WRITABLE = 1;
+const PPM_EXE_UPPER_LAYER = 2;
+const PPM_EXE_FROM_MEMFD = 4;
+const PPM_EXE_LOWER_LAYER = 8;
+
+function rec(v: EventView): boolean {
+  return v.thread() !== 0;
+}
+function present(v: EventView, bit: number): boolean {
+  return rec(v) && (v.recU32(v.layout.presence) & bit) !== 0;
+}
+function exeFlag(v: EventView, flag: number): FieldValue {
+  if (!rec(v)) return null;
+  return (v.recU32(v.layout.exeFlags) & flag) !== 0;
+}
+function str(v: EventView, slot: number): FieldValue {
+  return rec(v) ? escapeBytes(v.recStringBytes(slot)) : null;
+}
+/** Arguments after argv[0], space-separated (the args parameter is NUL-separated). */
+function args(v: EventView): FieldValue {
+  if (!rec(v)) return null;
+  const b = v.recStringBytes(StrSlot.ARGS);
+  return escapeBytes(b, 0, b.length, 0, ' ');
+}
+function containerStart(v: EventView): bigint | null {
+  if (!rec(v) || v.recU32(v.layout.containerIdLen) === 0) return null;
+  return present(v, Has.PIDNS_INIT_START_TS) ? v.recU64(v.layout.pidnsInitStartTs) : null;
+}
+function resIndex(v: EventView): number {
+  return v.paramIndex('res');
+}
+function argIndex(v: EventView, arg: string | undefined): number {
+  if (arg === undefined) return -1;
+  const m = /^\[?(\d+)\]?$/.exec(arg);
+  return m ? Number(m[1]) : v.paramIndex(arg);
+}
+
+function pad(n: number, w: number): string {
+  return String(n).padStart(w, '0');
+}
+/** Local wall-clock time of an epoch-ns timestamp, with ns: "HH:MM:SS.nnnnnnnnn". */
+export function clockText(ts: bigint): string {
+  const d = new Date(Number(ts / 1_000_000n));
+  return `${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}.${pad(Number(ts % 1_000_000_000n), 9)}`;
+}
+function dateText(ts: bigint): string {
+  const d = new Date(Number(ts / 1_000_000n));
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1, 2)}-${pad(d.getDate(), 2)} ${clockText(ts)}`;
+}
+
+const defs: FieldDef[] = [
+  { name: 'evt.num', type: 'u64', unit: '', description: 'Event number, from 1 in file order, as libsinsp counts (users and groups of the UL block included).', extract: (v) => v.num },
+  { name: 'evt.time', type: 'string', unit: '', description: 'Event time of day, local time, with nanoseconds.', extract: (v) => clockText(v.ts) },
+  { name: 'evt.datetime', type: 'string', unit: '', description: 'Event date and time, local time, with nanoseconds.', extract: (v) => dateText(v.ts) },
+  { name: 'evt.rawtime', type: 'abstime', unit: 'epoch ns', description: 'Event timestamp.', extract: (v) => v.ts },
+  { name: 'evt.type', type: 'string', unit: '', description: 'Event name (libs event table), e.g. execve.', extract: (v) => v.info?.name ?? `unknown(${v.type})` },
+  { name: 'evt.dir', type: 'string', unit: '', description: "'>' for enter events, '<' for exit events.", extract: (v) => v.info?.direction ?? null },
+  { name: 'evt.cpu', type: 'u32', unit: '', description: 'CPU that produced the event.', extract: (v) => v.cpu },
+  {
+    name: 'evt.res', type: 'string', unit: '', description: 'Return value: SUCCESS, an errno name (ENOENT) or the value (a child tid for clone).',
+    extract: (v) => { const b = v.param(resIndex(v)); const n = b ? readInt(b, true) : null; return n === null ? null : errnoText(BigInt(n)); },
+  },
+  {
+    name: 'evt.rawres', type: 'i64', unit: '', description: 'Return value as a number.',
+    extract: (v) => { const b = v.param(resIndex(v)); return b ? readInt(b, true) : null; },
+  },
+  {
+    name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]); symbolic text, numeric in JSON.',
+    extract: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramValue(v.info?.params[i], b) : null; },
+    text: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramText(v.info?.params[i], b) : '<NA>'; },
+  },
+  {
+    name: 'evt.args', type: 'string', unit: '', description: 'All parameters as name=value.',
+    extract: (v) => {
+      const parts: string[] = [];
+      for (let i = 0; i < v.nparams; i++) parts.push(`${v.info?.params[i]?.name ?? `arg${i}`}=${paramText(v.info?.params[i], v.param(i)!)}`);
+      return parts.join(' ');
+    },
+  },
+  { name: 'thread.tid', type: 'i64', unit: '', description: 'Thread id (host pid namespace).', extract: (v) => v.tid },
+  { name: 'proc.tid', type: 'i64', unit: '', description: 'Alias of thread.tid.', extract: (v) => v.tid },
+  { name: 'proc.pid', type: 'i64', unit: '', description: 'Process id (thread group id, host pid namespace).', extract: (v) => (rec(v) ? v.recI64(v.layout.pid) : null) },
+  { name: 'proc.ppid', type: 'i64', unit: '', description: 'Parent process id.', extract: (v) => (rec(v) ? v.recI64(v.layout.ptid) : null) },
+  { name: 'proc.vpid', type: 'i64', unit: '', description: 'Process id in its own pid namespace.', extract: (v) => (present(v, Has.VPID) ? v.recI64(v.layout.vpid) : null) },
+  { name: 'thread.vtid', type: 'i64', unit: '', description: 'Thread id in its own pid namespace.', extract: (v) => (rec(v) ? v.recI64(v.layout.vtid) : null) },
+  { name: 'proc.name', type: 'string', unit: '', description: 'Command name (task comm, up to 16 bytes).', extract: (v) => str(v, StrSlot.COMM) },
+  { name: 'proc.exe', type: 'string', unit: '', description: 'argv[0] of the last execve.', extract: (v) => str(v, StrSlot.EXE) },
+  { name: 'proc.exepath', type: 'string', unit: '', description: 'Full path of the executable (execve trusted_exepath, or /proc/PID/exe at capture start).', extract: (v) => str(v, StrSlot.EXEPATH) },
+  { name: 'proc.args', type: 'string', unit: '', description: 'Arguments after argv[0], space-separated.', extract: args },
+  {
+    name: 'proc.cmdline', type: 'string', unit: '', description: 'proc.name followed by proc.args.',
+    extract: (v) => { const n = str(v, StrSlot.COMM); const a = args(v); return n === null ? null : a ? `${n} ${a}` : n; },
+  },
+  { name: 'proc.cwd', type: 'string', unit: '', description: 'Current working directory.', extract: (v) => str(v, StrSlot.CWD) },
+  { name: 'proc.pid.ts', type: 'abstime', unit: 'epoch ns', description: 'Start of the thread: its clone exit timestamp (missing for threads from the process list).', extract: (v) => (present(v, Has.CLONE_TS) ? v.recU64(v.layout.cloneTs) : null) },
+  { name: 'user.uid', type: 'u32', unit: '', description: 'User id of the thread.', extract: (v) => (present(v, Has.UID) ? v.recU32(v.layout.uid) : null) },
+  { name: 'user.loginuid', type: 'i64', unit: '', description: 'Audit login uid (-1 when unset).', extract: (v) => (present(v, Has.LOGINUID) ? v.recU32(v.layout.loginuid) | 0 : null) },
+  { name: 'proc.exe_ino', type: 'u64', unit: '', description: 'Inode number of the executable (mm->exe_file).', extract: (v) => (present(v, Has.EXE_INO) ? v.recU64(v.layout.exeIno) : null) },
+  { name: 'proc.exe_ino.ctime', type: 'abstime', unit: 'epoch ns', description: 'Last status change (chmod, chown, write, link) of the executable inode.', extract: (v) => (present(v, Has.EXE_INO_CTIME) ? v.recU64(v.layout.exeInoCtime) : null) },
+  { name: 'proc.exe_ino.mtime', type: 'abstime', unit: 'epoch ns', description: 'Last content modification of the executable inode.', extract: (v) => (present(v, Has.EXE_INO_MTIME) ? v.recU64(v.layout.exeInoMtime) : null) },
+  {
+    name: 'proc.exe_ino.ctime_duration_proc_start', type: 'reltime', unit: 'ns',
+    description: 'Process start (clone ts) minus exe ctime, computed at execve. Signed: negative when the executable changed after the process started (libsinsp wraps it to a huge unsigned value).',
+    extract: (v) => (present(v, Has.CTIME_DURATION_PROC_START) ? v.recI64(v.layout.ctimeDurationProcStart) : null),
+  },
+  {
+    name: 'proc.exe_ino.ctime_duration_pidns_start', type: 'reltime', unit: 'ns',
+    description: 'Exe ctime minus pid-namespace init start, only when the ctime is later.',
+    extract: (v) => (present(v, Has.CTIME_DURATION_PIDNS_START) ? v.recI64(v.layout.ctimeDurationPidnsStart) : null),
+  },
+  { name: 'proc.pidns_init_start_ts', type: 'abstime', unit: 'epoch ns', description: 'Start of the pid namespace init task (container start, or host boot).', extract: (v) => (present(v, Has.PIDNS_INIT_START_TS) ? v.recU64(v.layout.pidnsInitStartTs) : null) },
+  { name: 'container.id', type: 'string', unit: '', description: "Container id (12 hex digits) from the cgroups of the process, or 'host'.", extract: (v) => (rec(v) ? v.containerId() || 'host' : null) },
+  { name: 'container.start_ts', type: 'abstime', unit: 'epoch ns', description: 'proc.pidns_init_start_ts of a process in a container.', extract: containerStart },
+  {
+    name: 'container.duration', type: 'reltime', unit: 'ns', description: 'Event timestamp minus container.start_ts.',
+    extract: (v) => { const s = containerStart(v); return s === null ? null : v.ts - s; },
+  },
+  { name: 'proc.is_exe_writable', type: 'bool', unit: '', description: 'The executable is writable by the process user (PPM_EXE_WRITABLE).', extract: (v) => exeFlag(v, PPM_EXE_WRITABLE) },
+  { name: 'proc.is_exe_upper_layer', type: 'bool', unit: '', description: 'The executable is in an overlayfs upper layer: added to the container (PPM_EXE_UPPER_LAYER).', extract: (v) => exeFlag(v, PPM_EXE_UPPER_LAYER) },
+  { name: 'proc.is_exe_lower_layer', type: 'bool', unit: '', description: 'The executable is in an overlayfs lower layer: from the image (PPM_EXE_LOWER_LAYER).', extract: (v) => exeFlag(v, PPM_EXE_LOWER_LAYER) },
+  { name: 'proc.is_exe_from_memfd', type: 'bool', unit: '', description: 'The executable is a memfd: fileless execution (PPM_EXE_FROM_MEMFD).', extract: (v) => exeFlag(v, PPM_EXE_FROM_MEMFD) },
+];
+
+/** Every field, in documentation order. */
+export const FIELDS: readonly FieldDef[] = defs;
+const byName = new Map(defs.map((d) => [d.name, d]));
+
+/** A field reference parsed from text: the definition and its argument, if any. */
+export interface FieldRef {
+  def: FieldDef;
+  arg?: string;
+  /** The text as written, e.g. "evt.arg.flags". */
+  text: string;
+}
+
+/** Resolves "evt.arg.flags", "evt.arg[2]", "proc.name"; undefined when unknown. */
+export function resolveField(text: string): FieldRef | undefined {
+  const direct = byName.get(text);
+  if (direct && !direct.takesArg) return { def: direct, text };
+  const m = /^([a-z_.]+?)(?:\.([A-Za-z0-9_]+)|\[(\d+)\])$/.exec(text);
+  if (m) {
+    const def = byName.get(m[1]!);
+    if (def?.takesArg) return { def, arg: m[2] ?? m[3]!, text };
+  }
+  return undefined;
+}
+
+/** The closest known field name (for "did you mean"), by edit distance. */
+export function suggestField(text: string): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const d of defs) {
+    const dist = editDistance(text, d.name);
+    if (dist < bestD) { bestD = dist; best = d.name; }
+  }
+  return bestD <= Math.max(3, text.length / 3) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Value of `ref` for the current event. */
+export function extractField(v: EventView, ref: FieldRef): FieldValue {
+  return ref.def.extract(v, ref.arg);
+}
+
+/** Text of `ref` for `-p` output: `<NA>` when missing. */
+export function fieldText(v: EventView, ref: FieldRef): string {
+  if (ref.def.text) return ref.def.text(v, ref.arg);
+  const val = ref.def.extract(v, ref.arg);
+  return val === null ? '<NA>' : String(val);
+}
