@@ -21,9 +21,9 @@ const NAMES = [
   'EKEYREJECTED', 'EOWNERDEAD', 'ENOTRECOVERABLE', 'ERFKILL', 'EHWPOISON',
 ];
 
-/** "SUCCESS" for 0, the errno name for -errno, else the number itself. */
+/** libsinsp's evt.res text: "SUCCESS" for res ≥ 0, the errno name for -errno, else the number. */
 export function errnoText(res: bigint): string {
-  if (res === 0n) return 'SUCCESS';
+  if (res >= 0n) return 'SUCCESS';
   if (res < 0n && -res < BigInt(NAMES.length)) {
     const name = NAMES[Number(-res)];
     if (name) return name;

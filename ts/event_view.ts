@@ -92,6 +92,14 @@ export class EventView {
     return this.threadRec;
   }
 
+  /** Pointer to the record of any `tid`, or 0. */
+  lookup(tid: bigint): number {
+    return this.ex.threadPtr(tid);
+  }
+  /** Reads an i64 at `offset` of the record at `rec`. */
+  i64At(rec: number, offset: number): bigint {
+    return this.dv.getBigInt64(rec + offset, true);
+  }
   /** Reads a u32 at `offset` of the thread record. */
   recU32(offset: number): number {
     return this.dv.getUint32(this.thread() + offset, true);

@@ -55,6 +55,19 @@ function args(v: EventView): FieldValue {
   const b = v.recStringBytes(StrSlot.ARGS);
   return escapeBytes(b, 0, b.length, 0, ' ');
 }
+/**
+ * proc.ppid as libsinsp computes it (get_ancestor_process): the pid of the main
+ * thread of the parent of this thread's main thread; missing when either is unknown.
+ */
+function parentPid(v: EventView): FieldValue {
+  if (!rec(v)) return null;
+  const L = v.layout;
+  const main = v.lookup(v.recI64(L.pid)) || v.thread();
+  const parent = v.lookup(v.i64At(main, L.ptid));
+  if (parent === 0) return null;
+  const parentMain = v.lookup(v.i64At(parent, L.pid)) || parent;
+  return v.i64At(parentMain, L.pid);
+}
 function containerStart(v: EventView): bigint | null {
   if (!rec(v) || v.recU32(v.layout.containerIdLen) === 0) return null;
   return present(v, Has.PIDNS_INIT_START_TS) ? v.recU64(v.layout.pidnsInitStartTs) : null;
@@ -90,7 +103,7 @@ const defs: FieldDef[] = [
   { name: 'evt.dir', type: 'string', unit: '', description: "'>' for enter events, '<' for exit events.", extract: (v) => v.info?.direction ?? null },
   { name: 'evt.cpu', type: 'u32', unit: '', description: 'CPU that produced the event.', extract: (v) => v.cpu },
   {
-    name: 'evt.res', type: 'string', unit: '', description: 'Return value: SUCCESS, an errno name (ENOENT) or the value (a child tid for clone).',
+    name: 'evt.res', type: 'string', unit: '', description: 'Return value as libsinsp prints it: SUCCESS when ≥ 0, else the errno name (ENOENT); evt.rawres has the number.',
     extract: (v) => { const b = v.param(resIndex(v)); const n = b ? readInt(b, true) : null; return n === null ? null : errnoText(BigInt(n)); },
   },
   {
@@ -113,7 +126,7 @@ const defs: FieldDef[] = [
   { name: 'thread.tid', type: 'i64', unit: '', description: 'Thread id (host pid namespace).', extract: (v) => v.tid },
   { name: 'proc.tid', type: 'i64', unit: '', description: 'Alias of thread.tid.', extract: (v) => v.tid },
   { name: 'proc.pid', type: 'i64', unit: '', description: 'Process id (thread group id, host pid namespace).', extract: (v) => (rec(v) ? v.recI64(v.layout.pid) : null) },
-  { name: 'proc.ppid', type: 'i64', unit: '', description: 'Parent process id.', extract: (v) => (rec(v) ? v.recI64(v.layout.ptid) : null) },
+  { name: 'proc.ppid', type: 'i64', unit: '', description: 'Pid of the parent process (missing when the parent is not in the thread table).', extract: parentPid },
   { name: 'proc.vpid', type: 'i64', unit: '', description: 'Process id in its own pid namespace.', extract: (v) => (present(v, Has.VPID) ? v.recI64(v.layout.vpid) : null) },
   { name: 'thread.vtid', type: 'i64', unit: '', description: 'Thread id in its own pid namespace.', extract: (v) => (rec(v) ? v.recI64(v.layout.vtid) : null) },
   { name: 'proc.name', type: 'string', unit: '', description: 'Command name (task comm, up to 16 bytes).', extract: (v) => str(v, StrSlot.COMM) },
