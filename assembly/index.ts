@@ -14,7 +14,7 @@ export { setBootTs, setVforkType } from "./lifecycle";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
-  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock, countMetaEvents,
+  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock,
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess } from "./process_list";
 export { threadCount } from "./thread_table";

@@ -218,9 +218,10 @@ export function scan(end: u32): i32 {
     cursor += blen;
     const type = <u32>load<u16>(f, FRAME_TYPE);
     const kind = eventKind(type);
-    if (kind == KIND_INITIAL_STATE && initialPhase) continue; // consumed before numbering, as libsinsp
-    initialPhase = false;
     eventNum++;
+    // libsinsp consumes the leading user/group/container events at open: numbered, never shown.
+    if (kind == KIND_INITIAL_STATE && initialPhase) continue;
+    initialPhase = false;
     const tid = load<i64>(f, FRAME_TID);
     if (kind == KIND_CLONE) onCloneExit(type, tid, load<u64>(f, FRAME_TS));
     else if (kind == KIND_EXECVE) onExecveExit(type, tid);
@@ -236,10 +237,3 @@ export function scan(end: u32): i32 {
   }
 }
 
-/**
- * Advances the event numbering by `n` without events: libsinsp turns each
- * user and group of a UL block into a numbered event before the first frame.
- */
-export function countMetaEvents(n: u32): void {
-  eventNum += n;
-}

@@ -12,12 +12,11 @@ import { EventView } from './event_view.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import {
   SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
-  MIN_BLOCK_BYTES, UL_BLOCK_TYPE, UL_BLOCK_TYPE_INT, UL_BLOCK_TYPE_V2, describeBlock, isProcessListBlock, hexId,
+  MIN_BLOCK_BYTES, describeBlock, isProcessListBlock, hexId,
 } from './scap/block_types.js';
 import { parseSectionHeader, type SectionHeader } from './scap/section_header.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
 import { parseProcessList, type ProcessEntry } from './scap/process_list.js';
-import { parseUserList, type UserList } from './scap/user_list.js';
 
 /** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
@@ -29,8 +28,6 @@ export interface DecodeHandlers {
   onSectionHeader?(header: SectionHeader, offset: number): void;
   onMachineInfo?(info: MachineInfo, offset: number): void;
   onProcessList?(entries: ProcessEntry[], offset: number): void;
-  /** Users and groups of the host (each counts as one evt.num, as in libsinsp). */
-  onUserList?(list: UserList, offset: number): void;
   /** Called after each input chunk; awaited, so a slow consumer slows the reader. */
   afterChunk?(): Promise<void> | void;
 }
@@ -102,7 +99,7 @@ export class Decoder {
     if (cursor < end) {
       const rem = end - cursor;
       const need = rem < BLOCK_HEADER_BYTES ? BLOCK_HEADER_BYTES : this.blockLength(cursor);
-      const what = rem < BLOCK_HEADER_BYTES ? 'a block header' : `block ${describeBlock(this.blockType(cursor))}`;
+      const what = rem < BLOCK_HEADER_BYTES ? 'a block header' : describeBlock(this.blockType(cursor));
       throw new ScapdriftError(
         ErrorCode.TRUNCATED,
         `truncated capture at byte ${base + cursor}: expected ${need} bytes of ${what}, found ${rem}`,
@@ -166,7 +163,7 @@ export class Decoder {
     if (len < MIN_BLOCK_BYTES || len > MAX_BLOCK_BYTES) {
       throw new ScapdriftError(
         ErrorCode.BAD_BLOCK_LENGTH,
-        `corrupt capture at byte ${offset + 4}: block ${describeBlock(type)} has length ${len}, expected ${MIN_BLOCK_BYTES}..${MAX_BLOCK_BYTES}`,
+        `corrupt capture at byte ${offset + 4}: ${describeBlock(type)} has length ${len}, expected ${MIN_BLOCK_BYTES}..${MAX_BLOCK_BYTES}`,
         { offset: offset + 4 },
       );
     }
@@ -177,7 +174,7 @@ export class Decoder {
     if (trailer !== len) {
       throw new ScapdriftError(
         ErrorCode.BAD_BLOCK_LENGTH,
-        `corrupt capture at byte ${offset + len - 4}: trailing length ${trailer} of block ${describeBlock(type)} differs from its header's ${len}`,
+        `corrupt capture at byte ${offset + len - 4}: trailing length ${trailer} of ${describeBlock(type)} differs from its header's ${len}`,
         { offset: offset + len - 4 },
       );
     }
@@ -198,10 +195,6 @@ export class Decoder {
       const entries = parseProcessList(type, body, offset);
       for (const e of entries) this.addProcess(e);
       handlers.onProcessList?.(entries, offset);
-    } else if (type === UL_BLOCK_TYPE || type === UL_BLOCK_TYPE_INT || type === UL_BLOCK_TYPE_V2) {
-      const list = parseUserList(type, body, offset);
-      ex.countMetaEvents(list.users.length + list.groups.length);
-      handlers.onUserList?.(list, offset);
     } else {
       this.skippedBlocks++;
     }

@@ -9,6 +9,7 @@ import { Has, StrSlot } from './wasm.js';
 import { paramText, paramValue, readInt, type FieldValue } from './param_format.js';
 import { errnoText } from './errno.js';
 import { escapeBytes } from './escape.js';
+import { EC, PPME } from './events/ppm_constants.js';
 
 export type { FieldValue };
 
@@ -72,8 +73,14 @@ function containerStart(v: EventView): bigint | null {
   if (!rec(v) || v.recU32(v.layout.containerIdLen) === 0) return null;
   return present(v, Has.PIDNS_INIT_START_TS) ? v.recU64(v.layout.pidnsInitStartTs) : null;
 }
+/**
+ * The return value is parameter 0 of a syscall exit event, whatever its name
+ * (res, fd, ...); the generic "syscall" exit has none (libsinsp sinsp_evt::has_return_value).
+ */
 function resIndex(v: EventView): number {
-  return v.paramIndex('res');
+  const info = v.info;
+  if (!info || info.direction !== '<' || (info.category & EC.EC_SYSCALL) === 0 || v.type === PPME.PPME_GENERIC_X || v.nparams === 0) return -1;
+  return 0;
 }
 function argIndex(v: EventView, arg: string | undefined): number {
   if (arg === undefined) return -1;
@@ -95,7 +102,7 @@ function dateText(ts: bigint): string {
 }
 
 const defs: FieldDef[] = [
-  { name: 'evt.num', type: 'u64', unit: '', description: 'Event number, from 1 in file order, as libsinsp counts (users and groups of the UL block included).', extract: (v) => v.num },
+  { name: 'evt.num', type: 'u64', unit: '', description: 'Event number, from 1 in file order, as libsinsp counts (the leading user/group events included, though never shown).', extract: (v) => v.num },
   { name: 'evt.time', type: 'string', unit: '', description: 'Event time of day, local time, with nanoseconds.', extract: (v) => clockText(v.ts) },
   { name: 'evt.datetime', type: 'string', unit: '', description: 'Event date and time, local time, with nanoseconds.', extract: (v) => dateText(v.ts) },
   { name: 'evt.rawtime', type: 'abstime', unit: 'epoch ns', description: 'Event timestamp.', extract: (v) => v.ts },

@@ -36,7 +36,6 @@ export interface DecoderExports {
   blockTypeAtCursor(): number;
   blockLengthAtCursor(): number;
   skipBlock(): void;
-  countMetaEvents(n: number): void;
   reserveScratch(bytes: number): number;
   stageProcessString(slot: number, offset: number, len: number): void;
   addProcess(

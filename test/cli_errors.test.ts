@@ -1,0 +1,118 @@
+/**
+ * Bad input through the CLI: a truncated file, a corrupt length, an empty file
+ * and a non-scap file each give one line on stderr naming the byte offset and
+ * what was expected, exit code 1, no stack trace, and every complete event
+ * before the fault on stdout.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { capture } from './helpers/captures.js';
+import { runCli } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'scapdrift-cli-'));
+const original = readFileSync(capture('drop_exec.scap'));
+const fullLines = runCli(['read', capture('drop_exec.scap'), '-p', '%evt.num %evt.type %proc.name']).stdout.trimEnd().split('\n');
+
+function write(name: string, bytes: Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+function assertOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trimEnd().split('\n');
+  assert.is(lines.length, 1, `one line on stderr, got: ${stderr}`);
+  assert.match(lines[0]!, /^scapdrift: /);
+  assert.match(lines[0]!, pattern);
+  assert.not.match(stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('full read prints every event of drop_exec.scap', () => {
+  assert.is(fullLines.length, 6398);
+  assert.is(fullLines[0], '74 switch <NA>');
+});
+
+test('truncated mid-file: offset named, every complete event before the cut printed', () => {
+  // Cut inside the event block that starts at byte `cut - 10`: find it by walking lengths.
+  const dv = new DataView(original.buffer, original.byteOffset, original.byteLength);
+  let off = 0;
+  let blocks = 0;
+  let eventBlocks = 0;
+  while (off < original.length && blocks < 3000) {
+    // Event blocks, less the leading user/group-added events (numbered, never shown).
+    if (dv.getUint32(off, true) === 0x216 && ![354, 358].includes(dv.getUint16(off + 30, true))) eventBlocks++;
+    off += dv.getUint32(off + 4, true);
+    blocks++;
+  }
+  const cut = off + 10;
+  const r = runCli(['read', write('cut.scap', original.subarray(0, cut)), '-p', '%evt.num %evt.type %proc.name']);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, new RegExp(`truncated capture at byte ${off}: expected \\d+ bytes of block 0x216 \\(EV_BLOCK_TYPE_V2\\), found 10`));
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.ok(lines.length > 2000, `${lines.length} events before the cut`);
+  assert.equal(lines, fullLines.slice(0, lines.length), 'same events as the full read');
+  // Exactly the events whose blocks ended before the cut.
+  assert.is(lines.length, eventBlocks);
+});
+
+test('every cut point within the first blocks errors cleanly', () => {
+  for (const cut of [1, 4, 7, 8, 11, 27, 29, 100]) {
+    const r = runCli(['read', write(`cut${cut}.scap`, original.subarray(0, cut)), '-q']);
+    assert.is(r.status, 1, `cut ${cut}`);
+    assertOneLineError(r.stderr, /at byte \d+/);
+  }
+});
+
+test('corrupt block length: offset and expectation named, earlier events printed', () => {
+  const bad = Buffer.from(original);
+  const dv = new DataView(bad.buffer, bad.byteOffset, bad.byteLength);
+  let off = 0;
+  for (let i = 0; i < 500; i++) off += dv.getUint32(off + 4, true);
+  dv.setUint32(off + 4, 0xfffffff0, true);
+  const r = runCli(['read', write('badlen.scap', bad), '-p', '%evt.num']);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, new RegExp(`corrupt capture at byte ${off + 4}: block_total_length`));
+  assert.ok(r.stdout.trimEnd().split('\n').length > 400);
+});
+
+test('mismatched trailing length is reported at the trailer', () => {
+  const bad = Buffer.from(original);
+  const dv = new DataView(bad.buffer, bad.byteOffset, bad.byteLength);
+  let off = 0;
+  for (let i = 0; i < 600; i++) off += dv.getUint32(off + 4, true);
+  const len = dv.getUint32(off + 4, true);
+  dv.setUint32(off + len - 4, len + 4, true);
+  const r = runCli(['read', write('badtrailer.scap', bad), '-q']);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, new RegExp(`corrupt capture at byte ${off + len - 4}: trailing copy`));
+});
+
+test('empty file', () => {
+  const r = runCli(['read', write('empty.scap', new Uint8Array(0))]);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /empty capture: expected a section header block at byte 0/);
+  assert.is(r.stdout, '');
+});
+
+test('non-scap file', () => {
+  const r = runCli(['read', write('text.scap', Buffer.from('hello, this is not a capture file at all\n'.repeat(4)))]);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /not a scap capture: expected section header block type 0xa0d0d0a at byte 0, found 0x6c6c6568/);
+});
+
+test('missing file', () => {
+  const r = runCli(['read', join(dir, 'nope.scap')]);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /nope\.scap/);
+});
+
+test('unknown field in -p suggests the right one', () => {
+  const r = runCli(['read', capture('drop_exec.scap'), '-p', '%evt.num %proc.exe_inode']);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /unknown field proc\.exe_inode at 10 of the format; did you mean proc\.exe_ino\?/);
+});
+
+test.run();
