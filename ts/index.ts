@@ -1,0 +1,9 @@
+/**
+ * scapdrift's public API: open a Falco/sysdig capture and read its events with
+ * the drift fields. See README.md for an example.
+ */
+export { openCapture, type OpenCaptureOptions, type Capture, type CaptureEvent } from './capture.js';
+export { FIELDS, type FieldDef, type FieldType, type FieldValue } from './fields.js';
+export { ScapdriftError, ErrorCode, isScapdriftError, type ErrorCodeValue } from './errors.js';
+export type { MachineInfo } from './scap/machine_info.js';
+export type { DecodeSummary } from './decoder.js';
