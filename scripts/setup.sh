@@ -25,3 +25,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm run --silent build
+
+# The live driver: required where it can run (root, kernel BTF), so a broken driver
+# fails the set-up loudly there; elsewhere the decoder works without it.
+if [ "$(id -u)" = 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
+  npm run --silent build:driver
+elif ! npm run --silent build:driver; then
+  echo "setup: WARNING: the live driver was not built (not root or no kernel BTF); scapdrift read works, scapdrift capture does not" >&2
+fi

@@ -9,6 +9,7 @@ import { readCommand } from './cli_read.js';
 import { FIELDS } from './fields.js';
 import { isScapdriftError } from './errors.js';
 import { startCommand } from './cli_start.js';
+import { captureCommand } from './capture/index.js';
 
 const program = new Command();
 program
@@ -41,6 +42,18 @@ program
       const name = f.takesArg ? `${f.name}.NAME | ${f.name}[N]` : f.name;
       process.stdout.write(`${name.padEnd(42)} ${f.type.padEnd(8)} ${(f.unit || '-').padEnd(9)} ${f.description}\n`);
     }
+  });
+
+program
+  .command('capture')
+  .description('live capture with the eBPF driver (root, kernel with BTF); prints events as read does')
+  .option('-w, --write <file>', 'also save the raw scap stream to this file')
+  .option('-j, --json', 'one JSON object per line, keys named by field')
+  .option('-p, --print <format>', 'sysdig-style format')
+  .option('-t, --type <names>', 'only these event types, comma-separated')
+  .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+  .action(async (opts) => {
+    await captureCommand(opts);
   });
 
 program

@@ -1,17 +1,25 @@
 /**
- * `scapdrift start` (what `npm start` runs): live drift detection with the
- * default rules when root and eBPF are available; otherwise says why and
- * analyses the bundled sample capture.
+ * `scapdrift start` (what `npm start` runs): live drift detection when root and
+ * eBPF are available — exec events with their drift fields until Ctrl-C;
+ * otherwise it says why and analyses the bundled sample capture, which the
+ * project's own driver recorded (samples/live_drift.scap.gz: a binary copied
+ * to a temp dir, chmod'ed and run; /bin/true; a memfd exec; a new pid namespace).
  */
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import { readCommand } from './cli_read.js';
+import { captureCommand, liveCaptureUnavailable } from './capture/index.js';
 
-const SAMPLE = fileURLToPath(new URL('../../samples/drop_exec.scap', import.meta.url));
-const SHARED_SAMPLE = fileURLToPath(new URL('../../../shared/captures/drop_exec.scap', import.meta.url));
+/** The sample capture shipped in the package. */
+export const SAMPLE_CAPTURE = fileURLToPath(new URL('../../samples/live_drift.scap.gz', import.meta.url));
+const EXEC_TYPES = 'execve,execveat';
 
 export async function startCommand(): Promise<void> {
-  const file = existsSync(SAMPLE) ? SAMPLE : SHARED_SAMPLE;
-  process.stderr.write(`scapdrift: live capture is not available yet; analysing the sample capture ${file}\n`);
-  await readCommand(file, { type: 'execve,execveat', quiet: true });
+  const why = liveCaptureUnavailable();
+  if (why === undefined) {
+    process.stderr.write('scapdrift: live capture of exec events with drift fields; Ctrl-C to stop\n');
+    await captureCommand({ type: EXEC_TYPES });
+    return;
+  }
+  process.stderr.write(`scapdrift: ${why}; analysing the sample capture ${SAMPLE_CAPTURE} instead\n`);
+  await readCommand(SAMPLE_CAPTURE, { type: EXEC_TYPES, quiet: true });
 }

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Layer 0 (base): kernel types, libbpf macros, load-time configuration and the
+ * constants every other layer uses. Includes nothing from the other layers.
+ */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "scapdrift_abi.h"
+
+/* ---- load-time configuration, set by the loader in .rodata before load ---- */
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME at loader start, ns: boot ns + this = epoch ns. */
+__weak const volatile __u64 sd_boot_ts_epoch_ns = 0;
+
+/* ---- kernel constants that vmlinux.h (BTF) does not carry ---------------- */
+#define SD_NSEC_PER_SEC 1000000000ULL
+#define SD_PF_KTHREAD 0x00200000     /* include/linux/sched.h */
+#define SD_PF_EXITING 0x00000004
+#define SD_TS_COMPAT 0x0002          /* arch/x86/include/asm/thread_info.h */
+#define SD_SB_RDONLY 1UL             /* include/linux/fs.h (BIT(0)) */
+#define SD_S_IMMUTABLE (1 << 3)      /* inode->i_flags */
+#define SD_MAY_WRITE 0x00000002
+#define SD_S_IFMT 00170000
+#define SD_S_IFREG 0100000
+#define SD_S_IFDIR 0040000
+#define SD_S_IFLNK 0120000
+#define SD_CAP_DAC_OVERRIDE 1
+#define SD_CAP_FOWNER 3
+#define SD_PPM_CAP_MASK ((1ULL << 41) - 1) /* PPM_CAP_* bit n == kernel CAP n, n <= 40 */
+#define SD_OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define SD_PAGE_SHIFT 12
+#define SD_PAGES_TO_KB(p) ((p) << (SD_PAGE_SHIFT - 10))
+
+/* Multigrain timestamps (kernels >= 6.13): bit 31 of i_ctime_nsec says "queried". */
+#define SD_I_CTIME_QUERIED (1U << 31)
+
+/* ---- syscall numbers (x86_64), and their ia32 compat twins ---------------- */
+#define SD_NR_CLONE 56
+#define SD_NR_FORK 57
+#define SD_NR_VFORK 58
+#define SD_NR_EXECVE 59
+#define SD_NR_EXECVEAT 322
+#define SD_NR_CLONE3 435
+#define SD_SYSCALL_TABLE_SIZE 512
+
+#define SD_NR_IA32_FORK 2
+#define SD_NR_IA32_EXECVE 11
+#define SD_NR_IA32_CLONE 120
+#define SD_NR_IA32_VFORK 190
+#define SD_NR_IA32_EXECVEAT 358
+#define SD_NR_IA32_CLONE3 435
+
+/* clone flags (include/uapi/linux/sched.h) */
+#define SD_CLONE_VM 0x00000100
+#define SD_CLONE_FS 0x00000200
+#define SD_CLONE_FILES 0x00000400
+#define SD_CLONE_SIGHAND 0x00000800
+#define SD_CLONE_PTRACE 0x00002000
+#define SD_CLONE_VFORK 0x00004000
+#define SD_CLONE_PARENT 0x00008000
+#define SD_CLONE_THREAD 0x00010000
+#define SD_CLONE_NEWNS 0x00020000
+#define SD_CLONE_SYSVSEM 0x00040000
+#define SD_CLONE_SETTLS 0x00080000
+#define SD_CLONE_PARENT_SETTID 0x00100000
+#define SD_CLONE_CHILD_CLEARTID 0x00200000
+#define SD_CLONE_UNTRACED 0x00800000
+#define SD_CLONE_CHILD_SETTID 0x01000000
+#define SD_CLONE_NEWCGROUP 0x02000000
+#define SD_CLONE_NEWUTS 0x04000000
+#define SD_CLONE_NEWIPC 0x08000000
+#define SD_CLONE_NEWUSER 0x10000000
+#define SD_CLONE_NEWPID 0x20000000
+#define SD_CLONE_NEWNET 0x40000000
+#define SD_CLONE_IO 0x80000000
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((void *)(ptr) - __builtin_offsetof(type, member)))
+#endif
+
+/* Keep the compiler from folding a bounds check away before the verifier sees it. */
+#define sd_barrier_var(var) asm volatile("" : "+r"(var))

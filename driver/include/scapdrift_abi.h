@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 OR GPL-2.0-only */
+/*
+ * The contract between the eBPF side (driver/bpf) and the loader (driver/loader).
+ * Plain #defines and one struct with explicit padding, so that both a BPF
+ * translation unit (vmlinux.h types) and a userspace one (<stdint.h>) can include it.
+ *
+ * Facts (event ids, parameter counts, flag bits) come from falcosecurity/libs
+ * driver/ppm_events_public.h and driver/event_table.c.
+ *
+ * One ring-buffer record:
+ *
+ *   +--------------------+------------------------------------------------+
+ *   | sd_record_hdr (8B) | frame (hdr->len bytes, libs' ppm_evt_hdr v2)   |
+ *   +--------------------+------------------------------------------------+
+ *
+ * Frame (little endian, packed):
+ *
+ *   0        8        16     20   22       26
+ *   +--------+--------+------+----+--------+---------------------+-----------------+
+ *   | ts u64 | tid u64| len  |type|nparams | nparams x u16 length| params, packed  |
+ *   | epoch ns        | u32  |u16 | u32    |                     | back to back    |
+ *   +--------+--------+------+----+--------+---------------------+-----------------+
+ *
+ * `len` counts the whole frame, header included.
+ */
+#ifndef SCAPDRIFT_ABI_H
+#define SCAPDRIFT_ABI_H
+
+/* ---- frame header ------------------------------------------------------- */
+#define SD_FRAME_HDR_SIZE 26
+#define SD_FRAME_OFF_TS 0
+#define SD_FRAME_OFF_TID 8
+#define SD_FRAME_OFF_LEN 16
+#define SD_FRAME_OFF_TYPE 20
+#define SD_FRAME_OFF_NPARAMS 22
+
+/* ---- event ids (libs' ppm_event_code) and parameter counts ---------------- */
+#define SD_PPME_PROCEXIT_1_E 186
+#define SD_PPME_SYSCALL_CLONE_20_X 223
+#define SD_PPME_SYSCALL_FORK_20_X 225
+#define SD_PPME_SYSCALL_VFORK_20_X 227
+#define SD_PPME_SYSCALL_EXECVE_19_X 293
+#define SD_PPME_SYSCALL_EXECVEAT_X 331
+#define SD_PPME_SYSCALL_CLONE3_X 335
+
+#define SD_NPARAMS_PROCEXIT 5
+#define SD_NPARAMS_CLONE 21 /* clone, fork, vfork, clone3 */
+#define SD_NPARAMS_EXECVE 31
+#define SD_NPARAMS_EXECVEAT 30
+
+/* ---- flag bits (ppm_events_public.h) ------------------------------------- */
+#define SD_PPM_EXE_WRITABLE (1u << 0)
+#define SD_PPM_EXE_UPPER_LAYER (1u << 1)
+#define SD_PPM_EXE_FROM_MEMFD (1u << 2)
+#define SD_PPM_EXE_LOWER_LAYER (1u << 3)
+
+#define SD_PPM_CL_CLONE_FILES (1u << 0)
+#define SD_PPM_CL_CLONE_FS (1u << 1)
+#define SD_PPM_CL_CLONE_IO (1u << 2)
+#define SD_PPM_CL_CLONE_NEWIPC (1u << 3)
+#define SD_PPM_CL_CLONE_NEWNET (1u << 4)
+#define SD_PPM_CL_CLONE_NEWNS (1u << 5)
+#define SD_PPM_CL_CLONE_NEWPID (1u << 6)
+#define SD_PPM_CL_CLONE_NEWUTS (1u << 7)
+#define SD_PPM_CL_CLONE_PARENT (1u << 8)
+#define SD_PPM_CL_CLONE_PARENT_SETTID (1u << 9)
+#define SD_PPM_CL_CLONE_PTRACE (1u << 10)
+#define SD_PPM_CL_CLONE_SIGHAND (1u << 11)
+#define SD_PPM_CL_CLONE_SYSVSEM (1u << 12)
+#define SD_PPM_CL_CLONE_THREAD (1u << 13)
+#define SD_PPM_CL_CLONE_UNTRACED (1u << 14)
+#define SD_PPM_CL_CLONE_VM (1u << 15)
+#define SD_PPM_CL_CLONE_NEWUSER (1u << 20)
+#define SD_PPM_CL_CLONE_CHILD_CLEARTID (1u << 23)
+#define SD_PPM_CL_CLONE_CHILD_SETTID (1u << 24)
+#define SD_PPM_CL_CLONE_SETTLS (1u << 25)
+#define SD_PPM_CL_CLONE_VFORK (1u << 27)
+#define SD_PPM_CL_CLONE_NEWCGROUP (1u << 28)
+#define SD_PPM_CL_CHILD_IN_PIDNS (1u << 29)
+
+/* ---- size limits (bytes), the same as libs' driver and libscap ------------ */
+#define SD_MAX_PATH 4096     /* exe, trusted_exepath, filename */
+#define SD_MAX_ARGS_ENV 4096 /* args and env byte buffers */
+#define SD_MAX_ARGV 64       /* argv/envp entries walked on a failed execve */
+#define SD_MAX_COMM 16
+
+/*
+ * Scratch space: the frame is built in a per-CPU slot and copied to the ring
+ * buffer. Every write lands at (offset & (SD_FRAME_HALF - 1)) and is at most
+ * SD_FRAME_HALF bytes long, so the verifier can prove it stays inside the slot;
+ * the largest frame (5 x 4096 strings + fixed params) stays far below SD_FRAME_HALF,
+ * and a frame that would not is dropped and counted (SD_CNT_DROP_TOO_LARGE).
+ */
+#define SD_FRAME_HALF (32 * 1024)
+#define SD_FRAME_MAX (SD_FRAME_HALF - 1)
+
+/* Ring buffer shared by all CPUs (see driver/bpf/README.md), in bytes. */
+#define SD_RINGBUF_BYTES (16 * 1024 * 1024)
+
+/* ---- counters: per-CPU array map `sd_counters`, one u64 slot per cause ---- */
+#define SD_CNT_EVENTS 0          /* frames submitted */
+#define SD_CNT_DROP_RINGBUF 1    /* ring buffer full: frame lost */
+#define SD_CNT_DROP_SCRATCH 2    /* no scratch slot for this CPU: frame lost */
+#define SD_CNT_DROP_TOO_LARGE 3  /* frame would exceed SD_FRAME_MAX: frame lost */
+#define SD_CNT_READ_FAULT 4      /* a kernel/user read failed: that parameter sent empty */
+#define SD_CNT_TRUNCATED 5       /* a string or buffer was cut at its size limit */
+#define SD_CNT_MAX 6
+
+#define SD_CNT_NAMES                                                                       \
+	{ "events", "drop_ringbuf_full", "drop_no_scratch", "drop_too_large", "read_fault", \
+	  "truncated" }
+
+/* Header the BPF side puts before each frame in the ring buffer. */
+struct sd_record_hdr {
+	unsigned short cpu;      /* CPU that produced the frame (EV block cpuid) */
+	unsigned short reserved; /* zero */
+	unsigned int reserved2;  /* zero; keeps the frame 8-byte aligned */
+};
+#define SD_RECORD_HDR_SIZE 8
+
+#endif /* SCAPDRIFT_ABI_H */

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * scapdrift-loader: loads the scapdrift eBPF programs and writes what they see as a
+ * scap stream (SHB, MI, PL from /proc, then one EV block per event) to stdout or
+ * to a file.
+ *
+ *   open -> set rodata -> load -> register tail calls -> attach -> write headers
+ *   -> poll the ring buffer (50 ms timeout) until SIGINT/SIGTERM or -d elapses
+ *   -> detach -> drain -> flush -> report counters
+ *
+ * Every failure prints "scapdrift-loader: failed to <step>: <reason>" and goes to
+ * the one cleanup path.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "scapdrift_abi.h"
+#include "scapdrift.skel.h"
+#include "proc_scan.h"
+#include "scap_writer.h"
+
+#define PROG "scapdrift-loader"
+#define POLL_TIMEOUT_MS SD_FLUSH_AFTER_MS
+#define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#define NSEC_PER_SEC 1000000000ull
+#define NSEC_PER_MSEC 1000000ull
+
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_report;
+static bool g_verbose;
+
+struct options {
+	const char *out_path; /* NULL: stdout */
+	double duration_s;    /* 0: until a signal */
+	bool quiet;
+};
+
+struct loader {
+	struct options opt;
+	struct scapdrift_bpf *skel;
+	struct bpf_link *links[3];
+	struct ring_buffer *rb;
+	struct sd_out out;
+	int out_fd;
+	uint64_t boot_ts_epoch_ns;
+	uint64_t malformed; /* ring records that were not a whole frame */
+	bool loaded;        /* programs loaded: the counters map can be read */
+};
+
+static void fail(const char *step, const char *fmt, ...) {
+	va_list ap;
+	fprintf(stderr, PROG ": failed to %s: ", step);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_signal(int sig) {
+	if(sig == SIGUSR1) {
+		g_report = 1;
+	} else {
+		g_stop = 1;
+	}
+}
+
+/* libbpf's own messages (and the verifier log) only with -v; failures get our one line. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap) {
+	return g_verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static uint64_t clock_ns(clockid_t id) {
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME, from the tightest of a few bracketed samples. */
+static uint64_t boot_ts_epoch_ns(void) {
+	uint64_t best = 0, best_window = UINT64_MAX;
+	for(int i = 0; i < 5; i++) {
+		uint64_t b0 = clock_ns(CLOCK_BOOTTIME);
+		uint64_t rt = clock_ns(CLOCK_REALTIME);
+		uint64_t b1 = clock_ns(CLOCK_BOOTTIME);
+		if(b1 - b0 < best_window) {
+			best_window = b1 - b0;
+			best = rt - (b0 + (b1 - b0) / 2);
+		}
+	}
+	return best;
+}
+
+static void usage(FILE *f) {
+	fprintf(f,
+	        "usage: " PROG " [-w FILE] [-d SECONDS] [-q] [-v]\n"
+	        "  -w FILE     write the scap stream to FILE (default: stdout)\n"
+	        "  -d SECONDS  stop after SECONDS (default: until SIGINT/SIGTERM)\n"
+	        "  -q          quiet: no start/stop messages (drops are still reported)\n"
+	        "  -v          verbose libbpf output (verifier log on load errors)\n"
+	        "SIGUSR1 prints the counters; SIGINT/SIGTERM stop with a complete stream.\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o) {
+	int c;
+	while((c = getopt(argc, argv, "w:d:qvh")) != -1) {
+		switch(c) {
+		case 'w':
+			o->out_path = optarg;
+			break;
+		case 'd': {
+			char *end;
+			o->duration_s = strtod(optarg, &end);
+			if(*end || o->duration_s <= 0) {
+				fail("parse options", "-d needs a positive number of seconds, got '%s'", optarg);
+				return -1;
+			}
+			break;
+		}
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			g_verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if(optind < argc) {
+		fail("parse options", "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Per-cause counters, summed over CPUs. */
+static int read_counters(struct loader *l, uint64_t totals[SD_CNT_MAX]) {
+	int ncpus = libbpf_num_possible_cpus();
+	if(ncpus <= 0) {
+		return -1;
+	}
+	uint64_t *values = calloc((size_t)ncpus, sizeof(uint64_t));
+	if(!values) {
+		return -1;
+	}
+	int fd = bpf_map__fd(l->skel->maps.sd_counters);
+	for(uint32_t cause = 0; cause < SD_CNT_MAX; cause++) {
+		totals[cause] = 0;
+		if(bpf_map_lookup_elem(fd, &cause, values) == 0) {
+			for(int cpu = 0; cpu < ncpus; cpu++) {
+				totals[cause] += values[cpu];
+			}
+		}
+	}
+	free(values);
+	return 0;
+}
+
+static void report_counters(struct loader *l, bool at_exit) {
+	static const char *names[SD_CNT_MAX] = SD_CNT_NAMES;
+	uint64_t totals[SD_CNT_MAX];
+	if(!l->loaded || read_counters(l, totals) != 0) {
+		return;
+	}
+	bool any_drop = l->malformed != 0;
+	for(int i = SD_CNT_DROP_RINGBUF; i < SD_CNT_MAX; i++) {
+		any_drop |= totals[i] != 0;
+	}
+	if(l->opt.quiet && !any_drop && at_exit) {
+		return;
+	}
+	fprintf(stderr, PROG ": counters:");
+	for(int i = 0; i < SD_CNT_MAX; i++) {
+		fprintf(stderr, " %s=%llu", names[i], (unsigned long long)totals[i]);
+	}
+	fprintf(stderr, " malformed=%llu\n", (unsigned long long)l->malformed);
+}
+
+/* Ring-buffer callback: one record = sd_record_hdr + frame -> one EV block. */
+static int on_record(void *ctx, void *data, size_t size) {
+	struct loader *l = ctx;
+	if(size < SD_RECORD_HDR_SIZE + SD_FRAME_HDR_SIZE) {
+		l->malformed++;
+		return 0;
+	}
+	const struct sd_record_hdr *rec = data;
+	const uint8_t *frame = (const uint8_t *)data + SD_RECORD_HDR_SIZE;
+	uint32_t len;
+	memcpy(&len, frame + SD_FRAME_OFF_LEN, sizeof(len));
+	if(len < SD_FRAME_HDR_SIZE || len > size - SD_RECORD_HDR_SIZE) {
+		l->malformed++;
+		return 0;
+	}
+	return sd_write_ev(&l->out, rec->cpu, frame, len);
+}
+
+/* Refuse early with one clear line when the machine cannot run the driver. */
+static int check_environment(void) {
+	if(geteuid() != 0) {
+		fail("start", "not root (loading eBPF programs needs root)");
+		return -1;
+	}
+	if(access(BTF_VMLINUX, R_OK) != 0) {
+		fail("start", "no kernel BTF at " BTF_VMLINUX " (the kernel needs CONFIG_DEBUG_INFO_BTF=y)");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *load_reason(int err) {
+	static char buf[256];
+	if(err == -EPERM || err == -EACCES) {
+		snprintf(buf, sizeof(buf),
+		         "eBPF not permitted (%s): lockdown, a seccomp/LSM policy or a container without "
+		         "CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN; run with -v for the kernel's log",
+		         strerror(-err));
+	} else {
+		snprintf(buf, sizeof(buf), "%s (run with -v for the verifier log)", strerror(-err));
+	}
+	return buf;
+}
+
+/* sys_exit tail table: syscall number -> program. */
+static int register_tail_calls(struct loader *l) {
+	struct {
+		uint32_t nr;
+		struct bpf_program *prog;
+	} table[] = {
+	        {56, l->skel->progs.sd_clone_x},   {57, l->skel->progs.sd_fork_x},
+	        {58, l->skel->progs.sd_vfork_x},   {59, l->skel->progs.sd_execve_x},
+	        {322, l->skel->progs.sd_execveat_x}, {435, l->skel->progs.sd_clone3_x},
+	};
+	int map_fd = bpf_map__fd(l->skel->maps.sd_sys_exit_tails);
+	for(size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		int prog_fd = bpf_program__fd(table[i].prog);
+		if(bpf_map_update_elem(map_fd, &table[i].nr, &prog_fd, BPF_ANY) != 0) {
+			fail("register tail calls", "syscall %u: %s", table[i].nr, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int attach(struct loader *l) {
+	struct bpf_program *progs[3] = {l->skel->progs.sd_sys_exit, l->skel->progs.sd_sched_process_exec,
+	                                l->skel->progs.sd_sched_process_exit};
+	for(int i = 0; i < 3; i++) {
+		l->links[i] = bpf_program__attach(progs[i]);
+		if(!l->links[i]) {
+			int err = -errno;
+			fail("attach", "%s: %s", bpf_program__name(progs[i]), load_reason(err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void detach(struct loader *l) {
+	for(int i = 0; i < 3; i++) {
+		bpf_link__destroy(l->links[i]);
+		l->links[i] = NULL;
+	}
+}
+
+static int write_headers(struct loader *l) {
+	struct sd_machine_info mi = {0};
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page_size = sysconf(_SC_PAGESIZE);
+	mi.num_cpus = ncpus > 0 ? (uint32_t)ncpus : 0;
+	mi.memory_size_bytes = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	unsigned long long pid_max = 0;
+	if(f) {
+		if(fscanf(f, "%llu", &pid_max) != 1) {
+			pid_max = 0;
+		}
+		fclose(f);
+	}
+	mi.max_pid = pid_max;
+	gethostname(mi.hostname, sizeof(mi.hostname) - 1);
+	mi.boot_ts_epoch_ns = l->boot_ts_epoch_ns;
+
+	int err = sd_write_shb(&l->out);
+	err = err ? err : sd_write_mi(&l->out, &mi);
+	if(err) {
+		fail("write headers", "%s", strerror(-err));
+		return -1;
+	}
+
+	struct sd_buf entries = {0};
+	struct sd_proc_scan_stats stats;
+	err = sd_proc_scan(&entries, l->boot_ts_epoch_ns, &stats);
+	err = err ? err : sd_write_pl(&l->out, &entries);
+	sd_buf_free(&entries);
+	if(err) {
+		fail("write the process table", "%s", strerror(-err));
+		return -1;
+	}
+	if(!l->opt.quiet) {
+		fprintf(stderr, PROG ": process table: %zu threads\n", stats.threads);
+	}
+	err = sd_out_flush(&l->out);
+	if(err) {
+		fail("write output", "%s", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static int run(struct loader *l) {
+	uint64_t start_ms = clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC;
+	uint64_t deadline_ms =
+	        l->opt.duration_s > 0 ? start_ms + (uint64_t)(l->opt.duration_s * 1000.0) : UINT64_MAX;
+	while(!g_stop) {
+		int n = ring_buffer__poll(l->rb, POLL_TIMEOUT_MS);
+		if(n < 0 && n != -EINTR) {
+			fail("poll the ring buffer", "%s", strerror(-n));
+			return -1;
+		}
+		uint64_t now_ms = clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC;
+		if(sd_out_maybe_flush(&l->out, now_ms) != 0 || l->out.error) {
+			fail("write output", "%s", strerror(l->out.error));
+			return -1;
+		}
+		if(g_report) {
+			g_report = 0;
+			report_counters(l, false);
+		}
+		if(now_ms >= deadline_ms) {
+			break;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	struct loader l = {.out_fd = -1};
+	int rc = 1;
+
+	if(parse_options(argc, argv, &l.opt) != 0) {
+		return 2;
+	}
+	if(check_environment() != 0) {
+		return 1;
+	}
+	libbpf_set_print(libbpf_log);
+
+	if(l.opt.out_path) {
+		l.out_fd = open(l.opt.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if(l.out_fd < 0) {
+			fail("open output", "%s: %s", l.opt.out_path, strerror(errno));
+			goto cleanup;
+		}
+	} else {
+		if(isatty(STDOUT_FILENO)) {
+			fail("open output", "stdout is a terminal; use -w FILE or a pipe");
+			goto cleanup;
+		}
+		l.out_fd = STDOUT_FILENO;
+	}
+	sd_out_init(&l.out, l.out_fd);
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	l.skel = scapdrift_bpf__open();
+	if(!l.skel) {
+		fail("open the eBPF object", "%s", strerror(errno));
+		goto cleanup;
+	}
+
+	l.boot_ts_epoch_ns = boot_ts_epoch_ns();
+	l.skel->rodata->sd_boot_ts_epoch_ns = l.boot_ts_epoch_ns;
+	int ncpus = libbpf_num_possible_cpus();
+	if(ncpus <= 0 || bpf_map__set_max_entries(l.skel->maps.sd_scratch_map, (uint32_t)ncpus) != 0) {
+		fail("set rodata", "cannot size the scratch map for %d CPUs", ncpus);
+		goto cleanup;
+	}
+
+	int err = scapdrift_bpf__load(l.skel);
+	if(err) {
+		fail("load", "%s", load_reason(err));
+		goto cleanup;
+	}
+	l.loaded = true;
+	if(register_tail_calls(&l) != 0 || attach(&l) != 0) {
+		goto cleanup;
+	}
+	l.rb = ring_buffer__new(bpf_map__fd(l.skel->maps.sd_events), on_record, &l, NULL);
+	if(!l.rb) {
+		fail("open the ring buffer", "%s", strerror(errno));
+		goto cleanup;
+	}
+	if(!l.opt.quiet) {
+		fprintf(stderr, PROG ": capturing (boot_ts_epoch=%llu)\n",
+		        (unsigned long long)l.boot_ts_epoch_ns);
+	}
+	if(write_headers(&l) != 0 || run(&l) != 0) {
+		goto cleanup;
+	}
+	rc = 0;
+
+cleanup:
+	detach(&l);
+	if(l.rb) {
+		ring_buffer__consume(l.rb); /* what was produced before the detach */
+	}
+	if(l.out_fd >= 0) {
+		if(sd_out_flush(&l.out) != 0 && rc == 0) {
+			fail("write output", "%s", strerror(l.out.error));
+			rc = 1;
+		}
+		report_counters(&l, true);
+		sd_out_free(&l.out);
+		if(l.out_fd != STDOUT_FILENO) {
+			close(l.out_fd);
+		}
+	}
+	ring_buffer__free(l.rb);
+	scapdrift_bpf__destroy(l.skel);
+	return rc;
+}
