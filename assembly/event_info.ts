@@ -44,6 +44,7 @@ const NPARAMS = memory.data(<i32>EVENT_CAPACITY);
 const LARGE = memory.data(<i32>EVENT_CAPACITY);
 const KNOWN = memory.data(<i32>EVENT_CAPACITY);
 const ROLES = memory.data(<i32>(EVENT_CAPACITY * ROLE_COUNT));
+const VFORK = memory.data(<i32>EVENT_CAPACITY);
 
 /** Number of ids the shell has described (PPM_EVENT_MAX of the table it loaded). */
 let knownCount: u32 = 0;
@@ -57,6 +58,16 @@ export function setEventInfo(id: u32, kind: u8, nparams: u8, largePayload: bool)
   store<u8>(KNOWN + id, 1);
   memory.fill(ROLES + id * ROLE_COUNT, ROLE_ABSENT, ROLE_COUNT);
   if (id >= knownCount) knownCount = id + 1;
+}
+
+/** Marks `id` as a vfork exit: libsinsp leaves the child to its own clone exit, whatever the flags. */
+export function setVforkEvent(id: u32): void {
+  if (id < EVENT_CAPACITY) store<u8>(VFORK + id, 1);
+}
+
+// @ts-ignore: decorator
+@inline export function isVforkEvent(id: u32): bool {
+  return id < EVENT_CAPACITY && load<u8>(VFORK + id) != 0;
 }
 
 /** Records that parameter `index` of event `id` plays `role`. */

@@ -6,11 +6,12 @@
 import { ThreadRecord, RECORD_BYTES, STR_LEN_BASE } from "./thread_record";
 import { findThread, resetThreads } from "./thread_table";
 import { resetScanner } from "./scanner";
+import { resetLifecycle } from "./lifecycle";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
-export { setEventInfo, setEventRole } from "./event_info";
-export { setBootTs, setVforkType } from "./lifecycle";
+export { setEventInfo, setEventRole, setVforkEvent } from "./event_info";
+export { setBootTs } from "./lifecycle";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
@@ -18,11 +19,13 @@ export {
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess } from "./process_list";
 export { threadCount } from "./thread_table";
+export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 
 /** Starts a new capture: empty thread table, event numbering from 1. */
 export function reset(): void {
   resetThreads();
   resetScanner();
+  resetLifecycle();
 }
 
 /** Pointer to the record of `tid`, or 0. Valid until the next scan() or addProcess(). */

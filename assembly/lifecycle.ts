@@ -8,7 +8,7 @@ import {
   ROLE_RES, ROLE_EXE, ROLE_ARGS, ROLE_PID, ROLE_PTID, ROLE_CWD, ROLE_COMM, ROLE_CGROUPS,
   ROLE_FLAGS, ROLE_UID, ROLE_GID, ROLE_VTID, ROLE_VPID, ROLE_PIDNS_INIT_START_TS,
   ROLE_EXE_INO, ROLE_EXE_INO_CTIME, ROLE_EXE_INO_MTIME, ROLE_TRUSTED_EXEPATH, ROLE_LOGINUID,
-  roleIndex,
+  roleIndex, isVforkEvent,
 } from "./event_info";
 import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from "./params";
 import {
@@ -17,7 +17,7 @@ import {
   HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH,
   STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, strLen, strPtr,
 } from "./thread_record";
-import { findThread, insertThread } from "./thread_table";
+import { findThread, insertThread, removeThread } from "./thread_table";
 import { stageString, stageFrom, commitStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
 
@@ -68,15 +68,18 @@ function stageArgs(type: u32): void {
   stageStringParam(STR_ARGS, param(type, ROLE_ARGS));
 }
 
-/** Copies exe identity (exepath excluded) and its deltas from `src` (clone inheritance). */
+/**
+ * Copies exe identity (exepath excluded) and the process-start delta from `src`
+ * (clone inheritance). The pid-namespace delta is not inherited: libsinsp
+ * copies only the former, and a child in a new namespace has another start.
+ */
 function inheritExe(dst: ThreadRecord, src: ThreadRecord): void {
   const keep: u32 = HAS_EXE_INO | HAS_EXE_INO_CTIME | HAS_EXE_INO_MTIME | HAS_CTIME_DURATION_PROC_START |
-    HAS_CTIME_DURATION_PIDNS_START | HAS_EXE_FLAGS | HAS_LOGINUID | HAS_EXEPATH;
+    HAS_EXE_FLAGS | HAS_LOGINUID | HAS_EXEPATH;
   dst.exeIno = src.exeIno;
   dst.exeInoCtime = src.exeInoCtime;
   dst.exeInoMtime = src.exeInoMtime;
   dst.ctimeDurationProcStart = src.ctimeDurationProcStart;
-  dst.ctimeDurationPidnsStart = src.ctimeDurationPidnsStart;
   dst.exeFlags = src.exeFlags;
   dst.loginuid = src.loginuid;
   dst.presence = (dst.presence & ~keep) | (src.presence & keep);
@@ -131,7 +134,9 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   if ((flags & (PPM_CL_CHILD_IN_PIDNS | PPM_CL_CLONE_NEWPID | PPM_CL_CLONE_PARENT)) != 0) return;
   if (caller.tid != caller.vtid) return;
   // vfork: the child may exit before the parent returns; leave it to the child side.
-  if ((flags & PPM_CL_CLONE_VFORK) != 0 || isVfork(type)) return;
+  if ((flags & PPM_CL_CLONE_VFORK) != 0 || isVforkEvent(type)) return;
+  // A child that already exited (its procexit came first) is not added back.
+  if (recentlyExited(childTid, callerTid, ts)) return;
   const existing = findThread(childTid);
   if (existing != null && (existing.cloneFlags & PPM_CL_CLONE_INVERTED) != 0) return;
 
@@ -155,15 +160,6 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   setPidnsHost(child);
 }
 
-let vforkType: u32 = 0xffffffff;
-/** The id of PPME_SYSCALL_VFORK_20_X (libsinsp special-cases it by id). */
-export function setVforkType(id: u32): void {
-  vforkType = id;
-}
-// @ts-ignore: decorator
-@inline function isVfork(type: u32): bool {
-  return type == vforkType;
-}
 
 function cloneChildSide(type: u32, tid: i64, ts: u64): void {
   const existing = findThread(tid);
@@ -236,13 +232,15 @@ export function onExecveExit(type: u32, tid: i64): void {
   stageStringParam(STR_EXE, param(type, ROLE_EXE));
   stageArgs(type);
   stageComm(type);
-  const cwd = param(type, ROLE_CWD);
-  if (!paramEmpty(cwd)) stageStringParam(STR_CWD, cwd);
   const trusted = param(type, ROLE_TRUSTED_EXEPATH);
   if (!paramEmpty(trusted)) {
     stageStringParam(STR_EXEPATH, trusted);
     rec.presence |= HAS_EXEPATH;
   }
+  // The cwd at exec time, when the version carries it (libsinsp keeps the tracked
+  // cwd; for a thread first seen here this is the only source).
+  const cwd = param(type, ROLE_CWD);
+  if (paramStrLen(cwd) > 0) stageStringParam(STR_CWD, cwd);
   commitStrings(rec);
 
   const cg = param(type, ROLE_CGROUPS);
@@ -285,4 +283,42 @@ function setExeIdentity(rec: ThreadRecord, type: u32): void {
     rec.ctimeDurationPidnsStart = <i64>(ctime - rec.pidnsInitStartTs);
     rec.presence |= HAS_CTIME_DURATION_PIDNS_START;
   }
+}
+
+// Threads removed by procexit in the last CLONE_STALE_TIME_NS, so that a
+// parent's late clone return does not add an exited child back (libsinsp
+// thread_manager has_recently_exited, keyed by parent and child tid).
+const RECENT_EXITS: u32 = 64;
+const EXIT_TID = memory.data(<i32>(RECENT_EXITS * 8));
+const EXIT_PTID = memory.data(<i32>(RECENT_EXITS * 8));
+const EXIT_TS = memory.data(<i32>(RECENT_EXITS * 8));
+let exitNext: u32 = 0;
+let exitCount: u32 = 0;
+
+/** Applies a procexit: removes `tid` and remembers it for CLONE_STALE_TIME_NS. */
+export function onProcexitApplied(tid: i64, ts: u64): void {
+  const r = findThread(tid);
+  if (r == null) return;
+  const slot = <usize>exitNext << 3;
+  store<i64>(EXIT_TID + slot, tid);
+  store<i64>(EXIT_PTID + slot, r.ptid);
+  store<u64>(EXIT_TS + slot, ts);
+  exitNext = (exitNext + 1) % RECENT_EXITS;
+  if (exitCount < RECENT_EXITS) exitCount++;
+  removeThread(tid);
+}
+
+function recentlyExited(tid: i64, ptid: i64, ts: u64): bool {
+  for (let i: u32 = 0; i < exitCount; i++) {
+    const slot = <usize>i << 3;
+    if (load<i64>(EXIT_TID + slot) == tid && load<i64>(EXIT_PTID + slot) == ptid &&
+      ts - load<u64>(EXIT_TS + slot) < CLONE_STALE_TIME_NS) return true;
+  }
+  return false;
+}
+
+/** Forgets recent exits (a new capture). */
+export function resetLifecycle(): void {
+  exitNext = 0;
+  exitCount = 0;
 }

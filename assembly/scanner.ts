@@ -1,6 +1,6 @@
 // The scanner: walks scap blocks in the input buffer, validates each event
 // frame, applies state-changing frames to the thread table and stops on every
-// frame the emit mask selects (STATUS_EVENT), on a non-event block
+// frame the emit mask selects and the filter (filter/vm.ts) matches (STATUS_EVENT), on a non-event block
 // (STATUS_OTHER_BLOCK), on an incomplete block (STATUS_NEED_MORE) or on
 // corruption (STATUS_FAULT). Every length read from input is checked with
 // unsigned comparisons before anything past it is loaded.
@@ -21,8 +21,8 @@ import {
   eventKind, eventNparams, isKnownEvent, isLargePayload,
 } from "./event_info";
 import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
-import { onCloneExit, onExecveExit } from "./lifecycle";
-import { removeThread } from "./thread_table";
+import { onCloneExit, onExecveExit, onProcexitApplied } from "./lifecycle";
+import { filterCount, runFilters } from "./filter/vm";
 
 // Input: a buffer owned by the scanner; the shell copies stream bytes into it.
 let input: usize = 0;
@@ -48,6 +48,7 @@ let faultValue: u32 = 0;
 // A procexit is applied after the shell has seen the event (libsinsp removes
 // the thread after the event is processed).
 let pendingExitTid: i64 = 0;
+let pendingExitTs: u64 = 0;
 let hasPendingExit: bool = false;
 
 // Which event ids stop the scan (1 byte per id); ids beyond EVENT_CAPACITY use the last slot.
@@ -188,7 +189,7 @@ function walkV1(f: usize, avail: u32, at: u32): i32 {
  */
 export function scan(end: u32): i32 {
   if (hasPendingExit) {
-    removeThread(pendingExitTid);
+    onProcexitApplied(pendingExitTid, pendingExitTs);
     hasPendingExit = false;
   }
   while (true) {
@@ -225,14 +226,17 @@ export function scan(end: u32): i32 {
     const tid = load<i64>(f, FRAME_TID);
     if (kind == KIND_CLONE) onCloneExit(type, tid, load<u64>(f, FRAME_TS));
     else if (kind == KIND_EXECVE) onExecveExit(type, tid);
-    else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; hasPendingExit = true; }
-    if (load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0) {
-      if (hasPendingExit) { removeThread(pendingExitTid); hasPendingExit = false; }
+    else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; pendingExitTs = load<u64>(f, FRAME_TS); hasPendingExit = true; }
+    const cpu = <u32>load<u16>(b, BLOCK_HEADER);
+    // Emitted: the type is selected and, when a filter is set, some program matches.
+    if (load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0 ||
+      (filterCount() > 0 && !runFilters(f, type, cpu, eventNum))) {
+      if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
       continue;
     }
     framePtr = f;
     frameHeaderLen = hdr;
-    frameCpu = <u32>load<u16>(b, BLOCK_HEADER);
+    frameCpu = cpu;
     return STATUS_EVENT;
   }
 }

@@ -289,7 +289,7 @@ test('drop_exec.scap: blocks, section header, machine info, process list', async
   assert.is(rc.exeIno, 0n);
   assert.is(rc.exeInoCtimeEpochNs, 0n);
   assert.is(rc.exeInoMtimeEpochNs, 0n);
-  assert.is(rc.pidnsInitStartTsBootNs, 0n);
+  assert.is(rc.pidnsInitStartTsEpochNs, 0n);
   assert.is(rc.exeWritable, false);
   assert.is(rc.exeFromMemfd, false);
   assert.is(rc.loginuid, 4294967295);
@@ -363,7 +363,7 @@ test('curl_google.scap: gzip found by magic; old capture with PL v5 and EV v1', 
   assert.is(init.root, '/');
   assert.ok(init.cgroups!.includes('memory=/init.scope'));
   // Fields a v5 entry does not hold stay undefined, not 0.
-  for (const k of ['sid', 'vpgid', 'exepath', 'pgid', 'loginuid', 'exeIno', 'pidnsInitStartTsBootNs'] as const) {
+  for (const k of ['sid', 'vpgid', 'exepath', 'pgid', 'loginuid', 'exeIno', 'pidnsInitStartTsEpochNs'] as const) {
     assert.is(init[k as keyof ProcessEntry], undefined, k);
     assert.not.ok(k in init, k);
   }
@@ -635,7 +635,7 @@ test('PL v9: appended fields by entry length, pre-0.10 layout, unknown trailing 
     ProcessEntry,
   ];
   assert.is(a.tid, 10n);
-  assert.is(a.pidnsInitStartTsBootNs, 5_000_000n);
+  assert.is(a.pidnsInitStartTsEpochNs, 5_000_000n);
   assert.is(a.tty, 34816);
   assert.is(a.loginuid, 1000);
   assert.is(a.exeWritable, true);
@@ -653,7 +653,7 @@ test('PL v9: appended fields by entry length, pre-0.10 layout, unknown trailing 
   assert.is(a.flags, 0x1234);
 
   assert.is(b.tid, 11n);
-  assert.is(b.pidnsInitStartTsBootNs, undefined);
+  assert.is(b.pidnsInitStartTsEpochNs, undefined);
   assert.is(b.tty, undefined);
   assert.is(b.loginuid, 1001);
   assert.is(b.capEffective, 3n);

@@ -15,6 +15,7 @@ import { resolveField, suggestField, extractField, type FieldRef, type FieldValu
 import { DEFAULT_JSON_FIELDS } from './output.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import type { MachineInfo } from './scap/machine_info.js';
+import { compileFilter } from './filter/index.js';
 
 /** Options of {@link openCapture}. Unknown keys are rejected by name. */
 export interface OpenCaptureOptions {
@@ -22,6 +23,8 @@ export interface OpenCaptureOptions {
   types?: readonly string[];
   /** Field names to extract per event (see `scapdrift fields`); a default set when absent. */
   fields?: readonly string[];
+  /** Falco condition (e.g. "evt.type = execve and proc.is_exe_writable = true"), evaluated in Wasm. */
+  filter?: string;
 }
 
 /** One event: field name → value (bigint for 64-bit values, null when missing). */
@@ -35,7 +38,7 @@ export interface Capture extends AsyncIterable<CaptureEvent> {
   readonly summary: DecodeSummary | undefined;
 }
 
-const OPTION_KEYS = new Set(['types', 'fields']);
+const OPTION_KEYS = new Set(['types', 'fields', 'filter']);
 
 function validate(options: OpenCaptureOptions): FieldRef[] {
   if (typeof options !== 'object' || options === null) throw new ScapdriftError(ErrorCode.OPTION, 'options must be an object');
@@ -44,6 +47,9 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
   }
   if (options.types !== undefined && (!Array.isArray(options.types) || options.types.some((t) => typeof t !== 'string'))) {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.types must be an array of event type names');
+  }
+  if (options.filter !== undefined && typeof options.filter !== 'string') {
+    throw new ScapdriftError(ErrorCode.OPTION, 'options.filter must be a Falco condition string');
   }
   if (options.fields === undefined) return [...DEFAULT_JSON_FIELDS];
   if (!Array.isArray(options.fields)) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields must be an array of field names');
@@ -60,12 +66,13 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
 /**
  * Opens a capture. `input` is a file path or a readable stream of scap bytes.
  * Iterating yields every event (or those of `options.types`) in file order.
- * Errors: E_OPTION for bad options (thrown here); during iteration E_IO, E_EMPTY, E_NOT_SCAP,
+ * Errors: E_OPTION for bad options, a bad filter included (thrown here, naming the position); during iteration E_IO, E_EMPTY, E_NOT_SCAP,
  * E_TRUNCATED, E_BAD_BLOCK_LENGTH, E_CORRUPT_FRAME, ... naming the byte offset — thrown after
  * every complete event before the fault was yielded.
  */
 export function openCapture(input: string | NodeJS.ReadableStream, options: OpenCaptureOptions = {}): Capture {
   const fields = validate(options);
+  const programs = options.filter !== undefined ? [compileFilter(options.filter)] : undefined;
   let machineInfo: MachineInfo | undefined;
   let summary: DecodeSummary | undefined;
   let used = false;
@@ -76,7 +83,7 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
       if (used) throw new ScapdriftError(ErrorCode.OPTION, 'a capture can be iterated once; open it again');
       used = true;
       const source = await openByteSource(input);
-      const decoder = new Decoder(options.types ? { types: options.types } : {});
+      const decoder = new Decoder({ ...(options.types ? { types: options.types } : {}), ...(programs ? { programs } : {}) });
       let pending: CaptureEvent[] = [];
       // The decoder runs chunk by chunk; events of a chunk are handed out before the next is read.
       const it = source[Symbol.asyncIterator]();

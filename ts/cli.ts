@@ -21,12 +21,16 @@ program
   .command('read')
   .description('print the events of a capture file (.scap, plain or gzip)')
   .argument('<file>', 'capture file')
+  .argument('[condition]', "Falco filter condition, e.g. 'evt.type = execve and proc.is_exe_writable = true'")
+  .option('-f, --filter <condition>', 'Falco filter condition (same as the trailing argument)')
+  .option('-r, --rules <file>', 'Falco rules file: print alerts of its rules (repeatable)', (f: string, all: string[] = []) => [...all, f])
+  .option('--default-rules', 'load the shipped drift rules (rules/scapdrift_rules.yaml)')
   .option('-j, --json', 'one JSON object per line, keys named by field')
   .option('-p, --print <format>', 'sysdig-style format, e.g. "%evt.num %proc.name %proc.exe_ino"')
   .option('-t, --type <names>', 'only these event types, comma-separated (e.g. execve,clone)')
   .option('-q, --quiet', 'no progress bar')
-  .action(async (file: string, opts) => {
-    await readCommand(file, opts);
+  .action(async (file: string, condition: string | undefined, opts) => {
+    await readCommand(file, { ...opts, ...(condition !== undefined ? { condition } : {}) });
   });
 
 program

@@ -8,6 +8,7 @@ import { openByteSource } from './scap/byte_source.js';
 import { Decoder, type DecodeSummary } from './decoder.js';
 import { compileFormat, renderFormat, renderDefault, renderJson, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
 import type { EventView } from './event_view.js';
+import { selectEvents, hostnameOfThisMachine } from './rules/select.js';
 
 /** Options of the read command. */
 export interface ReadCommandOptions {
@@ -15,6 +16,14 @@ export interface ReadCommandOptions {
   print?: string;
   type?: string;
   quiet?: boolean;
+  /** Falco condition (trailing argument). */
+  condition?: string;
+  /** Falco condition (-f); both given: both must match. */
+  filter?: string;
+  /** Rules files (-r): print alerts instead of events. */
+  rules?: string[];
+  /** Load rules/scapdrift_rules.yaml first. */
+  defaultRules?: boolean;
 }
 
 /** Writes to stdout, awaiting 'drain' when the pipe is full. */
@@ -56,8 +65,10 @@ export function lineRenderer(opts: ReadCommandOptions): (v: EventView) => string
 export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
   const render = lineRenderer(opts);
   const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  const selection = selectEvents(opts);
   const source = await openByteSource(file);
-  const decoder = new Decoder(types ? { types } : {});
+  const decoder = new Decoder({ ...(types ? { types } : {}), ...(selection.programs ? { programs: selection.programs } : {}) });
+  let hostname = hostnameOfThisMachine();
   const sink = new OutputSink();
   const showBar = !opts.quiet && process.stderr.isTTY === true && source.totalBytes !== undefined;
   const bar = showBar
@@ -70,7 +81,11 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
     const summary = await decoder.run(source, {
       onEvent(v) {
         events++;
-        sink.push(render(v));
+        if (selection.alerts) for (const line of selection.alerts(v, decoder.module, hostname)) sink.push(line);
+        else sink.push(render(v));
+      },
+      onMachineInfo(mi) {
+        if (mi.hostname) hostname = mi.hostname;
       },
       async afterChunk() {
         bar?.update(source.bytesConsumed(), { rate: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });

@@ -17,6 +17,8 @@ import {
 import { parseSectionHeader, type SectionHeader } from './scap/section_header.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
 import { parseProcessList, type ProcessEntry } from './scap/process_list.js';
+import { installPrograms } from './filter/blob.js';
+import type { Program } from './filter/compiler.js';
 
 /** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
@@ -47,6 +49,8 @@ export interface DecodeSummary {
 export interface DecoderOptions {
   /** Event type names to deliver (evt.type); all when absent. */
   types?: readonly string[];
+  /** Compiled filter programs (ts/filter): only events some program matches are delivered. */
+  programs?: readonly Program[];
 }
 
 export class Decoder {
@@ -64,6 +68,7 @@ export class Decoder {
       const name = this.view.layout && id < 1024 ? eventNameOf(id) : undefined;
       ex.setEmit(id, wanted === undefined || (name !== undefined && wanted.has(name)) ? 1 : 0);
     }
+    if (options.programs) installPrograms(this.module, options.programs);
   }
 
   /**
@@ -225,7 +230,7 @@ export class Decoder {
     const boot = this.view.bootTsEpochNs;
     // PL pidns_init_start_ts is already epoch ns (libscap stats /proc/PID/root/proc/1/cmdline);
     // 0 means unknown: a host process then gets the boot time, as libsinsp does live.
-    let pidns = e.pidnsInitStartTsBootNs ?? 0n;
+    let pidns = e.pidnsInitStartTsEpochNs ?? 0n;
     if (pidns === 0n && hostPidns && boot !== undefined) pidns = boot;
     ex.addProcess(
       BigInt(e.tid), BigInt(e.pid), BigInt(e.ptid), BigInt(e.vtid ?? e.tid), BigInt(e.vpid ?? -1),

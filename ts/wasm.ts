@@ -17,7 +17,7 @@ export interface DecoderExports {
   setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
   setEventRole(id: number, role: number, index: number): void;
   setBootTs(epochNs: bigint, present: number): void;
-  setVforkType(id: number): void;
+  setVforkEvent(id: number): void;
   setEmit(id: number, on: number): void;
   scan(end: number): number;
   reserveInput(bytes: number): number;
@@ -51,6 +51,10 @@ export interface DecoderExports {
   paramPtrTable(): number;
   paramLenTable(): number;
   currentNparams(): number;
+  /** Filter VM (assembly/filter/vm.ts): blob buffer, program count (0 = off), match bitmap. */
+  reserveFilter(bytes: number): number;
+  setFilterCount(count: number): void;
+  filterMatches(): number;
 }
 
 /** Status codes of scan() (assembly/status.ts). */
@@ -152,12 +156,12 @@ export function createDecoderModule(): DecoderModule {
   for (let id = 0; id < EVENT_COUNT; id++) {
     const info = eventInfo(id)!;
     ex.setEventInfo(id, kindOf(id), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
+    if (info.name === 'vfork' && info.direction === '<') ex.setVforkEvent(id);
     info.params.forEach((p, index) => {
       const role = ROLE_PARAM_NAMES.indexOf(p.name as (typeof ROLE_PARAM_NAMES)[number]);
       if (role >= 0) ex.setEventRole(id, role, index);
     });
   }
-  ex.setVforkType(PPME.PPME_SYSCALL_VFORK_20_X);
   ex.reset();
   return { exports: ex, layout };
 }

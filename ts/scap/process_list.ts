@@ -121,8 +121,8 @@ export interface ProcessEntry {
   cgroups?: string[];
   /** Root directory (v5+). */
   root?: string;
-  /** Start of the pid namespace's init task, ns since boot, as the file holds it (v9). */
-  pidnsInitStartTsBootNs?: bigint;
+  /** Start of the pid namespace's init task, epoch ns (libscap stats /proc/PID/root/proc/1/cmdline); 0 when unknown (v9). */
+  pidnsInitStartTsEpochNs?: bigint;
   /** Controlling terminal number (v9). */
   tty?: number;
   /** Login uid (audit uid; 4294967295 = unset) (v9). */
@@ -256,7 +256,7 @@ function readAppendedFields(c: ByteCursor, e: ProcessEntry): void {
   // libs 0.10 inserted pidns_init_start_ts and tty before loginuid; an entry with no more than
   // the 29 bytes libs < 0.10 wrote here lacks them.
   if (c.remaining() > PRE_0_10_TAIL_BYTES) {
-    if (c.remaining() >= 8) e.pidnsInitStartTsBootNs = c.u64('pidns_init_start_ts');
+    if (c.remaining() >= 8) e.pidnsInitStartTsEpochNs = c.u64('pidns_init_start_ts');
     if (c.remaining() >= 4) e.tty = c.u32('tty');
   }
   if (c.remaining() >= 4) e.loginuid = c.u32('loginuid');

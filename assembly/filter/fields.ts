@@ -1,0 +1,196 @@
+// Field values for the filter VM, read straight from the current frame and its
+// thread record (the same definitions as ts/fields.ts). A loader returns false
+// when the value is missing; otherwise it leaves the value in `num`/`numSigned`
+// (numbers and bools) or `strPtr`/`strLen` (byte strings).
+
+import { FRAME_TS, FRAME_TID } from "../frame";
+import {
+  ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
+  HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
+  HAS_LOGINUID, HAS_UID, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, strLen, strPtr,
+} from "../thread_record";
+import { findThread } from "../thread_table";
+import { paramLen, paramPtr, paramStrLen, paramU64, paramI64 } from "../params";
+import { MAX_STRING_BYTES } from "../thread_strings";
+import {
+  F_EVT_NUM, F_EVT_RAWTIME, F_EVT_CPU, F_TID, F_PID, F_PPID, F_VPID, F_VTID, F_PID_TS, F_UID,
+  F_LOGINUID, F_EXE_INO, F_EXE_INO_CTIME, F_EXE_INO_MTIME, F_CTIME_DURATION_PROC_START,
+  F_CTIME_DURATION_PIDNS_START, F_PIDNS_INIT_START_TS, F_CONTAINER_START_TS, F_CONTAINER_DURATION,
+  F_IS_EXE_WRITABLE, F_IS_EXE_UPPER_LAYER, F_IS_EXE_LOWER_LAYER, F_IS_EXE_FROM_MEMFD,
+  F_PROC_NAME, F_PROC_EXE, F_PROC_EXEPATH, F_PROC_ARGS, F_PROC_CMDLINE, F_PROC_CWD,
+  F_CONTAINER_ID, F_PARAM, PK_STRING, PK_SIGNED, PK_UNSIGNED,
+} from "./layout";
+
+// PPM_EXE_* flags (libs driver/ppm_events_public.h).
+const PPM_EXE_WRITABLE: u32 = 1;
+const PPM_EXE_UPPER_LAYER: u32 = 2;
+const PPM_EXE_FROM_MEMFD: u32 = 4;
+const PPM_EXE_LOWER_LAYER: u32 = 8;
+
+/** What container.id reads for a process outside any container. */
+const HOST = memory.data<u8>([104, 111, 115, 116]); // "host"
+const HOST_LEN: u32 = 4;
+
+// proc.args and proc.cmdline are rebuilt here (NULs → spaces): comm, a space, args.
+const SCRATCH_BYTES: u32 = 2 * MAX_STRING_BYTES + 2;
+const SCRATCH = memory.data(<i32>SCRATCH_BYTES);
+
+// The event being filtered (set by beginEvent).
+let frame: usize = 0;
+let eventType: u32 = 0;
+let eventCpu: u32 = 0;
+let eventNum: u64 = 0;
+let rec: usize = 0;
+let recLooked: bool = false;
+
+/** The value a loader left. */
+export let num: u64 = 0;
+export let numSigned: bool = false;
+export let strAt: usize = 0;
+export let strBytes: u32 = 0;
+
+/** Sets the event that the next loads read. */
+export function beginEvent(f: usize, type: u32, cpu: u32, evtNum: u64): void {
+  frame = f;
+  eventType = type;
+  eventCpu = cpu;
+  eventNum = evtNum;
+  recLooked = false;
+}
+
+/** The event's id (for type bitmaps). */
+export function currentType(): u32 {
+  return eventType;
+}
+
+function thread(): usize {
+  if (!recLooked) {
+    rec = changetype<usize>(findThread(load<i64>(frame, FRAME_TID)));
+    recLooked = true;
+  }
+  return rec;
+}
+
+// @ts-ignore: decorator
+@inline function setU(v: u64): bool { num = v; numSigned = false; return true; }
+// @ts-ignore: decorator
+@inline function setS(v: i64): bool { num = <u64>v; numSigned = true; return true; }
+
+/** proc.ppid as ts/fields.ts computes it: pid of the main thread of the parent of the main thread. */
+function parentPid(r: ThreadRecord): bool {
+  let main = findThread(r.pid);
+  if (main == null) main = r;
+  let parent = findThread(main.ptid);
+  if (parent == null) return false;
+  let parentMain = findThread(parent.pid);
+  if (parentMain == null) parentMain = parent;
+  return setS(parentMain.pid);
+}
+
+function containerStart(r: ThreadRecord): bool {
+  if (r.containerIdLen == 0 || (r.presence & HAS_PIDNS_INIT_START_TS) == 0) return false;
+  num = r.pidnsInitStartTs;
+  return true;
+}
+
+/** Loads numeric field `field` (bools as 0/1); `table` is the per-type table of F_PARAM. */
+export function loadNumber(field: u32, table: usize): bool {
+  if (field == F_EVT_NUM) return setU(eventNum);
+  if (field == F_EVT_RAWTIME) return setU(load<u64>(frame, FRAME_TS));
+  if (field == F_EVT_CPU) return setU(<u64>eventCpu);
+  if (field == F_TID) return setS(load<i64>(frame, FRAME_TID));
+  if (field == F_PARAM) return loadParamNumber(table);
+  const p = thread();
+  if (p == 0) return false;
+  const r = changetype<ThreadRecord>(p);
+  const has = r.presence;
+  switch (field) {
+    case F_PID: return setS(r.pid);
+    case F_PPID: return parentPid(r);
+    case F_VPID: return (has & HAS_VPID) != 0 && setS(r.vpid);
+    case F_VTID: return setS(r.vtid);
+    case F_PID_TS: return (has & HAS_CLONE_TS) != 0 && setU(r.cloneTs);
+    case F_UID: return (has & HAS_UID) != 0 && setU(<u64>r.uid);
+    case F_LOGINUID: return (has & HAS_LOGINUID) != 0 && setS(<i64><i32>r.loginuid);
+    case F_EXE_INO: return (has & HAS_EXE_INO) != 0 && setU(r.exeIno);
+    case F_EXE_INO_CTIME: return (has & HAS_EXE_INO_CTIME) != 0 && setU(r.exeInoCtime);
+    case F_EXE_INO_MTIME: return (has & HAS_EXE_INO_MTIME) != 0 && setU(r.exeInoMtime);
+    case F_CTIME_DURATION_PROC_START: return (has & HAS_CTIME_DURATION_PROC_START) != 0 && setS(r.ctimeDurationProcStart);
+    case F_CTIME_DURATION_PIDNS_START: return (has & HAS_CTIME_DURATION_PIDNS_START) != 0 && setS(r.ctimeDurationPidnsStart);
+    case F_PIDNS_INIT_START_TS: return (has & HAS_PIDNS_INIT_START_TS) != 0 && setU(r.pidnsInitStartTs);
+    case F_CONTAINER_START_TS: return containerStart(r) && setU(num);
+    case F_CONTAINER_DURATION: return containerStart(r) && setS(<i64>(load<u64>(frame, FRAME_TS) - num));
+    case F_IS_EXE_WRITABLE: return setU((r.exeFlags & PPM_EXE_WRITABLE) != 0 ? 1 : 0);
+    case F_IS_EXE_UPPER_LAYER: return setU((r.exeFlags & PPM_EXE_UPPER_LAYER) != 0 ? 1 : 0);
+    case F_IS_EXE_LOWER_LAYER: return setU((r.exeFlags & PPM_EXE_LOWER_LAYER) != 0 ? 1 : 0);
+    case F_IS_EXE_FROM_MEMFD: return setU((r.exeFlags & PPM_EXE_FROM_MEMFD) != 0 ? 1 : 0);
+    default: return false;
+  }
+}
+
+/** Index and kind of the parameter the table gives for this event id. */
+// @ts-ignore: decorator
+@inline function tableIndex(table: usize): u32 { return <u32>load<u8>(table + (eventType << 1)); }
+// @ts-ignore: decorator
+@inline function tableKind(table: usize): u32 { return <u32>load<u8>(table + (eventType << 1) + 1); }
+
+function loadParamNumber(table: usize): bool {
+  const kind = tableKind(table);
+  if (kind != PK_SIGNED && kind != PK_UNSIGNED) return false;
+  const i = tableIndex(table);
+  const n = paramLen(i);
+  if (n != 1 && n != 2 && n != 4 && n != 8) return false;
+  return kind == PK_SIGNED ? setS(paramI64(i)) : setU(paramU64(i));
+}
+
+/** Whether F_PARAM reads a number (else a string, or nothing) for this event id. */
+export function paramIsNumber(table: usize): bool {
+  const kind = tableKind(table);
+  return kind == PK_SIGNED || kind == PK_UNSIGNED;
+}
+
+// @ts-ignore: decorator
+@inline function setStr(p: usize, n: u32): bool { strAt = p; strBytes = n; return true; }
+
+/** Copies `n` bytes to the scratch at `at`, NULs turned into spaces; returns the end. */
+function copySpaced(at: u32, src: usize, n: u32): u32 {
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u8>(src + i);
+    store<u8>(SCRATCH + at + i, c == 0 ? 32 : c);
+  }
+  return at + n;
+}
+
+/** Loads string field `field`; `table` is the per-type table of F_PARAM. */
+export function loadString(field: u32, table: usize): bool {
+  if (field == F_PARAM) {
+    if (tableKind(table) != PK_STRING) return false;
+    const i = tableIndex(table);
+    if (paramLen(i) == 0) return false;
+    return setStr(paramPtr(i), paramStrLen(i));
+  }
+  const p = thread();
+  if (p == 0) return false;
+  const r = changetype<ThreadRecord>(p);
+  switch (field) {
+    case F_PROC_NAME: return setStr(strPtr(r, STR_COMM), strLen(r, STR_COMM));
+    case F_PROC_EXE: return setStr(strPtr(r, STR_EXE), strLen(r, STR_EXE));
+    case F_PROC_EXEPATH: return setStr(strPtr(r, STR_EXEPATH), strLen(r, STR_EXEPATH));
+    case F_PROC_CWD: return setStr(strPtr(r, STR_CWD), strLen(r, STR_CWD));
+    case F_PROC_ARGS: return setStr(SCRATCH, copySpaced(0, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
+    case F_PROC_CMDLINE: {
+      let end = copySpaced(0, strPtr(r, STR_COMM), strLen(r, STR_COMM));
+      const an = strLen(r, STR_ARGS);
+      if (an > 0) {
+        store<u8>(SCRATCH + end, 32);
+        end = copySpaced(end + 1, strPtr(r, STR_ARGS), an);
+      }
+      return setStr(SCRATCH, end);
+    }
+    case F_CONTAINER_ID:
+      return r.containerIdLen == 0
+        ? setStr(HOST, HOST_LEN)
+        : setStr(p + offsetof<ThreadRecord>("containerId0"), r.containerIdLen);
+    default: return false;
+  }
+}

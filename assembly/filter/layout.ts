@@ -1,0 +1,110 @@
+// The compiled filter: one blob of programs that the shell (ts/filter/blob.ts)
+// writes into Wasm memory and vm.ts runs per frame. ts/filter/layout.ts mirrors
+// every constant here; keep both in step.
+//
+// Blob (little endian, offsets in bytes from the blob start):
+//
+//   +-------------+--------------------------+------------------------+-----------------+
+//   | count u32   | start u32 × count        | instructions           | constants       |
+//   | programs    | first instruction of each| 3 × u32 each (below)   | 8-byte aligned  |
+//   +-------------+--------------------------+------------------------+-----------------+
+//
+// Instruction (INSN_BYTES):
+//
+//   0                 1          2                  4          8          12
+//   +-----------------+----------+------------------+----------+----------+
+//   | opcode u8       | cmp u8   | field u16        | aux u32  | value u32|
+//   +-----------------+----------+------------------+----------+----------+
+//   aux:   OP_JUMP_*: the target's offset; F_PARAM: offset of its per-type table.
+//   value: OP_CHECK: offset of a value list; OP_TYPES: offset of a type bitmap.
+//
+// Value list: count u32, pad u32, then `count` values, each
+//   flags u32 (VAL_*), len u32, num u64 (i64, or u64 when VAL_BIG), text[len], pad to 8.
+// Type bitmap: TYPE_BITMAP_BYTES, bit `id` set when event id `id` is selected.
+// Per-type parameter table (F_PARAM): PARAM_TABLE_BYTES, per event id 2 bytes:
+//   parameter index (PARAM_NONE: none) and kind (PK_*).
+
+export const INSN_BYTES: u32 = 12;
+
+/** Sets acc to the comparison `cmp` of `field` against the value list. */
+export const OP_CHECK: u32 = 1;
+/** Sets acc to whether the event id is in the type bitmap (evt.type, evt.dir). */
+export const OP_TYPES: u32 = 2;
+/** Jumps to aux when acc is false (and). */
+export const OP_JUMP_FALSE: u32 = 3;
+/** Jumps to aux when acc is true (or). */
+export const OP_JUMP_TRUE: u32 = 4;
+export const OP_NOT: u32 = 5;
+/** Ends the program; its result is acc. */
+export const OP_END: u32 = 6;
+
+// Comparisons. A missing value never matches any of them except CMP_EXISTS (false).
+/** Equal to any value of the list (=, ==, in, intersects). */
+export const CMP_EQ: u32 = 0;
+/** Present and equal to none of the values. */
+export const CMP_NE: u32 = 1;
+export const CMP_LT: u32 = 2;
+export const CMP_LE: u32 = 3;
+export const CMP_GT: u32 = 4;
+export const CMP_GE: u32 = 5;
+export const CMP_CONTAINS: u32 = 6;
+/** contains with ASCII case folding. */
+export const CMP_ICONTAINS: u32 = 7;
+export const CMP_STARTSWITH: u32 = 8;
+export const CMP_ENDSWITH: u32 = 9;
+/** Shell-style pattern: * ? [set] [!set], backslash escapes. */
+export const CMP_GLOB: u32 = 10;
+/** Any value is a path prefix, component by component (a component may be a glob). */
+export const CMP_PMATCH: u32 = 11;
+export const CMP_EXISTS: u32 = 12;
+
+// Fields the VM reads (ts/filter/field_map.ts names them).
+export const F_EVT_NUM: u32 = 1;
+export const F_EVT_RAWTIME: u32 = 2;
+export const F_EVT_CPU: u32 = 3;
+export const F_TID: u32 = 4;
+export const F_PID: u32 = 5;
+export const F_PPID: u32 = 6;
+export const F_VPID: u32 = 7;
+export const F_VTID: u32 = 8;
+export const F_PID_TS: u32 = 9;
+export const F_UID: u32 = 10;
+export const F_LOGINUID: u32 = 11;
+export const F_EXE_INO: u32 = 12;
+export const F_EXE_INO_CTIME: u32 = 13;
+export const F_EXE_INO_MTIME: u32 = 14;
+export const F_CTIME_DURATION_PROC_START: u32 = 15;
+export const F_CTIME_DURATION_PIDNS_START: u32 = 16;
+export const F_PIDNS_INIT_START_TS: u32 = 17;
+export const F_CONTAINER_START_TS: u32 = 18;
+export const F_CONTAINER_DURATION: u32 = 19;
+export const F_IS_EXE_WRITABLE: u32 = 20;
+export const F_IS_EXE_UPPER_LAYER: u32 = 21;
+export const F_IS_EXE_LOWER_LAYER: u32 = 22;
+export const F_IS_EXE_FROM_MEMFD: u32 = 23;
+export const F_PROC_NAME: u32 = 24;
+export const F_PROC_EXE: u32 = 25;
+export const F_PROC_EXEPATH: u32 = 26;
+export const F_PROC_ARGS: u32 = 27;
+export const F_PROC_CMDLINE: u32 = 28;
+export const F_PROC_CWD: u32 = 29;
+export const F_CONTAINER_ID: u32 = 30;
+/** A parameter of the event, found per event id through the table at aux. */
+export const F_PARAM: u32 = 31;
+
+/** Value flags. */
+export const VAL_NUM: u32 = 1;
+/** The number is above i64's range: read `num` as u64. */
+export const VAL_BIG: u32 = 2;
+
+/** Parameter kinds of the per-type table. */
+export const PK_NONE: u32 = 0;
+export const PK_STRING: u32 = 1;
+export const PK_SIGNED: u32 = 2;
+export const PK_UNSIGNED: u32 = 3;
+export const PARAM_NONE: u32 = 0xff;
+
+/** Event ids a bitmap or table covers (EVENT_CAPACITY of event_info.ts). */
+export const FILTER_EVENT_IDS: u32 = 1024;
+export const TYPE_BITMAP_BYTES: u32 = FILTER_EVENT_IDS / 8;
+export const PARAM_TABLE_BYTES: u32 = FILTER_EVENT_IDS * 2;

@@ -1,0 +1,36 @@
+/**
+ * The syntax tree of a Falco condition, as ts/filter/parser.ts builds it.
+ * Every node carries `pos`: the 1-based character index of its first
+ * character in the text it was parsed from.
+ */
+
+/** A literal as written: a bare or quoted (unescaped) string. */
+export interface Literal { text: string; pos: number }
+
+/** The right side of a check: one literal, a parenthesised list, or a list name. */
+export type Operand =
+  | { kind: 'value'; value: Literal }
+  | { kind: 'list'; items: Literal[]; pos: number }
+  | { kind: 'listref'; name: string; pos: number };
+
+export interface CheckNode {
+  kind: 'check';
+  /** Field name as written, with `.NAME` argument if any (evt.arg.flags). */
+  field: string;
+  /** The bracket argument of `field[ARG]`, if any. */
+  bracketArg?: string;
+  /** Operator, e.g. "=", "contains", "in", "exists". */
+  op: string;
+  /** Absent for `exists`. */
+  operand?: Operand;
+  pos: number;
+  /** Position of the operator. */
+  opPos: number;
+}
+
+export type Expr =
+  | { kind: 'and' | 'or'; children: Expr[]; pos: number }
+  | { kind: 'not'; child: Expr; pos: number }
+  | CheckNode
+  /** A bare identifier: a macro reference. */
+  | { kind: 'macro'; name: string; pos: number };

@@ -1,0 +1,311 @@
+/**
+ * Compiles a condition tree into one VM program (instructions whose operands
+ * are encoded constants; ts/filter/blob.ts lays programs out in a blob).
+ * Macros and lists are expanded from a {@link FilterEnv}; every field, operator
+ * and literal is checked here, so the VM never meets a malformed program.
+ * Throws {@link FilterError} naming the position.
+ */
+import type { Expr, CheckNode, Literal } from './ast.js';
+import { FilterError, filterError } from './filter_error.js';
+import { MSG } from './messages.js';
+import { Op, Cmp, F, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS } from './layout.js';
+import { filterField, argTable, RAWRES_TABLE, type FilterField } from './field_map.js';
+import { resolveField, suggestField } from '../fields.js';
+import { eventInfo, EVENT_COUNT } from '../events/event_table.js';
+import { errnoText } from '../errno.js';
+
+/** Macros and lists a condition may use (the rules loader provides them). */
+export interface FilterEnv {
+  /** The parsed condition of macro `name`, or undefined when there is none. */
+  macro(name: string): Expr | undefined;
+  /** The items of list `name` (nested lists already expanded), or undefined. */
+  list(name: string): readonly string[] | undefined;
+}
+
+/** No macros, no lists. */
+export const EMPTY_ENV: FilterEnv = { macro: () => undefined, list: () => undefined };
+
+/** One instruction before layout: jumps name an instruction index of the same program. */
+export interface Insn {
+  op: number;
+  cmp: number;
+  field: number;
+  /** Jump target (instruction index) or a constant (a per-type parameter table). */
+  aux?: number | Uint8Array;
+  /** A value list or a type bitmap. */
+  value?: Uint8Array;
+}
+
+/** A compiled program; the last instruction is Op.END. */
+export type Program = Insn[];
+
+const OPS: Record<string, number> = {
+  '=': Cmp.EQ, '==': Cmp.EQ, '!=': Cmp.NE, '<': Cmp.LT, '<=': Cmp.LE, '>': Cmp.GT, '>=': Cmp.GE,
+  contains: Cmp.CONTAINS, icontains: Cmp.ICONTAINS, startswith: Cmp.STARTSWITH, endswith: Cmp.ENDSWITH,
+  glob: Cmp.GLOB, pmatch: Cmp.PMATCH, in: Cmp.EQ, intersects: Cmp.EQ, exists: Cmp.EXISTS,
+};
+const NUMERIC_OPS = new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists']);
+const EQUALITY_OPS = new Set(['=', '==', '!=', 'in', 'intersects', 'exists']);
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
+const enc = new TextEncoder();
+
+/** Compiles `expr` into a program. */
+export function compileProgram(expr: Expr, env: FilterEnv = EMPTY_ENV): Program {
+  const c = new Compiler(env);
+  c.expr(expr);
+  c.code.push({ op: Op.END, cmp: 0, field: 0 });
+  return c.code;
+}
+
+class Compiler {
+  readonly code: Program = [];
+  private readonly expanding: string[] = [];
+
+  constructor(private readonly env: FilterEnv) {}
+
+  expr(e: Expr): void {
+    switch (e.kind) {
+      case 'and':
+      case 'or':
+        this.chain(e.kind === 'and' ? Op.JUMP_FALSE : Op.JUMP_TRUE, e.children.map((c) => () => this.expr(c)));
+        return;
+      case 'not':
+        this.expr(e.child);
+        this.emit(Op.NOT);
+        return;
+      case 'macro':
+        this.macro(e.name, e.pos);
+        return;
+      case 'check':
+        this.check(e);
+    }
+  }
+
+  private emit(op: number, cmp = 0, field = 0, aux?: number | Uint8Array, value?: Uint8Array): Insn {
+    const insn: Insn = { op, cmp, field, ...(aux !== undefined ? { aux } : {}), ...(value ? { value } : {}) };
+    this.code.push(insn);
+    return insn;
+  }
+
+  /** Short-circuit chain: after each part but the last, `jump` to the end. */
+  private chain(jump: number, parts: (() => void)[]): void {
+    const jumps: Insn[] = [];
+    parts.forEach((part, i) => {
+      part();
+      if (i < parts.length - 1) jumps.push(this.emit(jump));
+    });
+    for (const j of jumps) j.aux = this.code.length;
+  }
+
+  private macro(name: string, pos: number): void {
+    const body = this.env.macro(name);
+    if (!body) throw filterError(MSG.UNDEFINED_MACRO(name), pos);
+    if (this.expanding.includes(name)) throw filterError(MSG.MACRO_LOOP(name), pos);
+    this.expanding.push(name);
+    try {
+      this.expr(body);
+    } catch (e) {
+      // Positions inside a macro refer to the macro's own text: say which.
+      if (e instanceof FilterError) throw new FilterError(MSG.IN_MACRO(name, e.message), e.pos, e.unsupportedField);
+      throw e;
+    }
+    this.expanding.pop();
+  }
+
+  /** The literals of the check's operand, lists expanded. */
+  private literals(c: CheckNode): Literal[] {
+    const o = c.operand;
+    if (!o) return [];
+    if (o.kind === 'value') return [o.value];
+    if (o.kind === 'listref') {
+      const items = this.env.list(o.name);
+      if (!items) throw filterError(MSG.UNDEFINED_LIST(o.name), o.pos);
+      return items.map((text) => ({ text, pos: o.pos }));
+    }
+    // An item naming a list stands for its items (Falco expands lists inside lists).
+    return o.items.flatMap((it) => this.env.list(it.text)?.map((text) => ({ text, pos: it.pos })) ?? [it]);
+  }
+
+  private check(c: CheckNode): void {
+    const name = c.bracketArg !== undefined ? `${c.field}[${c.bracketArg}]` : c.field;
+    const ref = resolveField(name);
+    if (!ref) {
+      const bare = resolveField(`${name}.x`);
+      if (bare) throw filterError(MSG.FIELD_NEEDS_ARG(name), c.pos);
+      throw filterError(MSG.UNKNOWN_FIELD(name, suggestField(name)), c.pos, name);
+    }
+    const field = filterField(ref.def.name);
+    if (!field) throw filterError(MSG.FIELD_NOT_FILTERABLE(name), c.pos, name);
+    const values = this.literals(c);
+    switch (field.kind) {
+      case 'type':
+      case 'dir':
+        this.typeCheck(c, field.kind, values);
+        return;
+      case 'res':
+        this.resCheck(c, values);
+        return;
+      default:
+        this.fieldCheck(c, field, ref.arg, values);
+    }
+  }
+
+  private opFor(c: CheckNode, allowed: Set<string>, kind: string): number {
+    if (!allowed.has(c.op)) throw filterError(MSG.OP_NOT_FOR_TYPE(c.op, kind), c.opPos);
+    return OPS[c.op]!;
+  }
+
+  private fieldCheck(c: CheckNode, field: FilterField, arg: string | undefined, values: Literal[]): void {
+    let cmp: number;
+    let encoded: Uint8Array;
+    if (field.kind === 'string' || field.kind === 'param') {
+      cmp = OPS[c.op]!;
+      encoded = encodeValues(values.map((v) => textValue(v.text, field.kind === 'param')));
+    } else {
+      const kind = field.kind === 'bool' ? 'bool' : 'numeric';
+      cmp = this.opFor(c, field.kind === 'bool' ? EQUALITY_OPS : NUMERIC_OPS, kind);
+      encoded = encodeValues(values.map((v) => field.kind === 'bool' ? boolValue(c.field, v) : numberValue(c.field, v)));
+    }
+    const table = field.kind === 'param' ? (arg === undefined ? RAWRES_TABLE : argTable(arg)) : undefined;
+    this.emit(Op.CHECK, cmp, field.id, table, encoded);
+  }
+
+  /** evt.type / evt.dir depend on the event id only: the check becomes a set of ids. */
+  private typeCheck(c: CheckNode, kind: 'type' | 'dir', values: Literal[]): void {
+    const cmp = OPS[c.op]!;
+    const of = (id: number): string | undefined => {
+      const info = id < EVENT_COUNT ? eventInfo(id) : undefined;
+      return kind === 'type' ? info?.name : info?.direction;
+    };
+    if (cmp === Cmp.EQ || cmp === Cmp.NE) {
+      for (const v of values) {
+        const known = kind === 'type' ? ids((id) => of(id) === v.text).length > 0 : v.text === '<' || v.text === '>';
+        if (!known) throw filterError(kind === 'type' ? MSG.UNKNOWN_EVENT_TYPE(v.text) : MSG.UNKNOWN_DIR(v.text), v.pos);
+      }
+    }
+    const bitmap = new Uint8Array(TYPE_BITMAP_BYTES);
+    for (const id of ids((id) => of(id) !== undefined)) {
+      const value = of(id)!;
+      const hit = cmp === Cmp.EXISTS || (cmp === Cmp.NE
+        ? values.every((v) => v.text !== value)
+        : values.some((v) => stringOp(cmp, value, v.text)));
+      if (hit) bitmap[id >> 3]! |= 1 << (id & 7);
+    }
+    this.emit(Op.TYPES, 0, 0, undefined, bitmap);
+  }
+
+  /** evt.res is SUCCESS (rawres ≥ 0) or an errno name (rawres = -errno). */
+  private resCheck(c: CheckNode, values: Literal[]): void {
+    const cmp = this.opFor(c, EQUALITY_OPS, 'evt.res');
+    const rawres = (op: number, n?: bigint): void => {
+      this.emit(Op.CHECK, op, F.PARAM, RAWRES_TABLE, encodeValues(n === undefined ? [] : [{ flags: VAL_NUM, num: n, text: String(n) }]));
+    };
+    if (cmp === Cmp.EXISTS) { rawres(Cmp.EXISTS); return; }
+    const one = (v: Literal) => (): void => {
+      if (v.text === 'SUCCESS') { rawres(Cmp.GE, 0n); return; }
+      const n = ERRNO.get(v.text) ?? (/^-\d+$/.test(v.text) ? BigInt(v.text) : undefined);
+      if (n === undefined) throw filterError(MSG.UNKNOWN_RES(v.text), v.pos);
+      rawres(Cmp.EQ, n);
+    };
+    if (cmp === Cmp.NE) {
+      // Present and none of the values: exists and not (a or b ...).
+      this.chain(Op.JUMP_FALSE, [() => rawres(Cmp.EXISTS), () => { this.chain(Op.JUMP_TRUE, values.map(one)); this.emit(Op.NOT); }]);
+      return;
+    }
+    this.chain(Op.JUMP_TRUE, values.map(one));
+  }
+}
+
+/** errno name → -errno, for evt.res. */
+const ERRNO = new Map<string, bigint>();
+for (let i = 1n; i < 200n; i++) {
+  const name = errnoText(-i);
+  if (!/^-?\d+$/.test(name)) ERRNO.set(name, -i);
+}
+
+function ids(pred: (id: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let id = 0; id < FILTER_EVENT_IDS; id++) if (pred(id)) out.push(id);
+  return out;
+}
+
+/** A string operator evaluated here (for evt.type and evt.dir). */
+function stringOp(cmp: number, s: string, v: string): boolean {
+  switch (cmp) {
+    case Cmp.EQ: return s === v;
+    case Cmp.CONTAINS: return s.includes(v);
+    case Cmp.ICONTAINS: return s.toLowerCase().includes(v.toLowerCase());
+    case Cmp.STARTSWITH: return s.startsWith(v);
+    case Cmp.ENDSWITH: return s.endsWith(v);
+    case Cmp.GLOB: return globToRegExp(v).test(s);
+    case Cmp.LT: return s < v;
+    case Cmp.LE: return s <= v;
+    case Cmp.GT: return s > v;
+    case Cmp.GE: return s >= v;
+    default: return false;
+  }
+}
+
+function globToRegExp(g: string): RegExp {
+  const body = g.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
+  return new RegExp(`^${body}$`, 's');
+}
+
+/** A value before encoding. */
+interface Value { flags: number; num: bigint; text: string }
+
+function parseInteger(text: string): bigint | undefined {
+  if (!/^[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(text)) return undefined;
+  const neg = text.startsWith('-');
+  const n = BigInt(text.replace(/^[+-]/, ''));
+  return neg ? -n : n;
+}
+
+function numeric(n: bigint, text: string): Value | undefined {
+  if (n < I64_MIN || n > U64_MAX) return undefined;
+  return { flags: VAL_NUM | (n > I64_MAX ? VAL_BIG : 0), num: n, text };
+}
+
+function numberValue(field: string, v: Literal): Value {
+  const n = parseInteger(v.text);
+  if (n === undefined) throw filterError(MSG.NOT_A_NUMBER(field, v.text), v.pos);
+  const val = numeric(n, v.text);
+  if (!val) throw filterError(MSG.NUMBER_RANGE(field, v.text), v.pos);
+  return val;
+}
+
+function boolValue(field: string, v: Literal): Value {
+  if (v.text !== 'true' && v.text !== 'false') throw filterError(MSG.NOT_A_BOOL(field, v.text), v.pos);
+  return { flags: VAL_NUM, num: v.text === 'true' ? 1n : 0n, text: v.text };
+}
+
+/** Text compared as bytes; for parameters also its number (true/false as 1/0) when it has one. */
+function textValue(text: string, withNumber: boolean): Value {
+  if (withNumber) {
+    const n = text === 'true' ? 1n : text === 'false' ? 0n : parseInteger(text);
+    const val = n === undefined ? undefined : numeric(n, text);
+    if (val) return val;
+  }
+  return { flags: 0, num: 0n, text };
+}
+
+/** Value list: count u32, pad u32, then per value flags u32, len u32, num u64, text, pad to 8. */
+function encodeValues(values: Value[]): Uint8Array {
+  const texts = values.map((v) => enc.encode(v.text));
+  const size = 8 + texts.reduce((n, t) => n + 16 + ((t.length + 7) & ~7), 0);
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, values.length, true);
+  let at = 8;
+  values.forEach((v, i) => {
+    const t = texts[i]!;
+    dv.setUint32(at, v.flags, true);
+    dv.setUint32(at + 4, t.length, true);
+    dv.setBigUint64(at + 8, BigInt.asUintN(64, v.num), true);
+    out.set(t, at + 16);
+    at += 16 + ((t.length + 7) & ~7);
+  });
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * How each field of ts/fields.ts is read by the filter VM: a VM field id and
+ * a value kind, or one of the fields that depend on the event id alone
+ * (evt.type, evt.dir: compiled into a type bitmap), evt.res (compiled into
+ * checks of the return value) and the parameter fields (evt.arg, evt.rawres:
+ * a per-type table of parameter index and kind).
+ */
+import { eventInfo, EVENT_COUNT, type EventInfo } from '../events/event_table.js';
+import { EC, PPME, PT } from '../events/ppm_constants.js';
+import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout.js';
+
+/** The value kind of a filter field. */
+export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'type' | 'dir' | 'res';
+
+export interface FilterField {
+  kind: FilterKind;
+  /** VM field id (F.*); 0 for 'type' and 'dir'. */
+  id: number;
+}
+
+const u = (id: number): FilterField => ({ kind: 'unsigned', id });
+const s = (id: number): FilterField => ({ kind: 'signed', id });
+const b = (id: number): FilterField => ({ kind: 'bool', id });
+const str = (id: number): FilterField => ({ kind: 'string', id });
+
+/** Every filterable field by name; fields of ts/fields.ts absent here cannot be filtered on. */
+const MAP: Record<string, FilterField> = {
+  'evt.num': u(F.EVT_NUM),
+  'evt.rawtime': u(F.EVT_RAWTIME),
+  'evt.cpu': u(F.EVT_CPU),
+  'evt.type': { kind: 'type', id: 0 },
+  'evt.dir': { kind: 'dir', id: 0 },
+  'evt.res': { kind: 'res', id: F.PARAM },
+  'evt.rawres': { kind: 'param', id: F.PARAM },
+  'evt.arg': { kind: 'param', id: F.PARAM },
+  'thread.tid': s(F.TID),
+  'proc.tid': s(F.TID),
+  'proc.pid': s(F.PID),
+  'proc.ppid': s(F.PPID),
+  'proc.vpid': s(F.VPID),
+  'thread.vtid': s(F.VTID),
+  'proc.pid.ts': u(F.PID_TS),
+  'user.uid': u(F.UID),
+  'user.loginuid': s(F.LOGINUID),
+  'proc.exe_ino': u(F.EXE_INO),
+  'proc.exe_ino.ctime': u(F.EXE_INO_CTIME),
+  'proc.exe_ino.mtime': u(F.EXE_INO_MTIME),
+  'proc.exe_ino.ctime_duration_proc_start': s(F.CTIME_DURATION_PROC_START),
+  'proc.exe_ino.ctime_duration_pidns_start': s(F.CTIME_DURATION_PIDNS_START),
+  'proc.pidns_init_start_ts': u(F.PIDNS_INIT_START_TS),
+  'container.start_ts': u(F.CONTAINER_START_TS),
+  'container.duration': s(F.CONTAINER_DURATION),
+  'proc.is_exe_writable': b(F.IS_EXE_WRITABLE),
+  'proc.is_exe_upper_layer': b(F.IS_EXE_UPPER_LAYER),
+  'proc.is_exe_lower_layer': b(F.IS_EXE_LOWER_LAYER),
+  'proc.is_exe_from_memfd': b(F.IS_EXE_FROM_MEMFD),
+  'proc.name': str(F.PROC_NAME),
+  'proc.exe': str(F.PROC_EXE),
+  'proc.exepath': str(F.PROC_EXEPATH),
+  'proc.args': str(F.PROC_ARGS),
+  'proc.cmdline': str(F.PROC_CMDLINE),
+  'proc.cwd': str(F.PROC_CWD),
+  'container.id': str(F.CONTAINER_ID),
+};
+
+/** The filter view of field definition `name` (a ts/fields.ts name), or undefined. */
+export function filterField(name: string): FilterField | undefined {
+  return MAP[name];
+}
+
+const SIGNED_PT = new Set<number>([PT.PT_INT8, PT.PT_INT16, PT.PT_INT32, PT.PT_INT64, PT.PT_ERRNO, PT.PT_FD, PT.PT_PID, PT.PT_FD32, PT.PT_PID32]);
+const STRING_PT = new Set<number>([PT.PT_CHARBUF, PT.PT_FSPATH, PT.PT_FSRELPATH]);
+/** Types a filter cannot compare (they print as hex, lists or floats). */
+const OPAQUE_PT = new Set<number>([PT.PT_BYTEBUF, PT.PT_CHARBUFARRAY, PT.PT_SOCKADDR, PT.PT_SOCKTUPLE, PT.PT_FDLIST, PT.PT_DYN, PT.PT_DOUBLE]);
+
+/** Kind of a parameter of type `pt` as the VM reads it (ts/param_format.ts paramValue's rules). */
+function paramKind(pt: number | undefined): number {
+  if (pt === undefined || OPAQUE_PT.has(pt)) return PK.NONE;
+  if (SIGNED_PT.has(pt)) return PK.SIGNED;
+  if (STRING_PT.has(pt)) return PK.STRING;
+  return PK.UNSIGNED;
+}
+
+function table(pick: (info: EventInfo) => [index: number, kind: number] | undefined): Uint8Array {
+  const t = new Uint8Array(PARAM_TABLE_BYTES);
+  for (let id = 0; id < FILTER_EVENT_IDS; id++) {
+    const info = id < EVENT_COUNT ? eventInfo(id) : undefined;
+    const hit = info ? pick(info) : undefined;
+    t[id * 2] = hit && hit[0] < PARAM_NONE ? hit[0] : PARAM_NONE;
+    t[id * 2 + 1] = hit ? hit[1] : PK.NONE;
+  }
+  return t;
+}
+
+/** evt.rawres: parameter 0 of a syscall exit event (not the generic one), signed. */
+export const RAWRES_TABLE = table((info) =>
+  info.direction === '<' && (info.category & EC.EC_SYSCALL) !== 0 && info.id !== PPME.PPME_GENERIC_X && info.params.length > 0
+    ? [0, PK.SIGNED] : undefined);
+
+const argTables = new Map<string, Uint8Array>();
+
+/** evt.arg.NAME (by name) or evt.arg[N] (by position, `arg` all digits): the per-type table. */
+export function argTable(arg: string): Uint8Array {
+  let t = argTables.get(arg);
+  if (!t) {
+    const byIndex = /^\d+$/.test(arg) ? Number(arg) : undefined;
+    t = table((info) => {
+      const i = byIndex ?? info.params.findIndex((p) => p.name === arg);
+      return i >= 0 && i < info.params.length ? [i, paramKind(info.params[i]!.type)] : undefined;
+    });
+    argTables.set(arg, t);
+  }
+  return t;
+}

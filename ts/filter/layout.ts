@@ -1,0 +1,48 @@
+/**
+ * Constants of the compiled filter blob, mirroring assembly/filter/layout.ts
+ * (the box diagrams of the blob and of an instruction are there). Keep both in step.
+ */
+
+/** Bytes of one instruction: opcode u8, cmp u8, field u16, aux u32, value u32. */
+export const INSN_BYTES = 12;
+
+export const Op = {
+  /** acc = field `cmp` value list. */
+  CHECK: 1,
+  /** acc = event id in the type bitmap. */
+  TYPES: 2,
+  /** Jump to aux when acc is false. */
+  JUMP_FALSE: 3,
+  /** Jump to aux when acc is true. */
+  JUMP_TRUE: 4,
+  NOT: 5,
+  END: 6,
+} as const;
+
+export const Cmp = {
+  EQ: 0, NE: 1, LT: 2, LE: 3, GT: 4, GE: 5, CONTAINS: 6, ICONTAINS: 7, STARTSWITH: 8,
+  ENDSWITH: 9, GLOB: 10, PMATCH: 11, EXISTS: 12,
+} as const;
+
+/** Field ids the VM reads (assembly/filter/layout.ts F_*). */
+export const F = {
+  EVT_NUM: 1, EVT_RAWTIME: 2, EVT_CPU: 3, TID: 4, PID: 5, PPID: 6, VPID: 7, VTID: 8, PID_TS: 9,
+  UID: 10, LOGINUID: 11, EXE_INO: 12, EXE_INO_CTIME: 13, EXE_INO_MTIME: 14,
+  CTIME_DURATION_PROC_START: 15, CTIME_DURATION_PIDNS_START: 16, PIDNS_INIT_START_TS: 17,
+  CONTAINER_START_TS: 18, CONTAINER_DURATION: 19, IS_EXE_WRITABLE: 20, IS_EXE_UPPER_LAYER: 21,
+  IS_EXE_LOWER_LAYER: 22, IS_EXE_FROM_MEMFD: 23, PROC_NAME: 24, PROC_EXE: 25, PROC_EXEPATH: 26,
+  PROC_ARGS: 27, PROC_CMDLINE: 28, PROC_CWD: 29, CONTAINER_ID: 30, PARAM: 31,
+} as const;
+
+/** Value flags: the value has a number; the number is above i64 (read as u64). */
+export const VAL_NUM = 1;
+export const VAL_BIG = 2;
+
+/** Parameter kinds of a per-type table. */
+export const PK = { NONE: 0, STRING: 1, SIGNED: 2, UNSIGNED: 3 } as const;
+export const PARAM_NONE = 0xff;
+
+/** Event ids a type bitmap or parameter table covers. */
+export const FILTER_EVENT_IDS = 1024;
+export const TYPE_BITMAP_BYTES = FILTER_EVENT_IDS / 8;
+export const PARAM_TABLE_BYTES = FILTER_EVENT_IDS * 2;

@@ -1,0 +1,41 @@
+/**
+ * Error and warning texts of the filter compiler and the rules loader, in one
+ * place. Parser texts follow libsinsp's (userspace/libsinsp/filter/parser.cpp);
+ * positions are 1-based character indexes into the condition text.
+ */
+
+export const MSG = {
+  EMPTY: 'filter input string is empty',
+  TRAILING: (last: string) => `unexpected token after '${last}', expecting 'or', 'and'`,
+  BLANK_AFTER: (kw: string) => `expected blank or '(' after '${kw}'`,
+  CLOSE_PAREN: "expected a ')' token",
+  CHECK: "expected a '(' token, a field check, or an identifier",
+  OPERATOR: (ops: readonly string[]) => `expected a valid check operator: one of ${ops.map((o) => `'${o}'`).join(', ')}`,
+  NUMBER_VALUE: 'expected a number value',
+  STRING_VALUE: 'expected a string value',
+  LIST_VALUE: 'expected a list or an identifier',
+  FIELD_ARG: 'expected a valid field argument: a quoted string or a bare string',
+  CLOSE_BRACKET: "expected a ']' token",
+  UNSUPPORTED_OP: (op: string) => `operator '${op}' is not supported`,
+  UNKNOWN_FIELD: (name: string, hint: string | undefined) => `unknown field ${name}${hint ? `; did you mean ${hint}?` : ''}`,
+  FIELD_NOT_FILTERABLE: (name: string) => `field ${name} cannot be used in a filter`,
+  FIELD_NEEDS_ARG: (name: string) => `field ${name} needs an argument (${name}.NAME or ${name}[N])`,
+  OP_NOT_FOR_TYPE: (op: string, kind: string) => `'${op}' operator not supported for ${kind} filters`,
+  NOT_A_NUMBER: (field: string, text: string) => `expected a number for ${field}, found '${text}'`,
+  NOT_A_BOOL: (field: string, text: string) => `expected true or false for ${field}, found '${text}'`,
+  NUMBER_RANGE: (field: string, text: string) => `${text} is out of range for ${field}`,
+  UNKNOWN_EVENT_TYPE: (name: string) => `unknown event type ${name}`,
+  UNKNOWN_DIR: (text: string) => `evt.dir is '<' or '>', found '${text}'`,
+  UNKNOWN_RES: (text: string) => `evt.res is SUCCESS or an errno name (ENOENT), found '${text}'`,
+  UNDEFINED_MACRO: (name: string) => `undefined macro '${name}' used in filter`,
+  UNDEFINED_LIST: (name: string) => `undefined list '${name}' used in filter`,
+  IN_MACRO: (name: string, message: string) => `macro '${name}': ${message}`,
+  MACRO_LOOP: (name: string) => `macro '${name}' refers to itself`,
+  TOO_DEEP: (max: number) => `exceeded max depth limit of ${max}`,
+} as const;
+
+/** "MESSAGE at POS" as the filter errors read. */
+export function at(message: string, pos: number): string {
+  const semi = message.indexOf('; did you mean');
+  return semi < 0 ? `${message} at ${pos}` : `${message.slice(0, semi)} at ${pos}${message.slice(semi)}`;
+}
