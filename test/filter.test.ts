@@ -7,12 +7,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { capture } from './helpers/captures.js';
+import { resolve } from 'node:path';
+import { capture as sharedCapture } from './helpers/captures.js';
 import { openCapture, type CaptureEvent } from '../ts/index.js';
 import { Decoder } from '../ts/decoder.js';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { compileFilter, EMPTY_ENV, type FilterEnv } from '../ts/filter/index.js';
 import { parseCondition } from '../ts/filter/parser.js';
+
+/** A shared capture by name, or the project's own driver sample (samples/...). */
+const capture = (name: string): string => (name.startsWith('samples/') ? resolve(process.cwd(), name) : sharedCapture(name));
+const LIVE = 'samples/live_drift.scap.gz';
 
 const FIELDS = [
   'evt.num', 'evt.type', 'evt.dir', 'evt.cpu', 'evt.res', 'evt.rawres', 'evt.rawtime', 'evt.arg.flags', 'evt.arg.res',
@@ -135,6 +140,10 @@ const TABLE: [string, string, Pred][] = [
   ['memfd_exec.scap', 'proc.pidns_init_start_ts exists and proc.vpid exists and evt.type = clone', and(exists('proc.pidns_init_start_ts'), exists('proc.vpid'), type('clone'))],
   ['memfd_exec.scap', 'proc.cwd != "/" and spawned_process', and(strCmp('proc.cwd', (v) => v !== '/'), spawned)],
   ['memfd_exec.scap', 'proc.exe icontains MEMFD', strCmp('proc.exe', (v) => v.toLowerCase().includes('memfd'))],
+  // The project's own driver capture: a new pid namespace (unshare), a dropped binary, a memfd exec.
+  [LIVE, 'proc.vpid < 10 and proc.pidns_init_start_ts > 1795979270380946900', and(numCmp('proc.vpid', (v) => v < 10n), numCmp('proc.pidns_init_start_ts', (v) => v > 1795979270380946900n))],
+  [LIVE, 'spawned_process and proc.exe_ino.ctime_duration_proc_start < 60000000000', and(spawned, numCmp('proc.exe_ino.ctime_duration_proc_start', (v) => v < 60000000000n))],
+  [LIVE, 'proc.exepath pmatch (/tmp/*/dropped_true) or proc.is_exe_from_memfd = true', or(strCmp('proc.exepath', (v) => pmatch(v, '/tmp/*/dropped_true')), isTrue('proc.is_exe_from_memfd'))],
 ];
 
 const cache = new Map<string, Promise<Ev[]>>();

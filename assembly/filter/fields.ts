@@ -42,6 +42,9 @@ let eventCpu: u32 = 0;
 let eventNum: u64 = 0;
 let rec: usize = 0;
 let recLooked: bool = false;
+/** The field (F_PROC_ARGS or F_PROC_CMDLINE) the scratch holds for this event, 0 for none. */
+let scratchField: u32 = 0;
+let scratchLen: u32 = 0;
 
 /** The value a loader left. */
 export let num: u64 = 0;
@@ -56,6 +59,7 @@ export function beginEvent(f: usize, type: u32, cpu: u32, evtNum: u64): void {
   eventCpu = cpu;
   eventNum = evtNum;
   recLooked = false;
+  scratchField = 0;
 }
 
 /** The event's id (for type bitmaps). */
@@ -152,6 +156,12 @@ export function paramIsNumber(table: usize): bool {
 // @ts-ignore: decorator
 @inline function setStr(p: usize, n: u32): bool { strAt = p; strBytes = n; return true; }
 
+function setScratch(field: u32, len: u32): bool {
+  scratchField = field;
+  scratchLen = len;
+  return setStr(SCRATCH, len);
+}
+
 /** Copies `n` bytes to the scratch at `at`, NULs turned into spaces; returns the end. */
 function copySpaced(at: u32, src: usize, n: u32): u32 {
   for (let i: u32 = 0; i < n; i++) {
@@ -171,13 +181,14 @@ export function loadString(field: u32, table: usize): bool {
   }
   const p = thread();
   if (p == 0) return false;
+  if (field == scratchField) return setStr(SCRATCH, scratchLen); // built by an earlier check of this event
   const r = changetype<ThreadRecord>(p);
   switch (field) {
     case F_PROC_NAME: return setStr(strPtr(r, STR_COMM), strLen(r, STR_COMM));
     case F_PROC_EXE: return setStr(strPtr(r, STR_EXE), strLen(r, STR_EXE));
     case F_PROC_EXEPATH: return setStr(strPtr(r, STR_EXEPATH), strLen(r, STR_EXEPATH));
     case F_PROC_CWD: return setStr(strPtr(r, STR_CWD), strLen(r, STR_CWD));
-    case F_PROC_ARGS: return setStr(SCRATCH, copySpaced(0, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
+    case F_PROC_ARGS: return setScratch(field, copySpaced(0, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
     case F_PROC_CMDLINE: {
       let end = copySpaced(0, strPtr(r, STR_COMM), strLen(r, STR_COMM));
       const an = strLen(r, STR_ARGS);
@@ -185,7 +196,7 @@ export function loadString(field: u32, table: usize): bool {
         store<u8>(SCRATCH + end, 32);
         end = copySpaced(end + 1, strPtr(r, STR_ARGS), an);
       }
-      return setStr(SCRATCH, end);
+      return setScratch(field, end);
     }
     case F_CONTAINER_ID:
       return r.containerIdLen == 0

@@ -27,11 +27,15 @@ export function parseRulesText(text: string, file: string): RulesItem[] {
     const { line, col } = lines.linePos(offset);
     return { file, line, col };
   };
-  const problem = doc.errors[0] ?? doc.warnings[0];
-  if (problem) throw new RulesError(placeOf(problem.pos[0]), RULES_MSG.YAML(problem.message.split('\n')[0]!));
+  const yamlError = (problem: { pos: [number, number]; message: string } | undefined): void => {
+    if (problem) throw new RulesError(placeOf(problem.pos[0]), RULES_MSG.YAML(problem.message.split('\n')[0]!));
+  };
+  yamlError(doc.errors[0]);
+  // Explicit tags (!!set, !custom, !!js/function) could build other things than data: none allowed.
   visit(doc, (_key, node) => {
     if (isNode(node) && node.tag) throw new RulesError(placeOf(node.range?.[0] ?? 0), RULES_MSG.TAG(node.tag));
   });
+  yamlError(doc.warnings[0]);
   const root = doc.contents;
   if (root === null) return [];
   if (!isSeq(root)) throw new RulesError(placeOf(root.range?.[0] ?? 0), RULES_MSG.NOT_A_LIST);
