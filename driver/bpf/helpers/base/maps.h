@@ -35,7 +35,6 @@ struct sd_scratch {
 	struct sd_record_hdr rec;             /* ring-buffer record header */
 	__u8 frame[2 * SD_FRAME_HALF];        /* frame under construction */
 	__u8 path[2 * SD_MAX_PATH];           /* a path assembled right to left */
-	__u64 cgroup_names[SD_MAX_CGROUP_DEPTH]; /* kernfs names of a cgroup path, leaf first */
 };
 
 struct {
