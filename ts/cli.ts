@@ -51,13 +51,17 @@ program
 program
   .command('capture')
   .description('live capture with the eBPF driver (root, kernel with BTF); prints events as read does')
+  .argument('[condition]', 'Falco filter condition')
+  .option('-f, --filter <condition>', 'Falco filter condition (same as the trailing argument)')
+  .option('-r, --rules <file>', 'Falco rules file: print alerts of its rules (repeatable)', (f: string, all: string[] = []) => [...all, f])
+  .option('--default-rules', 'load the shipped drift rules (rules/scapdrift_rules.yaml)')
   .option('-w, --write <file>', 'also save the raw scap stream to this file')
   .option('-j, --json', 'one JSON object per line, keys named by field')
   .option('-p, --print <format>', 'sysdig-style format')
   .option('-t, --type <names>', 'only these event types, comma-separated')
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
-  .action(async (opts) => {
-    await captureCommand(opts);
+  .action(async (condition: string | undefined, opts) => {
+    await captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
   });
 
 program

@@ -4,7 +4,7 @@
  * and a progress bar goes to stderr on a terminal.
  */
 import { SingleBar, Presets } from 'cli-progress';
-import { openByteSource } from './scap/byte_source.js';
+import { openByteSource, type ByteSource } from './scap/byte_source.js';
 import { Decoder, type DecodeSummary } from './decoder.js';
 import { compileFormat, renderFormat, renderDefault, renderJson, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
 import type { EventView } from './event_view.js';
@@ -61,16 +61,27 @@ export function lineRenderer(opts: ReadCommandOptions): (v: EventView) => string
   return renderDefault;
 }
 
-/** Runs `read` on `file`; resolves with the summary, rejects with a ScapdriftError. */
-export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
+/** How {@link printEvents} reports progress and flushes. */
+export interface PrintMode {
+  /** A progress bar on stderr (only on a terminal; needs the total size). */
+  progress: boolean;
+  /** Flush after every chunk (live capture) instead of when 64 KiB are pending. */
+  live: boolean;
+}
+
+/**
+ * Decodes `source` and prints its events, or the alerts of the rules, to stdout
+ * with backpressure. Shared by `read` and `capture`. Rejects with a
+ * ScapdriftError after printing every event decoded before the fault.
+ */
+export async function printEvents(source: ByteSource, opts: ReadCommandOptions, mode: PrintMode): Promise<DecodeSummary> {
   const render = lineRenderer(opts);
   const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
   const selection = selectEvents(opts);
-  const source = await openByteSource(file);
   const decoder = new Decoder({ ...(types ? { types } : {}), ...(selection.programs ? { programs: selection.programs } : {}) });
   let hostname = hostnameOfThisMachine();
   const sink = new OutputSink();
-  const showBar = !opts.quiet && process.stderr.isTTY === true && source.totalBytes !== undefined;
+  const showBar = mode.progress && process.stderr.isTTY === true && source.totalBytes !== undefined;
   const bar = showBar
     ? new SingleBar({ format: 'reading [{bar}] {percentage}% | {value}/{total} bytes | {rate} events/s', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
     : undefined;
@@ -78,7 +89,7 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
   let events = 0;
   bar?.start(source.totalBytes ?? 0, 0, { rate: 0 });
   try {
-    const summary = await decoder.run(source, {
+    return await decoder.run(source, {
       onEvent(v) {
         events++;
         if (selection.alerts) for (const line of selection.alerts(v, decoder.module, hostname)) sink.push(line);
@@ -89,13 +100,23 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
       },
       async afterChunk() {
         bar?.update(source.bytesConsumed(), { rate: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
-        if (sink.pending > 1 << 16) await sink.flush();
+        if (mode.live || sink.pending > 1 << 16) await sink.flush();
       },
     });
-    return summary;
   } finally {
     bar?.stop();
     await sink.flush(); // what was decoded before a fault is still printed
+  }
+}
+
+/** Runs `read` on `file`; resolves with the summary, rejects with a ScapdriftError. */
+export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
+  lineRenderer(opts); // a bad -p fails before the file is opened
+  selectEvents(opts, () => {});
+  const source = await openByteSource(file);
+  try {
+    return await printEvents(source, opts, { progress: !opts.quiet, live: false });
+  } finally {
     await source.close();
   }
 }

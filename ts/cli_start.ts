@@ -1,7 +1,8 @@
 /**
- * `scapdrift start` (what `npm start` runs): live drift detection when root and
- * eBPF are available — exec events with their drift fields until Ctrl-C;
- * otherwise it says why and analyses the bundled sample capture, which the
+ * `scapdrift start` (what `npm start` runs): live drift detection with the
+ * default rules (rules/scapdrift_rules.yaml) when root and eBPF are available,
+ * alerts until Ctrl-C; otherwise it says why and runs the same rules over the
+ * bundled sample capture, which the
  * project's own driver recorded (samples/live_drift.scap.gz: a binary copied
  * to a temp dir, chmod'ed and run; /bin/true; a memfd exec; a new pid namespace).
  */
@@ -11,15 +12,14 @@ import { captureCommand, liveCaptureUnavailable } from './capture/index.js';
 
 /** The sample capture shipped in the package. */
 export const SAMPLE_CAPTURE = fileURLToPath(new URL('../../samples/live_drift.scap.gz', import.meta.url));
-const EXEC_TYPES = 'execve,execveat';
 
 export async function startCommand(): Promise<void> {
   const why = liveCaptureUnavailable();
   if (why === undefined) {
-    process.stderr.write('scapdrift: live capture of exec events with drift fields; Ctrl-C to stop\n');
-    await captureCommand({ type: EXEC_TYPES });
+    process.stderr.write('scapdrift: live drift detection with the default rules; Ctrl-C to stop\n');
+    await captureCommand({ defaultRules: true });
     return;
   }
   process.stderr.write(`scapdrift: ${why}; analysing the sample capture ${SAMPLE_CAPTURE} instead\n`);
-  await readCommand(SAMPLE_CAPTURE, { type: EXEC_TYPES, quiet: true });
+  await readCommand(SAMPLE_CAPTURE, { defaultRules: true, quiet: true });
 }

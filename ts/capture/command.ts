@@ -8,17 +8,15 @@ import { createWriteStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { openByteSource } from '../scap/byte_source.js';
-import { Decoder, type DecodeSummary } from '../decoder.js';
-import { lineRenderer, OutputSink } from '../cli_read.js';
+import type { DecodeSummary } from '../decoder.js';
+import { lineRenderer, printEvents, type ReadCommandOptions } from '../cli_read.js';
+import { selectEvents } from '../rules/select.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import { startLoader } from './loader.js';
 
-/** Options of the capture command. */
-export interface CaptureCommandOptions {
+/** Options of the capture command: those of `read` (format, filter, rules) plus these. */
+export interface CaptureCommandOptions extends ReadCommandOptions {
   write?: string;
-  json?: boolean;
-  print?: string;
-  type?: string;
   /** Seconds, as given on the command line. */
   duration?: string | number;
 }
@@ -32,9 +30,9 @@ function parseDuration(d: string | number | undefined): number | undefined {
 
 /** Runs a live capture until --duration elapses or SIGINT/SIGTERM; resolves with the decode totals. */
 export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary> {
-  const render = lineRenderer(opts); // validates -p before anything starts
+  lineRenderer(opts); // a bad -p, condition or rules file fails before the driver loads
+  selectEvents(opts);
   const durationSeconds = parseDuration(opts.duration);
-  const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
   const loader = startLoader(durationSeconds === undefined ? {} : { durationSeconds });
   // Ctrl-C reaches the loader too (same process group); either way it stops cleanly.
   const stop = (): void => { void loader.stop(); };
@@ -47,17 +45,12 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
 
   let summary: DecodeSummary | undefined;
   let failure: unknown;
-  const sink = new OutputSink();
   try {
     await loader.ready;
     const source = await openByteSource(toDecoder);
     try {
-      summary = await new Decoder(types ? { types } : {}).run(source, {
-        onEvent(v) { sink.push(render(v)); },
-        async afterChunk() { await sink.flush(); }, // live: print each chunk's events at once
-      });
+      summary = await printEvents(source, opts, { progress: false, live: true });
     } finally {
-      await sink.flush();
       await source.close();
     }
   } catch (e) {
