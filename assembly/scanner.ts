@@ -17,7 +17,7 @@ import {
   FAULT_PARAM_LENGTH, FAULT_V1_NPARAMS,
 } from "./status";
 import {
-  EVENT_CAPACITY, KIND_CLONE, KIND_EXECVE, KIND_PROCEXIT, KIND_INITIAL_STATE,
+  EVENT_CAPACITY, KIND_OTHER, KIND_CLONE, KIND_EXECVE, KIND_PROCEXIT, KIND_INITIAL_STATE,
   eventKind, eventNparams, isKnownEvent, isLargePayload,
 } from "./event_info";
 import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
@@ -50,6 +50,31 @@ let faultValue: u32 = 0;
 let pendingExitTid: i64 = 0;
 let pendingExitTs: u64 = 0;
 let hasPendingExit: bool = false;
+
+// Whether this instance owns the bytes being scanned (parallel decoding): when
+// not, frames only update the thread table and numbering; nothing is emitted.
+let owned: bool = true;
+
+/** Sets whether the following bytes are this instance's to emit (see parallel.ts). */
+export function setOwned(on: bool): void {
+  owned = on;
+}
+
+/**
+ * The splitter: from `start`, walks block headers only and returns the offset
+ * of the first block boundary at or past `target`, or the last complete block
+ * boundary before `end` (which may be `start` when no block is complete). A
+ * length outside the valid range ends the walk there: the decoder reports it.
+ */
+export function splitBlocks(start: u32, end: u32, target: u32): u32 {
+  let at = start;
+  while (at < target && end - at >= BLOCK_HEADER) {
+    const blen = load<u32>(input + at, 4);
+    if (blen < BLOCK_HEADER + BLOCK_TRAILER || blen > MAX_BLOCK_BYTES || blen > end - at) break;
+    at += blen;
+  }
+  return at;
+}
 
 // Which event ids stop the scan (1 byte per id); ids beyond EVENT_CAPACITY use the last slot.
 const EMIT_MASK = memory.data(<i32>(EVENT_CAPACITY + 1));
@@ -210,15 +235,18 @@ export function scan(end: u32): i32 {
       return fault(FAULT_BLOCK_TRAILER, cursor + blen - BLOCK_TRAILER, load<u32>(b + blen - BLOCK_TRAILER));
     }
     const f = b + BLOCK_HEADER + pre;
-    const frameAt = cursor + BLOCK_HEADER + pre;
-    const avail = blen - BLOCK_HEADER - pre - BLOCK_TRAILER;
-    const code = v2 ? walkV2(f, avail, frameAt) : walkV1(f, avail, frameAt);
-    if (code != FAULT_NONE) { faultCode = code; return STATUS_FAULT; }
+    const type = <u32>load<u16>(f, FRAME_TYPE); // inside the block: blen covers the header
+    const kind = eventKind(type);
+    // A batch another worker owns only feeds the thread table: its other frames are hopped over.
+    if (owned || kind != KIND_OTHER) {
+      const frameAt = cursor + BLOCK_HEADER + pre;
+      const avail = blen - BLOCK_HEADER - pre - BLOCK_TRAILER;
+      const code = v2 ? walkV2(f, avail, frameAt) : walkV1(f, avail, frameAt);
+      if (code != FAULT_NONE) { faultCode = code; return STATUS_FAULT; }
+    }
 
     blockStart = cursor;
     cursor += blen;
-    const type = <u32>load<u16>(f, FRAME_TYPE);
-    const kind = eventKind(type);
     eventNum++;
     // libsinsp consumes the leading user/group/container events at open: numbered, never shown.
     if (kind == KIND_INITIAL_STATE && initialPhase) continue;
@@ -229,7 +257,7 @@ export function scan(end: u32): i32 {
     else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; pendingExitTs = load<u64>(f, FRAME_TS); hasPendingExit = true; }
     const cpu = <u32>load<u16>(b, BLOCK_HEADER);
     // Emitted: the type is selected and, when a filter is set, some program matches.
-    if (load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0 ||
+    if (!owned || load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0 ||
       (filterCount() > 0 && !runFilters(f, type, cpu, eventNum))) {
       if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
       continue;

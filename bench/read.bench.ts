@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Bench } from 'tinybench';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { Decoder } from '../ts/decoder.js';
-import { lineRenderer } from '../ts/cli_read.js';
+import { lineRenderer } from '../ts/event_printer.js';
 import { renderJson, DEFAULT_JSON_FIELDS } from '../ts/output.js';
 import type { EventView } from '../ts/event_view.js';
 
@@ -87,6 +87,7 @@ function machine(): string {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
   const plain = await gunzipToTemp(GZ_PATH);
   try {
     const bytes = (await fsp.stat(plain)).size;
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
       ...rows.map(({ w, sec, spread, mbs, evs }) =>
         `| ${w.name} | ${evs === undefined ? '—' : fmt(evs)} | ${fmt(mbs)} | ${fmt(mbs / copyMbs, 3)} | ${fmt(sec * 1000)} ms${spread} |`),
       '',
-      `Machine: ${machine()}.`,
+      `Machine: ${machine()}. Load average (1 min) before the run ${fmt(loadBefore, 2)}, after ${fmt(os.loadavg()[0]!, 2)}.`,
       '',
       `Peak RSS (maxRSS): ${fmt(peakRss / 1024)} MiB (the whole run, including the 2 × 64 MiB memcpy buffers).`,
       '',

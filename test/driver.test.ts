@@ -1,17 +1,23 @@
 /**
  * The live driver, for real: as root, load the eBPF programs, run the scenarios of
  * issue 3 while the loader writes a capture, then read that capture through the
- * public API and compare with stat() and the clock. Without root (or without a
- * built driver) the suite says why and checks nothing.
+ * public API and compare with stat() and the clock. One scenario is a fake
+ * container: a shell moved into a `docker-<64 hex>.scope` cgroup runs a copied
+ * binary in a new pid namespace. Without root (or without a built driver) the suite
+ * says why, loudly, and checks nothing.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture, type CaptureEvent } from '../ts/index.js';
-import { liveCaptureUnavailable, startLoader } from '../ts/capture/index.js';
+import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/capture/index.js';
 import { runCli } from './helpers/cli.js';
 
 const NS_PER_S = 1_000_000_000n;
@@ -20,6 +26,8 @@ const FIELDS = [
   'evt.arg.filename', 'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime',
   'proc.exe_ino.ctime_duration_proc_start', 'proc.pidns_init_start_ts', 'proc.is_exe_writable',
   'proc.is_exe_upper_layer', 'proc.is_exe_lower_layer', 'proc.is_exe_from_memfd',
+  'container.id', 'container.start_ts', 'container.duration', 'evt.arg.cgroups',
+  'proc.exe_ino.ctime_duration_pidns_start',
 ];
 
 /** Runs a command and insists it succeeded. */
@@ -34,6 +42,100 @@ const MEMFD_EXEC = 'my $name = "scapdrift_memfd"; my $fd = syscall(319, $name, 0
   + ' { local $/; print $out scalar(<$in>); } close $in; $out->flush;'
   + ' exec {"/proc/self/fd/$fd"} "memfd_true" or die "exec: $!"';
 
+/** Controllers whose cgroup the driver reports (libs' list; `blkio` is v1's name of `io`). */
+const V1_CONTROLLERS = ['cpu', 'cpuacct', 'blkio', 'memory'];
+const V2_CONTROLLERS = ['cpu', 'memory', 'io'];
+
+/** A fake container's cgroup: created by {@link makeContainerCgroup}, removed by {@link removeContainerCgroup}. */
+interface ContainerCgroup {
+  id: string;
+  dir: string;
+  /** The parent's cgroup.procs, where leftover processes go back. */
+  parentProcs: string;
+  /** A v2 controller this test enabled in the parent's subtree_control, to disable again. */
+  enabled?: { file: string; controller: string };
+}
+
+function mounts(): { dir: string; type: string; options: string[] }[] {
+  return readFileSync('/proc/self/mounts', 'utf8').trim().split('\n').map((l) => {
+    const [, dir, type, options] = l.split(' ');
+    return { dir: dir!, type: type!, options: (options ?? '').split(',') };
+  });
+}
+
+function words(file: string): string[] {
+  try { return readFileSync(file, 'utf8').split(/\s+/).filter(Boolean); } catch { return []; }
+}
+
+/**
+ * Creates `docker-<id>.scope` where the driver will see it: in the v1 hierarchy of a
+ * reported controller (hybrid and v1 hosts), else on the v2 hierarchy under
+ * system.slice (or the root) with a reported controller enabled for it. Returns the
+ * cgroup, or why it cannot be made here.
+ */
+function makeContainerCgroup(id: string): ContainerCgroup | string {
+  const all = mounts();
+  let parent: string | undefined;
+  let enabled: ContainerCgroup['enabled'];
+  for (const c of V1_CONTROLLERS) {
+    const m = all.find((x) => x.type === 'cgroup' && x.options.includes(c));
+    if (m) { parent = m.dir; break; }
+  }
+  if (!parent) {
+    const v2 = all.find((x) => x.type === 'cgroup2');
+    if (!v2) return 'no cgroup hierarchy with cpu, cpuacct, io or memory is mounted';
+    parent = existsSync(join(v2.dir, 'system.slice')) ? join(v2.dir, 'system.slice') : v2.dir;
+    const control = join(parent, 'cgroup.subtree_control');
+    if (!V2_CONTROLLERS.some((c) => words(control).includes(c))) {
+      const c = V2_CONTROLLERS.find((x) => words(join(parent!, 'cgroup.controllers')).includes(x));
+      if (!c) return `cgroup v2 at ${parent} offers none of ${V2_CONTROLLERS.join(', ')}`;
+      try { writeFileSync(control, `+${c}`); } catch (e) { return `cannot enable ${c} in ${control}: ${(e as Error).message}`; }
+      enabled = { file: control, controller: c };
+    }
+  }
+  const dir = join(parent, `docker-${id}.scope`);
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if (enabled) try { writeFileSync(enabled.file, `-${enabled.controller}`); } catch { /* best effort */ }
+    return `cannot create ${dir}: ${(e as Error).message}`;
+  }
+  return { id, dir, parentProcs: join(parent, 'cgroup.procs'), enabled };
+}
+
+/** Moves whatever is left back to the parent and removes the cgroup (and the controller this test enabled). */
+async function removeContainerCgroup(cg: ContainerCgroup): Promise<void> {
+  for (let attempt = 0; attempt < 50 && existsSync(cg.dir); attempt++) {
+    for (const pid of words(join(cg.dir, 'cgroup.procs'))) {
+      try { writeFileSync(cg.parentProcs, pid); } catch { /* exited meanwhile */ }
+    }
+    try { rmdirSync(cg.dir); } catch { await new Promise((r) => setTimeout(r, 20)); }
+  }
+  if (cg.enabled) try { writeFileSync(cg.enabled.file, `-${cg.enabled.controller}`); } catch { /* still in use elsewhere */ }
+  if (existsSync(cg.dir)) console.warn(`driver test: could not remove ${cg.dir}`);
+}
+
+/** Starts `sleep` inside the cgroup (before the loader: it is in the process table); resolves once it is in. */
+async function sleeperIn(cg: ContainerCgroup): Promise<ChildProcess> {
+  const child = spawn('sh', ['-c', 'echo $$ > "$1" && exec sleep 60', 'sh', join(cg.dir, 'cgroup.procs')], { stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim() === 'sleep') return child;
+    } catch { /* not there yet, or failed: retried, then reported */ }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the sleeper did not start in the container cgroup');
+}
+
+/** The container's part of a recording. */
+interface ContainerRun {
+  id: string;
+  bin: string;
+  sleeperPid: number;
+  unshareStartNs: bigint;
+}
+
 interface Scenario {
   dir: string;
   file: string;
@@ -43,6 +145,8 @@ interface Scenario {
   upper: string;
   lower: string;
   unshareStartNs: bigint;
+  /** The fake container, or why there is none on this machine. */
+  container: ContainerRun | string;
   events: CaptureEvent[];
   /** stat() of the files after they ran. */
   stats: Map<string, { ino: bigint; ctimeNs: bigint; mtimeNs: bigint }>;
@@ -57,12 +161,17 @@ function statNs(path: string): { ino: bigint; ctimeNs: bigint; mtimeNs: bigint }
 async function record(): Promise<Scenario> {
   const dir = mkdtempSync(join(tmpdir(), 'scapdrift-driver-'));
   const file = join(dir, 'live.scap');
-  const loader = startLoader({ writeFile: file, forwardStderr: false });
   const stats = new Map<string, { ino: bigint; ctimeNs: bigint; mtimeNs: bigint }>();
   const ovl = join(dir, 'ovl');
   let mounted = false;
   let unshareStartNs = 0n;
+  const cg = makeContainerCgroup(randomBytes(32).toString('hex'));
+  let sleeper: ChildProcess | undefined;
+  let loader: RunningLoader | undefined;
   try {
+    // In the container before the loader starts: the process table must show it there.
+    if (typeof cg !== 'string') sleeper = await sleeperIn(cg);
+    loader = startLoader({ writeFile: file, forwardStderr: false });
     await loader.ready;
 
     // Drop and execute.
@@ -98,19 +207,42 @@ async function record(): Promise<Scenario> {
     unshareStartNs = BigInt(Date.now()) * 1_000_000n;
     run('unshare', ['--fork', '--pid', '/bin/true']);
 
+    // A fake container: a shell moved into docker-<id>.scope starts a new pid namespace, where
+    // a binary is copied, chmod'ed and run 0.1 s later (drift after the container started, well
+    // beyond the inode clock's granularity); the sleeper
+    // that was there before the loader started exits.
+    let container: ContainerRun | string = typeof cg === 'string' ? cg : '';
+    if (typeof cg !== 'string') {
+      const bin = join(dir, 'ctr_true');
+      const startNs = BigInt(Date.now()) * 1_000_000n;
+      run('sh', ['-c', 'echo $$ > "$1" && exec unshare --fork --pid /bin/sh -c \'sleep 0.1 && cp /bin/true "$0" && chmod 755 "$0" && "$0"\' "$2"',
+        'sh', join(cg.dir, 'cgroup.procs'), bin]);
+      const sleeperPid = sleeper!.pid!;
+      const gone = new Promise((r) => sleeper!.once('exit', r));
+      sleeper!.kill('SIGTERM');
+      await gone;
+      container = { id: cg.id, bin, sleeperPid, unshareStartNs: startNs };
+    }
+
     const exit = await loader.stop();
     assert.is(exit.code, 0, `the loader stops cleanly on SIGTERM: ${exit.stderr}`);
     assert.match(exit.stderr, /counters: events=\d+ drop_ringbuf_full=0/, 'counters on stderr at exit, nothing dropped');
 
-    const cap = openCapture(file, { types: ['execve', 'clone', 'fork', 'vfork', 'clone3'], fields: FIELDS });
+    const cap = openCapture(file, { types: ['execve', 'clone', 'fork', 'vfork', 'clone3', 'procexit'], fields: FIELDS });
     const events: CaptureEvent[] = [];
     for await (const ev of cap) events.push(ev);
     const boot = cap.machineInfo?.bootTsEpochNs;
     assert.ok(boot !== undefined && boot > 0n, 'the machine-info block carries boot_ts_epoch');
-    return { dir, file, boot: boot!, dropped, trueReal: realpathSync('/bin/true'), upper, lower, unshareStartNs, events, stats };
+    return { dir, file, boot: boot!, dropped, trueReal: realpathSync('/bin/true'), upper, lower, unshareStartNs, container, events, stats };
   } finally {
-    await loader.stop();
+    await loader?.stop();
     if (mounted) spawnSync('umount', [join(ovl, 'merged')]);
+    if (sleeper && sleeper.exitCode === null && sleeper.signalCode === null) {
+      const gone = new Promise((r) => sleeper!.once('exit', r));
+      sleeper.kill('SIGKILL');
+      await gone;
+    }
+    if (typeof cg !== 'string') await removeContainerCgroup(cg);
   }
 }
 
@@ -121,8 +253,22 @@ function execOf(s: Scenario, path: string): CaptureEvent {
   return ev!;
 }
 
+/** container.id of this test's own processes: 'host', unless the test itself runs in a container. */
+function ownContainerId(): string {
+  const m = /[0-9a-f]{64}/.exec(readFileSync('/proc/self/cgroup', 'utf8'));
+  return m ? m[0].slice(0, 12) : 'host';
+}
+
+/** The container part of the recording, or undefined (said loudly) when this machine could not make one. */
+function containerOf(s: Scenario): ContainerRun | undefined {
+  if (typeof s.container !== 'string') return s.container;
+  console.warn(`\n  SKIPPED container checks: ${s.container}\n`);
+  return undefined;
+}
+
 const why = liveCaptureUnavailable();
 if (why) {
+  console.warn(`\n  SKIPPED driver tests (nothing checked): ${why}\n`);
   test(`driver: skipped, ${why}`, () => {});
 } else {
   let s: Scenario;
@@ -181,6 +327,46 @@ if (why) {
     assert.ok(delta >= -NS_PER_S && delta <= NS_PER_S, `pidns_init_start_ts ${start} within 1 s of the unshare start (${delta} ns)`);
     assert.is.not(start, s.boot);
     assert.is(execOf(s, s.dropped)['proc.pidns_init_start_ts'], s.boot, 'a host process: the boot time');
+  });
+
+  test('container: a binary run in docker-<id>.scope in a new pid namespace gets the container id, start and duration', () => {
+    const c = containerOf(s);
+    if (!c) return;
+    const ev = s.events.find((e) => e['evt.type'] === 'execve' && e['evt.rawres'] === 0n && e['proc.exepath'] === c.bin);
+    assert.ok(ev, `the execve of ${c.bin} in the capture`);
+    assert.ok(String(ev!['evt.arg.cgroups']).includes(`/docker-${c.id}.scope`), `cgroups ${String(ev!['evt.arg.cgroups'])}`);
+    assert.is(ev!['container.id'], c.id.slice(0, 12));
+    const start = ev!['proc.pidns_init_start_ts'] as bigint;
+    const delta = start - c.unshareStartNs;
+    assert.ok(delta >= -NS_PER_S && delta <= NS_PER_S, `pidns_init_start_ts ${start} within 1 s of the unshare start (${delta} ns)`);
+    assert.is.not(start, s.boot, 'not the boot time');
+    assert.is(ev!['container.start_ts'], start, 'container.start_ts is proc.pidns_init_start_ts');
+    const duration = ev!['container.duration'] as bigint;
+    assert.is(duration, (ev!['evt.rawtime'] as bigint) - start, 'container.duration = evt.rawtime - container.start_ts');
+    assert.ok(duration > 0n && duration < 10n * NS_PER_S, `container.duration ${duration} ns`);
+    const drift = ev!['proc.exe_ino.ctime_duration_pidns_start'] as bigint;
+    assert.is(drift, (ev!['proc.exe_ino.ctime'] as bigint) - start, 'copied after the container started: ctime - pidns start');
+    assert.ok(drift > 0n && drift < duration, `ctime_duration_pidns_start ${drift} ns`);
+  });
+
+  test('container: a process already in the cgroup at start takes its id from the process table', () => {
+    const c = containerOf(s);
+    if (!c) return;
+    const ev = s.events.find((e) => e['evt.type'] === 'procexit' && BigInt(e['thread.tid'] as bigint) === BigInt(c.sleeperPid));
+    assert.ok(ev, `the procexit of the sleeper (tid ${c.sleeperPid})`);
+    assert.is(ev!['proc.name'], 'sleep');
+    assert.is(ev!['container.id'], c.id.slice(0, 12));
+  });
+
+  test('container: host processes have container.id host and no container start', () => {
+    const host = ownContainerId();
+    for (const ev of [execOf(s, s.trueReal), execOf(s, s.dropped)]) {
+      assert.is(ev['container.id'], host, `${String(ev['proc.exepath'])}`);
+      if (host === 'host') {
+        assert.is(ev['container.start_ts'], null);
+        assert.is(ev['container.duration'], null);
+      }
+    }
   });
 
   test('the written capture reads back with `scapdrift read` to the same values', () => {

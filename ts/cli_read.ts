@@ -5,25 +5,15 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { openByteSource, type ByteSource } from './scap/byte_source.js';
-import { Decoder, type DecodeSummary } from './decoder.js';
-import { compileFormat, renderFormat, renderDefault, renderJson, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
-import type { EventView } from './event_view.js';
-import { selectEvents, hostnameOfThisMachine } from './rules/select.js';
+import type { DecodeSummary } from './decoder.js';
+import { EventPrinter, type PrintOptions } from './event_printer.js';
+import { printEventsParallel, workerCount } from './parallel/pool.js';
 
 /** Options of the read command. */
-export interface ReadCommandOptions {
-  json?: boolean;
-  print?: string;
-  type?: string;
+export interface ReadCommandOptions extends PrintOptions {
   quiet?: boolean;
-  /** Falco condition (trailing argument). */
-  condition?: string;
-  /** Falco condition (-f); both given: both must match. */
-  filter?: string;
-  /** Rules files (-r): print alerts instead of events. */
-  rules?: string[];
-  /** Load rules/scapdrift_rules.yaml first. */
-  defaultRules?: boolean;
+  /** Worker threads (parallel decoding); default: the cores for inputs over 16 MiB, else 1. */
+  workers?: string | number;
 }
 
 /** Writes to stdout, awaiting 'drain' when the pipe is full. */
@@ -43,22 +33,14 @@ export class OutputSink {
     this.size = 0;
     if (!this.out.write(text)) await new Promise<void>((r) => this.out.once('drain', r));
   }
+  /** Writes already-encoded output (a worker's batch), after the buffered lines. */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    if (bytes.length > 0 && !this.out.write(bytes)) await new Promise<void>((r) => this.out.once('drain', r));
+  }
   get pending(): number {
     return this.size;
   }
-}
-
-/** Builds the per-event line renderer for the options. */
-export function lineRenderer(opts: ReadCommandOptions): (v: EventView) => string {
-  if (opts.json) {
-    const fields = opts.print ? formatFields(compileFormat(opts.print)) : DEFAULT_JSON_FIELDS;
-    return (v) => renderJson(v, fields);
-  }
-  if (opts.print) {
-    const parts = compileFormat(opts.print);
-    return (v) => renderFormat(v, parts);
-  }
-  return renderDefault;
 }
 
 /** How {@link printEvents} reports progress and flushes. */
@@ -75,30 +57,21 @@ export interface PrintMode {
  * ScapdriftError after printing every event decoded before the fault.
  */
 export async function printEvents(source: ByteSource, opts: ReadCommandOptions, mode: PrintMode): Promise<DecodeSummary> {
-  const render = lineRenderer(opts);
-  const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
-  const selection = selectEvents(opts);
-  const decoder = new Decoder({ ...(types ? { types } : {}), ...(selection.programs ? { programs: selection.programs } : {}) });
-  let hostname = hostnameOfThisMachine();
   const sink = new OutputSink();
+  const workers = workerCount(opts.workers, source.totalBytes);
+  if (workers > 1) return printEventsParallel(source, opts, workers, sink);
+  const printer = new EventPrinter(opts, (line) => sink.push(line));
   const showBar = mode.progress && process.stderr.isTTY === true && source.totalBytes !== undefined;
   const bar = showBar
     ? new SingleBar({ format: 'reading [{bar}] {percentage}% | {value}/{total} bytes | {rate} events/s', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
     : undefined;
   const started = Date.now();
-  let events = 0;
   bar?.start(source.totalBytes ?? 0, 0, { rate: 0 });
   try {
-    return await decoder.run(source, {
-      onEvent(v) {
-        events++;
-        if (selection.alerts) for (const line of selection.alerts(v, decoder.module, hostname)) sink.push(line);
-        else sink.push(render(v));
-      },
-      onMachineInfo(mi) {
-        if (mi.hostname) hostname = mi.hostname;
-      },
+    return await printer.decoder.run(source, {
+      ...printer.handlers,
       async afterChunk() {
+        const events = printer.decoder.eventCount();
         bar?.update(source.bytesConsumed(), { rate: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
         if (mode.live || sink.pending > 1 << 16) await sink.flush();
       },
@@ -111,8 +84,7 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
 
 /** Runs `read` on `file`; resolves with the summary, rejects with a ScapdriftError. */
 export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
-  lineRenderer(opts); // a bad -p fails before the file is opened
-  selectEvents(opts, () => {});
+  new EventPrinter(opts, () => {}, () => {}); // a bad -p, condition or rules file fails before the file is opened
   const source = await openByteSource(file);
   try {
     return await printEvents(source, opts, { progress: !opts.quiet, live: false });

@@ -58,6 +58,9 @@ export class Decoder {
   readonly view: EventView;
   private sawSectionHeader = false;
   private skippedBlocks = 0;
+  private base = 0; // stream offset of input[0]
+  private end = 0; // valid bytes in the input buffer
+  private total = 0; // bytes fed
 
   constructor(options: DecoderOptions = {}) {
     this.module = createDecoderModule();
@@ -76,44 +79,60 @@ export class Decoder {
    * offset on truncation or corruption — after every complete event before it was delivered.
    */
   async run(chunks: AsyncIterable<Uint8Array>, handlers: DecodeHandlers): Promise<DecodeSummary> {
-    const ex = this.module.exports;
-    let base = 0; // stream offset of input[0]
-    let end = 0; // valid bytes in the input buffer
-    let total = 0;
-    ex.setCursor(0);
     for await (const chunk of chunks) {
-      if (chunk.length === 0) continue;
-      // Drop consumed bytes, then append the chunk.
-      const cursor = ex.getCursor();
-      const keep = end - cursor;
-      let input = ex.reserveInput(keep + chunk.length);
-      const mem = new Uint8Array(ex.memory.buffer);
-      if (cursor > 0 && keep > 0) mem.copyWithin(input, input + cursor, input + end);
-      base += cursor;
-      end = keep;
-      ex.setCursor(0);
-      input = ex.inputPtr();
-      mem.set(chunk, input + end);
-      end += chunk.length;
-      total += chunk.length;
-      this.drain(end, base, handlers);
+      this.feed(chunk, handlers);
       if (handlers.afterChunk) await handlers.afterChunk();
     }
-    if (total === 0) throw new ScapdriftError(ErrorCode.EMPTY, 'empty capture: expected a section header block at byte 0, found no data', { offset: 0 });
+    return this.finish();
+  }
+
+  /**
+   * Decodes the next `chunk` of the stream as far as it completes blocks, handing events to
+   * `handlers` synchronously. With `owned` false (parallel decoding: another worker prints
+   * these bytes) frames only update the thread table and the numbering.
+   */
+  feed(chunk: Uint8Array, handlers: DecodeHandlers, owned = true): void {
+    if (chunk.length === 0) return;
+    const ex = this.module.exports;
+    // Drop consumed bytes, then append the chunk.
     const cursor = ex.getCursor();
-    if (cursor < end) {
-      const rem = end - cursor;
+    const keep = this.end - cursor;
+    const input = ex.reserveInput(keep + chunk.length);
+    const mem = new Uint8Array(ex.memory.buffer);
+    if (cursor > 0 && keep > 0) mem.copyWithin(input, input + cursor, input + this.end);
+    this.base += cursor;
+    this.end = keep;
+    ex.setCursor(0);
+    mem.set(chunk, input + this.end);
+    this.end += chunk.length;
+    this.total += chunk.length;
+    ex.setOwned(owned ? 1 : 0);
+    this.drain(this.end, this.base, handlers);
+  }
+
+  /** Events numbered so far (evt.num of the last event). */
+  eventCount(): number {
+    return Number(this.module.exports.currentEventNum());
+  }
+
+  /** Ends the stream: the totals, or E_EMPTY / E_TRUNCATED naming the offset of the cut block. */
+  finish(): DecodeSummary {
+    const ex = this.module.exports;
+    if (this.total === 0) throw new ScapdriftError(ErrorCode.EMPTY, 'empty capture: expected a section header block at byte 0, found no data', { offset: 0 });
+    const cursor = ex.getCursor();
+    if (cursor < this.end) {
+      const rem = this.end - cursor;
       const need = rem < BLOCK_HEADER_BYTES ? BLOCK_HEADER_BYTES : this.blockLength(cursor);
       const what = rem < BLOCK_HEADER_BYTES ? 'a block header' : describeBlock(this.blockType(cursor));
       throw new ScapdriftError(
         ErrorCode.TRUNCATED,
-        `truncated capture at byte ${base + cursor}: expected ${need} bytes of ${what}, found ${rem}`,
-        { offset: base + cursor },
+        `truncated capture at byte ${this.base + cursor}: expected ${need} bytes of ${what}, found ${rem}`,
+        { offset: this.base + cursor },
       );
     }
     return {
       events: Number(ex.currentEventNum()),
-      bytes: total,
+      bytes: this.total,
       skippedBlocks: this.skippedBlocks,
       threads: ex.threadCount(),
     };

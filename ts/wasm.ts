@@ -36,6 +36,8 @@ export interface DecoderExports {
   blockTypeAtCursor(): number;
   blockLengthAtCursor(): number;
   skipBlock(): void;
+  setOwned(on: number): void;
+  splitBlocks(start: number, end: number, target: number): number;
   reserveScratch(bytes: number): number;
   stageProcessString(slot: number, offset: number, len: number): void;
   addProcess(

@@ -83,13 +83,16 @@
 #define SD_MAX_ARGS_ENV 4096 /* args and env byte buffers */
 #define SD_MAX_ARGV 64       /* argv/envp entries walked on a failed execve */
 #define SD_MAX_COMM 16
+#define SD_MAX_CGROUPS 4096     /* the whole cgroups parameter (libscap's SCAP_MAX_CGROUPS_SIZE) */
+#define SD_MAX_CGROUP_DEPTH 32  /* cgroup path components below the hierarchy root */
 
 /*
  * Scratch space: the frame is built in a per-CPU slot and copied to the ring
  * buffer. Every write lands at (offset & (SD_FRAME_HALF - 1)) and is at most
  * SD_FRAME_HALF bytes long, so the verifier can prove it stays inside the slot;
- * the largest frame (5 x 4096 strings + fixed params) stays far below SD_FRAME_HALF,
- * and a frame that would not is dropped and counted (SD_CNT_DROP_TOO_LARGE).
+ * the largest frame (exe, args, env, cgroups, trusted_exepath, filename: 6 x 4096,
+ * plus the fixed params) stays below SD_FRAME_HALF, and a frame that would not is
+ * dropped and counted (SD_CNT_DROP_TOO_LARGE).
  */
 #define SD_FRAME_HALF (32 * 1024)
 #define SD_FRAME_MAX (SD_FRAME_HALF - 1)
@@ -103,7 +106,7 @@
 #define SD_CNT_DROP_SCRATCH 2    /* no scratch slot for this CPU: frame lost */
 #define SD_CNT_DROP_TOO_LARGE 3  /* frame would exceed SD_FRAME_MAX: frame lost */
 #define SD_CNT_READ_FAULT 4      /* a kernel/user read failed: that parameter sent empty */
-#define SD_CNT_TRUNCATED 5       /* a string or buffer was cut at its size limit */
+#define SD_CNT_TRUNCATED 5       /* a string, buffer or cgroup path was cut at its limit */
 #define SD_CNT_MAX 6
 
 #define SD_CNT_NAMES                                                                       \

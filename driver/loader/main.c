@@ -317,6 +317,10 @@ static int write_headers(struct loader *l) {
 	if(!l->opt.quiet) {
 		fprintf(stderr, PROG ": process table: %zu threads\n", stats.threads);
 	}
+	if(stats.cgroups_cut) {
+		fprintf(stderr, PROG ": process table: %zu cgroups lists cut at %d bytes\n",
+		        stats.cgroups_cut, SD_MAX_CGROUPS);
+	}
 	err = sd_out_flush(&l->out);
 	if(err) {
 		fail("write output", "%s", strerror(-err));

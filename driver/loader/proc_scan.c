@@ -58,6 +58,9 @@ struct pl_entry {
 	uint64_t exe_ino, exe_ino_ctime, exe_ino_mtime;
 	uint8_t exe_from_memfd, exe_lower_layer;
 	int64_t pgid;
+	uint8_t cgroups[SD_MAX_CGROUPS]; /* "subsys=/path\0" entries */
+	uint16_t cgroups_len;
+	bool cgroups_cut;                /* an entry did not fit */
 };
 
 /* Credentials from /proc/PID/task/TID/status, for the writable check. */
@@ -75,6 +78,7 @@ struct pidns_map {
 };
 
 static long g_clk_tck;
+static char g_cgroup2_mount[SCAP_MAX_PATH_SIZE]; /* where the unified hierarchy is mounted, or "" */
 
 /* Whole small file into buf (NUL-terminated); returns bytes read or -1. */
 static ssize_t read_file(const char *path, void *buf, size_t size) {
@@ -401,6 +405,117 @@ static uint64_t fd_limit(const char *dir) {
 	return strncmp(l, "unlimited", 9) == 0 ? UINT64_MAX : strtoull(l, NULL, 10);
 }
 
+/* ---- cgroups: /proc/PID/cgroup in the parameter's "subsys=/path" form ------- */
+
+/* Mount point of the cgroup v2 (unified) hierarchy, from /proc/self/mounts. */
+static void find_cgroup2_mount(void) {
+	g_cgroup2_mount[0] = 0;
+	FILE *f = fopen("/proc/self/mounts", "re");
+	if(!f) {
+		return;
+	}
+	char line[4096];
+	while(fgets(line, sizeof(line), f)) {
+		char dev[256], dir[SCAP_MAX_PATH_SIZE], type[64];
+		if(sscanf(line, "%255s %1023s %63s", dev, dir, type) == 3 && strcmp(type, "cgroup2") == 0) {
+			snprintf(g_cgroup2_mount, sizeof(g_cgroup2_mount), "%s", dir);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Append one "subsys=path\0" entry; an entry that does not fit is left out. */
+static void cgroups_add(struct pl_entry *e, const char *subsys, size_t subsys_len, const char *path) {
+	size_t path_len = strlen(path);
+	size_t need = subsys_len + 1 + path_len + 1;
+	if(e->cgroups_len + need > SD_MAX_CGROUPS) {
+		e->cgroups_cut = true;
+		return;
+	}
+	uint8_t *p = e->cgroups + e->cgroups_len;
+	memcpy(p, subsys, subsys_len);
+	p[subsys_len] = '=';
+	memcpy(p + subsys_len + 1, path, path_len + 1);
+	e->cgroups_len = (uint16_t)(e->cgroups_len + need);
+}
+
+/*
+ * The unified hierarchy has one path for every controller, but a controller's
+ * cgroup is the nearest one (the task's or an ancestor) that has the controller in
+ * its cgroup.controllers: walk up from `path` and give each controller the first
+ * level that lists it, as libscap does (and as the kernel's css pointers say).
+ */
+static void cgroups_add_v2(struct pl_entry *e, const char *path) {
+	char rel[SCAP_MAX_PATH_SIZE], seen[1024] = " ";
+	snprintf(rel, sizeof(rel), "%s", path);
+	for(;;) {
+		char file[2 * SCAP_MAX_PATH_SIZE + 32], line[1024];
+		snprintf(file, sizeof(file), "%s%s/cgroup.controllers", g_cgroup2_mount,
+		         strcmp(rel, "/") == 0 ? "" : rel);
+		if(read_file(file, line, sizeof(line)) < 0) {
+			return; /* gone, or outside our cgroup namespace's view */
+		}
+		for(char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n")) {
+			char key[80];
+			snprintf(key, sizeof(key), " %s ", tok);
+			if(strstr(seen, key) || strlen(seen) + strlen(tok) + 2 > sizeof(seen)) {
+				continue;
+			}
+			strcat(seen, tok);
+			strcat(seen, " ");
+			cgroups_add(e, tok, strlen(tok), rel);
+		}
+		char *slash = strrchr(rel, '/');
+		if(!slash || strcmp(rel, "/") == 0) {
+			return;
+		}
+		slash[slash == rel ? 1 : 0] = 0;
+	}
+}
+
+/*
+ * /proc/PID/cgroup lines "ID:ctrl1,ctrl2:/path" (v1) give "ctrl1=/path", "ctrl2=/path";
+ * the line "0::/path" (v2) is resolved per controller. Paths are as the loader's
+ * cgroup namespace sees them.
+ */
+static void fill_cgroups(struct pl_entry *e, const char *pdir) {
+	char path[320], buf[8192];
+	snprintf(path, sizeof(path), "%s/cgroup", pdir);
+	ssize_t n = read_file(path, buf, sizeof(buf));
+	if(n <= 0) {
+		return;
+	}
+	if((size_t)n == sizeof(buf) - 1) {
+		e->cgroups_cut = true; /* more lines than we read */
+	}
+	for(char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if(next) {
+			*next++ = 0;
+		}
+		char *subsys = strchr(line, ':');
+		char *cgpath = subsys ? strchr(subsys + 1, ':') : NULL;
+		if(!cgpath) {
+			continue;
+		}
+		subsys++;
+		*cgpath++ = 0;
+		if(*subsys == 0) {
+			if(strcmp(line, "0") == 0 && g_cgroup2_mount[0]) {
+				cgroups_add_v2(e, cgpath);
+			}
+			continue; /* a v1 hierarchy without controllers */
+		}
+		for(char *c = subsys; *c;) {
+			size_t len = strcspn(c, ",");
+			cgroups_add(e, c, len, cgpath);
+			c += len;
+			c += *c == ',';
+		}
+	}
+}
+
 /* Fill the process-wide fields (shared by every thread of `pid`). */
 static void fill_process(struct pl_entry *e, const char *pdir, const struct pidns_map *nsmap,
                          uint64_t boot_ts) {
@@ -441,6 +556,7 @@ static void fill_process(struct pl_entry *e, const char *pdir, const struct pidn
 	e->loginuid = read_file(path, link, sizeof(link)) > 0 ? (uint32_t)strtoul(link, NULL, 10)
 	                                                       : UINT32_MAX;
 	e->pidns_init_start_ts = pidns_start_epoch_ns(nsmap, pidns_ino(pdir), boot_ts);
+	fill_cgroups(e, pdir);
 
 	/*
 	 * The executable: stat() through the /proc/PID/exe magic link reaches the very
@@ -575,7 +691,7 @@ static int put_entry(struct sd_buf *b, const struct pl_entry *e) {
 	err = err ? err : put_bytes(b, e->env, e->env_len);
 	err = err ? err : sd_buf_put_u64(b, (uint64_t)e->vtid);
 	err = err ? err : sd_buf_put_u64(b, (uint64_t)e->vpid);
-	err = err ? err : put_bytes(b, "", 0); /* cgroups: not collected yet */
+	err = err ? err : put_bytes(b, e->cgroups, e->cgroups_len);
 	err = err ? err : put_str(b, e->root);
 	err = err ? err : sd_buf_put_u64(b, e->pidns_init_start_ts);
 	err = err ? err : sd_buf_put_u32(b, e->tty);
@@ -614,6 +730,7 @@ int sd_proc_scan(struct sd_buf *entries, uint64_t boot_ts, struct sd_proc_scan_s
 		goto out;
 	}
 	collect_pidns_inits(nsmap);
+	find_cgroup2_mount();
 
 	struct dirent *de;
 	while(!err && (de = readdir(proc))) {
@@ -654,6 +771,7 @@ int sd_proc_scan(struct sd_buf *entries, uint64_t boot_ts, struct sd_proc_scan_s
 			}
 			err = put_entry(entries, thr_e);
 			stats->threads++;
+			stats->cgroups_cut += thr_e->cgroups_cut;
 		}
 		if(td) {
 			closedir(td);

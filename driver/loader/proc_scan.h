@@ -13,6 +13,7 @@
 struct sd_proc_scan_stats {
 	size_t threads;   /* entries written */
 	size_t skipped;   /* kernel threads and tasks that vanished during the scan */
+	size_t cgroups_cut; /* entries whose cgroups list did not fit in SD_MAX_CGROUPS bytes */
 };
 
 /*

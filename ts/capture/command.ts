@@ -9,8 +9,8 @@ import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { openByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
-import { lineRenderer, printEvents, type ReadCommandOptions } from '../cli_read.js';
-import { selectEvents } from '../rules/select.js';
+import { printEvents, type ReadCommandOptions } from '../cli_read.js';
+import { EventPrinter } from '../event_printer.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import { startLoader } from './loader.js';
 
@@ -30,8 +30,7 @@ function parseDuration(d: string | number | undefined): number | undefined {
 
 /** Runs a live capture until --duration elapses or SIGINT/SIGTERM; resolves with the decode totals. */
 export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary> {
-  lineRenderer(opts); // a bad -p, condition or rules file fails before the driver loads
-  selectEvents(opts);
+  new EventPrinter(opts, () => {}); // a bad -p, condition or rules file fails before the driver loads
   const durationSeconds = parseDuration(opts.duration);
   const loader = startLoader(durationSeconds === undefined ? {} : { durationSeconds });
   // Ctrl-C reaches the loader too (same process group); either way it stops cleanly.
@@ -49,7 +48,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
     await loader.ready;
     const source = await openByteSource(toDecoder);
     try {
-      summary = await printEvents(source, opts, { progress: false, live: true });
+      summary = await printEvents(source, { workers: 1, ...opts }, { progress: false, live: true });
     } finally {
       await source.close();
     }

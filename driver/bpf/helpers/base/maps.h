@@ -32,9 +32,12 @@ struct sd_scratch {
 	__u32 payload_off;                    /*   see sd_frame_save() / sd_frame_resume() */
 	__u32 loop_a;                         /* loop state kept in map memory, see SD_LOOP_VAR */
 	__u32 loop_b;
+	__u32 loop_c;                         /* length of the cgroups parameter so far */
+	__u32 pad;                            /* keeps rec and frame 8-byte aligned */
 	struct sd_record_hdr rec;             /* ring-buffer record header */
 	__u8 frame[2 * SD_FRAME_HALF];        /* frame under construction */
 	__u8 path[2 * SD_MAX_PATH];           /* a path assembled right to left */
+	__u64 cgroup_names[SD_MAX_CGROUP_DEPTH]; /* kernfs names of a cgroup path, leaf first */
 };
 
 struct {

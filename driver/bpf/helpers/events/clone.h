@@ -7,6 +7,7 @@
 #pragma once
 
 #include "../store/frame.h"
+#include "../store/cgroups.h"
 #include "../extract/task.h"
 
 /* Parameters 2-3: argv[0] and the rest of the process' argument area. */
@@ -85,8 +86,8 @@ static __always_inline void sd_emit_clone_x(__u16 type, long ret, __u64 raw_flag
 	/* Parameter 14: comm (PT_CHARBUF) */
 	sd_push_kernel_str(&f, task->comm, SD_MAX_COMM);
 
-	/* Parameter 15: cgroups (PT_BYTEBUF): not collected yet */
-	sd_push_empty(&f);
+	/* Parameter 15: cgroups (PT_CHARBUFARRAY): "subsys=/path" entries */
+	sd_push_cgroups(&f, task);
 
 	/* Parameter 16: flags (PT_FLAGS32) */
 	sd_push_u32(&f, sd_task_clone_flags(task, raw_flags));

@@ -180,8 +180,8 @@ static __always_inline bool sd_exec_stage2(struct sd_frame *f, const struct sd_e
 	/* Parameters 4-14 */
 	sd_push_exec_task_params(f, task, mm);
 
-	/* Parameter 15: cgroups (PT_BYTEBUF): not collected yet */
-	sd_push_empty(f);
+	/* Parameter 15: cgroups (PT_CHARBUFARRAY): "subsys=/path" entries */
+	sd_push_cgroups(f, task);
 
 	/* Parameter 16: env (PT_BYTEBUF) */
 	if(src->success) {
