@@ -35,12 +35,18 @@ function utf8SequenceLength(bytes: Uint8Array, i: number, end: number): number {
 }
 
 const utf8 = new TextDecoder('utf-8');
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[^\x20-\x7e]|\\/;
 
 /**
  * Escaped text of `bytes[start, end)`. `separator` (e.g. 0 for NUL-separated
  * args) is shown as `sepText` instead of being escaped.
  */
 export function escapeBytes(bytes: Uint8Array, start = 0, end = bytes.length, separator = -1, sepText = ' '): string {
+  // Fast path, native speed: printable ASCII only (the common case for paths and args).
+  let text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+  if (separator >= 0) text = text.replaceAll(String.fromCharCode(separator), sepText);
+  if (!NEEDS_ESCAPE.test(text)) return text;
   let out = '';
   let run = start; // start of the pending run of printable ASCII / valid UTF-8
   let i = start;
