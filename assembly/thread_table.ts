@@ -6,7 +6,8 @@
 import { ThreadRecord, RECORD_BYTES } from "./thread_record";
 import { freeStrings } from "./thread_strings";
 
-const INITIAL_SLOTS: u32 = 1 << 14;
+// Small to start: the table doubles as threads arrive, and a fresh table costs its zero-fill.
+const INITIAL_SLOTS: u32 = 1 << 10;
 
 let slots: usize = 0;
 let slotCount: u32 = 0;
