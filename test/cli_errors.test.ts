@@ -112,7 +112,33 @@ test('missing file', () => {
 test('unknown field in -p suggests the right one', () => {
   const r = runCli(['read', capture('drop_exec.scap'), '-p', '%evt.num %proc.exe_inode']);
   assert.is(r.status, 1);
-  assertOneLineError(r.stderr, /unknown field proc\.exe_inode at 10 of the format; did you mean proc\.exe_ino\?/);
+  assertOneLineError(r.stderr, /unknown field proc\.exe_inode at character 10 of the format; did you mean proc\.exe_ino\?/);
+});
+
+test('format: %% is a literal %, a leading * is accepted, an unclosed %{ is named', () => {
+  const ok = runCli(['read', capture('drop_exec.scap'), '-t', 'execve', '-p', '*%evt.num 100%% %proc.name']);
+  assert.is(ok.stdout.split('\n')[0], '139 100% grep');
+  const bad = runCli(['read', capture('drop_exec.scap'), '-p', '%evt.num %{proc.name']);
+  assert.is(bad.status, 1);
+  assertOneLineError(bad.stderr, /unclosed %\{ at character 10 of the format/);
+});
+
+test('unknown event type in --type', () => {
+  const r = runCli(['read', capture('drop_exec.scap'), '-t', 'execve,nosuch']);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /unknown event type nosuch/);
+});
+
+test('a short non-scap file is named as such, not as truncated', () => {
+  const r = runCli(['read', write('six.scap', Buffer.from('abcdef'))]);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /not a scap capture: expected section header block type 0xa0d0d0a at byte 0, found 0x64636261/);
+});
+
+test('standard input as -', () => {
+  const r = runCli(['read', '-', '-p', '%evt.num'], original);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trimEnd().split('\n'), fullLines.map((l) => l.split(' ')[0]));
 });
 
 test.run();

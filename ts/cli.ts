@@ -5,22 +5,28 @@
  * SCAPDRIFT_DEBUG=1.
  */
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { readCommand } from './cli_read.js';
 import { FIELDS } from './fields.js';
 import { isScapdriftError } from './errors.js';
 import { startCommand } from './cli_start.js';
 import { captureCommand } from './capture/index.js';
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 const program = new Command();
 program
   .name('scapdrift')
   .description('Decode Falco/sysdig kernel event captures and compute process-execution drift signals.')
+  .version(packageVersion(), '-V, --version')
   .showHelpAfterError();
 
 program
   .command('read')
   .description('print the events of a capture file (.scap, plain or gzip)')
-  .argument('<file>', 'capture file')
+  .argument('<file>', "capture file, or '-' for standard input")
   .argument('[condition]', "Falco filter condition, e.g. 'evt.type = execve and proc.is_exe_writable = true'")
   .option('-f, --filter <condition>', 'Falco filter condition (same as the trailing argument)')
   .option('-r, --rules <file>', 'Falco rules file: print alerts of its rules (repeatable)', (f: string, all: string[] = []) => [...all, f])
@@ -29,7 +35,7 @@ program
   .option('-p, --print <format>', 'sysdig-style format, e.g. "%evt.num %proc.name %proc.exe_ino"')
   .option('-t, --type <names>', 'only these event types, comma-separated (e.g. execve,clone)')
   .option('-q, --quiet', 'no progress bar')
-  .option('-w, --workers <n>', 'decode on N worker threads (default: the cores for inputs over 16 MiB, else 1)')
+  .option('--workers <n>', 'decode on N worker threads (default: the cores for inputs over 16 MiB, else 1)')
   .action(async (file: string, condition: string | undefined, opts) => {
     await readCommand(file, { ...opts, ...(condition !== undefined ? { condition } : {}) });
   });

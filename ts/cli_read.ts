@@ -61,12 +61,15 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
   const workers = workerCount(opts.workers, source.totalBytes);
   if (workers > 1) return printEventsParallel(source, opts, workers, sink);
   const printer = new EventPrinter(opts, (line) => sink.push(line));
-  const showBar = mode.progress && process.stderr.isTTY === true && source.totalBytes !== undefined;
+  // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
+  const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;
   const bar = showBar
     ? new SingleBar({ format: 'reading [{bar}] {percentage}% | {value}/{total} bytes | {rate} events/s', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
     : undefined;
   const started = Date.now();
   bar?.start(source.totalBytes ?? 0, 0, { rate: 0 });
+  const restoreTerminal = (): void => { bar?.stop(); };
+  process.once('SIGINT', restoreTerminal);
   try {
     return await printer.decoder.run(source, {
       ...printer.handlers,
@@ -77,6 +80,7 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
       },
     });
   } finally {
+    process.off('SIGINT', restoreTerminal);
     bar?.stop();
     await sink.flush(); // what was decoded before a fault is still printed
   }
@@ -85,7 +89,7 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
 /** Runs `read` on `file`; resolves with the summary, rejects with a ScapdriftError. */
 export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
   new EventPrinter(opts, () => {}, () => {}); // a bad -p, condition or rules file fails before the file is opened
-  const source = await openByteSource(file);
+  const source = await openByteSource(file === '-' ? process.stdin : file);
   try {
     return await printEvents(source, opts, { progress: !opts.quiet, live: false });
   } finally {

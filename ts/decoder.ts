@@ -67,6 +67,9 @@ export class Decoder {
     this.view = new EventView(this.module);
     const ex = this.module.exports;
     const wanted = options.types ? new Set(options.types) : undefined;
+    for (const t of wanted ?? []) {
+      if (eventIdsByName(t).length === 0) throw new ScapdriftError(ErrorCode.OPTION, `unknown event type ${t} (names as evt.type prints them, e.g. execve)`);
+    }
     for (let id = 0; id < 1025; id++) {
       const name = this.view.layout && id < 1024 ? eventNameOf(id) : undefined;
       ex.setEmit(id, wanted === undefined || (name !== undefined && wanted.has(name)) ? 1 : 0);
@@ -120,6 +123,9 @@ export class Decoder {
     const ex = this.module.exports;
     if (this.total === 0) throw new ScapdriftError(ErrorCode.EMPTY, 'empty capture: expected a section header block at byte 0, found no data', { offset: 0 });
     const cursor = ex.getCursor();
+    if (this.base + cursor === 0 && this.end >= 4 && this.blockType(0) !== SHB_BLOCK_TYPE) {
+      throw new ScapdriftError(ErrorCode.NOT_SCAP, `not a scap capture: expected section header block type ${hexId(SHB_BLOCK_TYPE)} at byte 0, found ${hexId(this.blockType(0))}`, { offset: 0 });
+    }
     if (cursor < this.end) {
       const rem = this.end - cursor;
       const need = rem < BLOCK_HEADER_BYTES ? BLOCK_HEADER_BYTES : this.blockLength(cursor);
@@ -262,7 +268,7 @@ export class Decoder {
   }
 }
 
-import { eventInfo } from './events/event_table.js';
+import { eventInfo, eventIdsByName } from './events/event_table.js';
 function eventNameOf(id: number): string | undefined {
   return eventInfo(id)?.name;
 }

@@ -12,21 +12,26 @@ export type FormatPart = string | FieldRef;
 
 /**
  * Compiles a format: `%field` or `%{field}` where field is any name of `scapdrift fields`
- * (with `.NAME` or `[N]` for evt.arg). Throws E_OPTION naming the position of an unknown field.
+ * (with `.NAME` or `[N]` for evt.arg); `%%` is a literal `%`. A leading `*` (sysdig: print
+ * events with missing fields too) is accepted and dropped: scapdrift always prints them, as
+ * `<NA>`. Throws E_OPTION naming the character position of an unknown field or an unclosed `%{`.
  */
 export function compileFormat(format: string): FormatPart[] {
   const parts: FormatPart[] = [];
-  const re = /%(?:\{([^}]+)\}|([A-Za-z0-9_.]+(?:\[\d+\])?))/g;
-  let last = 0;
+  const re = /%(?:\{([^}]+)\}|([A-Za-z0-9_.]+(?:\[\d+\])?)|(%)|(\{))/g;
+  let last = format.startsWith('*') ? 1 : 0;
+  re.lastIndex = last;
   for (let m = re.exec(format); m; m = re.exec(format)) {
     if (m.index > last) parts.push(format.slice(last, m.index));
+    if (m[3] !== undefined) { parts.push('%'); last = re.lastIndex; continue; }
+    if (m[4] !== undefined) throw new ScapdriftError(ErrorCode.OPTION, `unclosed %{ at character ${m.index + 1} of the format`);
     const raw = m[1] ?? m[2]!;
     // A trailing dot is punctuation ("%proc.name."), not part of the name.
     const name = m[1] === undefined ? raw.replace(/\.$/, '') : raw;
     const ref = resolveField(name);
     if (!ref) {
       const hint = suggestField(name);
-      throw new ScapdriftError(ErrorCode.OPTION, `unknown field ${name} at ${m.index + 1} of the format${hint ? `; did you mean ${hint}?` : ''}`);
+      throw new ScapdriftError(ErrorCode.OPTION, `unknown field ${name} at character ${m.index + 1} of the format${hint ? `; did you mean ${hint}?` : ''}`);
     }
     parts.push(ref);
     last = m.index + m[0].length - (raw.length - name.length);

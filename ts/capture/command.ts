@@ -4,7 +4,7 @@
  * `read`, and prints the events as `read` does; `--write` also saves the raw
  * stream. Ctrl-C stops the loader cleanly (its counters are printed on stderr).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { openByteSource } from '../scap/byte_source.js';
@@ -28,17 +28,27 @@ function parseDuration(d: string | number | undefined): number | undefined {
   return n;
 }
 
+/** A write stream on `path`, once the file is open; E_IO naming the path otherwise. */
+async function openForWrite(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (e: NodeJS.ErrnoException) => reject(new ScapdriftError(ErrorCode.IO, `cannot write ${path}: ${e.code ?? e.message}`)));
+  });
+  return stream;
+}
+
 /** Runs a live capture until --duration elapses or SIGINT/SIGTERM; resolves with the decode totals. */
 export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary> {
   new EventPrinter(opts, () => {}); // a bad -p, condition or rules file fails before the driver loads
   const durationSeconds = parseDuration(opts.duration);
+  const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
   const loader = startLoader(durationSeconds === undefined ? {} : { durationSeconds });
   // Ctrl-C reaches the loader too (same process group); either way it stops cleanly.
   const stop = (): void => { void loader.stop(); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const toDecoder = new PassThrough();
-  const file = opts.write ? createWriteStream(opts.write) : undefined;
   loader.stdout!.pipe(toDecoder);
   if (file) loader.stdout!.pipe(file);
 
