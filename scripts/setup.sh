@@ -24,7 +24,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-npm run --silent build
+# Rebuild only what changed since the last build (a fresh clone builds everything).
+stale() { # stale OUTPUT SOURCES...: true when OUTPUT is missing or older than a source
+  [ ! -e "$1" ] && return 0
+  local out=$1; shift
+  [ -n "$(find "$@" -newer "$out" -type f 2>/dev/null | head -1)" ]
+}
+if stale build/scapdrift.wasm assembly asconfig.json package.json; then
+  echo "setup: building the Wasm decoder (assembly/)" >&2
+  npm run --silent build:wasm
+fi
+if stale dist/ts/cli.js ts test bench tsconfig.json package.json; then
+  echo "setup: compiling TypeScript" >&2
+  npm run --silent build:ts
+fi
 
 # The live driver: required where it can run (root, kernel BTF), so a broken driver
 # fails the set-up loudly there; elsewhere the decoder works without it.
