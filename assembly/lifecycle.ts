@@ -99,6 +99,20 @@ function setIdentityFromParams(rec: ThreadRecord, type: u32, ts: u64): void {
   rec.presence |= HAS_CLONE_TS;
 }
 
+/** pid, ptid, vtid and vpid of `rec` (whose tid is the event's) from a clone exit's parameters. */
+function setIdsFromParams(rec: ThreadRecord, type: u32): void {
+  rec.pid = paramI64(param(type, ROLE_PID));
+  rec.ptid = paramI64(param(type, ROLE_PTID));
+  const vpid = param(type, ROLE_VPID);
+  if (!paramEmpty(vpid)) {
+    rec.vtid = paramI64(param(type, ROLE_VTID));
+    rec.vpid = paramI64(vpid);
+    rec.presence |= HAS_VPID;
+  } else {
+    rec.vtid = rec.tid; // no namespace information in this version
+  }
+}
+
 /** Clone-family exit (clone, fork, vfork, clone3; every version). */
 export function onCloneExit(type: u32, tid: i64, ts: u64): void {
   const res = paramI64(param(type, ROLE_RES));
@@ -112,16 +126,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   if (caller == null) {
     // Unknown caller (not in the process list): build it from this event.
     caller = insertThread(callerTid);
-    caller.pid = paramI64(param(type, ROLE_PID));
-    caller.ptid = paramI64(param(type, ROLE_PTID));
-    const vpid = param(type, ROLE_VPID);
-    if (!paramEmpty(vpid)) {
-      caller.vtid = paramI64(param(type, ROLE_VTID));
-      caller.vpid = paramI64(vpid);
-      caller.presence |= HAS_VPID;
-    } else {
-      caller.vtid = callerTid;
-    }
+    setIdsFromParams(caller, type);
     stageString(STR_EXEPATH, 0, 0);
     stageStringParam(STR_EXE, param(type, ROLE_EXE));
     stageArgs(type);
@@ -167,16 +172,7 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
     return; // the caller side already built it
   }
   const child = insertThread(tid);
-  child.pid = paramI64(param(type, ROLE_PID));
-  child.ptid = paramI64(param(type, ROLE_PTID));
-  const vpid = param(type, ROLE_VPID);
-  if (!paramEmpty(vpid)) {
-    child.vtid = paramI64(param(type, ROLE_VTID));
-    child.vpid = paramI64(vpid);
-    child.presence |= HAS_VPID;
-  } else {
-    child.vtid = tid;
-  }
+  setIdsFromParams(child, type);
   const flags = <u32>paramU64(param(type, ROLE_FLAGS)) | PPM_CL_CLONE_INVERTED;
   child.cloneFlags = flags;
   const leader = (flags & PPM_CL_CLONE_THREAD) == 0;
