@@ -5,7 +5,7 @@
 
 import { ThreadRecord, RECORD_BYTES, STR_LEN_BASE } from "./thread_record";
 import { findThread, resetThreads } from "./thread_table";
-import { resetScanner } from "./scanner";
+import { resetScanner, restartInitialPhase } from "./scanner";
 import { resetLifecycle } from "./lifecycle";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
@@ -15,11 +15,21 @@ export { setBootTs } from "./lifecycle";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
-  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock, setOwned, splitBlocks,
+  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock, setOwned, splitBlocks, unknownEventCount,
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess } from "./process_list";
-export { threadCount } from "./thread_table";
+export { threadCount, droppedThreads } from "./thread_table";
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
+
+/**
+ * A new section of a concatenated capture: empty thread table, as libsinsp
+ * restarts its state; the cursor and the numbering go on.
+ */
+export function resetState(): void {
+  resetThreads();
+  resetLifecycle();
+  restartInitialPhase();
+}
 
 /** Starts a new capture: empty thread table, event numbering from 1. */
 export function reset(): void {

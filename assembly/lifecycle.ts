@@ -126,6 +126,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   if (caller == null) {
     // Unknown caller (not in the process list): build it from this event.
     caller = insertThread(callerTid);
+    if (caller == null) return; // table full
     setIdsFromParams(caller, type);
     stageString(STR_EXEPATH, 0, 0);
     stageStringParam(STR_EXE, param(type, ROLE_EXE));
@@ -146,6 +147,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   if (existing != null && (existing.cloneFlags & PPM_CL_CLONE_INVERTED) != 0) return;
 
   const child = insertThread(childTid);
+  if (child == null) return; // table full
   caller = changetype<ThreadRecord>(findThread(callerTid)); // insert may move records
   child.cloneFlags = flags;
   const leader = (flags & PPM_CL_CLONE_THREAD) == 0;
@@ -172,6 +174,7 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
     return; // the caller side already built it
   }
   const child = insertThread(tid);
+  if (child == null) return; // table full
   setIdsFromParams(child, type);
   const flags = <u32>paramU64(param(type, ROLE_FLAGS)) | PPM_CL_CLONE_INVERTED;
   child.cloneFlags = flags;
@@ -208,6 +211,7 @@ export function onExecveExit(type: u32, tid: i64): void {
   let rec = findThread(tid);
   if (rec == null) {
     rec = insertThread(tid);
+    if (rec == null) return; // table full
     rec.ptid = paramI64(param(type, ROLE_PTID));
     rec.vtid = tid;
     stageString(STR_EXEPATH, 0, 0);

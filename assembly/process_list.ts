@@ -40,7 +40,9 @@ export function addProcess(
   pidnsInitStartTs: u64, hasPidns: bool, cloneTs: u64, hasCloneTs: bool, hasExepath: bool,
   cgOffset: u32, cgLen: u32,
 ): void {
-  const r: ThreadRecord = insertThread(tid);
+  const found = insertThread(tid);
+  if (found == null) return; // table full
+  const r: ThreadRecord = found;
   r.pid = pid;
   r.ptid = ptid;
   r.vtid = hasVpid ? vtid : tid;

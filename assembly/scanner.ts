@@ -40,6 +40,12 @@ let blockStart: u32 = 0;
 let eventNum: u64 = 0;
 let initialPhase: bool = true;
 
+// Frames of ids the event table does not know, skipped.
+let unknownEvents: u32 = 0;
+
+/** Frames skipped because their event id is not in the event table. */
+export function unknownEventCount(): u32 { return unknownEvents; }
+
 // Fault details (valid after STATUS_FAULT).
 let faultCode: i32 = FAULT_NONE;
 let faultAt: u32 = 0;
@@ -115,11 +121,17 @@ export function skipBlock(): void {
   cursor += load<u32>(input + cursor, 4);
 }
 
+/** A new section of a concatenated capture: its leading user/group events are consumed again. */
+export function restartInitialPhase(): void {
+  initialPhase = true;
+}
+
 /** Resets the event numbering and the per-capture state (a new capture). */
 export function resetScanner(): void {
   cursor = 0;
   needed = 0;
   eventNum = 0;
+  unknownEvents = 0;
   initialPhase = true;
   hasPendingExit = false;
   faultCode = FAULT_NONE;
@@ -247,6 +259,9 @@ export function scan(end: u32): i32 {
 
     blockStart = cursor;
     cursor += blen;
+    // An id beyond the event table (a newer driver, or corruption) is walked and
+    // skipped, never numbered or delivered, as libscap does; the shell reports the count.
+    if (!isKnownEvent(type)) { unknownEvents++; continue; }
     eventNum++;
     // libsinsp consumes the leading user/group/container events at open: numbered, never shown.
     if (kind == KIND_INITIAL_STATE && initialPhase) continue;

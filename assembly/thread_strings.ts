@@ -5,8 +5,15 @@
 
 import { ThreadRecord, STR_COUNT, STR_LEN_BASE, strLen, strPtr } from "./thread_record";
 
-/** Longest string kept per slot; longer parameter values are truncated (bytes). */
-export const MAX_STRING_BYTES: u32 = 65535;
+/** Longest string kept per slot (PATH_MAX); longer parameter values are truncated (bytes). */
+export const MAX_STRING_BYTES: u32 = 4096;
+/**
+ * Budget for all thread strings together (bytes). Past it, each new string is
+ * cut to TIGHT_STRING_BYTES, so hostile input cannot grow memory without bound.
+ */
+const STRING_BUDGET_BYTES: usize = 256 << 20;
+const TIGHT_STRING_BYTES: u32 = 64;
+let stringBytes: usize = 0;
 
 // Sources for the next setStrings(): a pointer and a length per slot.
 const SRC_PTR = memory.data(<i32>(STR_COUNT * 8));
@@ -35,8 +42,18 @@ export function stageFrom(rec: ThreadRecord): void {
  * old one is freed.
  */
 export function commitStrings(rec: ThreadRecord): void {
+  const oldBlob = rec.strBlob;
+  const oldTotal = blobBytes(rec);
   let total: usize = 0;
   for (let s: u32 = 0; s < STR_COUNT; s++) total += load<u32>(SRC_LEN + (<usize>s << 2));
+  if (stringBytes + total > STRING_BUDGET_BYTES) {
+    total = 0;
+    for (let s: u32 = 0; s < STR_COUNT; s++) {
+      const at = SRC_LEN + (<usize>s << 2);
+      if (load<u32>(at) > TIGHT_STRING_BYTES) store<u32>(at, TIGHT_STRING_BYTES);
+      total += load<u32>(at);
+    }
+  }
   const blob = total > 0 ? heap.alloc(total) : 0;
   let p = blob;
   for (let s: u32 = 0; s < STR_COUNT; s++) {
@@ -45,12 +62,21 @@ export function commitStrings(rec: ThreadRecord): void {
     store<u32>(changetype<usize>(rec) + STR_LEN_BASE + (<usize>s << 2), n);
     p += n;
   }
-  if (rec.strBlob != 0) heap.free(rec.strBlob);
+  if (oldBlob != 0) heap.free(oldBlob);
   rec.strBlob = blob;
+  stringBytes += total - oldTotal;
+}
+
+/** Bytes held by the strings of `rec`. */
+function blobBytes(rec: ThreadRecord): usize {
+  let n: usize = 0;
+  if (rec.strBlob != 0) for (let s: u32 = 0; s < STR_COUNT; s++) n += strLen(rec, s);
+  return n;
 }
 
 /** Frees the strings of `rec`. */
 export function freeStrings(rec: ThreadRecord): void {
+  stringBytes -= blobBytes(rec);
   if (rec.strBlob != 0) heap.free(rec.strBlob);
   rec.strBlob = 0;
   for (let s: u32 = 0; s < STR_COUNT; s++) {

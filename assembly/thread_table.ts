@@ -8,6 +8,19 @@ import { freeStrings } from "./thread_strings";
 
 // Small to start: the table doubles as threads arrive, and a fresh table costs its zero-fill.
 const INITIAL_SLOTS: u32 = 1 << 10;
+/**
+ * Most threads kept (libsinsp's default max thread table size): past it new
+ * threads are not added and counted in droppedThreads(), so hostile input
+ * cannot grow memory without bound.
+ */
+export const MAX_THREADS: u32 = 262144;
+
+let dropped: u32 = 0;
+
+/** Threads not added because the table was full. */
+export function droppedThreads(): u32 {
+  return dropped;
+}
 
 let slots: usize = 0;
 let slotCount: u32 = 0;
@@ -43,6 +56,7 @@ export function resetThreads(): void {
   slotCount = INITIAL_SLOTS;
   slots = allocSlots(slotCount);
   liveCount = 0;
+  dropped = 0;
 }
 
 /** Number of threads in the table. */
@@ -79,11 +93,16 @@ function grow(): void {
 }
 
 /**
- * A fresh, zeroed record for `tid`. An existing record of the same tid is
- * removed first (libsinsp replaces a stale thread on a tid collision).
+ * A fresh, zeroed record for `tid`, or null when the table holds MAX_THREADS.
+ * An existing record of the same tid is removed first (libsinsp replaces a
+ * stale thread on a tid collision).
  */
-export function insertThread(tid: i64): ThreadRecord {
+export function insertThread(tid: i64): ThreadRecord | null {
   removeThread(tid);
+  if (liveCount >= MAX_THREADS) {
+    dropped++;
+    return null;
+  }
   if ((liveCount + 1) << 1 > slotCount) grow();
   const mask = slotCount - 1;
   let i = hashTid(tid) & mask;

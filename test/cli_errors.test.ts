@@ -141,4 +141,32 @@ test('standard input as -', () => {
   assert.equal(r.stdout.trimEnd().split('\n'), fullLines.map((l) => l.split(' ')[0]));
 });
 
+test('concatenated captures: the second section header restarts the thread table, numbering goes on', () => {
+  const shb = original.subarray(0, 28);
+  const r = runCli(['read', write('two_shb.scap', Buffer.concat([shb, shb])), '-q']);
+  assert.is(r.status, 0, 'two bare section headers are a valid (empty) capture, not a hang');
+  const twice = runCli(['read', write('twice.scap', Buffer.concat([original, original])), '-q', '-p', '%evt.num']);
+  assert.is(twice.status, 0);
+  const nums = twice.stdout.trimEnd().split('\n');
+  assert.is(nums.length, 2 * fullLines.length);
+  assert.is(nums[nums.length - 1], String(2 * 6471));
+});
+
+test('an event block before any section header is not a scap capture', () => {
+  const dv = new DataView(original.buffer, original.byteOffset, original.byteLength);
+  let off = 0;
+  while (dv.getUint32(off, true) !== 0x216) off += dv.getUint32(off + 4, true);
+  const block = original.subarray(off, off + dv.getUint32(off + 4, true));
+  const r = runCli(['read', write('ev_first.scap', Buffer.concat([block, original]))]);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /not a scap capture: expected section header block type 0xa0d0d0a at byte 0, found 0x216/);
+  assert.is(r.stdout, '');
+});
+
+test('a file name with control characters is escaped in the one-line error', () => {
+  const r = runCli(['read', join(dir, 'no\x1b[31m\nsuch')]);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /no\\x1b\[31m\\x0asuch/);
+});
+
 test.run();

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readCommand } from './cli_read.js';
 import { FIELDS } from './fields.js';
 import { isScapdriftError } from './errors.js';
+import { escapeText } from './escape.js';
 import { startCommand } from './cli_start.js';
 import { captureCommand } from './capture/index.js';
 
@@ -86,6 +87,6 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (process.env.SCAPDRIFT_DEBUG === '1') console.error(e);
   const msg = isScapdriftError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
-  process.stderr.write(`scapdrift: ${msg}\n`);
+  process.stderr.write(`scapdrift: ${escapeText(msg)}\n`); // file names may hold anything: one line, no raw control bytes
   process.exitCode = 1;
 });

@@ -91,7 +91,10 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
   new EventPrinter(opts, () => {}, () => {}); // a bad -p, condition or rules file fails before the file is opened
   const source = await openByteSource(file === '-' ? process.stdin : file);
   try {
-    return await printEvents(source, opts, { progress: !opts.quiet, live: false });
+    const summary = await printEvents(source, opts, { progress: !opts.quiet, live: false });
+    if (summary.droppedThreads > 0) process.stderr.write(`scapdrift: warning: ${summary.droppedThreads} threads were not tracked: the thread table was full\n`);
+    if (summary.unknownEvents > 0) process.stderr.write(`scapdrift: warning: ${summary.unknownEvents} frames skipped: event ids beyond the event table\n`);
+    return summary;
   } finally {
     await source.close();
   }

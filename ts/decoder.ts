@@ -42,7 +42,12 @@ export interface DecodeSummary {
   bytes: number;
   /** Blocks of other types skipped by their length (FDL, IL, UL, unknown). */
   skippedBlocks: number;
+  /** Threads in the table at the end. */
   threads: number;
+  /** Threads not tracked because the table was full (262,144 threads, libsinsp's default cap). */
+  droppedThreads: number;
+  /** Frames skipped because their event id is beyond the event table (as libscap skips them). */
+  unknownEvents: number;
 }
 
 /** Options of {@link Decoder}. */
@@ -110,6 +115,9 @@ export class Decoder {
     this.end += chunk.length;
     this.total += chunk.length;
     ex.setOwned(owned ? 1 : 0);
+    if (!this.sawSectionHeader && this.base === 0 && this.end >= 4 && this.blockType(0) !== SHB_BLOCK_TYPE) {
+      throw new ScapdriftError(ErrorCode.NOT_SCAP, `not a scap capture: expected section header block type ${hexId(SHB_BLOCK_TYPE)} at byte 0, found ${hexId(this.blockType(0))}`, { offset: 0 });
+    }
     this.drain(this.end, this.base, handlers);
   }
 
@@ -123,9 +131,6 @@ export class Decoder {
     const ex = this.module.exports;
     if (this.total === 0) throw new ScapdriftError(ErrorCode.EMPTY, 'empty capture: expected a section header block at byte 0, found no data', { offset: 0 });
     const cursor = ex.getCursor();
-    if (this.base + cursor === 0 && this.end >= 4 && this.blockType(0) !== SHB_BLOCK_TYPE) {
-      throw new ScapdriftError(ErrorCode.NOT_SCAP, `not a scap capture: expected section header block type ${hexId(SHB_BLOCK_TYPE)} at byte 0, found ${hexId(this.blockType(0))}`, { offset: 0 });
-    }
     if (cursor < this.end) {
       const rem = this.end - cursor;
       const need = rem < BLOCK_HEADER_BYTES ? BLOCK_HEADER_BYTES : this.blockLength(cursor);
@@ -141,6 +146,8 @@ export class Decoder {
       bytes: this.total,
       skippedBlocks: this.skippedBlocks,
       threads: ex.threadCount(),
+      droppedThreads: ex.droppedThreads(),
+      unknownEvents: ex.unknownEventCount(),
     };
   }
 
@@ -169,7 +176,7 @@ export class Decoder {
         const code = ex.getFaultCode();
         throw new ScapdriftError(
           code <= 2 ? ErrorCode.BAD_BLOCK_LENGTH : ErrorCode.CORRUPT_FRAME,
-          `corrupt capture at byte ${at}: ${FAULT_MESSAGES[code] ?? `fault ${code}`} (value ${ex.getFaultValue()})`,
+          `corrupt capture at byte ${at}: ${FAULT_MESSAGES[code] ?? `fault ${code}`} (value ${ex.getFaultValue() >>> 0})`,
           { offset: at },
         );
       }
@@ -181,7 +188,7 @@ export class Decoder {
     const ex = this.module.exports;
     const cursor = ex.getCursor();
     const type = ex.blockTypeAtCursor();
-    const len = ex.blockLengthAtCursor();
+    const len = ex.blockLengthAtCursor() >>> 0;
     const offset = base + cursor;
     if (!this.sawSectionHeader && type !== SHB_BLOCK_TYPE) {
       throw new ScapdriftError(
@@ -213,7 +220,7 @@ export class Decoder {
     ex.skipBlock();
     if (type === SHB_BLOCK_TYPE) {
       const header = parseSectionHeader(body, offset);
-      if (this.sawSectionHeader) ex.reset(); // a concatenated capture starts over, as libsinsp
+      if (this.sawSectionHeader) ex.resetState(); // a concatenated capture starts its state over, as libsinsp
       this.sawSectionHeader = true;
       handlers.onSectionHeader?.(header, offset);
     } else if (type === MI_BLOCK_TYPE || type === MI_BLOCK_TYPE_INT) {

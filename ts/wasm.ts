@@ -14,6 +14,9 @@ import { EF, PPME } from './events/ppm_constants.js';
 export interface DecoderExports {
   memory: WebAssembly.Memory;
   reset(): void;
+  resetState(): void;
+  droppedThreads(): number;
+  unknownEventCount(): number;
   setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
   setEventRole(id: number, role: number, index: number): void;
   setBootTs(epochNs: bigint, present: number): void;

@@ -42,7 +42,12 @@ export function parseRulesText(text: string, file: string): RulesItem[] {
   return root.items.map((node) => {
     const place = placeOf(isNode(node) ? node.range?.[0] ?? 0 : 0);
     if (!isMap(node)) throw new RulesError(place, RULES_MSG.ITEM_NOT_A_MAP);
-    return { value: node.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>, place };
+    try {
+      return { value: node.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>, place };
+    } catch (e) {
+      // The yaml library throws plain errors for alias problems (unresolved, too many).
+      throw new RulesError(place, RULES_MSG.YAML((e as Error).message.split('\n')[0]!));
+    }
   });
 }
 
