@@ -15,7 +15,7 @@ export { setBootTs } from "./lifecycle";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
-  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock, setOwned, splitBlocks, unknownEventCount,
+  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, splitBlocks, unknownEventCount,
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess } from "./process_list";
 export { threadCount, droppedThreads } from "./thread_table";

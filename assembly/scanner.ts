@@ -116,6 +116,20 @@ export function getFaultValue(): u32 { return faultValue; }
 export function blockTypeAtCursor(): u32 { return load<u32>(input + cursor); }
 export function blockLengthAtCursor(): u32 { return load<u32>(input + cursor, 4); }
 
+/**
+ * Skips the event block at the cursor after a frame-level fault (the block's
+ * length and trailer were sound). It is numbered like any frame of a sound
+ * block — unless its id is beyond the table — so that replicas that did not
+ * validate it (parallel decoding) number the same.
+ */
+export function skipFaultyBlock(): void {
+  const b = input + cursor;
+  const pre: u32 = hasFlagsWord(load<u32>(b)) ? 6 : 2;
+  const type = <u32>load<u16>(b + BLOCK_HEADER + pre, FRAME_TYPE);
+  if (isKnownEvent(type)) { eventNum++; initialPhase = initialPhase && eventKind(type) == KIND_INITIAL_STATE; } else unknownEvents++;
+  cursor += load<u32>(b, 4);
+}
+
 /** Moves the cursor past the block at it (after the shell parsed a non-event block). */
 export function skipBlock(): void {
   cursor += load<u32>(input + cursor, 4);

@@ -90,6 +90,33 @@ test('mismatched trailing length is reported at the trailer', () => {
   assertOneLineError(r.stderr, new RegExp(`corrupt capture at byte ${off + len - 4}: trailing copy`));
 });
 
+test('a corrupt frame in a sound block is reported and skipped; --strict makes it fatal', () => {
+  const bad = Buffer.from(original);
+  const dv = new DataView(bad.buffer, bad.byteOffset, bad.byteLength);
+  let off = 0;
+  for (let i = 0; i < 700; i++) off += dv.getUint32(off + 4, true);
+  assert.is(dv.getUint32(off, true), 0x216);
+  const frame = off + 8 + 2;
+  dv.setUint16(frame + 26, 0xffff, true); // first parameter length runs past the frame
+  const file = write('badframe.scap', bad);
+  const r = runCli(['read', file, '-p', '%evt.num %evt.type %proc.name']);
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.is(lines.length, fullLines.length - 1, 'every other event is printed');
+  const skippedNum = fullLines.findIndex((l, i) => lines[i] !== l);
+  assert.equal(lines.slice(0, skippedNum), fullLines.slice(0, skippedNum));
+  assert.equal(lines.slice(skippedNum), fullLines.slice(skippedNum + 1), 'numbering goes on: the skipped frame keeps its number');
+  assert.match(r.stderr, new RegExp(`^scapdrift: warning: skipped a corrupt frame: corrupt capture at byte ${frame + 26}: parameter lengths run past the end of the frame`));
+  assert.match(r.stderr, /1 corrupt frames skipped/);
+  const strict = runCli(['read', file, '--strict', '-p', '%evt.num']);
+  assert.is(strict.status, 1);
+  assertOneLineError(strict.stderr, new RegExp(`corrupt capture at byte ${frame + 26}: parameter lengths`));
+  assert.is(strict.stdout.trimEnd().split('\n').length, skippedNum);
+  const par = runCli(['read', file, '--workers', '3', '-p', '%evt.num %evt.type %proc.name']);
+  assert.is(par.stdout, r.stdout, '3 workers print the same');
+  assert.is(par.stderr, r.stderr);
+});
+
 test('empty file', () => {
   const r = runCli(['read', write('empty.scap', new Uint8Array(0))]);
   assert.is(r.status, 1);

@@ -36,6 +36,7 @@ program
   .option('-p, --print <format>', 'sysdig-style format, e.g. "%evt.num %proc.name %proc.exe_ino"')
   .option('-t, --type <names>', 'only these event types, comma-separated (e.g. execve,clone)')
   .option('-q, --quiet', 'no progress bar')
+  .option('--strict', 'the first corrupt frame is fatal (default: reported, skipped, reading goes on)')
   .option('--workers <n>', 'decode on N worker threads (default: the cores for inputs over 16 MiB, else 1)')
   .action(async (file: string, condition: string | undefined, opts) => {
     await readCommand(file, { ...opts, ...(condition !== undefined ? { condition } : {}) });

@@ -16,6 +16,11 @@ export interface ReadCommandOptions extends PrintOptions {
   workers?: string | number;
 }
 
+/** One warning line on stderr. */
+export function warnLine(message: string): void {
+  process.stderr.write(`scapdrift: warning: ${message}\n`);
+}
+
 /** Writes to stdout, awaiting 'drain' when the pipe is full. */
 export class OutputSink {
   private buf: string[] = [];
@@ -60,7 +65,7 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
   const sink = new OutputSink();
   const workers = workerCount(opts.workers, source.totalBytes);
   if (workers > 1) return printEventsParallel(source, opts, workers, sink);
-  const printer = new EventPrinter(opts, (line) => sink.push(line));
+  const printer = new EventPrinter(opts, (line) => sink.push(line), undefined, warnLine);
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
   const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;
   const bar = showBar
@@ -92,8 +97,9 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
   const source = await openByteSource(file === '-' ? process.stdin : file);
   try {
     const summary = await printEvents(source, opts, { progress: !opts.quiet, live: false });
-    if (summary.droppedThreads > 0) process.stderr.write(`scapdrift: warning: ${summary.droppedThreads} threads were not tracked: the thread table was full\n`);
-    if (summary.unknownEvents > 0) process.stderr.write(`scapdrift: warning: ${summary.unknownEvents} frames skipped: event ids beyond the event table\n`);
+    if (summary.droppedThreads > 0) warnLine(`${summary.droppedThreads} threads were not tracked: the thread table was full`);
+    if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);
+    if (summary.skippedFrames > 0) warnLine(`${summary.skippedFrames} corrupt frames skipped (--strict makes the first one fatal)`);
     return summary;
   } finally {
     await source.close();

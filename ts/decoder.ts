@@ -7,7 +7,7 @@
  * Memory stays bounded: the input buffer holds the unconsumed tail plus one
  * chunk, growing only to fit the largest single block (≤ 256 MiB).
  */
-import { createDecoderModule, Status, FAULT_MESSAGES, StrSlot, type DecoderModule } from './wasm.js';
+import { createDecoderModule, Status, FAULT_MESSAGES, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
 import { EventView } from './event_view.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import {
@@ -30,6 +30,11 @@ export interface DecodeHandlers {
   onSectionHeader?(header: SectionHeader, offset: number): void;
   onMachineInfo?(info: MachineInfo, offset: number): void;
   onProcessList?(entries: ProcessEntry[], offset: number): void;
+  /**
+   * A corrupt frame inside a sound block was skipped (not strict): the error names its
+   * offset and what was wrong; decoding goes on with the next block.
+   */
+  onSkip?(error: ScapdriftError): void;
   /** Called after each input chunk; awaited, so a slow consumer slows the reader. */
   afterChunk?(): Promise<void> | void;
 }
@@ -48,12 +53,19 @@ export interface DecodeSummary {
   droppedThreads: number;
   /** Frames skipped because their event id is beyond the event table (as libscap skips them). */
   unknownEvents: number;
+  /** Corrupt frames skipped inside sound blocks (not strict). */
+  skippedFrames: number;
 }
 
 /** Options of {@link Decoder}. */
 export interface DecoderOptions {
   /** Event type names to deliver (evt.type); all when absent. */
   types?: readonly string[];
+  /**
+   * Make the first corrupt frame fatal. By default a corrupt frame inside a block whose
+   * length and trailer are sound is reported (onSkip) and skipped, and decoding goes on.
+   */
+  strict?: boolean;
   /** Compiled filter programs (ts/filter): only events some program matches are delivered. */
   programs?: readonly Program[];
 }
@@ -63,6 +75,8 @@ export class Decoder {
   readonly view: EventView;
   private sawSectionHeader = false;
   private skippedBlocks = 0;
+  private skippedFrames = 0;
+  private readonly strict: boolean;
   private base = 0; // stream offset of input[0]
   private end = 0; // valid bytes in the input buffer
   private total = 0; // bytes fed
@@ -70,6 +84,7 @@ export class Decoder {
   constructor(options: DecoderOptions = {}) {
     this.module = createDecoderModule();
     this.view = new EventView(this.module);
+    this.strict = options.strict === true;
     const ex = this.module.exports;
     const wanted = options.types ? new Set(options.types) : undefined;
     for (const t of wanted ?? []) {
@@ -148,6 +163,7 @@ export class Decoder {
       threads: ex.threadCount(),
       droppedThreads: ex.droppedThreads(),
       unknownEvents: ex.unknownEventCount(),
+      skippedFrames: this.skippedFrames,
     };
   }
 
@@ -174,11 +190,16 @@ export class Decoder {
       } else {
         const at = base + ex.getFaultAt();
         const code = ex.getFaultCode();
-        throw new ScapdriftError(
-          code <= 2 ? ErrorCode.BAD_BLOCK_LENGTH : ErrorCode.CORRUPT_FRAME,
+        const error = new ScapdriftError(
+          code < FIRST_FRAME_FAULT ? ErrorCode.BAD_BLOCK_LENGTH : ErrorCode.CORRUPT_FRAME,
           `corrupt capture at byte ${at}: ${FAULT_MESSAGES[code] ?? `fault ${code}`} (value ${ex.getFaultValue() >>> 0})`,
           { offset: at },
         );
+        // A block whose length is in doubt cannot be stepped over: that fault ends the read.
+        if (this.strict || code < FIRST_FRAME_FAULT) throw error;
+        ex.skipFaultyBlock();
+        this.skippedFrames++;
+        handlers.onSkip?.(error);
       }
     }
   }

@@ -21,6 +21,8 @@ export interface PrintOptions {
   rules?: string[];
   /** Load rules/scapdrift_rules.yaml first. */
   defaultRules?: boolean;
+  /** The first corrupt frame is fatal (default: reported and skipped when its block is sound). */
+  strict?: boolean;
 }
 
 /** Builds the per-event line renderer for the options. Throws E_OPTION on a bad format. */
@@ -42,14 +44,14 @@ export class EventPrinter {
   readonly handlers: DecodeHandlers;
 
   /**
-   * `out` receives each line (without newline). `warn` receives rule warnings.
-   * Throws E_OPTION for a bad format, condition or rules file.
+   * `out` receives each line (without newline). `warn` receives rule warnings, `skip` the
+   * corrupt frames skipped. Throws E_OPTION for a bad format, condition or rules file.
    */
-  constructor(opts: PrintOptions, out: (line: string) => void, warn?: (line: string) => void) {
+  constructor(opts: PrintOptions, out: (line: string) => void, warn?: (line: string) => void, skip?: (message: string) => void) {
     const render = lineRenderer(opts);
     const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
     const selection = warn ? selectEvents(opts, warn) : selectEvents(opts);
-    const decoder = new Decoder({ ...(types ? { types } : {}), ...(selection.programs ? { programs: selection.programs } : {}) });
+    const decoder = new Decoder({ ...(types ? { types } : {}), ...(selection.programs ? { programs: selection.programs } : {}), strict: opts.strict === true });
     let hostname = hostnameOfThisMachine();
     this.decoder = decoder;
     this.handlers = {
@@ -59,6 +61,9 @@ export class EventPrinter {
       },
       onMachineInfo(mi) {
         if (mi.hostname) hostname = mi.hostname;
+      },
+      onSkip(error) {
+        skip?.(`skipped a corrupt frame: ${error.message}`);
       },
     };
   }

@@ -39,6 +39,7 @@ export interface DecoderExports {
   blockTypeAtCursor(): number;
   blockLengthAtCursor(): number;
   skipBlock(): void;
+  skipFaultyBlock(): void;
   setOwned(on: number): void;
   splitBlocks(start: number, end: number, target: number): number;
   reserveScratch(bytes: number): number;
@@ -64,6 +65,9 @@ export interface DecoderExports {
 
 /** Status codes of scan() (assembly/status.ts). */
 export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3 } as const;
+
+/** Fault codes at or above this are inside a sound block (length and trailer checked): skippable. */
+export const FIRST_FRAME_FAULT = 3;
 
 /** Fault codes of scan() (assembly/status.ts), with what each means. */
 export const FAULT_MESSAGES: Record<number, string> = {

@@ -36,6 +36,8 @@ export interface BatchDone {
   kind: 'done';
   seq: number;
   output?: Uint8Array;
+  /** Corrupt frames of the batch that were skipped (one line each). */
+  skipped?: string[];
   /** The batch's fault, after `output` (the events before it). */
   error?: ScapdriftErrorData;
 }

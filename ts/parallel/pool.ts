@@ -15,7 +15,7 @@ import type { ByteSource } from '../scap/byte_source.js';
 import { Decoder, type DecodeSummary } from '../decoder.js';
 import { fromErrorData, ScapdriftError, ErrorCode } from '../errors.js';
 import { EventPrinter, type PrintOptions } from '../event_printer.js';
-import type { OutputSink } from '../cli_read.js';
+import { warnLine, type OutputSink } from '../cli_read.js';
 import type { BatchDone, FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 /**
@@ -74,6 +74,7 @@ export async function printEventsParallel(source: ByteSource, options: PrintOpti
   });
   const waitForProgress = (): Promise<void> => new Promise((r) => { wake = r; });
 
+  let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
   let nextSeq = 0; // next batch to send
   let nextOut = 0; // next batch to print
   /** Prints every finished batch in order; throws the first fault. */
@@ -82,6 +83,8 @@ export async function printEventsParallel(source: ByteSource, options: PrintOpti
     for (let m = outputs.get(nextOut); m; m = outputs.get(nextOut)) {
       outputs.delete(nextOut);
       if (m.output) await sink.writeBytes(m.output);
+      for (const message of m.skipped ?? []) warnLine(message);
+      skippedFrames += m.skipped?.length ?? 0;
       if (m.error) throw fromErrorData(m.error);
       nextOut++;
     }
@@ -126,7 +129,7 @@ export async function printEventsParallel(source: ByteSource, options: PrintOpti
     const result = await Promise.race([done, waitForProgress().then(() => { if (crash) throw crash; return done; })]);
     if (result.kind !== 'finished') throw new ScapdriftError(ErrorCode.IO, 'decode worker protocol error');
     if (result.error) throw fromErrorData(result.error);
-    return result.summary!;
+    return { ...result.summary!, skippedFrames };
   } finally {
     await sink.flush();
     await Promise.all(pool.map((p) => p.worker.terminate()));

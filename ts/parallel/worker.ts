@@ -12,7 +12,9 @@ import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 const port = parentPort!;
 const init = workerData as WorkerInit;
 let lines: string[] = [];
-const printer = new EventPrinter(init.options, (line) => lines.push(line), () => {}); // main prints warnings
+let skipped: string[] = [];
+// Rule warnings are printed once by the main thread; skipped frames travel with their batch.
+const printer = new EventPrinter(init.options, (line) => lines.push(line), () => {}, (message) => skipped.push(message));
 const encoder = new TextEncoder();
 let failed = false;
 
@@ -42,8 +44,10 @@ port.on('message', (msg: ToWorker) => {
     failed = true; // the replica's state is undefined past a fault; the owner reports it
     error = errorData(e);
   }
+  const mine = skipped;
+  skipped = [];
   if (!msg.owned) { post({ kind: 'done', seq: msg.seq }); lines = []; return; }
   const output = lines.length ? encoder.encode(lines.join('\n') + '\n') : undefined;
   lines = [];
-  post({ kind: 'done', seq: msg.seq, ...(output ? { output } : {}), ...(error ? { error } : {}) }, output ? [output.buffer as ArrayBuffer] : []);
+  post({ kind: 'done', seq: msg.seq, ...(output ? { output } : {}), ...(mine.length ? { skipped: mine } : {}), ...(error ? { error } : {}) }, output ? [output.buffer as ArrayBuffer] : []);
 });
