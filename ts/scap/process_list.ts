@@ -50,10 +50,10 @@ import { ErrorCode, errorAt } from '../errors.js';
 import { BLOCK_HEADER_BYTES, describeBlock, plVersion } from './block_types.js';
 import { ByteCursor, decodeUtf8 } from './byte_cursor.js';
 
-/** libs SCAP_MAX_PATH_SIZE: longest comm, exe, exepath, cwd, root accepted. */
-const MAX_PATH_BYTES = 1024;
-/** libs SCAP_MAX_ARGS_SIZE. */
-const MAX_ARGS_BYTES = 4096;
+/** libs SCAP_MAX_PATH_SIZE: longest comm, exe, exepath, cwd, root accepted (bytes). */
+export const MAX_PATH_BYTES = 1024;
+/** libs SCAP_MAX_ARGS_SIZE (bytes); SCAP_MAX_ENV_SIZE and SCAP_MAX_CGROUPS_SIZE are the same. */
+export const MAX_ARGS_BYTES = 4096;
 /** libs SCAP_MAX_ENV_SIZE. */
 const MAX_ENV_BYTES = 4096;
 /** libs SCAP_MAX_CGROUPS_SIZE. */

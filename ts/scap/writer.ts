@@ -51,7 +51,7 @@ import {
   BLOCK_TRAILER_BYTES,
 } from './block_types.js';
 import { MACHINE_INFO_BYTES } from './machine_info.js';
-import type { ProcessEntry } from './process_list.js';
+import { MAX_ARGS_BYTES, MAX_PATH_BYTES, type ProcessEntry } from './process_list.js';
 import type { SectionHeader } from './section_header.js';
 
 /** Bytes of a v2 frame header: ts, tid, len, type, nparams. */
@@ -66,10 +66,6 @@ const BLOCK_ALIGN_BYTES = 4;
 const SECTION_HEADER_BODY_BYTES = 16;
 /** Bytes of the machine-info hostname field. */
 const HOSTNAME_BYTES = 128;
-/** libs SCAP_MAX_PATH_SIZE: longest comm, exe, exepath, cwd, root of a PL entry (bytes). */
-const MAX_PATH_BYTES = 1024;
-/** libs SCAP_MAX_ARGS_SIZE / SCAP_MAX_ENV_SIZE / SCAP_MAX_CGROUPS_SIZE (bytes). */
-const MAX_LIST_BYTES = 4096;
 /** Largest parameter with a u16 length. */
 const MAX_U16 = 0xffff;
 const MAX_U32 = 0xffffffff;
@@ -558,7 +554,7 @@ function encodeProcessEntry(e: ProcessEntry, index: number): Uint8Array {
   };
   const list = (l: readonly string[] | undefined, field: string): Uint8Array => {
     const b = strArray(l ?? []);
-    if (b.length > MAX_LIST_BYTES) throw new RangeError(`${what(field)} is ${b.length} bytes, at most ${MAX_LIST_BYTES}`);
+    if (b.length > MAX_ARGS_BYTES) throw new RangeError(`${what(field)} is ${b.length} bytes, at most ${MAX_ARGS_BYTES}`);
     return b;
   };
   const comm = text(e.comm, 'comm');
