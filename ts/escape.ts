@@ -1,8 +1,10 @@
 /**
  * Safe text from kernel bytes. Strings from a capture (paths, args, comm, cwd,
  * cgroups) may hold anything: they are decoded as UTF-8 and every control
- * character (C0, DEL, C1) and every byte of an invalid UTF-8 sequence is shown
- * as `\xNN`, so nothing raw reaches a terminal and nothing is dropped.
+ * character (C0, DEL, C1), every bidi override/isolate and line/paragraph
+ * separator (U+202A–E, U+2066–9, U+2028/9) and every byte of an invalid UTF-8
+ * sequence is shown as `\xNN` per byte, so nothing raw reaches a terminal and
+ * nothing is dropped.
  * A backslash is shown as `\\` so the escaped form is unambiguous.
  */
 
@@ -29,8 +31,10 @@ function utf8SequenceLength(bytes: Uint8Array, i: number, end: number): number {
     cp = (cp << 6) | (b & 0x3f);
   }
   if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  // C1 controls (U+0080..U+009F) are escaped too.
-  if (cp <= 0x9f) return 0;
+  // C1 controls (U+0080..U+009F) are escaped too, and so are the characters that
+  // reorder or break a terminal line without showing: bidi embeddings/overrides/
+  // isolates (a name like "evil\u202Efdp.exe" would display reversed) and U+2028/9.
+  if (cp <= 0x9f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp === 0x2028 || cp === 0x2029) return 0;
   return n;
 }
 
