@@ -9,6 +9,7 @@
  */
 import { createDecoderModule, Status, FAULT_MESSAGES, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
 import { EventView } from './event_view.js';
+import { EVENT_COUNT, eventInfo, eventIdsByName } from './events/event_table.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import {
   SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
@@ -90,9 +91,9 @@ export class Decoder {
     for (const t of wanted ?? []) {
       if (eventIdsByName(t).length === 0) throw new ScapdriftError(ErrorCode.OPTION, `unknown event type ${t} (names as evt.type prints them, e.g. execve)`);
     }
-    for (let id = 0; id < 1025; id++) {
-      const name = this.view.layout && id < 1024 ? eventNameOf(id) : undefined;
-      ex.setEmit(id, wanted === undefined || (name !== undefined && wanted.has(name)) ? 1 : 0);
+    // Ids beyond the table are skipped by the scanner before emission: only the table's ids matter.
+    for (let id = 0; id < EVENT_COUNT; id++) {
+      ex.setEmit(id, wanted === undefined || wanted.has(eventInfo(id)!.name) ? 1 : 0);
     }
     if (options.programs) installPrograms(this.module, options.programs);
   }
@@ -294,9 +295,4 @@ export class Decoder {
       e.exepath !== undefined ? 1 : 0, off - cgLen, cgLen,
     );
   }
-}
-
-import { eventInfo, eventIdsByName } from './events/event_table.js';
-function eventNameOf(id: number): string | undefined {
-  return eventInfo(id)?.name;
 }
