@@ -13,6 +13,14 @@ export const KIND_EXECVE: u8 = 2;
 export const KIND_PROCEXIT: u8 = 3;
 /** User/group/container-json/async events that libsinsp consumes before numbering starts. */
 export const KIND_INITIAL_STATE: u8 = 4;
+/** open, openat, openat2, creat exits: a file opened (maybe created) for writing (file_events.ts). */
+export const KIND_FILE_OPEN: u8 = 5;
+/** write, pwrite, writev, pwritev, copy_file_range, sendfile, splice exits: bytes written to an fd. */
+export const KIND_FILE_WRITE: u8 = 6;
+/** chmod, fchmodat, fchmod exits. */
+export const KIND_FILE_CHMOD: u8 = 7;
+/** rename, renameat, renameat2, link, linkat exits: a file gets a new name. */
+export const KIND_FILE_RENAME: u8 = 8;
 
 // Parameter roles (the libs parameter name in brackets).
 export const ROLE_RES: u32 = 0; // res
@@ -35,7 +43,14 @@ export const ROLE_EXE_INO_CTIME: u32 = 16; // exe_ino_ctime
 export const ROLE_EXE_INO_MTIME: u32 = 17; // exe_ino_mtime
 export const ROLE_TRUSTED_EXEPATH: u32 = 18; // trusted_exepath
 export const ROLE_LOGINUID: u32 = 19; // loginuid
-export const ROLE_COUNT: u32 = 20;
+export const ROLE_FD: u32 = 20; // fd, fdout, out_fd, fd_out: the fd written to (or opened)
+export const ROLE_PATH: u32 = 21; // name, filename: the file's path
+export const ROLE_DEV: u32 = 22; // dev
+export const ROLE_INO: u32 = 23; // ino
+export const ROLE_MODE: u32 = 24; // mode
+export const ROLE_OLDPATH: u32 = 25; // oldpath
+export const ROLE_NEWPATH: u32 = 26; // newpath
+export const ROLE_COUNT: u32 = 27;
 /** Role slot value meaning "this event version has no such parameter". */
 export const ROLE_ABSENT: u8 = 0xff;
 

@@ -7,6 +7,7 @@ import { ThreadRecord, RECORD_BYTES, STR_LEN_BASE } from "./thread_record";
 import { findThread, resetThreads } from "./thread_table";
 import { resetScanner, restartInitialPhase } from "./scanner";
 import { resetLifecycle } from "./lifecycle";
+import { resetFiles } from "./file_table";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
@@ -19,6 +20,7 @@ export {
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess } from "./process_list";
 export { threadCount, droppedThreads } from "./thread_table";
+export { filesEvicted } from "./file_table";
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 
 /**
@@ -28,6 +30,7 @@ export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 export function resetState(): void {
   resetThreads();
   resetLifecycle();
+  resetFiles();
   restartInitialPhase();
 }
 
@@ -36,6 +39,7 @@ export function reset(): void {
   resetThreads();
   resetScanner();
   resetLifecycle();
+  resetFiles();
 }
 
 /** Pointer to the record of `tid`, or 0. Valid until the next scan() or addProcess(). */
@@ -74,4 +78,14 @@ export const REC_GID: u32 = <u32>offsetof<ThreadRecord>("gid");
 export const REC_LOGINUID: u32 = <u32>offsetof<ThreadRecord>("loginuid");
 export const REC_CONTAINER_ID_LEN: u32 = <u32>offsetof<ThreadRecord>("containerIdLen");
 export const REC_CONTAINER_ID: u32 = <u32>offsetof<ThreadRecord>("containerId0");
+export const REC_WRITER_PID: u32 = <u32>offsetof<ThreadRecord>("writerPid");
+export const REC_WRITTEN_TS: u32 = <u32>offsetof<ThreadRecord>("writtenTs");
+export const REC_WRITTEN_DURATION: u32 = <u32>offsetof<ThreadRecord>("writtenDuration");
+export const REC_CHMOD_PID: u32 = <u32>offsetof<ThreadRecord>("chmodPid");
+export const REC_CHMOD_TS: u32 = <u32>offsetof<ThreadRecord>("chmodTs");
+export const REC_CHMOD_DURATION: u32 = <u32>offsetof<ThreadRecord>("chmodDuration");
+export const REC_WRITER_COMM_LEN: u32 = <u32>offsetof<ThreadRecord>("writerCommLen");
+export const REC_WRITER_COMM: u32 = <u32>offsetof<ThreadRecord>("writerComm0");
+export const REC_CHMOD_COMM_LEN: u32 = <u32>offsetof<ThreadRecord>("chmodCommLen");
+export const REC_CHMOD_COMM: u32 = <u32>offsetof<ThreadRecord>("chmodComm0");
 export const REC_STR_LEN: u32 = <u32>STR_LEN_BASE;

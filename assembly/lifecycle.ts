@@ -7,7 +7,7 @@
 import {
   ROLE_RES, ROLE_EXE, ROLE_ARGS, ROLE_PID, ROLE_PTID, ROLE_CWD, ROLE_COMM, ROLE_CGROUPS,
   ROLE_FLAGS, ROLE_UID, ROLE_GID, ROLE_VTID, ROLE_VPID, ROLE_PIDNS_INIT_START_TS,
-  ROLE_EXE_INO, ROLE_EXE_INO_CTIME, ROLE_EXE_INO_MTIME, ROLE_TRUSTED_EXEPATH, ROLE_LOGINUID,
+  ROLE_EXE_INO, ROLE_EXE_INO_CTIME, ROLE_EXE_INO_MTIME, ROLE_TRUSTED_EXEPATH, ROLE_LOGINUID, ROLE_PATH,
   roleIndex, isVforkEvent,
 } from "./event_info";
 import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from "./params";
@@ -15,11 +15,12 @@ import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
   HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH,
-  STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, strLen, strPtr,
+  STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, strLen, strPtr,
 } from "./thread_record";
 import { findThread, insertThread, removeThread } from "./thread_table";
 import { stageString, stageFrom, commitStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
+import { setExeOrigin, inheritExeOrigin } from "./drift";
 
 // PPM_CL_* clone flags (libs driver/ppm_events_public.h).
 const PPM_CL_CLONE_NEWPID: u32 = 1 << 6;
@@ -28,6 +29,12 @@ const PPM_CL_CLONE_THREAD: u32 = 1 << 13;
 const PPM_CL_CLONE_INVERTED: u32 = 1 << 16;
 const PPM_CL_CLONE_VFORK: u32 = 1 << 27;
 const PPM_CL_CHILD_IN_PIDNS: u32 = 1 << 29;
+/**
+ * scapdrift's own execve flag (driver/include/scapdrift_abi.h SD_PPM_EXE_SCRIPT):
+ * a `#!` script; `filename` holds the script's resolved path and
+ * `trusted_exepath` the interpreter's. libs' PPM_EXE_* use bits 0-3.
+ */
+export const SD_PPM_EXE_SCRIPT: u32 = 1 << 31;
 /** libsinsp settings.h CLONE_STALE_TIME_NS: a child-side clone newer than this keeps the existing entry. */
 const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
 
@@ -86,6 +93,13 @@ function inheritExe(dst: ThreadRecord, src: ThreadRecord): void {
   dst.containerIdLen = src.containerIdLen;
   dst.containerId0 = src.containerId0;
   dst.containerId1 = src.containerId1;
+  inheritExeOrigin(dst, src);
+}
+
+/** Stages exepath and the interpreter from `src` (a clone runs its parent's file). */
+function stageExeStrings(src: ThreadRecord): void {
+  stageString(STR_EXEPATH, strPtr(src, STR_EXEPATH), strLen(src, STR_EXEPATH));
+  stageString(STR_INTERPRETER, strPtr(src, STR_INTERPRETER), strLen(src, STR_INTERPRETER));
 }
 
 function setIdentityFromParams(rec: ThreadRecord, type: u32, ts: u64): void {
@@ -157,7 +171,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   child.vpid = child.pid;
   child.presence |= HAS_VPID;
   inheritExe(child, caller);
-  stageString(STR_EXEPATH, strPtr(caller, STR_EXEPATH), strLen(caller, STR_EXEPATH));
+  stageExeStrings(caller);
   stageString(STR_CWD, strPtr(caller, STR_CWD), strLen(caller, STR_CWD));
   stageStringParam(STR_EXE, param(type, ROLE_EXE));
   stageArgs(type);
@@ -182,7 +196,7 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
   const parent = findThread(leader ? child.ptid : child.pid);
   if (parent != null) {
     inheritExe(child, parent);
-    stageString(STR_EXEPATH, strPtr(parent, STR_EXEPATH), strLen(parent, STR_EXEPATH));
+    stageExeStrings(parent);
     stageString(STR_CWD, strPtr(parent, STR_CWD), strLen(parent, STR_CWD));
   } else {
     stageString(STR_EXEPATH, 0, 0);
@@ -206,7 +220,7 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
 }
 
 /** Successful execve/execveat exit: replaces the exe identity and computes the deltas once. */
-export function onExecveExit(type: u32, tid: i64): void {
+export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   if (paramI64(param(type, ROLE_RES)) < 0) return;
   let rec = findThread(tid);
   if (rec == null) {
@@ -232,9 +246,15 @@ export function onExecveExit(type: u32, tid: i64): void {
   stageStringParam(STR_EXE, param(type, ROLE_EXE));
   stageArgs(type);
   stageComm(type);
+  const flags = param(type, ROLE_FLAGS);
+  const script = !paramEmpty(flags) && (<u32>paramU64(flags) & SD_PPM_EXE_SCRIPT) != 0;
   const trusted = param(type, ROLE_TRUSTED_EXEPATH);
-  if (!paramEmpty(trusted)) {
-    stageStringParam(STR_EXEPATH, trusted);
+  // A script: exepath is the script (what exe_ino describes), the interpreter apart.
+  const exepath = script ? param(type, ROLE_PATH) : trusted;
+  stageString(STR_INTERPRETER, 0, 0);
+  if (script) stageStringParam(STR_INTERPRETER, trusted);
+  if (!paramEmpty(exepath)) {
+    stageStringParam(STR_EXEPATH, exepath);
     rec.presence |= HAS_EXEPATH;
   }
   // The cwd at exec time, when the version carries it (libsinsp keeps the tracked
@@ -247,7 +267,6 @@ export function onExecveExit(type: u32, tid: i64): void {
   if (!paramEmpty(cg)) setContainerId(rec, paramPtr(cg), paramLen(cg));
   const loginuid = param(type, ROLE_LOGINUID);
   if (!paramEmpty(loginuid)) { rec.loginuid = <u32>paramU64(loginuid); rec.presence |= HAS_LOGINUID; }
-  const flags = param(type, ROLE_FLAGS);
   if (!paramEmpty(flags)) { rec.exeFlags = <u32>paramU64(flags); rec.presence |= HAS_EXE_FLAGS; }
   const uid = param(type, ROLE_UID);
   if (!paramEmpty(uid)) { rec.uid = <u32>paramU64(uid); rec.presence |= HAS_UID; }
@@ -256,6 +275,7 @@ export function onExecveExit(type: u32, tid: i64): void {
 
   const mtime = param(type, ROLE_EXE_INO_MTIME);
   if (!paramEmpty(mtime)) setExeIdentity(rec, type);
+  setExeOrigin(rec, ts);
   // libsinsp keeps only these flags across execve (plus the inverted mark).
   rec.cloneFlags &= PPM_CL_CLONE_INVERTED;
 }

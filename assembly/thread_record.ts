@@ -20,6 +20,10 @@ export const HAS_EXE_FLAGS: u32 = 1 << 8;
 export const HAS_LOGINUID: u32 = 1 << 9;
 export const HAS_UID: u32 = 1 << 10;
 export const HAS_EXEPATH: u32 = 1 << 11;
+/** The executable was created or written during the capture (drift.exe_writer.*, drift.exe_written_*). */
+export const HAS_EXE_WRITTEN: u32 = 1 << 12;
+/** The executable was chmod'ed with an execute bit during the capture (drift.exe_chmod*). */
+export const HAS_EXE_CHMOD: u32 = 1 << 13;
 
 // String slots inside the blob.
 export const STR_COMM: u32 = 0;
@@ -27,7 +31,9 @@ export const STR_EXE: u32 = 1;
 export const STR_EXEPATH: u32 = 2;
 export const STR_ARGS: u32 = 3; // NUL-separated, as the args parameter carries them
 export const STR_CWD: u32 = 4;
-export const STR_COUNT: u32 = 5;
+/** Resolved path of the interpreter the kernel ran for a `#!` script (empty otherwise). */
+export const STR_INTERPRETER: u32 = 5;
+export const STR_COUNT: u32 = 6;
 
 /** Width of container.id: Falco shows the first 12 hex digits of the runtime's id. */
 export const CONTAINER_ID_BYTES: u32 = 12;
@@ -66,16 +72,38 @@ export class ThreadRecord {
   containerIdLen: u32;
   containerId0: u64; // 12 ASCII bytes over two words (no per-record allocation)
   containerId1: u32;
+  // Origin of the executable (drift.ts), copied from the file table at execve and
+  // inherited on clone like the exe identity. From writerPid to chmodComm1: one block.
+  writerPid: i64;
+  /** Epoch ns of the last creation or write of the executable. */
+  writtenTs: u64;
+  /** Execve ts − writtenTs, signed ns. */
+  writtenDuration: i64;
+  chmodPid: i64;
+  /** Epoch ns of the last chmod that left an execute bit set. */
+  chmodTs: u64;
+  /** Execve ts − chmodTs, signed ns. */
+  chmodDuration: i64;
+  writerCommLen: u32;
+  chmodCommLen: u32;
+  writerComm0: u64; // 16 bytes of process name each, inline
+  writerComm1: u64;
+  chmodComm0: u64;
+  chmodComm1: u64;
   strBlob: usize;
   strLen0: u32;
   strLen1: u32;
   strLen2: u32;
   strLen3: u32;
   strLen4: u32;
+  strLen5: u32;
 }
 
 export const RECORD_BYTES: usize = offsetof<ThreadRecord>();
 export const STR_LEN_BASE: usize = offsetof<ThreadRecord>("strLen0");
+/** The exe-origin block (writerPid … chmodComm1), copied whole on inheritance. */
+export const ORIGIN_BASE: usize = offsetof<ThreadRecord>("writerPid");
+export const ORIGIN_BYTES: usize = offsetof<ThreadRecord>("strBlob") - ORIGIN_BASE;
 
 // @ts-ignore: decorator
 @inline export function strLen(rec: ThreadRecord, slot: u32): u32 {

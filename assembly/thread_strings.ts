@@ -65,6 +65,8 @@ export function commitStrings(rec: ThreadRecord): void {
   if (oldBlob != 0) heap.free(oldBlob);
   rec.strBlob = blob;
   stringBytes += total - oldTotal;
+  // A slot the next caller does not stage is empty, never a stale pointer.
+  memory.fill(SRC_LEN, 0, STR_COUNT * 4);
 }
 
 /** Bytes held by the strings of `rec`. */

@@ -98,6 +98,7 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
   try {
     const summary = await printEvents(source, opts, { progress: !opts.quiet, live: false });
     if (summary.droppedThreads > 0) warnLine(`${summary.droppedThreads} threads were not tracked: the thread table was full`);
+    if (summary.filesEvicted > 0) warnLine(`${summary.filesEvicted} files forgotten by the file table (full): drift.* fields may miss their writer`);
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);
     if (summary.skippedFrames > 0) warnLine(`${summary.skippedFrames} corrupt frames skipped (--strict makes the first one fatal)`);
     return summary;

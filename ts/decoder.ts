@@ -52,6 +52,8 @@ export interface DecodeSummary {
   threads: number;
   /** Threads not tracked because the table was full (262,144 threads, libsinsp's default cap). */
   droppedThreads: number;
+  /** Files the file table forgot, oldest first, because it was full (16,384 files; drift.* fields). */
+  filesEvicted: number;
   /** Frames skipped because their event id is beyond the event table (as libscap skips them). */
   unknownEvents: number;
   /** Corrupt frames skipped inside sound blocks (not strict). */
@@ -163,6 +165,7 @@ export class Decoder {
       skippedBlocks: this.skippedBlocks,
       threads: ex.threadCount(),
       droppedThreads: ex.droppedThreads(),
+      filesEvicted: ex.filesEvicted(),
       unknownEvents: ex.unknownEventCount(),
       skippedFrames: this.skippedFrames,
     };

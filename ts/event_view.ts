@@ -119,6 +119,11 @@ export class EventView {
     const p = this.ex.threadStringPtr(rec, slot);
     return this.bytes.subarray(p, p + len);
   }
+  /** Inline bytes of the thread record: `len` at `lenOffset` (u32), the bytes at `offset`. */
+  recInlineBytes(offset: number, lenOffset: number): Uint8Array {
+    const rec = this.thread();
+    return this.bytes.subarray(rec + offset, rec + offset + this.dv.getUint32(rec + lenOffset, true));
+  }
   /** String slot `slot` decoded as UTF-8 (invalid bytes become U+FFFD). */
   recString(slot: number): string {
     return utf8.decode(this.recStringBytes(slot));

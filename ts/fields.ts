@@ -36,6 +36,8 @@ const PPM_EXE_WRITABLE = 1;
 const PPM_EXE_UPPER_LAYER = 2;
 const PPM_EXE_FROM_MEMFD = 4;
 const PPM_EXE_LOWER_LAYER = 8;
+/** scapdrift's own execve flag: a `#!` script (assembly/lifecycle.ts SD_PPM_EXE_SCRIPT). */
+const SD_PPM_EXE_SCRIPT = 0x8000_0000;
 
 function rec(v: EventView): boolean {
   return v.thread() !== 0;
@@ -45,7 +47,11 @@ function present(v: EventView, bit: number): boolean {
 }
 function exeFlag(v: EventView, flag: number): FieldValue {
   if (!rec(v)) return null;
-  return (v.recU32(v.layout.exeFlags) & flag) !== 0;
+  return ((v.recU32(v.layout.exeFlags) & flag) >>> 0) !== 0;
+}
+/** A value of the exe origin (assembly/drift.ts), present when presence bit `bit` is set. */
+function origin<T>(v: EventView, bit: number, read: () => T): T | null {
+  return present(v, bit) ? read() : null;
 }
 function str(v: EventView, slot: number): FieldValue {
   return rec(v) ? escapeBytes(v.recStringBytes(slot)) : null;
@@ -172,6 +178,19 @@ const defs: FieldDef[] = [
   { name: 'proc.is_exe_upper_layer', type: 'bool', unit: '', description: 'The executable is in an overlayfs upper layer: added to the container (PPM_EXE_UPPER_LAYER).', extract: (v) => exeFlag(v, PPM_EXE_UPPER_LAYER) },
   { name: 'proc.is_exe_lower_layer', type: 'bool', unit: '', description: 'The executable is in an overlayfs lower layer: from the image (PPM_EXE_LOWER_LAYER).', extract: (v) => exeFlag(v, PPM_EXE_LOWER_LAYER) },
   { name: 'proc.is_exe_from_memfd', type: 'bool', unit: '', description: 'The executable is a memfd: fileless execution (PPM_EXE_FROM_MEMFD).', extract: (v) => exeFlag(v, PPM_EXE_FROM_MEMFD) },
+  { name: 'proc.is_exe_script', type: 'bool', unit: '', description: "The process runs a '#!' script: proc.exepath and proc.exe_ino* describe the script, proc.exe_interpreter the interpreter (scapdrift's driver only; flag bit 31).", extract: (v) => exeFlag(v, SD_PPM_EXE_SCRIPT) },
+  {
+    name: 'proc.exe_interpreter', type: 'string', unit: '', description: "Resolved path of the interpreter the kernel ran for a '#!' script (e.g. /usr/bin/dash for #!/bin/sh); missing otherwise.",
+    extract: (v) => { const s = str(v, StrSlot.INTERPRETER); return s === '' ? null : s; },
+  },
+  { name: 'drift.exe_writer.pid', type: 'i64', unit: '', description: 'Pid of the process that last created or wrote the executable during the capture (open for writing with O_CREAT/O_TRUNC, write, copy_file_range, ...); missing when the capture did not see it made.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recI64(v.layout.writerPid)) },
+  { name: 'drift.exe_writer.name', type: 'string', unit: '', description: 'Name (comm) of that process.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => escapeBytes(v.recInlineBytes(v.layout.writerComm, v.layout.writerCommLen))) },
+  { name: 'drift.exe_written_ts', type: 'abstime', unit: 'epoch ns', description: 'Time of that last creation or write.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recU64(v.layout.writtenTs)) },
+  { name: 'drift.exe_written_duration', type: 'reltime', unit: 'ns', description: 'From the last write of the executable to the execve that ran it (signed).', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recI64(v.layout.writtenDuration)) },
+  { name: 'drift.exe_chmod.pid', type: 'i64', unit: '', description: 'Pid of the process whose chmod/fchmod/fchmodat last left an execute bit set on the executable during the capture; missing when none was seen.', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recI64(v.layout.chmodPid)) },
+  { name: 'drift.exe_chmod.name', type: 'string', unit: '', description: 'Name (comm) of that process.', extract: (v) => origin(v, Has.EXE_CHMOD, () => escapeBytes(v.recInlineBytes(v.layout.chmodComm, v.layout.chmodCommLen))) },
+  { name: 'drift.exe_chmod_ts', type: 'abstime', unit: 'epoch ns', description: 'Time of that chmod.', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recU64(v.layout.chmodTs)) },
+  { name: 'drift.exe_chmod_duration', type: 'reltime', unit: 'ns', description: 'From that chmod to the execve that ran the executable (signed).', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recI64(v.layout.chmodDuration)) },
 ];
 
 /** Every field, in documentation order. */

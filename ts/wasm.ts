@@ -16,6 +16,7 @@ export interface DecoderExports {
   reset(): void;
   resetState(): void;
   droppedThreads(): number;
+  filesEvicted(): number;
   unknownEventCount(): number;
   setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
   setEventRole(id: number, role: number, index: number): void;
@@ -80,17 +81,21 @@ export const FAULT_MESSAGES: Record<number, string> = {
 };
 
 /** Event kinds (assembly/event_info.ts). */
-const KIND = { OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4 } as const;
+const KIND = {
+  OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4,
+  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8,
+} as const;
 
-/** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name. */
-const ROLE_PARAM_NAMES = [
-  'res', 'exe', 'args', 'tid', 'pid', 'ptid', 'cwd', 'comm', 'cgroups', 'flags', 'uid', 'gid',
-  'vtid', 'vpid', 'pidns_init_start_ts', 'exe_ino', 'exe_ino_ctime', 'exe_ino_mtime',
-  'trusted_exepath', 'loginuid',
-] as const;
+/** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name(s). */
+const ROLE_PARAM_NAMES: readonly (readonly string[])[] = [
+  ['res'], ['exe'], ['args'], ['tid'], ['pid'], ['ptid'], ['cwd'], ['comm'], ['cgroups'], ['flags'], ['uid'], ['gid'],
+  ['vtid'], ['vpid'], ['pidns_init_start_ts'], ['exe_ino'], ['exe_ino_ctime'], ['exe_ino_mtime'],
+  ['trusted_exepath'], ['loginuid'], ['fd', 'fdout', 'out_fd', 'fd_out'], ['name', 'filename'], ['dev'], ['ino'],
+  ['mode'], ['oldpath'], ['newpath'],
+];
 
 /** String slots of a thread record (assembly/thread_record.ts STR_*). */
-export const StrSlot = { COMM: 0, EXE: 1, EXEPATH: 2, ARGS: 3, CWD: 4 } as const;
+export const StrSlot = { COMM: 0, EXE: 1, EXEPATH: 2, ARGS: 3, CWD: 4, INTERPRETER: 5 } as const;
 
 /** Presence bits of a thread record (assembly/thread_record.ts HAS_*). */
 export const Has = {
@@ -106,6 +111,8 @@ export const Has = {
   LOGINUID: 1 << 9,
   UID: 1 << 10,
   EXEPATH: 1 << 11,
+  EXE_WRITTEN: 1 << 12,
+  EXE_CHMOD: 1 << 13,
 } as const;
 
 /** Byte offsets inside a thread record, read from the module's exported REC_* globals. */
@@ -114,6 +121,8 @@ export interface RecordLayout {
   cloneTs: number; pidnsInitStartTs: number; exeIno: number; exeInoCtime: number; exeInoMtime: number;
   ctimeDurationProcStart: number; ctimeDurationPidnsStart: number; presence: number; exeFlags: number;
   uid: number; gid: number; loginuid: number; containerIdLen: number; containerId: number; strLen: number;
+  writerPid: number; writtenTs: number; writtenDuration: number; chmodPid: number; chmodTs: number;
+  chmodDuration: number; writerCommLen: number; writerComm: number; chmodCommLen: number; chmodComm: number;
 }
 
 const WASM_URL = new URL('../../build/scapdrift.wasm', import.meta.url);
@@ -128,9 +137,16 @@ function kindOf(id: number): number {
   if (info.direction === '>') return info.name === 'procexit' ? KIND.PROCEXIT : KIND.OTHER;
   if (CLONE_NAMES.has(info.name)) return KIND.CLONE;
   if (info.name === 'execve' || info.name === 'execveat') return KIND.EXECVE;
-  return KIND.OTHER;
+  return FILE_KINDS.get(info.name) ?? KIND.OTHER;
 }
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
+/** Exits that create, write, chmod or rename a file (assembly/file_events.ts). */
+const FILE_KINDS = new Map<string, number>([
+  ...['open', 'openat', 'openat2', 'creat'].map((n) => [n, KIND.FILE_OPEN] as const),
+  ...['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range', 'sendfile', 'splice'].map((n) => [n, KIND.FILE_WRITE] as const),
+  ...['chmod', 'fchmodat', 'fchmod'].map((n) => [n, KIND.FILE_CHMOD] as const),
+  ...['rename', 'renameat', 'renameat2', 'link', 'linkat'].map((n) => [n, KIND.FILE_RENAME] as const),
+]);
 /** libsinsp sinsp::is_initialstate_event: consumed at open, never numbered. */
 const INITIAL_STATE_IDS = new Set<number>([
   PPME.PPME_CONTAINER_JSON_2_E, PPME.PPME_USER_ADDED_E, PPME.PPME_USER_DELETED_E,
@@ -160,6 +176,10 @@ export function createDecoderModule(): DecoderModule {
     ctimeDurationPidnsStart: g('REC_CTIME_DURATION_PIDNS_START'), presence: g('REC_PRESENCE'),
     exeFlags: g('REC_EXE_FLAGS'), uid: g('REC_UID'), gid: g('REC_GID'), loginuid: g('REC_LOGINUID'),
     containerIdLen: g('REC_CONTAINER_ID_LEN'), containerId: g('REC_CONTAINER_ID'), strLen: g('REC_STR_LEN'),
+    writerPid: g('REC_WRITER_PID'), writtenTs: g('REC_WRITTEN_TS'), writtenDuration: g('REC_WRITTEN_DURATION'),
+    chmodPid: g('REC_CHMOD_PID'), chmodTs: g('REC_CHMOD_TS'), chmodDuration: g('REC_CHMOD_DURATION'),
+    writerCommLen: g('REC_WRITER_COMM_LEN'), writerComm: g('REC_WRITER_COMM'),
+    chmodCommLen: g('REC_CHMOD_COMM_LEN'), chmodComm: g('REC_CHMOD_COMM'),
   };
   const ex = raw as DecoderExports;
   for (let id = 0; id < EVENT_COUNT; id++) {
@@ -167,7 +187,7 @@ export function createDecoderModule(): DecoderModule {
     ex.setEventInfo(id, kindOf(id), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
     if (info.name === 'vfork' && info.direction === '<') ex.setVforkEvent(id);
     info.params.forEach((p, index) => {
-      const role = ROLE_PARAM_NAMES.indexOf(p.name as (typeof ROLE_PARAM_NAMES)[number]);
+      const role = ROLE_PARAM_NAMES.findIndex((names) => names.includes(p.name));
       if (role >= 0) ex.setEventRole(id, role, index);
     });
   }

@@ -7,8 +7,10 @@ import { FRAME_TS, FRAME_TID } from "../frame";
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_LOGINUID, HAS_UID, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, strLen, strPtr,
+  HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
+  STR_CWD, STR_INTERPRETER, strLen, strPtr,
 } from "../thread_record";
+import { SD_PPM_EXE_SCRIPT } from "../lifecycle";
 import { findThread } from "../thread_table";
 import { paramLen, paramPtr, paramStrLen, paramU64, paramI64 } from "../params";
 import { MAX_STRING_BYTES } from "../thread_strings";
@@ -18,7 +20,9 @@ import {
   F_CTIME_DURATION_PIDNS_START, F_PIDNS_INIT_START_TS, F_CONTAINER_START_TS, F_CONTAINER_DURATION,
   F_IS_EXE_WRITABLE, F_IS_EXE_UPPER_LAYER, F_IS_EXE_LOWER_LAYER, F_IS_EXE_FROM_MEMFD,
   F_PROC_NAME, F_PROC_EXE, F_PROC_EXEPATH, F_PROC_ARGS, F_PROC_CMDLINE, F_PROC_CWD,
-  F_CONTAINER_ID, F_PARAM, PK_STRING, PK_SIGNED, PK_UNSIGNED,
+  F_CONTAINER_ID, F_PARAM, F_IS_EXE_SCRIPT, F_EXE_INTERPRETER, F_WRITER_PID, F_WRITER_NAME,
+  F_WRITTEN_TS, F_WRITTEN_DURATION, F_CHMOD_PID, F_CHMOD_NAME, F_CHMOD_TS, F_CHMOD_DURATION,
+  PK_STRING, PK_SIGNED, PK_UNSIGNED,
 } from "./layout";
 
 // PPM_EXE_* flags (libs driver/ppm_events_public.h).
@@ -128,6 +132,13 @@ export function loadNumber(field: u32, table: usize): bool {
     case F_IS_EXE_UPPER_LAYER: return setU((r.exeFlags & PPM_EXE_UPPER_LAYER) != 0 ? 1 : 0);
     case F_IS_EXE_LOWER_LAYER: return setU((r.exeFlags & PPM_EXE_LOWER_LAYER) != 0 ? 1 : 0);
     case F_IS_EXE_FROM_MEMFD: return setU((r.exeFlags & PPM_EXE_FROM_MEMFD) != 0 ? 1 : 0);
+    case F_IS_EXE_SCRIPT: return setU((r.exeFlags & SD_PPM_EXE_SCRIPT) != 0 ? 1 : 0);
+    case F_WRITER_PID: return (has & HAS_EXE_WRITTEN) != 0 && setS(r.writerPid);
+    case F_WRITTEN_TS: return (has & HAS_EXE_WRITTEN) != 0 && setU(r.writtenTs);
+    case F_WRITTEN_DURATION: return (has & HAS_EXE_WRITTEN) != 0 && setS(r.writtenDuration);
+    case F_CHMOD_PID: return (has & HAS_EXE_CHMOD) != 0 && setS(r.chmodPid);
+    case F_CHMOD_TS: return (has & HAS_EXE_CHMOD) != 0 && setU(r.chmodTs);
+    case F_CHMOD_DURATION: return (has & HAS_EXE_CHMOD) != 0 && setS(r.chmodDuration);
     default: return false;
   }
 }
@@ -188,6 +199,12 @@ export function loadString(field: u32, table: usize): bool {
     case F_PROC_EXE: return setStr(strPtr(r, STR_EXE), strLen(r, STR_EXE));
     case F_PROC_EXEPATH: return setStr(strPtr(r, STR_EXEPATH), strLen(r, STR_EXEPATH));
     case F_PROC_CWD: return setStr(strPtr(r, STR_CWD), strLen(r, STR_CWD));
+    case F_EXE_INTERPRETER:
+      return strLen(r, STR_INTERPRETER) > 0 && setStr(strPtr(r, STR_INTERPRETER), strLen(r, STR_INTERPRETER));
+    case F_WRITER_NAME:
+      return (r.presence & HAS_EXE_WRITTEN) != 0 && setStr(p + offsetof<ThreadRecord>("writerComm0"), r.writerCommLen);
+    case F_CHMOD_NAME:
+      return (r.presence & HAS_EXE_CHMOD) != 0 && setStr(p + offsetof<ThreadRecord>("chmodComm0"), r.chmodCommLen);
     case F_PROC_ARGS: return setScratch(field, copySpaced(0, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
     case F_PROC_CMDLINE: {
       let end = copySpaced(0, strPtr(r, STR_COMM), strLen(r, STR_COMM));

@@ -91,6 +91,21 @@ export const F_PROC_CWD: u32 = 29;
 export const F_CONTAINER_ID: u32 = 30;
 /** A parameter of the event, found per event id through the table at aux. */
 export const F_PARAM: u32 = 31;
+export const F_IS_EXE_SCRIPT: u32 = 32;
+export const F_EXE_INTERPRETER: u32 = 33;
+export const F_WRITER_PID: u32 = 34;
+export const F_WRITER_NAME: u32 = 35;
+export const F_WRITTEN_TS: u32 = 36;
+export const F_WRITTEN_DURATION: u32 = 37;
+export const F_CHMOD_PID: u32 = 38;
+export const F_CHMOD_NAME: u32 = 39;
+export const F_CHMOD_TS: u32 = 40;
+export const F_CHMOD_DURATION: u32 = 41;
+
+/** Whether field `f` holds a byte string (the rest are numbers; F_PARAM is per event id). */
+export function isStringField(f: u32): bool {
+  return (f >= F_PROC_NAME && f <= F_CONTAINER_ID) || f == F_EXE_INTERPRETER || f == F_WRITER_NAME || f == F_CHMOD_NAME;
+}
 
 /** Value flags. */
 export const VAL_NUM: u32 = 1;

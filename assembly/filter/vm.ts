@@ -7,7 +7,7 @@ import {
   INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_END,
   CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_ICONTAINS, CMP_STARTSWITH,
   CMP_ENDSWITH, CMP_GLOB, CMP_PMATCH, CMP_EXISTS, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
-  F_PROC_NAME,
+  isStringField,
 } from "./layout";
 import { beginEvent, currentType, loadNumber, loadString, paramIsNumber, num, numSigned, strAt, strBytes } from "./fields";
 import {
@@ -98,8 +98,8 @@ function stringMatches(cmp: u32, p: usize, n: u32): bool {
  * others need one entry to match (so CMP_EQ over a list is `in`).
  */
 function check(field: u32, cmp: u32, table: usize, list: usize): bool {
-  // Fields below F_PROC_NAME are numbers, the others strings; a parameter is what its table says.
-  const isNumber = field < F_PROC_NAME || (field == F_PARAM && paramIsNumber(table));
+  // A parameter is what its table says.
+  const isNumber = field == F_PARAM ? paramIsNumber(table) : !isStringField(field);
   const present = isNumber ? loadNumber(field, table) : loadString(field, table);
   if (!present) return false;
   if (cmp == CMP_EXISTS) return true;

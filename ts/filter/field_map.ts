@@ -61,6 +61,16 @@ const MAP: Record<string, FilterField> = {
   'proc.cmdline': str(F.PROC_CMDLINE),
   'proc.cwd': str(F.PROC_CWD),
   'container.id': str(F.CONTAINER_ID),
+  'proc.is_exe_script': b(F.IS_EXE_SCRIPT),
+  'proc.exe_interpreter': str(F.EXE_INTERPRETER),
+  'drift.exe_writer.pid': s(F.WRITER_PID),
+  'drift.exe_writer.name': str(F.WRITER_NAME),
+  'drift.exe_written_ts': u(F.WRITTEN_TS),
+  'drift.exe_written_duration': s(F.WRITTEN_DURATION),
+  'drift.exe_chmod.pid': s(F.CHMOD_PID),
+  'drift.exe_chmod.name': str(F.CHMOD_NAME),
+  'drift.exe_chmod_ts': u(F.CHMOD_TS),
+  'drift.exe_chmod_duration': s(F.CHMOD_DURATION),
 };
 
 /** The filter view of field definition `name` (a ts/fields.ts name), or undefined. */

@@ -1,0 +1,121 @@
+// File events applied to the file table (file_table.ts): the exits that create,
+// write, chmod or rename a file, in libs' formats (driver/event_table.c), from
+// scapdrift's driver or from a Falco capture. Only successful calls count.
+// Paths are compared by hash, and only absolute ones: scapdrift's driver sends
+// the kernel-resolved absolute path; a relative name from another driver cannot
+// be matched with an exe path and is ignored.
+
+import {
+  KIND_FILE_OPEN, KIND_FILE_WRITE, KIND_FILE_CHMOD, KIND_FILE_RENAME,
+  ROLE_FD, ROLE_PATH, ROLE_DEV, ROLE_INO, ROLE_MODE, ROLE_OLDPATH, ROLE_NEWPATH, ROLE_FLAGS, roleIndex,
+} from "./event_info";
+import { paramEmpty, paramI64, paramPtr, paramStrLen, paramU64 } from "./params";
+import { STR_COMM, strLen, strPtr } from "./thread_record";
+import { findThread } from "./thread_table";
+import {
+  FileRecord, pathHash, findByPath, recordForInode, recordForPath, setPath, markWritten, markChmod,
+  fdPut, fdFind,
+} from "./file_table";
+
+// libs' PPM_O_* open flags (driver/ppm_events_public.h).
+const PPM_O_WRONLY: u32 = 1 << 1; // O_RDWR sets it too
+const PPM_O_CREAT: u32 = 1 << 2;
+const PPM_O_TRUNC: u32 = 1 << 8;
+const PPM_O_F_CREATED: u32 = 1 << 14;
+// libs' PPM_S_IX* chmod bits: S_IXOTH, S_IXGRP, S_IXUSR.
+const PPM_S_IXANY: u32 = 1 | 8 | 64;
+const SLASH: u8 = 0x2f;
+
+// The process behind the current event: pid and name, for the marks.
+let actorPid: i64 = 0;
+let actorComm: usize = 0;
+let actorCommLen: u32 = 0;
+
+function setActor(tid: i64): void {
+  const t = findThread(tid);
+  if (t == null) { actorPid = tid; actorComm = 0; actorCommLen = 0; return; }
+  actorPid = t.pid;
+  actorComm = strPtr(t, STR_COMM);
+  actorCommLen = strLen(t, STR_COMM);
+}
+
+/** FNV-1a of string parameter `i` when it is an absolute path, else 0. */
+function absolutePathHash(i: u32): u64 {
+  const n = paramStrLen(i);
+  if (n == 0 || load<u8>(paramPtr(i)) != SLASH) return 0;
+  return pathHash(paramPtr(i), n);
+}
+
+/** Applies a file event of kind `kind` (KIND_FILE_*) at epoch ns `ts` by thread `tid`. */
+export function onFileEvent(kind: u8, type: u32, tid: i64, ts: u64): void {
+  // Parameter 0 of every exit is its return value (res or fd).
+  const res = paramI64(0);
+  if (res < 0) return;
+  if (kind == KIND_FILE_OPEN) onOpen(type, tid, ts, res);
+  else if (kind == KIND_FILE_WRITE) { if (res > 0) onWrite(type, tid, ts); }
+  else if (kind == KIND_FILE_CHMOD) onChmod(type, tid, ts);
+  else if (kind == KIND_FILE_RENAME) onRename(type);
+}
+
+/**
+ * An open for writing: remembered in the fd map; a creation or truncation
+ * (O_CREAT, O_TRUNC, O_F_CREATED; creat has no flags and always is one) marks
+ * the file written.
+ */
+function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
+  const fl = roleIndex(type, ROLE_FLAGS);
+  const flags = <u32>paramU64(fl);
+  if (!paramEmpty(fl) && (flags & (PPM_O_WRONLY | PPM_O_CREAT | PPM_O_TRUNC)) == 0) return;
+  const ino = paramU64(roleIndex(type, ROLE_INO));
+  if (ino == 0) return; // an older event version without dev/ino
+  const dev = <u32>paramU64(roleIndex(type, ROLE_DEV));
+  const h = absolutePathHash(roleIndex(type, ROLE_PATH));
+  setActor(tid);
+  const r = recordForInode(ino, dev, h);
+  setPath(r, h);
+  fdPut(actorPid, fd, ino, dev);
+  if (paramEmpty(fl) || (flags & (PPM_O_CREAT | PPM_O_TRUNC | PPM_O_F_CREATED)) != 0) {
+    markWritten(r, ts, actorPid, actorComm, actorCommLen);
+  }
+}
+
+/** The record of the file that `fd` of the current process names, when it was opened for writing. */
+function recordOfFd(type: u32): FileRecord | null {
+  const e = fdFind(actorPid, paramI64(roleIndex(type, ROLE_FD)));
+  if (e == 0) return null;
+  return recordForInode(load<u64>(e, 16), load<u32>(e, 24), 0);
+}
+
+function onWrite(type: u32, tid: i64, ts: u64): void {
+  setActor(tid);
+  const r = recordOfFd(type);
+  if (r != null) markWritten(r, ts, actorPid, actorComm, actorCommLen);
+}
+
+/** A chmod leaving an execute bit set; by fd (fchmod) or by absolute path. */
+function onChmod(type: u32, tid: i64, ts: u64): void {
+  if ((<u32>paramU64(roleIndex(type, ROLE_MODE)) & PPM_S_IXANY) == 0) return;
+  setActor(tid);
+  const path = roleIndex(type, ROLE_PATH);
+  let r: FileRecord | null;
+  if (paramEmpty(path)) {
+    r = recordOfFd(type);
+  } else {
+    const h = absolutePathHash(path);
+    r = h == 0 ? null : recordForPath(h);
+  }
+  if (r != null) markChmod(r, ts, actorPid, actorComm, actorCommLen);
+}
+
+/** The file known by oldpath is now known by newpath (rename; link: the newest name). */
+function onRename(type: u32): void {
+  const from = absolutePathHash(roleIndex(type, ROLE_OLDPATH));
+  const to = absolutePathHash(roleIndex(type, ROLE_NEWPATH));
+  if (from == 0 || to == 0) return;
+  const r = findByPath(from);
+  if (r == null) return;
+  // A file that the rename replaced loses the name.
+  const replaced = findByPath(to);
+  if (replaced != null && replaced != r) replaced.pathHash = 0;
+  setPath(r, to);
+}

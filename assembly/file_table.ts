@@ -1,0 +1,295 @@
+// The file table: what the capture saw happen to files that may later be
+// executed — created or written, and chmod'ed with an execute bit — so that an
+// exec of a binary made during the capture can name who made it (drift.*
+// fields, see drift.ts). Bounded by construction:
+//
+//   records     FILE_CAPACITY FileRecords, dense in [0, recordCount); when full,
+//               the older half (by last change) is evicted and counted.
+//   ino index   open addressing: inode number → record number + 1
+//   path index  open addressing: FNV-1a hash of the absolute path → record number + 1
+//   fd map      open addressing: (pid, fd) → (dev, ino) of files opened for
+//               writing, so that write and fchmod events (which carry only an
+//               fd) find their inode; emptied when half full.
+//
+// The indexes are never deleted from: a lookup checks the record it finds
+// (its inode or path hash may have changed since), and both indexes are rebuilt
+// from the records when stale entries reach half their slots or after an eviction.
+
+/** Most files tracked at once. */
+export const FILE_CAPACITY: u32 = 16384;
+const INDEX_SLOTS: u32 = FILE_CAPACITY * 4;
+const FD_SLOTS: u32 = 32768;
+
+/** Mark bits of a FileRecord. */
+export const FILE_WRITTEN: u32 = 1;
+export const FILE_CHMOD_EXEC: u32 = 2;
+
+/** libs' task comm width (bytes), the longest process name kept per mark. */
+export const COMM_BYTES: u32 = 16;
+
+@unmanaged
+export class FileRecord {
+  marks: u32;
+  /** Device as libs encodes it in open exits (0 when unknown: a path-only record). */
+  dev: u32;
+  /** 0 until an open exit tells it (a chmod by path of a file not opened in the capture). */
+  ino: u64;
+  /** FNV-1a 64 of the file's latest absolute path (open name, rename/link target). */
+  pathHash: u64;
+  /** Epoch ns of the latest mark: the eviction order. */
+  lastTs: u64;
+  /** Epoch ns of the last creation or write. */
+  writtenTs: u64;
+  writerPid: i64;
+  /** Epoch ns of the last chmod leaving an execute bit set. */
+  chmodTs: u64;
+  chmodPid: i64;
+  writerCommLen: u32;
+  chmodCommLen: u32;
+  writerComm0: u64; // COMM_BYTES inline: no per-record allocation
+  writerComm1: u64;
+  chmodComm0: u64;
+  chmodComm1: u64;
+}
+
+const RECORD_BYTES: usize = offsetof<FileRecord>();
+
+let records: usize = 0;
+let recordCount: u32 = 0;
+let inoIndex: usize = 0;
+let pathIndex: usize = 0;
+let indexEntries: u32 = 0;
+let fdMap: usize = 0;
+let fdCount: u32 = 0;
+let evicted: u32 = 0;
+
+// fd map entry: pid i64, fd i64, ino u64, dev u32, used u32.
+const FD_ENTRY: usize = 32;
+
+/** Records evicted because the table was full (oldest first). */
+export function filesEvicted(): u32 {
+  return evicted;
+}
+
+/** Forgets every file (a new capture); allocates the tables on first use. */
+export function resetFiles(): void {
+  if (records == 0) {
+    records = heap.alloc(<usize>FILE_CAPACITY * RECORD_BYTES);
+    inoIndex = heap.alloc(<usize>INDEX_SLOTS << 2);
+    pathIndex = heap.alloc(<usize>INDEX_SLOTS << 2);
+    fdMap = heap.alloc(<usize>FD_SLOTS * FD_ENTRY);
+  }
+  recordCount = 0;
+  evicted = 0;
+  clearIndexes();
+  clearFds();
+}
+
+// @ts-ignore: decorator
+@inline function recordAt(n: u32): FileRecord {
+  return changetype<FileRecord>(records + <usize>n * RECORD_BYTES);
+}
+
+/** splitmix64's finaliser: inode numbers and hashes spread over the slots. */
+// @ts-ignore: decorator
+@inline function mix(k: u64): u32 {
+  k = (k ^ (k >> 30)) * 0xbf58476d1ce4e5b9;
+  k = (k ^ (k >> 27)) * 0x94d049bb133111eb;
+  return <u32>(k ^ (k >> 31));
+}
+
+/** FNV-1a 64 of `len` bytes at `p` (a path). */
+export function pathHash(p: usize, len: u32): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i: u32 = 0; i < len; i++) h = (h ^ <u64>load<u8>(p + i)) * 0x100000001b3;
+  return h;
+}
+
+function clearIndexes(): void {
+  memory.fill(inoIndex, 0, <usize>INDEX_SLOTS << 2);
+  memory.fill(pathIndex, 0, <usize>INDEX_SLOTS << 2);
+  indexEntries = 0;
+}
+
+function indexPut(index: usize, key: u64, n: u32): void {
+  const mask = INDEX_SLOTS - 1;
+  let i = mix(key) & mask;
+  while (load<u32>(index + (<usize>i << 2)) != 0) i = (i + 1) & mask;
+  store<u32>(index + (<usize>i << 2), n + 1);
+  indexEntries++;
+}
+
+function rebuildIndexes(): void {
+  clearIndexes();
+  for (let n: u32 = 0; n < recordCount; n++) {
+    const r = recordAt(n);
+    if (r.ino != 0) indexPut(inoIndex, r.ino, n);
+    if (r.pathHash != 0) indexPut(pathIndex, r.pathHash, n);
+  }
+}
+
+/** Keeps both indexes at most half full, counting stale entries. */
+function indexFor(r: FileRecord, byIno: bool): void {
+  if (indexEntries + 1 > INDEX_SLOTS >> 1) rebuildIndexes();
+  const n = <u32>((changetype<usize>(r) - records) / RECORD_BYTES);
+  if (byIno) indexPut(inoIndex, r.ino, n);
+  else indexPut(pathIndex, r.pathHash, n);
+}
+
+/**
+ * The record of inode `ino`: on device `dev`, or on any device when `dev` is 0
+ * (exec events carry no device), or null.
+ */
+export function findByInode(ino: u64, dev: u32): FileRecord | null {
+  if (ino == 0) return null;
+  const mask = INDEX_SLOTS - 1;
+  let i = mix(ino) & mask;
+  while (true) {
+    const v = load<u32>(inoIndex + (<usize>i << 2));
+    if (v == 0) return null;
+    if (v <= recordCount) {
+      const r = recordAt(v - 1);
+      if (r.ino == ino && (dev == 0 || r.dev == dev)) return r;
+    }
+    i = (i + 1) & mask;
+  }
+}
+
+/** The record whose latest path hashes to `h`, or null. */
+export function findByPath(h: u64): FileRecord | null {
+  const mask = INDEX_SLOTS - 1;
+  let i = mix(h) & mask;
+  while (true) {
+    const v = load<u32>(pathIndex + (<usize>i << 2));
+    if (v == 0) return null;
+    if (v <= recordCount && recordAt(v - 1).pathHash == h) return recordAt(v - 1);
+    i = (i + 1) & mask;
+  }
+}
+
+/** Evicts the older half of the records (by lastTs) and reindexes the rest. */
+function evictOlderHalf(): void {
+  let oldest: u64 = U64.MAX_VALUE;
+  let newest: u64 = 0;
+  for (let n: u32 = 0; n < recordCount; n++) {
+    const t = recordAt(n).lastTs;
+    if (t < oldest) oldest = t;
+    if (t > newest) newest = t;
+  }
+  const cutoff = oldest + ((newest - oldest) >> 1);
+  let kept: u32 = 0;
+  for (let n: u32 = 0; n < recordCount; n++) {
+    const r = recordAt(n);
+    // Keep the newer half; when all share one time, keep none but the last.
+    if (r.lastTs > cutoff || (oldest == newest && n == recordCount - 1)) {
+      if (kept != n) memory.copy(changetype<usize>(recordAt(kept)), changetype<usize>(r), RECORD_BYTES);
+      kept++;
+    }
+  }
+  evicted += recordCount - kept;
+  recordCount = kept;
+  rebuildIndexes();
+}
+
+/** A fresh zeroed record (evicting when full). Record pointers from before are invalid after it. */
+function newRecord(): FileRecord {
+  if (recordCount == FILE_CAPACITY) evictOlderHalf();
+  const r = recordAt(recordCount++);
+  memory.fill(changetype<usize>(r), 0, RECORD_BYTES);
+  return r;
+}
+
+/**
+ * The record of (dev, ino), created when missing; a path-only record with
+ * path hash `h` (a chmod seen before any open) adopts the inode.
+ */
+export function recordForInode(ino: u64, dev: u32, h: u64): FileRecord {
+  const found = findByInode(ino, dev);
+  if (found != null) return found;
+  let r = h != 0 ? findByPath(h) : null;
+  if (r == null || r.ino != 0) r = newRecord();
+  r.ino = ino;
+  r.dev = dev;
+  indexFor(r, true);
+  return r;
+}
+
+/** The record for path hash `h`, created path-only when missing. */
+export function recordForPath(h: u64): FileRecord {
+  const found = findByPath(h);
+  if (found != null) return found;
+  const r = newRecord();
+  setPath(r, h);
+  return r;
+}
+
+/** Gives `r` its latest path (open name, rename or link target). */
+export function setPath(r: FileRecord, h: u64): void {
+  if (r.pathHash == h || h == 0) return;
+  r.pathHash = h;
+  indexFor(r, false);
+}
+
+/** Copies a process name (at most COMM_BYTES) into the record at `dst`; returns its length. */
+function copyComm(dst: usize, src: usize, len: u32): u32 {
+  const n = len < COMM_BYTES ? len : COMM_BYTES;
+  memory.fill(dst, 0, COMM_BYTES);
+  memory.copy(dst, src, n);
+  return n;
+}
+
+/** Records a creation or write of `r` at `ts` by process `pid` named comm[0, commLen). */
+export function markWritten(r: FileRecord, ts: u64, pid: i64, comm: usize, commLen: u32): void {
+  r.marks |= FILE_WRITTEN;
+  r.writtenTs = ts;
+  r.writerPid = pid;
+  r.writerCommLen = copyComm(changetype<usize>(r) + offsetof<FileRecord>("writerComm0"), comm, commLen);
+  if (ts > r.lastTs) r.lastTs = ts;
+}
+
+/** Records a chmod of `r` that left an execute bit set. */
+export function markChmod(r: FileRecord, ts: u64, pid: i64, comm: usize, commLen: u32): void {
+  r.marks |= FILE_CHMOD_EXEC;
+  r.chmodTs = ts;
+  r.chmodPid = pid;
+  r.chmodCommLen = copyComm(changetype<usize>(r) + offsetof<FileRecord>("chmodComm0"), comm, commLen);
+  if (ts > r.lastTs) r.lastTs = ts;
+}
+
+function clearFds(): void {
+  memory.fill(fdMap, 0, <usize>FD_SLOTS * FD_ENTRY);
+  fdCount = 0;
+}
+
+// @ts-ignore: decorator
+@inline function fdSlot(pid: i64, fd: i64): u32 {
+  return mix(<u64>pid * 0x9e3779b97f4a7c15 ^ <u64>fd) & (FD_SLOTS - 1);
+}
+
+/** Remembers that process `pid` holds file (dev, ino) open for writing as `fd`. */
+export function fdPut(pid: i64, fd: i64, ino: u64, dev: u32): void {
+  if (fdCount + 1 > FD_SLOTS >> 1) clearFds(); // old fds are most likely closed by now
+  let i = fdSlot(pid, fd);
+  while (true) {
+    const e = fdMap + <usize>i * FD_ENTRY;
+    if (load<u32>(e, 28) == 0) { store<u32>(e, 1, 28); fdCount++; break; }
+    if (load<i64>(e) == pid && load<i64>(e, 8) == fd) break;
+    i = (i + 1) & (FD_SLOTS - 1);
+  }
+  const e = fdMap + <usize>i * FD_ENTRY;
+  store<i64>(e, pid);
+  store<i64>(e, fd, 8);
+  store<u64>(e, ino, 16);
+  store<u32>(e, dev, 24);
+}
+
+/** The fd map entry of (pid, fd), or 0: ino at +16 (u64), dev at +24 (u32). */
+export function fdFind(pid: i64, fd: i64): usize {
+  let i = fdSlot(pid, fd);
+  while (true) {
+    const e = fdMap + <usize>i * FD_ENTRY;
+    if (load<u32>(e, 28) == 0) return 0;
+    if (load<i64>(e) == pid && load<i64>(e, 8) == fd) return e;
+    i = (i + 1) & (FD_SLOTS - 1);
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The origin of an executable (assembly/file_table.ts, file_events.ts, drift.ts): who created,
+ * wrote and chmod'ed the file an execve runs, as drift.* fields. Checked on a real Falco capture
+ * (drop_exec.scap: cp /bin/ls /tmp/dropped_ls; chmod +x; run it), with the expected values found
+ * by a plain scan of its events, and on synthetic captures written with the project's writer for
+ * renames, fchmod, inode collisions, path-only chmods, inheritance, eviction and scripts.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { ScapWriter, frameByName, type EventFrame, type ParamInput } from '../ts/scap/writer.js';
+import type { ProcessEntry } from '../ts/scap/process_list.js';
+import { Decoder, type DecodeSummary } from '../ts/decoder.js';
+import { resolveField, extractField, type FieldValue } from '../ts/fields.js';
+import { eventInfo } from '../ts/events/event_table.js';
+import { PPME } from '../ts/events/ppm_constants.js';
+import { compileFilter } from '../ts/filter/index.js';
+import { capture } from './helpers/captures.js';
+import { runCli } from './helpers/cli.js';
+
+const DRIFT_FIELDS = [
+  'drift.exe_writer.pid', 'drift.exe_writer.name', 'drift.exe_written_ts', 'drift.exe_written_duration',
+  'drift.exe_chmod.pid', 'drift.exe_chmod.name', 'drift.exe_chmod_ts', 'drift.exe_chmod_duration',
+];
+const FIELD_NAMES = [
+  'evt.num', 'evt.type', 'evt.rawtime', 'evt.args', 'thread.tid', 'proc.pid', 'proc.name', 'proc.exepath',
+  'proc.exe_ino', 'proc.is_exe_script', 'proc.exe_interpreter', 'evt.arg.name', 'evt.arg.filename',
+  'evt.arg.fd', 'evt.arg.fdout', 'evt.arg.flags', 'evt.arg.ino', 'evt.rawres', ...DRIFT_FIELDS,
+];
+const REFS = FIELD_NAMES.map((n) => resolveField(n)!);
+type Row = Record<string, FieldValue>;
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function decode(bytes: Uint8Array, filter?: string): Promise<{ rows: Row[]; summary: DecodeSummary }> {
+  const rows: Row[] = [];
+  const decoder = new Decoder(filter ? { programs: [compileFilter(filter)] } : {});
+  const summary = await decoder.run(once(bytes), {
+    onEvent(v) { rows.push(Object.fromEntries(REFS.map((r) => [r.text, extractField(v, r)]))); },
+  });
+  return { rows, summary };
+}
+
+const nulls = (): Row => Object.fromEntries(DRIFT_FIELDS.map((f) => [f, null]));
+const pickDrift = (r: Row): Row => Object.fromEntries(DRIFT_FIELDS.map((f) => [f, r[f]]));
+
+// ---------------------------------------------------------------------------------------------
+// A real capture
+
+test('drop_exec.scap: the exec of /tmp/dropped_ls names cp as writer and chmod as chmod author', async () => {
+  const { rows } = await decode(readFileSync(capture('drop_exec.scap')));
+  // Expected values by a plain scan: the openat that created the file, the last write to its fd
+  // by the same process, the fchmodat of its path.
+  const created = rows.find((r) => r['evt.type'] === 'openat' && r['evt.arg.name'] === '/tmp/dropped_ls' && (r['evt.arg.fd'] as bigint) >= 0n);
+  assert.ok(created, 'the capture holds the openat that created /tmp/dropped_ls');
+  const writes = rows.filter((r) => ['write', 'copy_file_range'].includes(r['evt.type'] as string) &&
+    r['proc.pid'] === created!['proc.pid'] && (r['evt.arg.fd'] ?? r['evt.arg.fdout']) === created!['evt.arg.fd'] &&
+    (r['evt.rawres'] as bigint) > 0n && (r['evt.num'] as bigint) > (created!['evt.num'] as bigint));
+  assert.ok(writes.length > 0, 'cp wrote to the new file');
+  const lastWrite = writes[writes.length - 1]!;
+  const chmod = rows.find((r) => r['evt.type'] === 'fchmodat' && r['evt.arg.filename'] === '/tmp/dropped_ls')!;
+  const exec = rows.find((r) => r['evt.type'] === 'execve' && r['proc.exepath'] === '/tmp/dropped_ls')!;
+  assert.is(exec['proc.exe_ino'], created!['evt.arg.ino'] as never, 'exec runs the created inode');
+  const execTs = exec['evt.rawtime'] as bigint;
+  assert.equal(pickDrift(exec), {
+    'drift.exe_writer.pid': created!['proc.pid'], 'drift.exe_writer.name': 'cp',
+    'drift.exe_written_ts': lastWrite['evt.rawtime'], 'drift.exe_written_duration': execTs - (lastWrite['evt.rawtime'] as bigint),
+    'drift.exe_chmod.pid': chmod['proc.pid'], 'drift.exe_chmod.name': 'chmod',
+    'drift.exe_chmod_ts': chmod['evt.rawtime'], 'drift.exe_chmod_duration': execTs - (chmod['evt.rawtime'] as bigint),
+  });
+  assert.is.not(chmod['proc.pid'], created!['proc.pid'], 'two different processes');
+  // Every other exec ran a binary the capture did not see made.
+  for (const r of rows.filter((x) => x['evt.type'] === 'execve' && x !== exec && (x['evt.rawres'] as bigint) === 0n)) {
+    assert.equal(pickDrift(r), nulls(), `${r['proc.exepath']} (evt.num ${r['evt.num']})`);
+  }
+  // Later events of the dropped process keep the origin.
+  const exit = rows.find((r) => r['thread.tid'] === exec['thread.tid'] && r['evt.type'] === 'procexit')!;
+  const later = rows.filter((r) => r['thread.tid'] === exec['thread.tid'] && r['evt.num']! > exec['evt.num']! && r['evt.num']! <= exit['evt.num']!);
+  assert.ok(later.length > 3);
+  for (const r of later) assert.is(r['drift.exe_writer.name'], 'cp');
+});
+
+test('drop_exec.scap: the Wasm filter on drift.* fields selects exactly the dropped exec, with 1 and 2 workers', () => {
+  const cond = 'evt.type = execve and drift.exe_writer.name = cp and drift.exe_chmod.name = chmod and drift.exe_written_duration < 1000000000';
+  const fmt = '%evt.num %proc.exepath %drift.exe_writer.pid %drift.exe_chmod.pid %drift.exe_written_duration';
+  const one = runCli(['read', capture('drop_exec.scap'), cond, '-p', fmt, '--workers', '1', '-q']);
+  const two = runCli(['read', capture('drop_exec.scap'), cond, '-p', fmt, '--workers', '2', '-q']);
+  assert.is(one.status, 0, one.stderr);
+  const lines = one.stdout.trim().split('\n');
+  assert.is(lines.length, 1, one.stdout);
+  assert.match(lines[0]!, /^\d+ \/tmp\/dropped_ls \d+ \d+ \d+$/);
+  assert.is(two.stdout, one.stdout, '2 workers print the same');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic captures
+
+const SEC = 1_000_000_000n;
+const MS = 1_000_000n;
+const BOOT = 1_700_000_000n * SEC;
+const T0 = BOOT + 3600n * SEC;
+const CG = ['0::/user.slice'];
+const DEV = 0xfe00;
+
+const proc = (tid: bigint, comm: string): ProcessEntry => ({
+  tid, pid: tid, ptid: 1n, comm, exe: comm, exepath: `/usr/bin/${comm}`, args: [], cwd: '/', fdlimit: 1024n,
+  flags: 0, uid: 0, gid: 0, vtid: tid, vpid: tid, cgroups: CG,
+});
+const PL = [proc(1n, 'systemd'), proc(10n, 'curl'), proc(11n, 'chmod'), proc(12n, 'bash'), proc(13n, 'mv')];
+
+function pick(type: number, values: Record<string, ParamInput>): Record<string, ParamInput> {
+  const names = new Set(eventInfo(type)!.params.map((p) => p.name));
+  return Object.fromEntries(Object.entries(values).filter(([k]) => names.has(k)));
+}
+const O_WRONLY = 2, O_CREAT = 4, O_TRUNC = 256;
+const openat = (ts: bigint, tid: bigint, fd: number, name: string, ino: number, flags = O_WRONLY | O_CREAT | O_TRUNC, dev = DEV): EventFrame =>
+  frameByName(PPME.PPME_SYSCALL_OPENAT_2_X, ts, tid, { fd, dirfd: -100, name, flags, mode: 0o644, dev, ino });
+const write = (ts: bigint, tid: bigint, fd: number, res = 4096): EventFrame =>
+  frameByName(PPME.PPME_SYSCALL_WRITE_X, ts, tid, { res, data: null, fd, size: 4096 });
+const fchmodat = (ts: bigint, tid: bigint, filename: string, mode = 0o755, res = 0): EventFrame =>
+  frameByName(PPME.PPME_SYSCALL_FCHMODAT_X, ts, tid, { res, dirfd: -100, filename, mode });
+const fchmod = (ts: bigint, tid: bigint, fd: number, mode = 0o755): EventFrame =>
+  frameByName(PPME.PPME_SYSCALL_FCHMOD_X, ts, tid, { res: 0, fd, mode });
+const renameat2 = (ts: bigint, tid: bigint, oldpath: string, newpath: string): EventFrame =>
+  frameByName(PPME.PPME_SYSCALL_RENAMEAT2_X, ts, tid, { res: 0, olddirfd: -100, oldpath, newdirfd: -100, newpath, flags: 0 });
+const clone = (ts: bigint, caller: bigint, child: bigint): EventFrame =>
+  frameByName(PPME.PPME_SYSCALL_CLONE_20_X, ts, caller, pick(PPME.PPME_SYSCALL_CLONE_20_X, {
+    res: child, exe: 'x', args: [], tid: caller, pid: caller, ptid: 1n, cwd: null, fdlimit: 1024, pgft_maj: 0, pgft_min: 0,
+    vm_size: 0, vm_rss: 0, vm_swap: 0, comm: 'x', cgroups: CG, flags: 0, uid: 0, gid: 0, vtid: caller, vpid: caller,
+    pidns_init_start_ts: 0,
+  }));
+function execve(ts: bigint, tid: bigint, path: string, ino: number, ctime: bigint, over: Record<string, ParamInput> = {}): EventFrame {
+  const type = PPME.PPME_SYSCALL_EXECVE_19_X;
+  return frameByName(type, ts, tid, pick(type, {
+    res: 0, exe: path, args: [], tid, pid: tid, ptid: 12n, cwd: null, fdlimit: 1024, pgft_maj: 0, pgft_min: 0, vm_size: 0,
+    vm_rss: 0, vm_swap: 0, comm: path.split('/').pop()!.slice(0, 15), cgroups: CG, env: [], tty: 0, vpgid: tid, loginuid: 0,
+    flags: 0, cap_inheritable: 0, cap_permitted: 0, cap_effective: 0, exe_ino: ino, exe_ino_ctime: ctime,
+    exe_ino_mtime: ctime, uid: 0, trusted_exepath: path, pgid: tid, gid: 0, filename: path, ...over,
+  }));
+}
+
+function scap(events: EventFrame[]): Uint8Array {
+  const w = new ScapWriter().sectionHeader().machineInfo({ numCpus: 1, memorySizeBytes: 1n << 30n, hostname: 't', bootTsEpochNs: BOOT });
+  w.processList(PL);
+  for (const e of events) w.event(0, e);
+  return w.finish();
+}
+const lastExec = (rows: Row[]): Row => rows.filter((r) => r['evt.type'] === 'execve').pop()!;
+
+test('rename then chmod by the new name: the exec of the final path names both', async () => {
+  const tWrite = T0 + 2n * MS, tChmod = T0 + 10n * MS, tExec = T0 + 50n * MS;
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 5, '/tmp/a.tmp', 4242),
+    write(tWrite, 10n, 5),
+    renameat2(T0 + 5n * MS, 13n, '/tmp/a.tmp', '/tmp/payload'),
+    fchmodat(tChmod, 11n, '/tmp/payload'),
+    execve(tExec, 12n, '/tmp/payload', 4242, tChmod - MS),
+  ]));
+  assert.equal(pickDrift(lastExec(rows)), {
+    'drift.exe_writer.pid': 10n, 'drift.exe_writer.name': 'curl', 'drift.exe_written_ts': tWrite,
+    'drift.exe_written_duration': tExec - tWrite, 'drift.exe_chmod.pid': 11n, 'drift.exe_chmod.name': 'chmod',
+    'drift.exe_chmod_ts': tChmod, 'drift.exe_chmod_duration': tExec - tChmod,
+  });
+});
+
+test('fchmod by fd, a later write moves the written time; failed and non-exec calls change nothing', async () => {
+  const tExec = T0 + 100n * MS;
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 7, '/opt/tool', 99),
+    fchmod(T0 + 1n * MS, 10n, 7),
+    write(T0 + 2n * MS, 10n, 7),
+    write(T0 + 3n * MS, 10n, 7, -28), // ENOSPC: not a write
+    write(T0 + 4n * MS, 10n, 8), // another fd: not this file
+    fchmodat(T0 + 5n * MS, 11n, '/opt/tool', 0o644), // no execute bit: ignored
+    fchmodat(T0 + 6n * MS, 11n, '/opt/tool', 0o755, -1), // EPERM: ignored
+    fchmodat(T0 + 7n * MS, 11n, 'tool'), // relative: cannot be matched, ignored
+    execve(tExec, 12n, '/opt/tool', 99, T0 + 2n * MS),
+  ]));
+  assert.equal(pickDrift(lastExec(rows)), {
+    'drift.exe_writer.pid': 10n, 'drift.exe_writer.name': 'curl', 'drift.exe_written_ts': T0 + 2n * MS,
+    'drift.exe_written_duration': tExec - (T0 + 2n * MS), 'drift.exe_chmod.pid': 10n, 'drift.exe_chmod.name': 'curl',
+    'drift.exe_chmod_ts': T0 + 1n * MS, 'drift.exe_chmod_duration': tExec - (T0 + 1n * MS),
+  });
+});
+
+test('an inode number reused on another filesystem is not the dropped file: path or ctime must agree', async () => {
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 5, '/tmp/x', 777, O_WRONLY | O_CREAT, 0x0021),
+    write(T0 + MS, 10n, 5),
+    // /usr/bin/foo has inode 777 on the root filesystem, unchanged for a day.
+    execve(T0 + 10n * MS, 12n, '/usr/bin/foo', 777, BOOT - 86_400n * SEC),
+    // The same inode under another name (a hard link), changed when the write happened.
+    execve(T0 + 20n * MS, 12n, '/srv/x-link', 777, T0 + MS),
+  ]));
+  const execs = rows.filter((r) => r['evt.type'] === 'execve');
+  assert.equal(pickDrift(execs[0]!), nulls(), 'old ctime, other path: another file');
+  assert.is(execs[1]!['drift.exe_writer.pid'], 10n, 'ctime after the write: the same file');
+});
+
+test('a chmod by path of a file never opened in the capture, then an exec of that path', async () => {
+  const { rows } = await decode(scap([
+    fchmodat(T0, 11n, '/home/u/downloaded'),
+    execve(T0 + SEC, 12n, '/home/u/downloaded', 31337, T0),
+  ]));
+  const e = lastExec(rows);
+  assert.equal(pickDrift(e), { ...nulls(), 'drift.exe_chmod.pid': 11n, 'drift.exe_chmod.name': 'chmod', 'drift.exe_chmod_ts': T0, 'drift.exe_chmod_duration': SEC });
+});
+
+test('a child inherits its parent\'s exe origin; its own exec of another binary clears it', async () => {
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 5, '/tmp/d', 55),
+    execve(T0 + MS, 12n, '/tmp/d', 55, T0),
+    clone(T0 + 2n * MS, 12n, 20n),
+    write(T0 + 3n * MS, 20n, 9), // an event of the child
+    execve(T0 + 4n * MS, 20n, '/usr/bin/true', 56, BOOT - SEC),
+  ]));
+  const childWrite = rows.find((r) => r['evt.type'] === 'write')!;
+  assert.is(childWrite['thread.tid'], 20n);
+  assert.is(childWrite['drift.exe_writer.pid'], 10n);
+  assert.is(childWrite['drift.exe_written_duration'], MS, 'the duration of the exec that loaded the file');
+  assert.equal(pickDrift(lastExec(rows)), nulls());
+});
+
+test('the file table is bounded: past 16,384 files the oldest are evicted and counted; recent ones still match', async () => {
+  const events: EventFrame[] = [];
+  const N = 20_000;
+  for (let i = 0; i < N; i++) events.push(openat(T0 + BigInt(i) * MS, 10n, 5, `/tmp/f${i}`, 100_000 + i));
+  events.push(execve(T0 + BigInt(N) * MS, 12n, `/tmp/f${N - 1}`, 100_000 + N - 1, T0 + BigInt(N - 1) * MS));
+  events.push(execve(T0 + BigInt(N + 1) * MS, 12n, '/tmp/f0', 100_000, T0));
+  const { rows, summary } = await decode(scap(events));
+  assert.ok(summary.filesEvicted >= N - 16_384, `evicted ${summary.filesEvicted}`);
+  assert.ok(summary.filesEvicted <= N, `evicted ${summary.filesEvicted}`);
+  const execs = rows.filter((r) => r['evt.type'] === 'execve');
+  assert.is(execs[0]!['drift.exe_written_ts'], T0 + BigInt(N - 1) * MS, 'the newest file is still known');
+  assert.is(execs[1]!['drift.exe_writer.pid'], null, 'the oldest file was forgotten');
+});
+
+test("a '#!' script (scapdrift's flag bit 31): exepath is the script, the interpreter apart; filters see both", async () => {
+  const SCRIPT = 0x8000_0000;
+  const bytes = scap([
+    openat(T0, 10n, 5, '/tmp/s.sh', 808),
+    fchmodat(T0 + MS, 11n, '/tmp/s.sh'),
+    execve(T0 + 2n * MS, 12n, '/usr/bin/dash', 808, T0 + MS, { flags: SCRIPT, filename: '/tmp/s.sh', exe: '/tmp/s.sh' }),
+    execve(T0 + 3n * MS, 12n, '/usr/bin/true', 1, BOOT - SEC),
+  ]);
+  const { rows } = await decode(bytes);
+  const [script, plain] = rows.filter((r) => r['evt.type'] === 'execve');
+  assert.equal(
+    [script!['proc.exepath'], script!['proc.exe_interpreter'], script!['proc.is_exe_script'], script!['drift.exe_writer.name'], script!['drift.exe_chmod.name']],
+    ['/tmp/s.sh', '/usr/bin/dash', true, 'curl', 'chmod'],
+  );
+  assert.equal([plain!['proc.exepath'], plain!['proc.exe_interpreter'], plain!['proc.is_exe_script']], ['/usr/bin/true', null, false]);
+  const filtered = await decode(bytes, 'proc.is_exe_script = true and proc.exe_interpreter = /usr/bin/dash');
+  assert.equal(filtered.rows.map((r) => r['evt.rawtime']), [T0 + 2n * MS]);
+});
+
+test.run();
