@@ -7,7 +7,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ScapWriter, frameByName, type EventFrame, type ParamInput } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
 import { Decoder, type DecodeSummary } from '../ts/decoder.js';
@@ -108,7 +110,7 @@ const proc = (tid: bigint, comm: string): ProcessEntry => ({
   tid, pid: tid, ptid: 1n, comm, exe: comm, exepath: `/usr/bin/${comm}`, args: [], cwd: '/', fdlimit: 1024n,
   flags: 0, uid: 0, gid: 0, vtid: tid, vpid: tid, cgroups: CG,
 });
-const PL = [proc(1n, 'systemd'), proc(10n, 'curl'), proc(11n, 'chmod'), proc(12n, 'bash'), proc(13n, 'mv')];
+const PL = [proc(1n, 'systemd'), proc(10n, 'curl'), proc(11n, 'chmod'), proc(12n, 'bash'), proc(13n, 'mv'), proc(14n, 'dpkg'), proc(15n, 'ld')];
 
 function pick(type: number, values: Record<string, ParamInput>): Record<string, ParamInput> {
   const names = new Set(eventInfo(type)!.params.map((p) => p.name));
@@ -254,6 +256,36 @@ test("a '#!' script (scapdrift's flag bit 31): exepath is the script, the interp
   assert.equal([plain!['proc.exepath'], plain!['proc.exe_interpreter'], plain!['proc.is_exe_script']], ['/usr/bin/true', null, false]);
   const filtered = await decode(bytes, 'proc.is_exe_script = true and proc.exe_interpreter = /usr/bin/dash');
   assert.equal(filtered.rows.map((r) => r['evt.rawtime']), [T0 + 2n * MS]);
+});
+
+const RULE = 'Binary written and made executable during the capture, then run';
+
+test('default rule: drop_exec.scap raises it once, for /tmp/dropped_ls, naming cp and chmod', () => {
+  const r = runCli(['read', capture('drop_exec.scap'), '--default-rules', '-q']);
+  assert.is(r.status, 0, r.stderr);
+  const hits = r.stdout.split('\n').filter((l) => l.includes(RULE));
+  assert.is(hits.length, 1, r.stdout);
+  assert.match(hits[0]!, /proc\.exepath=\/tmp\/dropped_ls .*writer\.pid=14427 writer\.name=cp .*chmod\.pid=14428 chmod\.name=chmod /);
+});
+
+test('default rule: a package manager or a linker as writer raises nothing; a write without chmod neither', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scapdrift-origin-'));
+  const run = (writer: bigint, chmodder: bigint, withChmod = true): string[] => {
+    const file = join(dir, `c${writer}-${chmodder}-${withChmod}.scap`);
+    writeFileSync(file, scap([
+      openat(T0, writer, 5, '/usr/local/bin/t', 4),
+      write(T0 + MS, writer, 5),
+      ...(withChmod ? [fchmodat(T0 + 2n * MS, chmodder, '/usr/local/bin/t')] : []),
+      execve(T0 + 3n * MS, 12n, '/usr/local/bin/t', 4, T0 + 2n * MS),
+    ]));
+    const r = runCli(['read', file, '--default-rules', '-q']);
+    assert.is(r.status, 0, r.stderr);
+    return r.stdout.split('\n').filter((l) => l.includes(RULE));
+  };
+  assert.is(run(10n, 11n).length, 1, 'curl writes, chmod chmods: raised');
+  assert.is(run(14n, 11n).length, 0, 'dpkg writes: excepted');
+  assert.is(run(10n, 15n).length, 0, 'ld chmods: excepted');
+  assert.is(run(10n, 11n, false).length, 0, 'no chmod seen: not this rule');
 });
 
 test.run();
