@@ -4,7 +4,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import {
   ErrorCode,
   ScapdriftError,
@@ -32,8 +32,10 @@ import { MAX_BLOCK_BYTES, walkBlocks, type ScapBlock } from '../ts/scap/block_wa
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { ByteCursor } from '../ts/scap/byte_cursor.js';
 import { parseMachineInfo } from '../ts/scap/machine_info.js';
-import { parseProcessList, type ProcessEntry } from '../ts/scap/process_list.js';
+import { forEachProcess, parseProcessList, type ProcessEntry } from '../ts/scap/process_list.js';
 import { parseSectionHeader } from '../ts/scap/section_header.js';
+import { ScapWriter } from '../ts/scap/writer.js';
+import { Decoder } from '../ts/decoder.js';
 
 // `npm test` runs from the repo root; the shared captures sit next to it.
 const CAPTURES = resolve(process.cwd(), '../shared/captures');
@@ -489,7 +491,117 @@ test('truncated and corrupt gzip: chunks before the fault are delivered', async 
     for await (const chunk of src) decoded += chunk.byteLength;
   }, 'E_CORRUPT_GZIP');
   assert.ok(decoded > 0, 'decoded bytes before the fault');
-  assert.match(err.message, /corrupt gzip stream in .*bad\.scap near compressed byte \d+/);
+  assert.match(err.message, /corrupt gzip stream in .*bad\.scap (at|near) compressed byte \d+/);
+});
+
+/** Every decompressed byte of `bytes` read through openByteSource (in chunks of `chunkBytes`), and the error. */
+async function gunzipped(name: string, bytes: Uint8Array, chunkBytes = 4096): Promise<{ data: Buffer; error: unknown }> {
+  const src = await openByteSource(await tmpFile(name, bytes), { chunkBytes });
+  assert.ok(src.compressed);
+  const parts: Uint8Array[] = [];
+  try {
+    for await (const chunk of src) parts.push(chunk);
+  } catch (error) {
+    return { data: Buffer.concat(parts), error };
+  }
+  return { data: Buffer.concat(parts), error: undefined };
+}
+
+test('gzip container faults: every byte of the member is delivered, then the fault at its compressed offset', async () => {
+  const plain = await fsp.readFile(capture('drop_exec.scap'));
+  const gz = gzipSync(plain);
+  const n = gz.length;
+  const flip = (at: number): Uint8Array => {
+    const b = Uint8Array.from(gz);
+    b[at] = b[at]! ^ 0x01;
+    return b;
+  };
+  const cases: [string, Uint8Array, number, string][] = [
+    ['crc.scap', flip(n - 8), n - 8, 'incorrect data check'],
+    ['isize.scap', flip(n - 1), n - 4, 'incorrect length check'],
+    ['garbage.scap', concat(gz, new TextEncoder().encode('garbage!')), n, 'trailing garbage after the member at compressed byte 0'],
+    ['zeros-then-garbage.scap', concat(gz, new Uint8Array(5), Uint8Array.of(7)), n + 5, 'trailing garbage after the zero padding'],
+    ['bad-second-member.scap', concat(gz, Uint8Array.of(0x1f, 0x8c, 8, 0, 0, 0, 0, 0, 0, 3)), n, 'trailing garbage: bytes 0x1f 0x8c are not a gzip member'],
+  ];
+  for (const [name, bytes, at, why] of cases) {
+    const { data, error } = await gunzipped(name, bytes);
+    assert.ok(data.equals(plain), `${name}: all ${plain.length} bytes delivered, got ${data.length}`);
+    assert.ok(isScapdriftError(error), `${name}: ${String(error)}`);
+    assert.is(error.code, 'E_CORRUPT_GZIP');
+    assert.match(error.message, `at compressed byte ${at} (after ${plain.length} decompressed bytes): ${why}`);
+    assert.is(error.offset, plain.length);
+  }
+  // Truncated in the trailer or a header: every byte, then E_TRUNCATED saying where.
+  for (const [name, bytes, where] of [
+    ['cut-trailer.scap', gz.subarray(0, n - 3), 'trailer of the member at compressed byte 0'],
+    ['cut-header.scap', concat(gz, gz.subarray(0, 5)), `header of the member at compressed byte ${n}`],
+  ] as const) {
+    const { data, error } = await gunzipped(name, bytes, 64);
+    assert.ok(data.equals(plain), name);
+    assert.ok(isScapdriftError(error), `${name}: ${String(error)}`);
+    assert.is(error.code, 'E_TRUNCATED');
+    assert.match(error.message, `at compressed byte ${bytes.length} (after ${plain.length} decompressed bytes): the input ends in the ${where}`);
+  }
+});
+
+test('gzip: corrupt deflate data: a prefix, losing at most the output of the zlib call that failed', async () => {
+  const plain = await fsp.readFile(capture('drop_exec.scap'));
+  // Stored blocks (level 0), so the corrupt byte's place in the output is known: break the NLEN
+  // of the block whose data starts at decompressed byte `good`.
+  const gz = Uint8Array.from(gzipSync(plain, { level: 0 }));
+  let at = 10;
+  let good = 0;
+  while (good < 120_000) {
+    const len = gz[at + 1]! | (gz[at + 2]! << 8);
+    good += len;
+    at += 5 + len;
+  }
+  gz[at + 3] = gz[at + 3]! ^ 0xff;
+  const { data, error } = await gunzipped('stored.scap', gz);
+  assert.ok(data.equals(plain.subarray(0, data.length)), 'a prefix of the data');
+  assert.ok(data.length <= good && data.length > good - 64 * 1024, `${data.length} of ${good} bytes`);
+  assert.ok(isScapdriftError(error), String(error));
+  assert.is(error.code, 'E_CORRUPT_GZIP');
+  const near = Number(/near compressed byte (\d+) /.exec(error.message)?.[1]);
+  assert.ok(near <= at + 3, error.message);
+  assert.match(error.message, `(after ${data.length} decompressed bytes): invalid stored block lengths`);
+});
+
+test('gzip: several members, zero padding, and every optional header field', async () => {
+  const plain = await fsp.readFile(capture('drop_exec.scap'));
+  const cut = 300_001;
+  const members = concat(gzipSync(plain.subarray(0, cut)), gzipSync(plain.subarray(cut)), new Uint8Array(100));
+  for (const chunkBytes of [64, 1000, 1 << 20]) {
+    const { data, error } = await gunzipped('members.scap', members, chunkBytes);
+    assert.is(error, undefined, String(error));
+    assert.ok(data.equals(plain), `chunkBytes ${chunkBytes}`);
+  }
+  // FEXTRA (3 bytes), FNAME, FCOMMENT and FHCRC (skipped, not checked), then raw deflate and the trailer.
+  const data = plain.subarray(0, 5000);
+  const trailer = new Uint8Array(8);
+  new DataView(trailer.buffer).setUint32(0, crc32(data), true);
+  new DataView(trailer.buffer).setUint32(4, data.length, true);
+  const header = concat(
+    Uint8Array.of(0x1f, 0x8b, 8, 0x04 | 0x08 | 0x10 | 0x02, 0, 0, 0, 0, 0, 3),
+    Uint8Array.of(3, 0, 1, 2, 3),
+    new TextEncoder().encode('name.scap\0comment\0'),
+    Uint8Array.of(0xab, 0xcd),
+  );
+  const gz = concat(header, deflateRawSync(data), trailer);
+  for (const chunkBytes of [64, 4096]) {
+    const r = await gunzipped('fields.scap', gz, chunkBytes);
+    assert.is(r.error, undefined, String(r.error));
+    assert.ok(r.data.equals(data));
+  }
+  // An unknown method and reserved flags are named at their byte.
+  const method = Uint8Array.from(gz);
+  method[2] = 7;
+  const e1 = (await gunzipped('method.scap', method)).error;
+  assert.ok(isScapdriftError(e1) && e1.code === 'E_CORRUPT_GZIP');
+  assert.match(e1.message, 'at compressed byte 2 (after 0 decompressed bytes): unknown compression method 7');
+  const flags = Uint8Array.from(gz);
+  flags[3] = flags[3]! | 0x80;
+  assert.match(String((await gunzipped('flags.scap', flags)).error), 'at compressed byte 3 (after 0 decompressed bytes): unknown header flags set');
 });
 
 test('empty file: the source yields nothing, the walker says E_EMPTY', async () => {
@@ -698,6 +810,48 @@ test('PL v1: fixed layout without sub_len; string limits; wrong block type', () 
     () => parseProcessList(EV_BLOCK_TYPE, entry, 0),
     (e: unknown) => isScapdriftError(e) && e.code === 'E_BAD_BLOCK',
   );
+});
+
+test('PL v1 block of 300,000 entries: streamed into the thread table, the rest counted as dropped', async () => {
+  const ENTRIES = 300_000;
+  const TABLE_CAP = 262_144; // assembly/thread_table.ts MAX_THREADS (libsinsp's default)
+  const one = new Writer().u64(0n).u64(0n).u64(1n).str('').str('').str('').str('').u64(0n).u32(0).u32(0).u32(0).done();
+  const body = new Uint8Array(one.byteLength * ENTRIES);
+  const dv = new DataView(body.buffer);
+  for (let i = 0; i < ENTRIES; i++) {
+    const at = i * one.byteLength;
+    body.set(one, at);
+    dv.setBigInt64(at, BigInt(1000 + i), true); // tid
+    dv.setBigInt64(at + 8, BigInt(1000 + i), true); // pid
+  }
+  const bytes = new ScapWriter().sectionHeader().rawBlock(PL_BLOCK_TYPE_V1, body).finish();
+  const decoder = new Decoder();
+  const wasmBefore = decoder.module.exports.memory.buffer.byteLength;
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  const summary = await decoder.run((async function* () { yield bytes; })(), { onEvent() {} });
+  const ms = performance.now() - t0;
+  const after = process.memoryUsage();
+  assert.is(summary.threads, TABLE_CAP);
+  assert.is(summary.droppedThreads, ENTRIES - TABLE_CAP);
+  // Measured, not asserted (GC timing): RSS growth is the Wasm memory (input buffer and the full
+  // thread table), not JS objects — materialising these entries first took ~70 MiB of JS heap.
+  const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
+  const wasm = decoder.module.exports.memory.buffer.byteLength - wasmBefore;
+  console.log(
+    `  PL of ${ENTRIES} entries (${mib(body.byteLength)} MiB): ${Math.round(ms)} ms, RSS +${mib(after.rss - before.rss)} MiB ` +
+      `(Wasm memory +${mib(wasm)} MiB), JS heap +${mib(after.heapUsed - before.heapUsed)} MiB`,
+  );
+
+  // Streaming: each entry is visited before the next is read, so a fault in the last entry comes
+  // after every entry before it was handed over.
+  let visited = 0;
+  const cut = body.subarray(0, body.byteLength - 1);
+  assert.throws(
+    () => forEachProcess(PL_BLOCK_TYPE_V1, cut, 0, () => void visited++),
+    (e: unknown) => isScapdriftError(e) && e.code === 'E_BAD_BLOCK' && e.message.includes(`process entry ${ENTRIES - 1} `),
+  );
+  assert.is(visited, ENTRIES - 1);
 });
 
 test('machine info: short body keeps what it has', () => {

@@ -8,6 +8,10 @@
  * - Truncation, fresh: a sample of cut points, each on a new Decoder fed the prefix at once
  *   (the header blocks byte by byte near their boundaries, random event-block cuts), plus a few
  *   through the public openCapture API.
+ * - Truncation, gzip: the captures gzipped and cut at random points and in the gzip header and
+ *   trailer: the events delivered must be exactly those of every byte zlib can inflate from the
+ *   cut stream, then E_TRUNCATED naming the compressed offset of the cut; and 300 seeded byte
+ *   mutations of its header, trailer and data: data or a ScapdriftError, never a hang.
  * - Mutation: 10,000 seeded cases of byte flips and u16/u32 overwrites in block headers, frame
  *   headers, parameter length arrays, parameter bodies and the non-event (SHB/MI/IL/UL/PL/FDL)
  *   bodies of drop_exec.scap. To keep each case small, a case decodes the header blocks plus a
@@ -22,9 +26,11 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
 import { capture } from './helpers/captures.js';
 import { Decoder } from '../ts/decoder.js';
 import { openCapture } from '../ts/capture.js';
+import { openByteSource } from '../ts/scap/byte_source.js';
 import { isScapdriftError } from '../ts/errors.js';
 import { resolveField, extractField, type FieldRef } from '../ts/fields.js';
 import { eventInfo } from '../ts/events/event_table.js';
@@ -497,6 +503,81 @@ if (isMainThread) {
       if (err !== undefined) assert.equal(checkError(err, bytes.length), [], `type ${type}`);
       assert.equal(unknown, [], `type ${type} at byte ${block.start + 30}: events delivered with a type outside the table`);
     }
+  });
+
+  test('gzip truncation: the events delivered are those of every byte zlib inflates from the cut gzip', async () => {
+    // Expected per cut: zlib's sync-flush inflate of the gzip prefix (every byte it can inflate),
+    // read plain; got: the same prefix through openByteSource (gunzip) and the Decoder.
+    let n = 0;
+    for (const [f, file] of FILES.entries()) {
+      const buf = new Uint8Array(readFileSync(capture(file)));
+      const full = decodeAll(buf);
+      const gz = zlib.gzipSync(buf);
+      const r = rng(SEED + 300 + f);
+      const cuts = new Set([2, 3, 9, 10, 11, gz.length - 9, gz.length - 8, gz.length - 4, gz.length - 1, gz.length]);
+      for (let i = 0; i < 30; i++) cuts.add(2 + randInt(r, gz.length - 2)); // 2+: the magic, else it reads as plain
+      for (const cut of [...cuts].sort((a, b) => a - b)) {
+        const prefix = gz.subarray(0, cut);
+        let inflated: Uint8Array;
+        try {
+          inflated = zlib.gunzipSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        } catch {
+          inflated = new Uint8Array(0); // the cut is inside the gzip header
+        }
+        const expected = decodeAll(inflated).events;
+        assert.equal(expected, full.events.slice(0, expected.length), `${file} cut ${cut}: expected events are a prefix of the full read`);
+        const chunks: Uint8Array[] = [];
+        for (let o = 0; o < cut; o += 4093) chunks.push(prefix.subarray(o, Math.min(cut, o + 4093)));
+        const got: string[] = [];
+        let err: unknown;
+        try {
+          const source = await openByteSource(Readable.from(chunks.map((c) => Buffer.from(c))));
+          await new Decoder().run(source, { onEvent(v) { got.push(signature(v)); } });
+        } catch (e) { err = e; }
+        const where = `${file}.gz cut at compressed byte ${cut} of ${gz.length} (${inflated.length} bytes inflate)`;
+        assert.equal(got, expected, `${where}: events`);
+        if (cut === gz.length) {
+          assert.is(err, undefined, `${where}: ${String(err)}`);
+        } else {
+          assert.ok(isScapdriftError(err), `${where}: ${String(err)}`);
+          assert.is(err.code, 'E_TRUNCATED', `${where}: ${err.message}`);
+          assert.match(err.message, `truncated gzip stream in input stream at compressed byte ${cut} (after ${inflated.length} decompressed bytes)`);
+        }
+        n++;
+      }
+    }
+    counts.push(`${n} gzip cuts`);
+  });
+
+  test('gzip mutation sweep: header, trailer and deflate bytes of a gzipped capture give data or a ScapdriftError, no hang', async () => {
+    const plain = readFileSync(capture('drop_exec.scap'));
+    const gz = zlib.gzipSync(plain);
+    const r = rng(SEED + 400);
+    const outcomes: Record<string, number> = {};
+    const failures: string[] = [];
+    const CASES = 300 * SCALE;
+    for (let i = 0; i < CASES; i++) {
+      const bytes = Buffer.from(gz);
+      // A third each: the header, the trailer (plus a few appended bytes), anywhere.
+      const zone = randInt(r, 3);
+      const tail = zone === 1 && r() < 0.5 ? Buffer.from([0x1f, 0x8b, 8, randInt(r, 256), 0, 0, 0, 0, 0, 3].slice(0, 1 + randInt(r, 10))) : Buffer.alloc(0);
+      const input = Buffer.concat([bytes, tail]);
+      const at = zone === 0 ? 2 + randInt(r, 10) : zone === 1 ? gz.length - 8 + randInt(r, 8 + tail.length) : 10 + randInt(r, gz.length - 10);
+      input[at] = zone === 2 || r() < 0.5 ? input[at]! ^ (1 << randInt(r, 8)) : randInt(r, 256);
+      let delivered = 0;
+      const run = (async () => {
+        const source = await openByteSource(Readable.from([input.subarray(0, 30_000), input.subarray(30_000)]));
+        for await (const chunk of source) delivered += chunk.byteLength;
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const hang = new Promise<string>((resolve) => { timer = setTimeout(() => resolve('hang'), CASE_TIMEOUT_MS); });
+      const outcome = await Promise.race([run.then(() => 'complete', (e: unknown) => (isScapdriftError(e) ? e.code : `crash: ${String(e)}`)), hang]);
+      clearTimeout(timer);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      if (outcome === 'hang' || outcome.startsWith('crash')) failures.push(`case ${i}: byte ${at} of ${input.length} → ${outcome} after ${delivered} bytes`);
+    }
+    counts.push(`${CASES} gzip mutations (${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    assert.equal(failures.slice(0, 10), [], `${failures.length} failures`);
   });
 
   test('sweep counts', () => {

@@ -17,7 +17,7 @@ import {
 } from './scap/block_types.js';
 import { parseSectionHeader, type SectionHeader } from './scap/section_header.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
-import { parseProcessList, type ProcessEntry } from './scap/process_list.js';
+import { forEachProcess, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
 import { installPrograms } from './filter/blob.js';
 import type { Program } from './filter/compiler.js';
 
@@ -30,6 +30,7 @@ export interface DecodeHandlers {
   onEvent(view: EventView): void;
   onSectionHeader?(header: SectionHeader, offset: number): void;
   onMachineInfo?(info: MachineInfo, offset: number): void;
+  /** The entries of a process-list block; collected only when this handler is set. */
   onProcessList?(entries: ProcessEntry[], offset: number): void;
   /**
    * A corrupt frame inside a sound block was skipped (not strict): the error names its
@@ -254,22 +255,24 @@ export class Decoder {
       ex.setBootTs(info.bootTsEpochNs ?? 0n, info.bootTsEpochNs !== undefined ? 1 : 0);
       handlers.onMachineInfo?.(info, offset);
     } else if (isProcessListBlock(type)) {
-      const entries = parseProcessList(type, body, offset);
-      for (const e of entries) this.addProcess(e);
-      handlers.onProcessList?.(entries, offset);
+      // Each entry goes to the thread table as it is parsed: a block of millions of entries is
+      // never held as JS objects, and the table's cap counts the threads it cannot hold.
+      const entries: ProcessEntry[] | undefined = handlers.onProcessList ? [] : undefined;
+      forEachProcess(type, body, offset, (e, strings) => {
+        this.addProcess(e, strings);
+        entries?.push(e);
+      });
+      if (entries) handlers.onProcessList!(entries, offset);
     } else {
       this.skippedBlocks++;
     }
     return true;
   }
 
-  private addProcess(e: ProcessEntry): void {
+  /** Adds a PL entry to the thread table; strings go as the file's bytes (not re-encoded text). */
+  private addProcess(e: ProcessEntry, s: ProcessStrings): void {
     const ex = this.module.exports;
-    const enc = new TextEncoder();
-    const parts = [
-      enc.encode(e.comm), enc.encode(e.exe), enc.encode(e.exepath ?? ''),
-      enc.encode(e.args.join('\0')), enc.encode(e.cwd), enc.encode((e.cgroups ?? []).join('\0')),
-    ];
+    const parts = [s.comm, s.exe, s.exepath, s.args, s.cwd, s.cgroups];
     const size = parts.reduce((n, p) => n + p.length, 0);
     const scratch = ex.reserveScratch(size);
     const mem = new Uint8Array(ex.memory.buffer);

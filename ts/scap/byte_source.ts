@@ -5,8 +5,7 @@
  */
 
 import { createReadStream, promises as fsp } from 'node:fs';
-import { Readable } from 'node:stream';
-import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { ErrorCode, ScapdriftError, isScapdriftError } from '../errors.js';
 import { plainBytes } from './byte_cursor.js';
 
@@ -16,16 +15,31 @@ export const DEFAULT_CHUNK_BYTES = 1 << 20;
 const MIN_CHUNK_BYTES = 64;
 /** Largest accepted `chunkBytes`. */
 const MAX_CHUNK_BYTES = 256 << 20;
-/**
- * Largest gunzip output chunk, bytes. When zlib reports a fault, Node drops the output of the
- * inflate call that failed (one output chunk); keeping chunks small bounds what is lost before the
- * fault and keeps the reported compressed offset close to it.
- */
+/** Largest gunzip output chunk, bytes. */
 const GZIP_OUTPUT_CHUNK_BYTES = 64 * 1024;
+/**
+ * Compressed bytes handed to zlib at a time. The output of a piece is queued whole (at most two
+ * pieces' worth: one delivered while the next inflates), so this bounds that queue: typically
+ * ~0.5 MiB, at most 66 MiB per piece for a stream built to expand 1032×, deflate's limit. Smaller
+ * pieces cost more per byte (each is a round trip to zlib's thread).
+ */
+const GZIP_INPUT_PIECE_BYTES = 64 * 1024;
 /** First two bytes of every gzip member. */
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 const GZIP_MAGIC_BYTES = 2;
+/** RFC 1952: ID1 ID2 CM FLG MTIME(4) XFL OS. */
+const GZIP_FIXED_HEADER_BYTES = 10;
+/** RFC 1952: CRC32 and ISIZE, little endian. */
+const GZIP_TRAILER_BYTES = 8;
+/** CM of deflate, the only method defined. */
+const GZIP_CM_DEFLATE = 8;
+/** FLG bits. */
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FNAME = 0x08;
+const FCOMMENT = 0x10;
+const FLG_RESERVED = 0xe0;
 
 /** Options of {@link openByteSource}. */
 export interface ByteSourceOptions {
@@ -42,13 +56,16 @@ export interface ByteSource {
   readonly compressed: boolean;
   /** Size on disk in bytes for a file input; undefined for a stream. */
   readonly totalBytes: number | undefined;
+  /** The file's path for a file input; undefined for a stream. */
+  readonly path: string | undefined;
   /** Raw (possibly compressed) bytes read from the input so far, for a progress bar. */
   bytesConsumed(): number;
   /**
    * The decompressed bytes, in order. Each chunk is a plain Uint8Array (not a Buffer) view that
    * later chunks never overwrite. Throws E_IO on a read error, E_CORRUPT_GZIP / E_TRUNCATED on a
-   * bad gzip layer — after yielding the chunks decoded before the fault (all but the at most
-   * 64 KiB that zlib was producing when it failed). An empty input yields nothing.
+   * bad gzip layer, naming the compressed byte offset — after yielding every byte zlib inflated
+   * before the fault, except, when the compressed data itself is corrupt, what zlib inflated in
+   * the call that failed (at most one 64 KiB output chunk). An empty input yields nothing.
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
   /** Stops reading and releases the file or stream; safe to call more than once. */
@@ -87,34 +104,6 @@ function ioError(e: unknown, inputName: string, action: string): ScapdriftError 
   else if (err?.code === 'EACCES') why = 'permission denied';
   else if (err?.code === 'EISDIR') why = 'is a directory';
   return new ScapdriftError(ErrorCode.IO, `cannot ${action} ${inputName}: ${why}`, { cause: e });
-}
-
-/** zlib error → E_CORRUPT_GZIP or (input ended mid-member) E_TRUNCATED, naming compressed offsets. */
-function gzipError(
-  e: unknown,
-  inputName: string,
-  compressedOffset: number,
-  decodedBytes: number,
-): ScapdriftError {
-  const err = e as NodeJS.ErrnoException;
-  const where = `near compressed byte ${compressedOffset} (after ${decodedBytes} decompressed bytes)`;
-  if (err?.code === 'Z_BUF_ERROR') {
-    return new ScapdriftError(
-      ErrorCode.TRUNCATED,
-      `truncated gzip stream in ${inputName} ${where}: ${err.message}`,
-      { cause: e, offset: decodedBytes },
-    );
-  }
-  return new ScapdriftError(
-    ErrorCode.CORRUPT_GZIP,
-    `corrupt gzip stream in ${inputName} ${where}: ${err?.message ?? String(e)}`,
-    { cause: e, offset: decodedBytes },
-  );
-}
-
-function isZlibError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 function asBytes(chunk: unknown, inputName: string): Uint8Array {
@@ -156,7 +145,7 @@ export async function openByteSource(
     inputName = 'input stream';
     raw = input;
   }
-  const source = new StreamByteSource(raw, inputName, totalBytes, chunkBytes);
+  const source = new StreamByteSource(raw, inputName, totalBytes, chunkBytes, typeof input === 'string' ? input : undefined);
   try {
     await source.peek();
   } catch (e) {
@@ -174,14 +163,14 @@ class StreamByteSource implements ByteSource {
   private rawDone = false;
   private iterated = false;
   private closed = false;
-  private gunzip: Gunzip | undefined;
-  private feeder: Readable | undefined;
+  private gunzip: GzipMembers | undefined;
 
   constructor(
     private readonly raw: NodeJS.ReadableStream,
     private readonly inputName: string,
     readonly totalBytes: number | undefined,
     private readonly chunkBytes: number,
+    readonly path: string | undefined,
   ) {
     this.rawIter = (raw as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   }
@@ -230,9 +219,8 @@ class StreamByteSource implements ByteSource {
 
   /** The peeked chunks, then the rest of the raw input. */
   private async *rawChunks(): AsyncGenerator<Uint8Array> {
-    while (this.prefix.length > 0) yield this.prefix.shift()!;
     for (;;) {
-      const chunk = await this.nextRaw();
+      const chunk = await this.nextChunk();
       if (chunk === undefined) return;
       yield chunk;
     }
@@ -255,48 +243,321 @@ class StreamByteSource implements ByteSource {
   }
 
   private async *gunzipped(): AsyncGenerator<Uint8Array> {
-    // zlib streams pass stream options (highWaterMark) on to their Transform; the typings omit it.
-    const zopts: ZlibOptions & { highWaterMark: number } = {
-      chunkSize: Math.min(this.chunkBytes, GZIP_OUTPUT_CHUNK_BYTES),
-      highWaterMark: this.chunkBytes,
-    };
-    const gunzip = createGunzip(zopts);
-    const feeder = Readable.from(this.rawChunks(), { objectMode: false, highWaterMark: this.chunkBytes });
+    const gunzip = new GzipMembers(this.inputName, Math.min(this.chunkBytes, GZIP_OUTPUT_CHUNK_BYTES));
     this.gunzip = gunzip;
-    this.feeder = feeder;
-    // Plain pipe, not pipeline: a read error must not destroy gunzip, which would drop what it
-    // has decoded but not yet delivered. Remember the error, let gunzip finish, report it last.
-    let readError: unknown;
-    feeder.on('error', (e) => {
-      readError = e;
-      gunzip.end();
-    });
-    feeder.pipe(gunzip);
-    let decoded = 0;
     try {
-      for await (const chunk of gunzip) {
-        const bytes = plainBytes(chunk as Uint8Array);
-        decoded += bytes.byteLength;
-        yield bytes;
+      for (;;) {
+        let chunk: Uint8Array | undefined;
+        try {
+          chunk = await this.nextChunk();
+        } catch (e) {
+          // Everything inflated from the bytes before the read error was delivered already.
+          throw ioError(e, this.inputName, 'read');
+        }
+        if (chunk === undefined) break;
+        for (let at = 0; at < chunk.byteLength; at += GZIP_INPUT_PIECE_BYTES) {
+          yield* gunzip.write(chunk.subarray(at, at + GZIP_INPUT_PIECE_BYTES));
+        }
       }
-    } catch (e) {
-      if (readError !== undefined) throw ioError(readError, this.inputName, 'read');
-      if (isZlibError(e)) throw gzipError(e, this.inputName, gunzip.bytesWritten, decoded);
-      throw ioError(e, this.inputName, 'read');
+      yield* gunzip.finish();
     } finally {
       await this.close();
     }
-    if (readError !== undefined) throw ioError(readError, this.inputName, 'read');
+  }
+
+  /** The next peeked chunk, else the next raw one; undefined at the end. */
+  private async nextChunk(): Promise<Uint8Array | undefined> {
+    return this.prefix.length > 0 ? this.prefix.shift() : this.nextRaw();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.rawDone = true;
-    this.feeder?.destroy(); // first, so that nothing writes into a destroyed gunzip
     this.gunzip?.destroy();
     // Destroying the raw stream ends its async iterator too; a file descriptor is released here.
     const stream = this.raw as NodeJS.ReadableStream & { destroy?: () => void };
     if (typeof stream.destroy === 'function') stream.destroy();
   }
+}
+
+/** Where {@link GzipMembers} is in the gzip stream. */
+type GzipPart =
+  | 'fixed' // the 10-byte fixed header
+  | 'xlen' // FEXTRA's length
+  | 'extra' // FEXTRA's bytes
+  | 'name' // FNAME, up to its NUL
+  | 'comment' // FCOMMENT, up to its NUL
+  | 'hcrc' // FHCRC's 2 bytes
+  | 'deflate' // the compressed data, through zlib's raw inflate
+  | 'trailer' // CRC32 and ISIZE
+  | 'between' // after a member: another member, zero padding, or the end
+  | 'padding'; // zeros after the last member
+
+/**
+ * gzip (RFC 1952) members one after another: the container is read here, the deflate data is
+ * inflated by zlib's raw inflate. Not by zlib's gunzip, because Node drops the output of the zlib
+ * call that fails: with gunzip a bad CRC, a bad length or trailing garbage cost the member's last
+ * output chunk (up to 64 KiB of sound data), and a truncated stream what Node had buffered.
+ * Here the deflate data ends before its trailer is checked, and truncation is found by running
+ * out of input, so every byte zlib inflated is delivered before those faults are reported. A
+ * fault inside the deflate data itself still loses what zlib inflated in the call that failed
+ * (at most one output chunk, bytes that precede corrupt compressed data and are suspect anyway).
+ * After a member come another member or zero padding, as zlib's gunzip accepts; anything else
+ * is trailing garbage. The optional header CRC (FHCRC) is skipped, not checked: it guards no
+ * byte that is decoded.
+ */
+class GzipMembers {
+  private part: GzipPart = 'fixed';
+  /** Compressed bytes taken so far = offset of the next one. */
+  private offset = 0;
+  /** Decompressed bytes taken from zlib (all delivered before any error is thrown). */
+  private decoded = 0;
+  private memberStart = 0;
+  /** Header flags not yet read (FEXTRA, FNAME, FCOMMENT, FHCRC). */
+  private pendingFlags = 0;
+  /** Bytes of a fixed-size field (header, XLEN, trailer) gathered so far. */
+  private readonly field = new Uint8Array(GZIP_FIXED_HEADER_BYTES);
+  private have = 0;
+  private extraLeft = 0;
+  private inflater: zlib.InflateRaw | undefined;
+  private deflateStart = 0;
+  private crc = 0;
+  /** The member's decompressed length mod 2^32 (ISIZE). */
+  private size = 0;
+  private readonly out: Uint8Array[] = [];
+  private error: Error | undefined;
+  private settle: (() => void) | undefined;
+
+  /** `chunkSize`: largest output chunk, bytes (≥ 64). */
+  constructor(
+    private readonly inputName: string,
+    private readonly chunkSize: number,
+  ) {}
+
+  /**
+   * Takes the next compressed bytes (`input` may split the stream anywhere; at most
+   * {@link GZIP_INPUT_PIECE_BYTES}, which bounds the queued output) and yields the decompressed
+   * chunks of the earlier ones: the output of the last piece is yielded by the next call or by
+   * {@link finish}. Throws E_CORRUPT_GZIP after yielding every chunk inflated before the fault.
+   */
+  async *write(input: Uint8Array): AsyncGenerator<Uint8Array> {
+    let i = 0;
+    while (i < input.byteLength) {
+      if (this.part === 'deflate') {
+        const inflating = this.inflate(input.subarray(i));
+        // zlib works on the thread pool meanwhile: the consumer takes the earlier output.
+        yield* this.queued();
+        i += await inflating;
+        if (this.error !== undefined) {
+          yield* this.queued();
+          throw this.dataError(this.error);
+        }
+      } else {
+        yield* this.queued(); // a trailer fault is reported after the member's data
+        i = this.container(input, i);
+      }
+    }
+  }
+
+  /**
+   * The input ended: the chunks still queued, then E_TRUNCATED unless the input ended after a
+   * complete member.
+   */
+  *finish(): Generator<Uint8Array> {
+    yield* this.queued();
+    if (this.part === 'between' || this.part === 'padding') return;
+    const where =
+      this.part === 'deflate' ? 'compressed data' : this.part === 'trailer' ? 'trailer' : 'header';
+    throw new ScapdriftError(
+      ErrorCode.TRUNCATED,
+      `truncated gzip stream in ${this.inputName} at compressed byte ${this.offset} ` +
+        `(after ${this.decoded} decompressed bytes): the input ends in the ${where} of the member ` +
+        `at compressed byte ${this.memberStart}`,
+      { offset: this.decoded },
+    );
+  }
+
+  /** Frees zlib's state; safe to call more than once. */
+  destroy(): void {
+    this.inflater?.destroy();
+    this.inflater = undefined;
+  }
+
+  /** The output chunks taken from zlib and not yet delivered, in order. */
+  private *queued(): Generator<Uint8Array> {
+    while (this.out.length > 0) yield this.out.shift()!;
+  }
+
+  /** Reads container bytes from `input[i..]` until the deflate data starts or the input ends. */
+  private container(input: Uint8Array, i: number): number {
+    while (i < input.byteLength && this.part !== 'deflate') {
+      const b = input[i++]!;
+      const at = this.offset++;
+      switch (this.part) {
+        case 'fixed':
+          this.field[this.have++] = b;
+          if (this.have === GZIP_FIXED_HEADER_BYTES) this.fixedHeader();
+          break;
+        case 'xlen':
+          this.field[this.have++] = b;
+          if (this.have === 2) {
+            this.extraLeft = this.field[0]! | (this.field[1]! << 8);
+            if (this.extraLeft === 0) this.nextHeaderPart();
+            else this.part = 'extra';
+          }
+          break;
+        case 'extra':
+          if (--this.extraLeft === 0) this.nextHeaderPart();
+          break;
+        case 'name':
+        case 'comment':
+          if (b === 0) this.nextHeaderPart();
+          break;
+        case 'hcrc':
+          if (++this.have === 2) this.nextHeaderPart();
+          break;
+        case 'trailer':
+          this.field[this.have++] = b;
+          if (this.have === GZIP_TRAILER_BYTES) this.trailer(at + 1 - GZIP_TRAILER_BYTES);
+          break;
+        case 'between':
+          if (b === GZIP_MAGIC_0) {
+            this.memberStart = at;
+            this.part = 'fixed';
+            this.field[0] = b;
+            this.have = 1;
+          } else if (b === 0) {
+            this.part = 'padding';
+          } else {
+            throw this.fault(at, `trailing garbage after the member at compressed byte ${this.memberStart} (byte 0x${b.toString(16)})`);
+          }
+          break;
+        case 'padding':
+          if (b !== 0) throw this.fault(at, `trailing garbage after the zero padding (byte 0x${b.toString(16)})`);
+          break;
+      }
+    }
+    return i;
+  }
+
+  /** Checks the 10 fixed header bytes in `field` and moves on to the optional fields. */
+  private fixedHeader(): void {
+    const f = this.field;
+    if (f[0] !== GZIP_MAGIC_0 || f[1] !== GZIP_MAGIC_1) {
+      throw this.fault(this.memberStart, `trailing garbage: bytes 0x${f[0]!.toString(16)} 0x${f[1]!.toString(16)} are not a gzip member`);
+    }
+    if (f[2] !== GZIP_CM_DEFLATE) throw this.fault(this.memberStart + 2, `unknown compression method ${f[2]}`);
+    if ((f[3]! & FLG_RESERVED) !== 0) throw this.fault(this.memberStart + 3, `unknown header flags set (0x${f[3]!.toString(16)})`);
+    this.pendingFlags = f[3]! & (FEXTRA | FNAME | FCOMMENT | FHCRC);
+    this.nextHeaderPart();
+  }
+
+  /** The next optional header field the flags announce, in RFC 1952 order, else the deflate data. */
+  private nextHeaderPart(): void {
+    this.have = 0;
+    for (const [flag, part] of [[FEXTRA, 'xlen'], [FNAME, 'name'], [FCOMMENT, 'comment'], [FHCRC, 'hcrc']] as const) {
+      if ((this.pendingFlags & flag) !== 0) {
+        this.pendingFlags &= ~flag;
+        this.part = part;
+        return;
+      }
+    }
+    this.part = 'deflate';
+    this.deflateStart = this.offset;
+    this.crc = 0;
+    this.size = 0;
+    const inflater = zlib.createInflateRaw({ chunkSize: this.chunkSize });
+    // Flowing mode: each output chunk is taken as zlib produces it, so none waits in the stream's
+    // buffer, which Node discards when zlib reports an error.
+    inflater.on('data', (chunk: Buffer) => {
+      const bytes = plainBytes(chunk);
+      this.crc = crc32(bytes, this.crc);
+      this.size = (this.size + bytes.byteLength) >>> 0;
+      this.decoded += bytes.byteLength;
+      this.out.push(bytes);
+    });
+    inflater.on('error', (e: Error) => {
+      this.error = e;
+      this.settle?.();
+    });
+    this.inflater = inflater;
+  }
+
+  /**
+   * Writes deflate bytes to zlib and waits until it has inflated them (output in `out`, or
+   * `error` set). Returns how many it took: fewer than given when the member's deflate data ends.
+   */
+  private async inflate(bytes: Uint8Array): Promise<number> {
+    const inflater = this.inflater!;
+    const before = inflater.bytesWritten;
+    await new Promise<void>((resolve) => {
+      this.settle = resolve;
+      inflater.write(bytes, () => resolve());
+    });
+    this.settle = undefined;
+    const used = inflater.bytesWritten - before;
+    this.offset += used;
+    // zlib leaves input unread only at the end of the deflate data (or on an error).
+    if (this.error === undefined && used < bytes.byteLength) {
+      this.destroy();
+      this.part = 'trailer';
+      this.have = 0;
+    }
+    return used;
+  }
+
+  /** Checks the member trailer in `field` (at compressed byte `at`) against the data inflated. */
+  private trailer(at: number): void {
+    const dv = new DataView(this.field.buffer);
+    const crc = dv.getUint32(0, true);
+    const isize = dv.getUint32(4, true);
+    if (crc !== this.crc) {
+      throw this.fault(at, `incorrect data check: the trailer's CRC-32 is 0x${crc.toString(16)}, the data's 0x${this.crc.toString(16)}`);
+    }
+    if (isize !== this.size) {
+      throw this.fault(at + 4, `incorrect length check: the trailer says ${isize} bytes (mod 2^32), the data has ${this.size}`);
+    }
+    this.part = 'between';
+    this.have = 0;
+  }
+
+  /** E_CORRUPT_GZIP at compressed byte `at`. */
+  private fault(at: number, why: string): ScapdriftError {
+    return new ScapdriftError(
+      ErrorCode.CORRUPT_GZIP,
+      `corrupt gzip stream in ${this.inputName} at compressed byte ${at} (after ${this.decoded} decompressed bytes): ${why}`,
+      { offset: this.decoded },
+    );
+  }
+
+  /** A zlib error inside the deflate data: zlib does not say where, only after which input. */
+  private dataError(e: Error): ScapdriftError {
+    const near = this.deflateStart + (this.inflater?.bytesWritten ?? 0);
+    return new ScapdriftError(
+      ErrorCode.CORRUPT_GZIP,
+      `corrupt gzip stream in ${this.inputName} near compressed byte ${near} (after ${this.decoded} decompressed bytes): ${e.message}`,
+      { cause: e, offset: this.decoded },
+    );
+  }
+}
+
+/** CRC-32 of gzip (zlib.crc32 from Node 20.15; a table-driven one before). */
+const crc32: (data: Uint8Array, value: number) => number =
+  (zlib as { crc32?: (data: Uint8Array, value: number) => number }).crc32 ?? tableCrc32;
+
+let crcTable: Uint32Array | undefined;
+
+function tableCrc32(data: Uint8Array, value: number): number {
+  if (crcTable === undefined) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = ~value;
+  for (let i = 0; i < data.byteLength; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }

@@ -44,6 +44,11 @@
  *
  * The exe flags (writable, upper/lower layer, memfd) are separate u8 fields, not bits of `flags`.
  * The file does not hold clone_ts nor filtered_out.
+ *
+ * Strings are kernel bytes, not necessarily UTF-8. {@link ProcessEntry} holds them decoded for
+ * reading (invalid UTF-8 becomes U+FFFD); {@link forEachProcess} also hands over the exact bytes
+ * ({@link ProcessStrings}), which is what the thread table stores, so that output shows invalid
+ * bytes as `\xNN` exactly as it does for event parameters (ts/escape.ts).
  */
 
 import { ErrorCode, errorAt } from '../errors.js';
@@ -67,7 +72,8 @@ const MIN_ENTRY_START_BYTES = 4;
 
 /**
  * One thread of the process list, as the capture holds it. 64-bit values are bigint, 32-bit ones
- * number. A field the block's version (or, for v9, the entry's length) does not carry is
+ * number; strings are decoded as UTF-8, invalid bytes as U+FFFD (the exact bytes: {@link
+ * ProcessStrings}). A field the block's version (or, for v9, the entry's length) does not carry is
  * undefined; a field that is present holds what the file holds, 0 included.
  */
 export interface ProcessEntry {
@@ -150,16 +156,51 @@ export interface ProcessEntry {
 }
 
 /**
- * Decodes a process-list block body (without block header and trailer). `blockOffset` is the
- * stream offset of the block start; errors name absolute offsets (`blockOffset + 8 + position`).
- * Throws E_BAD_BLOCK when `blockType` is not a PL type, when an entry's length disagrees with
- * its fields, when a string is longer than libs accepts, or when an entry overruns the block.
+ * The strings of one entry exactly as the file holds them (views into the block body, valid as
+ * long as the body is): the path-like ones cut at their first NUL as libs keeps them, the lists
+ * NUL-separated with one trailing NUL dropped. A field the version lacks is empty.
+ */
+export interface ProcessStrings {
+  comm: Uint8Array;
+  exe: Uint8Array;
+  exepath: Uint8Array;
+  args: Uint8Array;
+  cwd: Uint8Array;
+  cgroups: Uint8Array;
+}
+
+/**
+ * Decodes a process-list block body (without block header and trailer) into an array. Use
+ * {@link forEachProcess} where the block may be large: this holds every entry at once.
+ * Throws as {@link forEachProcess}.
  */
 export function parseProcessList(
   blockType: number,
   body: Uint8Array,
   blockOffset: number,
 ): ProcessEntry[] {
+  const entries: ProcessEntry[] = [];
+  forEachProcess(blockType, body, blockOffset, (e) => {
+    entries.push(e);
+  });
+  return entries;
+}
+
+/**
+ * Decodes a process-list block body (without block header and trailer) one entry at a time,
+ * calling `visit` with each entry and its exact string bytes before reading the next, so that a
+ * block of millions of entries is never held as objects. Returns the number of entries.
+ * `blockOffset` is the stream offset of the block start; errors name absolute offsets
+ * (`blockOffset + 8 + position`). Throws E_BAD_BLOCK when `blockType` is not a PL type, when an
+ * entry's length disagrees with its fields, when a string is longer than libs accepts, or when an
+ * entry overruns the block — after visiting the entries before it.
+ */
+export function forEachProcess(
+  blockType: number,
+  body: Uint8Array,
+  blockOffset: number,
+  visit: (entry: ProcessEntry, strings: ProcessStrings) => void,
+): number {
   const version = plVersion(blockType);
   if (version === undefined) {
     throw errorAt(
@@ -174,15 +215,24 @@ export function parseProcessList(
     what: describeBlock(blockType),
   });
   const blockEnd = body.byteLength;
-  const entries: ProcessEntry[] = [];
+  let count = 0;
   while (blockEnd - c.pos >= MIN_ENTRY_START_BYTES) {
-    entries.push(readEntry(c, version, blockEnd, entries.length));
+    readEntry(c, version, blockEnd, count++, visit);
   }
-  return entries;
+  return count;
 }
 
-/** Reads one entry starting at `c.pos`; leaves `c.pos` at the next entry and `c.end` at `blockEnd`. */
-function readEntry(c: ByteCursor, version: number, blockEnd: number, index: number): ProcessEntry {
+/**
+ * Reads one entry starting at `c.pos` and visits it; leaves `c.pos` at the next entry and
+ * `c.end` at `blockEnd`.
+ */
+function readEntry(
+  c: ByteCursor,
+  version: number,
+  blockEnd: number,
+  index: number,
+  visit: (entry: ProcessEntry, strings: ProcessStrings) => void,
+): void {
   const start = c.pos;
   c.scope = `in process entry ${index} (starting at byte ${c.absolute(start)})`;
 
@@ -210,19 +260,23 @@ function readEntry(c: ByteCursor, version: number, blockEnd: number, index: numb
   const ptid = c.i64('ptid');
   const sid = version >= 6 ? c.i64('sid') : undefined;
   const vpgid = version >= 8 ? c.i64('vpgid') : undefined;
-  const comm = cString(c, 'comm');
-  const exe = cString(c, 'exe');
-  const exepath = version >= 7 ? cString(c, 'exepath') : undefined;
-  const args = nulList(c.lenBytes('args', MAX_ARGS_BYTES));
-  const cwd = cString(c, 'cwd');
+  const comm = pathBytes(c, 'comm');
+  const exe = pathBytes(c, 'exe');
+  const exepath = version >= 7 ? pathBytes(c, 'exepath') : undefined;
+  const args = listBytes(c.lenBytes('args', MAX_ARGS_BYTES));
+  const cwd = pathBytes(c, 'cwd');
   const fdlimit = c.i64('fdlimit');
   const flags = c.u32('flags');
   const uid = c.u32('uid');
   const gid = c.u32('gid');
-  const e: ProcessEntry = { tid, pid, ptid, comm, exe, args, cwd, fdlimit, flags, uid, gid };
+  const e: ProcessEntry = {
+    tid, pid, ptid, comm: decodeUtf8(comm), exe: decodeUtf8(exe), args: splitList(args),
+    cwd: decodeUtf8(cwd), fdlimit, flags, uid, gid,
+  };
   if (sid !== undefined) e.sid = sid;
   if (vpgid !== undefined) e.vpgid = vpgid;
-  if (exepath !== undefined) e.exepath = exepath;
+  if (exepath !== undefined) e.exepath = decodeUtf8(exepath);
+  let cgroups: Uint8Array = NO_BYTES;
 
   if (version >= 2) {
     e.vmsizeKb = c.u32('vmsize_kb');
@@ -231,13 +285,14 @@ function readEntry(c: ByteCursor, version: number, blockEnd: number, index: numb
     e.pfmajor = c.u64('pfmajor');
     e.pfminor = c.u64('pfminor');
   }
-  if (version >= 3) e.env = nulList(c.lenBytes('env', MAX_ENV_BYTES));
+  if (version >= 3) e.env = splitList(listBytes(c.lenBytes('env', MAX_ENV_BYTES)));
   if (version >= 4) {
     e.vtid = c.i64('vtid');
     e.vpid = c.i64('vpid');
-    e.cgroups = nulList(c.lenBytes('cgroups', MAX_CGROUPS_BYTES));
+    cgroups = listBytes(c.lenBytes('cgroups', MAX_CGROUPS_BYTES));
+    e.cgroups = splitList(cgroups);
   }
-  if (version >= 5) e.root = cString(c, 'root');
+  if (version >= 5) e.root = decodeUtf8(pathBytes(c, 'root'));
 
   if (subLen !== 0) {
     readAppendedFields(c, e);
@@ -245,7 +300,7 @@ function readEntry(c: ByteCursor, version: number, blockEnd: number, index: numb
     c.end = blockEnd;
   }
   c.scope = '';
-  return e;
+  visit(e, { comm, exe, exepath: exepath ?? NO_BYTES, args, cwd, cgroups });
 }
 
 /**
@@ -273,17 +328,22 @@ function readAppendedFields(c: ByteCursor, e: ProcessEntry): void {
   if (c.remaining() >= 8) e.pgid = c.i64('pgid');
 }
 
+const NO_BYTES: Uint8Array = new Uint8Array(0);
+
 /** A path-like string (max SCAP_MAX_PATH_SIZE bytes); libs keeps it up to the first NUL. */
-function cString(c: ByteCursor, label: string): string {
+function pathBytes(c: ByteCursor, label: string): Uint8Array {
   const bytes = c.lenBytes(label, MAX_PATH_BYTES);
   const nul = bytes.indexOf(0);
-  return decodeUtf8(nul < 0 ? bytes : bytes.subarray(0, nul));
+  return nul < 0 ? bytes : bytes.subarray(0, nul);
 }
 
-/** A NUL-separated list, split as libsinsp does: one trailing NUL dropped, empty → []. */
-function nulList(bytes: Uint8Array): string[] {
-  let n = bytes.byteLength;
-  if (n > 0 && bytes[n - 1] === 0) n--;
-  if (n === 0) return [];
-  return decodeUtf8(bytes.subarray(0, n)).split('\0');
+/** A NUL-separated list as libsinsp keeps it: one trailing NUL dropped. */
+function listBytes(bytes: Uint8Array): Uint8Array {
+  const n = bytes.byteLength;
+  return n > 0 && bytes[n - 1] === 0 ? bytes.subarray(0, n - 1) : bytes;
+}
+
+/** The items of a list from {@link listBytes}; empty → []. */
+function splitList(bytes: Uint8Array): string[] {
+  return bytes.byteLength === 0 ? [] : decodeUtf8(bytes).split('\0');
 }
