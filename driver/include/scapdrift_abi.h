@@ -48,11 +48,88 @@
 #define SD_NPARAMS_EXECVE 31
 #define SD_NPARAMS_EXECVEAT 30
 
+/* File events: exit side only, successful calls only (driver/bpf/README.md, "File events"). */
+#define SD_PPME_SYSCALL_OPEN_X 3
+#define SD_PPME_SYSCALL_WRITE_X 9
+#define SD_PPME_SYSCALL_CREAT_X 59
+#define SD_PPME_SYSCALL_PWRITE_X 115
+#define SD_PPME_SYSCALL_WRITEV_X 119
+#define SD_PPME_SYSCALL_PWRITEV_X 123
+#define SD_PPME_SYSCALL_RENAME_X 175
+#define SD_PPME_SYSCALL_RENAMEAT_X 177
+#define SD_PPME_SYSCALL_SENDFILE_X 189
+#define SD_PPME_SYSCALL_OPENAT_2_X 307
+#define SD_PPME_SYSCALL_LINK_2_X 309
+#define SD_PPME_SYSCALL_LINKAT_2_X 311
+#define SD_PPME_SYSCALL_FCHMODAT_X 313
+#define SD_PPME_SYSCALL_CHMOD_X 315
+#define SD_PPME_SYSCALL_FCHMOD_X 317
+#define SD_PPME_SYSCALL_RENAMEAT2_X 319
+#define SD_PPME_SYSCALL_OPENAT2_X 327
+#define SD_PPME_SYSCALL_COPY_FILE_RANGE_X 333
+#define SD_PPME_SYSCALL_MEMFD_CREATE_X 405
+
+#define SD_NPARAMS_OPEN 6       /* fd, name, flags, mode, dev, ino */
+#define SD_NPARAMS_CREAT 6      /* fd, name, mode, dev, ino, creat_flags */
+#define SD_NPARAMS_OPENAT 7     /* fd, dirfd, name, flags, mode, dev, ino */
+#define SD_NPARAMS_OPENAT2 8    /* fd, dirfd, name, flags, mode, resolve, dev, ino */
+#define SD_NPARAMS_WRITE 4      /* res, data, fd, size (write, writev) */
+#define SD_NPARAMS_PWRITE 5     /* res, data, fd, size, pos (pwrite, pwritev) */
+#define SD_NPARAMS_SENDFILE 5   /* res, offset, out_fd, in_fd, size */
+#define SD_NPARAMS_COPY_FILE_RANGE 6 /* res, fdout, offout, fdin, offin, len */
+#define SD_NPARAMS_CHMOD 3      /* res, filename, mode */
+#define SD_NPARAMS_FCHMODAT 4   /* res, dirfd, filename, mode */
+#define SD_NPARAMS_FCHMOD 3     /* res, fd, mode */
+#define SD_NPARAMS_RENAME 3     /* res, oldpath, newpath (rename, link) */
+#define SD_NPARAMS_RENAMEAT 5   /* res, olddirfd, oldpath, newdirfd, newpath */
+#define SD_NPARAMS_RENAMEAT2 6  /* renameat + flags; linkat has the same shape */
+#define SD_NPARAMS_MEMFD_CREATE 3 /* fd, name, flags */
+
 /* ---- flag bits (ppm_events_public.h) ------------------------------------- */
 #define SD_PPM_EXE_WRITABLE (1u << 0)
 #define SD_PPM_EXE_UPPER_LAYER (1u << 1)
 #define SD_PPM_EXE_FROM_MEMFD (1u << 2)
 #define SD_PPM_EXE_LOWER_LAYER (1u << 3)
+/*
+ * scapdrift's own bit, not libs': the exec ran an interpreter (a #! script, or a
+ * binfmt_misc file). Params 20 (the other bits), 24-26 (exe_ino, ctime, mtime) and
+ * 31 (filename, made absolute) then describe the script file, param 28
+ * (trusted_exepath) the interpreter; 24-26 are 0 when the script file is unknown
+ * (driver/bpf/README.md, "Signals"). Far from libs' bits 0-3 so that a future
+ * PPM_EXE_* cannot collide.
+ */
+#define SD_PPM_EXE_SCRIPT (1u << 31)
+
+/* open flags (PPM_O_*), creat flags, and the pseudo dirfd */
+#define SD_PPM_O_RDONLY (1u << 0)
+#define SD_PPM_O_WRONLY (1u << 1)
+#define SD_PPM_O_RDWR (SD_PPM_O_RDONLY | SD_PPM_O_WRONLY)
+#define SD_PPM_O_CREAT (1u << 2)
+#define SD_PPM_O_APPEND (1u << 3)
+#define SD_PPM_O_DSYNC (1u << 4)
+#define SD_PPM_O_EXCL (1u << 5)
+#define SD_PPM_O_NONBLOCK (1u << 6)
+#define SD_PPM_O_SYNC (1u << 7)
+#define SD_PPM_O_TRUNC (1u << 8)
+#define SD_PPM_O_DIRECT (1u << 9)
+#define SD_PPM_O_DIRECTORY (1u << 10)
+#define SD_PPM_O_LARGEFILE (1u << 11)
+#define SD_PPM_O_CLOEXEC (1u << 12)
+#define SD_PPM_O_TMPFILE (1u << 13)
+#define SD_PPM_O_F_CREATED (1u << 14)
+#define SD_PPM_FD_UPPER_LAYER (1u << 15)
+#define SD_PPM_FD_LOWER_LAYER (1u << 16)
+#define SD_PPM_FD_UPPER_LAYER_CREAT (1u << 0)
+#define SD_PPM_FD_LOWER_LAYER_CREAT (1u << 1)
+#define SD_PPM_AT_FDCWD (-100)
+
+/* openat2 resolve flags (PPM_RESOLVE_*) */
+#define SD_PPM_RESOLVE_BENEATH (1u << 0)
+#define SD_PPM_RESOLVE_IN_ROOT (1u << 1)
+#define SD_PPM_RESOLVE_NO_MAGICLINKS (1u << 2)
+#define SD_PPM_RESOLVE_NO_SYMLINKS (1u << 3)
+#define SD_PPM_RESOLVE_NO_XDEV (1u << 4)
+#define SD_PPM_RESOLVE_CACHED (1u << 5)
 
 #define SD_PPM_CL_CLONE_FILES (1u << 0)
 #define SD_PPM_CL_CLONE_FS (1u << 1)
@@ -97,6 +174,13 @@
 #define SD_FRAME_HALF (32 * 1024)
 #define SD_FRAME_MAX (SD_FRAME_HALF - 1)
 
+/*
+ * Slot of the exec-exit stage that resolves a script's path in the program array
+ * `sd_exec_stages`: filled by the loader, because that program needs bpf_loop()
+ * (kernel >= 5.17) and is not loaded without it.
+ */
+#define SD_EXEC_STAGE_SCRIPT_SLOT 2
+
 /* Ring buffer shared by all CPUs (see driver/bpf/README.md), in bytes. */
 #define SD_RINGBUF_BYTES (16 * 1024 * 1024)
 
@@ -120,5 +204,16 @@ struct sd_record_hdr {
 	unsigned int reserved2;  /* zero; keeps the frame 8-byte aligned */
 };
 #define SD_RECORD_HDR_SIZE 8
+
+/*
+ * One record of the pid-namespace iterator (programs/pidns_iter.bpf.c), read by
+ * the loader before it writes the process table: the inode number of a pid
+ * namespace other than the initial one and the start of its init task (child
+ * reaper), ns since boot, as the clone exits carry it.
+ */
+struct sd_pidns_start {
+	unsigned long long ns_ino;
+	unsigned long long start_boot_ns;
+};
 
 #endif /* SCAPDRIFT_ABI_H */

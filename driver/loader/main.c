@@ -48,10 +48,12 @@ struct options {
 	bool quiet;
 };
 
+#define N_PROGS 3 /* attached: sys_exit, sched_process_exec, sched_process_exit */
+
 struct loader {
 	struct options opt;
 	struct scapdrift_bpf *skel;
-	struct bpf_link *links[3];
+	struct bpf_link *links[N_PROGS];
 	struct ring_buffer *rb;
 	struct sd_out out;
 	int out_fd;
@@ -237,7 +239,26 @@ static const char *load_reason(int err) {
 	return buf;
 }
 
-/* sys_exit tail table: syscall number -> program. */
+/*
+ * Programs that make a caller's path argument absolute use bpf_loop() (kernel >=
+ * 5.17). Without it they are not loaded: chmod/fchmodat, rename and link events
+ * are not sent and scripts are described without their file; the rest runs.
+ */
+static bool path_programs(struct loader *l) {
+	struct bpf_program *progs[] = {
+	        l->skel->progs.sd_chmod_x,      l->skel->progs.sd_fchmodat_x,
+	        l->skel->progs.sd_rename_x,     l->skel->progs.sd_renameat_x,
+	        l->skel->progs.sd_renameat2_x,  l->skel->progs.sd_link_x,
+	        l->skel->progs.sd_linkat_x,     l->skel->progs.sd_sched_process_exec_script,
+	};
+	bool have = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	for(size_t i = 0; !have && i < sizeof(progs) / sizeof(progs[0]); i++) {
+		bpf_program__set_autoload(progs[i], false);
+	}
+	return have;
+}
+
+/* sys_exit tail table: syscall number (x86_64) -> program; and the exec script stage. */
 static int register_tail_calls(struct loader *l) {
 	struct {
 		uint32_t nr;
@@ -246,22 +267,44 @@ static int register_tail_calls(struct loader *l) {
 	        {56, l->skel->progs.sd_clone_x},   {57, l->skel->progs.sd_fork_x},
 	        {58, l->skel->progs.sd_vfork_x},   {59, l->skel->progs.sd_execve_x},
 	        {322, l->skel->progs.sd_execveat_x}, {435, l->skel->progs.sd_clone3_x},
+	        /* file events */
+	        {2, l->skel->progs.sd_open_x},     {257, l->skel->progs.sd_openat_x},
+	        {437, l->skel->progs.sd_openat2_x}, {85, l->skel->progs.sd_creat_x},
+	        {1, l->skel->progs.sd_write_x},    {18, l->skel->progs.sd_pwrite64_x},
+	        {20, l->skel->progs.sd_writev_x},  {296, l->skel->progs.sd_pwritev_x},
+	        {326, l->skel->progs.sd_copy_file_range_x}, {40, l->skel->progs.sd_sendfile_x},
+	        {90, l->skel->progs.sd_chmod_x},   {268, l->skel->progs.sd_fchmodat_x},
+	        {452, l->skel->progs.sd_fchmodat_x}, /* fchmodat2 */
+	        {91, l->skel->progs.sd_fchmod_x},  {82, l->skel->progs.sd_rename_x},
+	        {264, l->skel->progs.sd_renameat_x}, {316, l->skel->progs.sd_renameat2_x},
+	        {86, l->skel->progs.sd_link_x},    {265, l->skel->progs.sd_linkat_x},
+	        {319, l->skel->progs.sd_memfd_create_x},
 	};
 	int map_fd = bpf_map__fd(l->skel->maps.sd_sys_exit_tails);
 	for(size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		int prog_fd = bpf_program__fd(table[i].prog);
+		if(prog_fd < 0) {
+			continue; /* not loaded: see path_programs() */
+		}
 		if(bpf_map_update_elem(map_fd, &table[i].nr, &prog_fd, BPF_ANY) != 0) {
 			fail("register tail calls", "syscall %u: %s", table[i].nr, strerror(errno));
 			return -1;
 		}
 	}
+	uint32_t slot = SD_EXEC_STAGE_SCRIPT_SLOT;
+	int script_fd = bpf_program__fd(l->skel->progs.sd_sched_process_exec_script);
+	if(script_fd >= 0 &&
+	   bpf_map_update_elem(bpf_map__fd(l->skel->maps.sd_exec_stages), &slot, &script_fd, BPF_ANY) != 0) {
+		fail("register tail calls", "exec script stage: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
 static int attach(struct loader *l) {
-	struct bpf_program *progs[3] = {l->skel->progs.sd_sys_exit, l->skel->progs.sd_sched_process_exec,
-	                                l->skel->progs.sd_sched_process_exit};
-	for(int i = 0; i < 3; i++) {
+	struct bpf_program *progs[N_PROGS] = {l->skel->progs.sd_sys_exit, l->skel->progs.sd_sched_process_exec,
+	                                      l->skel->progs.sd_sched_process_exit};
+	for(int i = 0; i < N_PROGS; i++) {
 		l->links[i] = bpf_program__attach(progs[i]);
 		if(!l->links[i]) {
 			int err = -errno;
@@ -272,8 +315,36 @@ static int attach(struct loader *l) {
 	return 0;
 }
 
+/*
+ * ns-exact starts of the pid namespaces' inits, from the task iterator, for the
+ * process table. Empty (the table falls back to /proc's clock ticks) on failure.
+ */
+static size_t read_pidns_starts(struct loader *l, struct sd_pidns_start **out) {
+	*out = NULL;
+	struct bpf_link *link = bpf_program__attach_iter(l->skel->progs.sd_pidns_iter, NULL);
+	int fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
+	size_t n = 0, cap = 0;
+	struct sd_pidns_start rec;
+	while(fd >= 0 && read(fd, &rec, sizeof(rec)) == (ssize_t)sizeof(rec)) {
+		if(n == cap) {
+			cap = cap ? 2 * cap : 64;
+			struct sd_pidns_start *bigger = realloc(*out, cap * sizeof(rec));
+			if(!bigger) {
+				break;
+			}
+			*out = bigger;
+		}
+		(*out)[n++] = rec;
+	}
+	if(fd >= 0) {
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	return n;
+}
+
 static void detach(struct loader *l) {
-	for(int i = 0; i < 3; i++) {
+	for(int i = 0; i < N_PROGS; i++) {
 		bpf_link__destroy(l->links[i]);
 		l->links[i] = NULL;
 	}
@@ -307,7 +378,10 @@ static int write_headers(struct loader *l) {
 
 	struct sd_buf entries = {0};
 	struct sd_proc_scan_stats stats;
-	err = sd_proc_scan(&entries, l->boot_ts_epoch_ns, &stats);
+	struct sd_pidns_start *starts;
+	size_t nstarts = read_pidns_starts(l, &starts);
+	err = sd_proc_scan(&entries, l->boot_ts_epoch_ns, starts, nstarts, &stats);
+	free(starts);
 	err = err ? err : sd_write_pl(&l->out, &entries);
 	sd_buf_free(&entries);
 	if(err) {
@@ -403,6 +477,10 @@ int main(int argc, char **argv) {
 		goto cleanup;
 	}
 
+	if(!path_programs(&l)) {
+		fprintf(stderr, PROG ": warning: no bpf_loop() (kernel < 5.17): chmod, rename and link "
+		                "events are not sent, scripts are not described\n");
+	}
 	int err = scapdrift_bpf__load(l.skel);
 	if(err) {
 		fail("load", "%s", load_reason(err));

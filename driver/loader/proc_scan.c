@@ -213,8 +213,12 @@ static uint64_t ticks_to_ns(uint64_t ticks) {
 	return ticks * (NSEC_PER_SEC / (uint64_t)g_clk_tck);
 }
 
-/* First pass: the init (NSpid innermost == 1) of every pid namespace. */
-static void collect_pidns_inits(struct pidns_map *m) {
+/*
+ * First pass: the init (NSpid innermost == 1) of every pid namespace, its start in
+ * clock ticks from /proc, replaced by the ns-exact start of `exact` (the
+ * eBPF task iterator's records) for the namespaces it lists.
+ */
+static void collect_pidns_inits(struct pidns_map *m, const struct sd_pidns_start *exact, size_t nexact) {
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
 	m->n = 0;
@@ -238,6 +242,12 @@ static void collect_pidns_inits(struct pidns_map *m) {
 		}
 		m->ino[m->n] = pidns_ino(dir);
 		m->init_start_boot_ns[m->n] = ticks_to_ns(f[22]); /* starttime */
+		for(size_t i = 0; i < nexact; i++) {
+			if(exact[i].ns_ino == m->ino[m->n]) {
+				m->init_start_boot_ns[m->n] = exact[i].start_boot_ns;
+				break;
+			}
+		}
 		m->n++;
 	}
 	if(proc) {
@@ -247,7 +257,8 @@ static void collect_pidns_inits(struct pidns_map *m) {
 
 /*
  * Start of the task's pid namespace, epoch ns: the host (initial) namespace began at
- * boot; another one when its init started (clock-tick resolution from /proc).
+ * boot; another one when its init started (ns-exact from the task iterator, else
+ * clock-tick resolution from /proc).
  */
 static uint64_t pidns_start_epoch_ns(const struct pidns_map *m, uint64_t ns_ino, uint64_t boot_ts) {
 	if(ns_ino == PROC_PID_INIT_INO || ns_ino == 0) {
@@ -714,7 +725,8 @@ static int put_entry(struct sd_buf *b, const struct pl_entry *e) {
 	return err;
 }
 
-int sd_proc_scan(struct sd_buf *entries, uint64_t boot_ts, struct sd_proc_scan_stats *stats) {
+int sd_proc_scan(struct sd_buf *entries, uint64_t boot_ts, const struct sd_pidns_start *exact,
+                 size_t nexact, struct sd_proc_scan_stats *stats) {
 	g_clk_tck = sysconf(_SC_CLK_TCK);
 	if(g_clk_tck <= 0) {
 		g_clk_tck = 100;
@@ -729,7 +741,7 @@ int sd_proc_scan(struct sd_buf *entries, uint64_t boot_ts, struct sd_proc_scan_s
 		err = proc ? -ENOMEM : -errno;
 		goto out;
 	}
-	collect_pidns_inits(nsmap);
+	collect_pidns_inits(nsmap, exact, nexact);
 	find_cgroup2_mount();
 
 	struct dirent *de;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "scap_writer.h"
+#include "scapdrift_abi.h"
 
 struct sd_proc_scan_stats {
 	size_t threads;   /* entries written */
@@ -18,6 +19,8 @@ struct sd_proc_scan_stats {
 
 /*
  * Append the PL v9 entries of every thread to `entries`. `boot_ts_epoch_ns` turns
- * start times since boot into epoch ns. Returns 0 or a negative errno.
+ * start times since boot into epoch ns; `exact` (`nexact` records, may be empty)
+ * gives ns-exact starts of pid-namespace inits. Returns 0 or a negative errno.
  */
-int sd_proc_scan(struct sd_buf *entries, uint64_t boot_ts_epoch_ns, struct sd_proc_scan_stats *stats);
+int sd_proc_scan(struct sd_buf *entries, uint64_t boot_ts_epoch_ns, const struct sd_pidns_start *exact,
+                 size_t nexact, struct sd_proc_scan_stats *stats);

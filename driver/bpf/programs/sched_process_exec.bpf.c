@@ -2,7 +2,7 @@
 /*
  * Successful execve() and execveat(): PPME_SYSCALL_EXECVE_19_X with res = 0,
  * emitted when the new image is in place (tracepoint sched_process_exec), in
- * three stages (see helpers/events/exec.h).
+ * three stages, four for a script (see helpers/events/exec.h).
  * TP_PROTO(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
  */
 #include "../helpers/events/exec.h"
@@ -16,6 +16,7 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__array(values, int(void *));
 } sd_exec_stages SEC(".maps") = {
+        /* SD_EXEC_STAGE_SCRIPT is set by the loader: the program needs bpf_loop() */
         .values = {[SD_EXEC_STAGE_2] = (void *)&sd_sched_process_exec_2,
                    [SD_EXEC_STAGE_3] = (void *)&sd_sched_process_exec_3},
 };
@@ -40,22 +41,46 @@ int BPF_PROG(sd_sched_process_exec_2, struct task_struct *p, pid_t old_pid,
 	struct sd_exec_src src = {.success = true};
 	struct sd_frame f;
 	if(sd_exec_stage2(&f, &src)) {
+		if(sd_bprm_is_script(bprm)) {
+			bpf_tail_call(ctx, &sd_exec_stages, SD_EXEC_STAGE_SCRIPT);
+			/* no script stage on this kernel: the script is described as unknown */
+			__u32 cpu = bpf_get_smp_processor_id();
+			struct sd_scratch *s = bpf_map_lookup_elem(&sd_scratch_map, &cpu);
+			if(s) {
+				s->script_inode = 0;
+				s->script_path = 0;
+			}
+		}
 		bpf_tail_call(ctx, &sd_exec_stages, SD_EXEC_STAGE_3);
 	}
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sd_sched_process_exec_script, struct task_struct *p, pid_t old_pid,
+             struct linux_binprm *bprm) {
+	sd_exec_stage_script(bprm);
+	bpf_tail_call(ctx, &sd_exec_stages, SD_EXEC_STAGE_3);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sd_sched_process_exec_3, struct task_struct *p, pid_t old_pid,
              struct linux_binprm *bprm) {
+	bool script = sd_bprm_is_script(bprm);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sd_scratch *s = bpf_map_lookup_elem(&sd_scratch_map, &cpu);
 	struct sd_frame f;
-	if(!sd_exec_stage3(&f)) {
+	if(!s || !sd_exec_stage3(&f, script, script ? (struct inode *)s->script_inode : NULL)) {
 		return 0;
 	}
-
-	/* Parameter 31: filename (PT_FSPATH): bprm->filename, the path given to exec */
-	sd_push_kernel_str(&f, BPF_CORE_READ(bprm, filename), SD_MAX_PATH);
-
+	if(script && s->script_path) {
+		/* Parameter 31: filename (PT_FSPATH): the script, made absolute */
+		sd_push_path_buf(&f, &s->out[0]);
+	} else {
+		/* Parameter 31: filename (PT_FSPATH): bprm->filename, the path given to exec */
+		sd_push_kernel_str(&f, BPF_CORE_READ(bprm, filename), SD_MAX_PATH);
+	}
 	sd_frame_submit(&f);
 	return 0;
 }

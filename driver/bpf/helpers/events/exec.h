@@ -7,11 +7,21 @@
  * A successful exec is emitted from sched_process_exec, where the new image is in
  * place (args and env from its memory, filename from the binprm); a failed one from
  * sys_exit, where the caller's argv/envp arrays are still readable.
+ *
+ * Interpreter scripts: for a `#!` file (or a binfmt_misc one) mm->exe_file is the
+ * interpreter, and the kernel has changed bprm->interp away from bprm->filename. A
+ * successful exec then sets SD_PPM_EXE_SCRIPT in param 20, sends in param 31 the
+ * script's path made absolute against the cwd, and in params 20 (other bits) and
+ * 24-26 the script file, looked up by that path in sd_path_inode_map: known when
+ * it was opened for writing (or renamed or linked into place) while the driver
+ * ran, which is the case of a dropped script; else 24-26 are 0 (libs' "unknown")
+ * and the other bits 0. Param 28 (trusted_exepath) stays the interpreter, as libs.
  */
 #pragma once
 
 #include "clone.h"
 #include "../extract/exe.h"
+#include "../store/path_inode.h"
 
 /* Where the argument and environment strings come from. */
 struct sd_exec_src {
@@ -58,8 +68,12 @@ static __always_inline void sd_push_exec_task_params(struct sd_frame *f, struct 
 	sd_push_kernel_str(f, task->comm, SD_MAX_COMM);
 }
 
-/* Parameters 17-30, common to every exec exit. */
-static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct task_struct *task) {
+/*
+ * Parameters 17-30, common to every exec exit. `script`: this exec ran a script,
+ * whose inode is `script_inode` (NULL: unknown).
+ */
+static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct task_struct *task,
+                                                    bool script, struct inode *script_inode) {
 	struct file *exe = sd_task_exe_file(task);
 	struct inode *inode = sd_file_inode(exe);
 	const struct cred *cred = BPF_CORE_READ(task, cred);
@@ -73,8 +87,15 @@ static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct t
 	/* Parameter 19: loginuid (PT_UID) */
 	sd_push_u32(f, sd_task_loginuid(task));
 
-	/* Parameter 20: flags (PT_FLAGS32): PPM_EXE_* */
-	if(inode) {
+	/* Parameter 20: flags (PT_FLAGS32): PPM_EXE_*; for a script SD_PPM_EXE_SCRIPT and
+	 * the script file's bits */
+	if(script) {
+		__u32 flags = SD_PPM_EXE_SCRIPT;
+		if(script_inode) {
+			flags |= sd_inode_exe_flags(task, script_inode, &f->s->loop_a, &f->s->loop_b);
+		}
+		sd_push_u32(f, flags);
+	} else if(inode) {
 		sd_push_u32(f, sd_task_exe_flags(task, f->s));
 	} else {
 		sd_push_empty(f);
@@ -90,27 +111,34 @@ static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct t
 	sd_push_u64(f, sd_caps_to_ppm(&cred->cap_effective));
 
 	/* Parameters 24-26 go together (libsinsp reads all three when mtime is present):
-	 * all filled, or all empty when there is no executable or a time is unreadable. */
-	__u64 ctime_ns = 0, mtime_ns = 0;
-	bool have_exe_times = inode && sd_inode_ctime_epoch_ns(inode, &ctime_ns) &&
-	                      sd_inode_mtime_epoch_ns(inode, &mtime_ns);
-
-	/* Parameter 24: exe_ino (PT_UINT64) */
+	 * all filled, or all empty when there is no executable or a time is unreadable.
+	 * A script whose file is unknown gets all three 0, libs' "unknown": present, so
+	 * that readers drop the previous executable's values instead of keeping them. */
+	struct inode *described = script ? script_inode : inode;
+	__u64 ino = 0, ctime_ns = 0, mtime_ns = 0;
+	bool have_exe_times = described && sd_inode_ctime_epoch_ns(described, &ctime_ns) &&
+	                      sd_inode_mtime_epoch_ns(described, &mtime_ns);
 	if(have_exe_times) {
-		sd_push_u64(f, BPF_CORE_READ(inode, i_ino));
+		ino = BPF_CORE_READ(described, i_ino);
+	}
+	bool send = have_exe_times || (script && !script_inode);
+
+	/* Parameter 24: exe_ino (PT_UINT64), of the script file for a script */
+	if(send) {
+		sd_push_u64(f, ino);
 	} else {
 		sd_push_empty(f);
 	}
 
 	/* Parameter 25: exe_ino_ctime (PT_ABSTIME), epoch ns */
-	if(have_exe_times) {
+	if(send) {
 		sd_push_u64(f, ctime_ns);
 	} else {
 		sd_push_empty(f);
 	}
 
 	/* Parameter 26: exe_ino_mtime (PT_ABSTIME), epoch ns */
-	if(have_exe_times) {
+	if(send) {
 		sd_push_u64(f, mtime_ns);
 	} else {
 		sd_push_empty(f);
@@ -119,7 +147,7 @@ static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct t
 	/* Parameter 27: uid (PT_UID): effective */
 	sd_push_u32(f, sd_task_euid(task));
 
-	/* Parameter 28: trusted_exepath (PT_FSPATH) */
+	/* Parameter 28: trusted_exepath (PT_FSPATH): mm->exe_file, the interpreter for a script */
 	if(exe) {
 		sd_push_path(f, (struct path *)&exe->f_path);
 	} else {
@@ -144,7 +172,8 @@ static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct t
  */
 #define SD_EXEC_STAGE_2 0
 #define SD_EXEC_STAGE_3 1
-#define SD_EXEC_STAGES 2
+#define SD_EXEC_STAGE_SCRIPT SD_EXEC_STAGE_SCRIPT_SLOT /* a script, between 2 and 3 (abi.h) */
+#define SD_EXEC_STAGES 3
 
 static __always_inline bool sd_exec_stage1(struct sd_frame *f, __u16 type, __u32 nparams, long ret,
                                            const struct sd_exec_src *src) {
@@ -195,11 +224,36 @@ static __always_inline bool sd_exec_stage2(struct sd_frame *f, const struct sd_e
 	return true;
 }
 
-static __always_inline bool sd_exec_stage3(struct sd_frame *f) {
+static __always_inline bool sd_exec_stage3(struct sd_frame *f, bool script, struct inode *script_inode) {
 	if(!sd_frame_resume(f)) {
 		return false;
 	}
 	/* Parameters 17-30 */
-	sd_push_exec_exe_params(f, (struct task_struct *)bpf_get_current_task_btf());
+	sd_push_exec_exe_params(f, (struct task_struct *)bpf_get_current_task_btf(), script,
+	                        script_inode);
 	return true;
+}
+
+/* Did this exec run an interpreter? load_script (and binfmt_misc) replace bprm->interp. */
+static __always_inline bool sd_bprm_is_script(struct linux_binprm *bprm) {
+	return BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename);
+}
+
+/*
+ * The script stage: bprm->filename made absolute against the cwd in s->out[0]
+ * (s->script_path says whether it could be), and the inode known at that path in
+ * s->script_inode (0: unknown), for stage 3.
+ */
+static __always_inline void sd_exec_stage_script(struct linux_binprm *bprm) {
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sd_scratch *s = bpf_map_lookup_elem(&sd_scratch_map, &cpu);
+	if(!s) {
+		return;
+	}
+	s->script_inode = 0;
+	s->script_path = sd_path_resolve_arg(s, &s->out[0], bpf_get_current_task_btf(), SD_AT_FDCWD,
+	                                     BPF_CORE_READ(bprm, filename), false);
+	if(s->script_path) {
+		s->script_inode = (__u64)sd_path_inode_lookup(&s->out[0]);
+	}
 }

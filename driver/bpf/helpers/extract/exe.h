@@ -133,14 +133,9 @@ static __always_inline bool sd_file_is_memfd(struct file *file) {
  * __upperdentry is set once the file exists in the upper layer (written or copied
  * up in the container); otherwise the file comes from a lower layer (the image).
  */
-static __always_inline int sd_file_overlay_layer(struct file *file) {
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	if(!dentry || BPF_CORE_READ(dentry, d_sb, s_magic) != SD_OVERLAYFS_SUPER_MAGIC) {
+static __always_inline int sd_inode_overlay_layer(struct inode *inode) {
+	if(!inode || BPF_CORE_READ(inode, i_sb, s_magic) != SD_OVERLAYFS_SUPER_MAGIC) {
 		return SD_NOT_OVERLAY;
-	}
-	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
-	if(!inode) {
-		return SD_OVERLAY_LOWER;
 	}
 	struct dentry *upper = NULL;
 	if(bpf_core_type_exists(struct ovl_inode___sd)) {
@@ -158,23 +153,33 @@ static __always_inline int sd_file_overlay_layer(struct file *file) {
 	return SD_OVERLAY_LOWER;
 }
 
+/* The layer of an open file: its dentry's inode (the overlay inode, not the real one). */
+static __always_inline int sd_file_overlay_layer(struct file *file) {
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	if(!dentry || BPF_CORE_READ(dentry, d_sb, s_magic) != SD_OVERLAYFS_SUPER_MAGIC) {
+		return SD_NOT_OVERLAY;
+	}
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	return inode ? sd_inode_overlay_layer(inode) : SD_OVERLAY_LOWER;
+}
+
 /* ---- PPM_EXE_WRITABLE ----------------------------------------------------------- */
 
 /*
  * Binary search of the task's supplementary groups (sorted by the kernel). The
- * bounds live in the scratch slot `s` (see SD_LOOP_VAR).
+ * bounds live in map memory at `lo` and `hi` (see SD_LOOP_VAR).
  */
-static __always_inline bool sd_task_in_group(struct task_struct *task, __u32 gid,
-                                             struct sd_scratch *s) {
+static __always_inline bool sd_task_in_group(struct task_struct *task, __u32 gid, __u32 *lo_at,
+                                             __u32 *hi_at) {
 	struct group_info *groups = BPF_CORE_READ(task, cred, group_info);
 	if(!groups) {
 		return false;
 	}
-	SD_LOOP_VAR(s, loop_a) = 0;                               /* lo */
-	SD_LOOP_VAR(s, loop_b) = BPF_CORE_READ(groups, ngroups); /* hi */
+	SD_LOOP_AT(lo_at) = 0;
+	SD_LOOP_AT(hi_at) = BPF_CORE_READ(groups, ngroups);
 	for(int step = 0; step < 17; step++) { /* log2(NGROUPS_MAX = 65536) + 1 */
-		__u32 lo = SD_LOOP_VAR(s, loop_a);
-		__u32 hi = SD_LOOP_VAR(s, loop_b);
+		__u32 lo = SD_LOOP_AT(lo_at);
+		__u32 hi = SD_LOOP_AT(hi_at);
 		if(lo >= hi) {
 			break;
 		}
@@ -184,9 +189,9 @@ static __always_inline bool sd_task_in_group(struct task_struct *task, __u32 gid
 			return true;
 		}
 		if(g < gid) {
-			SD_LOOP_VAR(s, loop_a) = mid + 1;
+			SD_LOOP_AT(lo_at) = mid + 1;
 		} else {
-			SD_LOOP_VAR(s, loop_b) = mid;
+			SD_LOOP_AT(hi_at) = mid;
 		}
 	}
 	return false;
@@ -213,7 +218,7 @@ static __always_inline bool sd_id_mapped(struct uid_gid_map *map, __u32 id) {
  * namespace. POSIX ACLs and LSMs are not consulted.
  */
 static __always_inline bool sd_exe_writable(struct task_struct *task, struct inode *inode,
-                                            struct sd_scratch *s) {
+                                            __u32 *lo_at, __u32 *hi_at) {
 	__u32 mode = BPF_CORE_READ(inode, i_mode);
 	__u32 ftype = mode & SD_S_IFMT;
 	unsigned long sb_flags = BPF_CORE_READ(inode, i_sb, s_flags);
@@ -237,7 +242,7 @@ static __always_inline bool sd_exe_writable(struct task_struct *task, struct ino
 	}
 
 	__u32 perm = mode;
-	if(i_gid == fsgid || sd_task_in_group(task, i_gid, s)) {
+	if(i_gid == fsgid || sd_task_in_group(task, i_gid, lo_at, hi_at)) {
 		perm >>= 3;
 	}
 	if((SD_MAY_WRITE & ~perm) == 0) {
@@ -261,22 +266,36 @@ static __always_inline bool sd_exe_writable(struct task_struct *task, struct ino
 	return false;
 }
 
+static __always_inline __u32 sd_layer_exe_flags(int layer) {
+	return layer == SD_OVERLAY_UPPER ? SD_PPM_EXE_UPPER_LAYER
+	       : layer == SD_OVERLAY_LOWER ? SD_PPM_EXE_LOWER_LAYER
+	                                   : 0;
+}
+
+/*
+ * PPM_EXE_* flags of an executable known only by its inode (a script, see
+ * events/exec.h): writable and the overlay layer. `lo_at`/`hi_at` are two u32 of
+ * map memory for the group search.
+ */
+static __always_inline __u32 sd_inode_exe_flags(struct task_struct *task, struct inode *inode,
+                                                __u32 *lo_at, __u32 *hi_at) {
+	__u32 flags = sd_layer_exe_flags(sd_inode_overlay_layer(inode));
+	if(sd_exe_writable(task, inode, lo_at, hi_at)) {
+		flags |= SD_PPM_EXE_WRITABLE;
+	}
+	return flags;
+}
+
 /* PPM_EXE_* flags of the task's executable; `s` is the CPU's scratch slot. */
 static __always_inline __u32 sd_task_exe_flags(struct task_struct *task, struct sd_scratch *s) {
 	struct file *exe = sd_task_exe_file(task);
 	struct inode *inode = sd_file_inode(exe);
-	__u32 flags = 0;
 	if(!exe || !inode) {
 		return 0;
 	}
-	if(sd_exe_writable(task, inode, s)) {
+	__u32 flags = sd_layer_exe_flags(sd_file_overlay_layer(exe));
+	if(sd_exe_writable(task, inode, &s->loop_a, &s->loop_b)) {
 		flags |= SD_PPM_EXE_WRITABLE;
-	}
-	int layer = sd_file_overlay_layer(exe);
-	if(layer == SD_OVERLAY_UPPER) {
-		flags |= SD_PPM_EXE_UPPER_LAYER;
-	} else if(layer == SD_OVERLAY_LOWER) {
-		flags |= SD_PPM_EXE_LOWER_LAYER;
 	}
 	if(sd_file_is_memfd(exe)) {
 		flags |= SD_PPM_EXE_FROM_MEMFD;

@@ -17,9 +17,9 @@
 #pragma once
 
 #include "../base/counters.h"
+#include "path.h"
 
 #define SD_FRAME_MASK (SD_FRAME_HALF - 1)
-#define SD_PATH_MASK (SD_MAX_PATH - 1)
 
 struct sd_frame {
 	struct sd_scratch *s;
@@ -85,6 +85,11 @@ static __always_inline void sd_push_empty(struct sd_frame *f) {
 
 static __always_inline void sd_push_u8(struct sd_frame *f, __u8 v) {
 	*(__u8 *)sd_payload(f) = v;
+	sd_put_len(f, sizeof(v));
+}
+
+static __always_inline void sd_push_u16(struct sd_frame *f, __u16 v) {
+	*(__u16 *)sd_payload(f) = v;
 	sd_put_len(f, sizeof(v));
 }
 
@@ -240,70 +245,23 @@ static __always_inline void sd_push_user_array_first(struct sd_frame *f, unsigne
 	sd_push_user_str(f, (void *)p, SD_MAX_PATH);
 }
 
-/*
- * Path of `path` assembled from the dentries up to the root of its mount
- * namespace, crossing mount points (like d_path() without the caller's chroot).
- * A pseudo file (memfd, pipe) has no path: its dentry name is sent, as libs does.
- */
-#define SD_MAX_PATH_COMPONENTS 48
-#define SD_MAX_NAME 255
-
-static __always_inline void sd_push_path(struct sd_frame *f, struct path *path) {
-	struct dentry *dentry = BPF_CORE_READ(path, dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
-	if(!dentry || !vfsmnt) {
+/* A path built in `pb` (store/path.h) as a PT_FSPATH / PT_CHARBUF; NULL: none (empty). */
+static __always_inline void sd_push_path_buf(struct sd_frame *f, struct sd_path_buf *pb) {
+	if(pb) {
+		sd_push_kernel_str(f, &pb->buf[pb->pos & SD_PATH_MASK], SD_MAX_PATH);
+	} else {
 		sd_push_empty(f);
-		return;
 	}
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	__u8 *buf = f->s->path;
-	/* buf[SD_MAX_PATH - 1] is the terminating NUL; names are written to its left */
-	buf[SD_MAX_PATH - 1] = 0;
-	SD_LOOP_VAR(f->s, loop_a) = SD_MAX_PATH - 1; /* first byte of the path so far */
+}
 
-	for(int i = 0; i < SD_MAX_PATH_COMPONENTS; i++) {
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-		if(dentry == mnt_root || dentry == parent) {
-			if(dentry != mnt_root) {
-				break; /* a root that is no mount root: pseudo filesystem */
-			}
-			if(mnt == mnt_parent) {
-				break; /* the namespace root */
-			}
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = mnt_parent;
-			mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-			continue;
-		}
-		struct qstr name = {};
-		BPF_CORE_READ_INTO(&name, dentry, d_name);
-		__u32 len = name.len;
-		__u32 pos = SD_LOOP_VAR(f->s, loop_a);
-		if(len == 0 || len > SD_MAX_NAME || pos > SD_MAX_PATH - 1 || pos < len + 1) {
-			sd_count(SD_CNT_TRUNCATED);
-			break;
-		}
-		pos -= len;
-		if(bpf_probe_read_kernel(&buf[pos & SD_PATH_MASK], len & SD_MAX_NAME, name.name) != 0) {
-			sd_count(SD_CNT_READ_FAULT);
-			sd_push_empty(f);
-			return;
-		}
-		pos -= 1;
-		buf[pos & SD_PATH_MASK] = '/';
-		SD_LOOP_VAR(f->s, loop_a) = pos;
-		dentry = parent;
+/* The absolute path of `path`, built in the scratch slot (f->s->path); false when empty. */
+static __always_inline bool sd_push_path(struct sd_frame *f, const struct path *path) {
+	if(sd_path_build_from(&f->s->path, path)) {
+		sd_push_path_buf(f, &f->s->path);
+		return true;
 	}
-
-	__u32 pos = SD_LOOP_VAR(f->s, loop_a);
-	if(pos >= SD_MAX_PATH - 1) {
-		sd_push_kernel_str(f, BPF_CORE_READ(dentry, d_name.name), SD_MAX_PATH);
-		return;
-	}
-	sd_push_kernel_str(f, &buf[pos & SD_PATH_MASK], SD_MAX_PATH);
+	sd_push_empty(f);
+	return false;
 }
 
 /* Stamp time, thread and length, then copy the record to the ring buffer. */
