@@ -26,6 +26,9 @@ const FIELDS = [
   'container.start_ts', 'evt.arg.fd', 'evt.arg.fdout', 'evt.arg.out_fd', 'evt.arg.name', 'evt.arg.flags',
   'evt.arg.mode', 'evt.arg.dev', 'evt.arg.ino', 'evt.arg.filename', 'evt.arg.oldpath', 'evt.arg.newpath',
   'evt.arg.trusted_exepath', 'evt.arg.size',
+  'drift.exe_writer.pid', 'drift.exe_writer.name', 'drift.exe_written_ts', 'drift.exe_written_duration',
+  'drift.exe_chmod.pid', 'drift.exe_chmod.name', 'drift.exe_chmod_ts', 'drift.exe_chmod_duration',
+  'proc.is_exe_script', 'proc.exe_interpreter',
 ];
 // libs' PPM_O_* and scapdrift's exec flag (driver/include/scapdrift_abi.h)
 const PPM_O_WRONLY = 1 << 1;
@@ -231,6 +234,32 @@ if (why) {
     assert.is(ev['proc.exe_ino'], r.xStat.ino);
     assert.is(ev['proc.exe_ino.ctime'], r.xStat.ctimeNs);
     assert.is(ev['evt.arg.filename'], r.x);
+  });
+
+  test('drop, decoded: the exec names cp as writer and chmod as chmod author, with their times', () => {
+    const ev = execOf(r, r.xPid);
+    const write = of(r, r.cpPid, WRITES)[0]!;
+    const chmod = of(r, r.chmodPid, new Set(['chmod', 'fchmodat']))[0]!;
+    const at = ev['evt.rawtime'] as bigint;
+    assert.equal(
+      [ev['drift.exe_writer.pid'], ev['drift.exe_writer.name'], ev['drift.exe_written_ts'], ev['drift.exe_written_duration']],
+      [BigInt(r.cpPid), 'cp', write['evt.rawtime'], at - (write['evt.rawtime'] as bigint)],
+    );
+    assert.equal(
+      [ev['drift.exe_chmod.pid'], ev['drift.exe_chmod.name'], ev['drift.exe_chmod_ts'], ev['drift.exe_chmod_duration']],
+      [BigInt(r.chmodPid), 'chmod', chmod['evt.rawtime'], at - (chmod['evt.rawtime'] as bigint)],
+    );
+    assert.ok((ev['drift.exe_chmod_duration'] as bigint) > 0n && (ev['drift.exe_written_duration'] as bigint) > (ev['drift.exe_chmod_duration'] as bigint));
+  });
+
+  test('script, decoded: exepath is the script, the interpreter resolved, written and chmod-ed by this test', () => {
+    const ev = execOf(r, r.scriptPid);
+    assert.equal(
+      [ev['proc.exepath'], ev['proc.exe_interpreter'], ev['proc.is_exe_script'], ev['drift.exe_writer.pid'], ev['drift.exe_chmod.pid']],
+      [r.script, realpathSync('/bin/sh'), true, BigInt(process.pid), BigInt(process.pid)],
+    );
+    const plain = execOf(r, r.xPid);
+    assert.equal([plain['proc.is_exe_script'], plain['proc.exe_interpreter']], [false, null]);
   });
 
   test('rename: mv reports both absolute paths', () => {
