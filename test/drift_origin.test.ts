@@ -288,4 +288,19 @@ test('default rule: a package manager or a linker as writer raises nothing; a wr
   assert.is(run(10n, 11n, false).length, 0, 'no chmod seen: not this rule');
 });
 
+test('default rule on a benign workload the driver recorded: package install, compile and run, tar, git, npm — silent', () => {
+  // test/fixtures/benign_workload.scap.gz: gcc t.c -o t && ./t; dpkg -i of a package whose postinst runs
+  // its binary; tar xzf of that binary, then run; git init/commit/clone; npm i uvu; npx uvu --version.
+  const file = new URL('../../test/fixtures/benign_workload.scap.gz', import.meta.url).pathname;
+  const made = runCli(['read', file, 'evt.type = execve and evt.res = SUCCESS and drift.exe_written_ts exists', '-q',
+    '-p', '%proc.exepath %drift.exe_writer.name %drift.exe_chmod.name']);
+  assert.is(made.status, 0, made.stderr);
+  // The fields are there (made during the capture): the exceptions, not missing data, keep the rule silent.
+  const writers = new Set(made.stdout.trim().split('\n').map((l) => l.split(' ').slice(1).join(' ')));
+  assert.equal([...writers].sort(), ['dpkg dpkg', 'ld ld', 'tar tar']);
+  const r = runCli(['read', file, '--default-rules', '-q']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.split('\n').filter((l) => l.includes(RULE)).length, 0, r.stdout);
+});
+
 test.run();
