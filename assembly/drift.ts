@@ -27,19 +27,29 @@ function firstMarkTs(f: FileRecord): u64 {
   return w < c ? w : c;
 }
 
-function sameFile(f: FileRecord, t: ThreadRecord, h: u64): bool {
+/**
+ * Whether the inode match `f` is the file `t` executes at epoch ns `ts`: the same
+ * path, or a ctime between the first mark and the exec (a ctime after the exec
+ * is no real file's: a misread one proves nothing).
+ */
+function sameFile(f: FileRecord, t: ThreadRecord, h: u64, ts: u64): bool {
   if (h != 0 && f.pathHash == h) return true;
-  return (t.presence & HAS_EXE_INO_CTIME) != 0 && t.exeInoCtime + CTIME_SLACK_NS >= firstMarkTs(f);
+  if ((t.presence & HAS_EXE_INO_CTIME) == 0) return false;
+  const first = firstMarkTs(f);
+  const ctime = t.exeInoCtime;
+  // Compared without additions that could wrap: first − slack ≤ ctime ≤ ts + slack.
+  const afterFirst = first <= CTIME_SLACK_NS || ctime >= first - CTIME_SLACK_NS;
+  return afterFirst && (ctime <= ts || ctime - ts <= CTIME_SLACK_NS);
 }
 
-function fileOf(t: ThreadRecord): FileRecord | null {
+function fileOf(t: ThreadRecord, ts: u64): FileRecord | null {
   const n = strLen(t, STR_EXEPATH);
   const p = strPtr(t, STR_EXEPATH);
   const h = n > 0 && load<u8>(p) == SLASH ? pathHash(p, n) : 0;
   const hasIno = (t.presence & HAS_EXE_INO) != 0;
   if (hasIno) {
     const f = findByInode(t.exeIno, 0);
-    if (f != null && sameFile(f, t, h)) return f;
+    if (f != null && sameFile(f, t, h, ts)) return f;
   }
   if (h == 0) return null;
   const f = findByPath(h);
@@ -51,7 +61,7 @@ function fileOf(t: ThreadRecord): FileRecord | null {
 export function setExeOrigin(t: ThreadRecord, ts: u64): void {
   t.presence &= ~(HAS_EXE_WRITTEN | HAS_EXE_CHMOD);
   memory.fill(changetype<usize>(t) + ORIGIN_BASE, 0, ORIGIN_BYTES);
-  const f = fileOf(t);
+  const f = fileOf(t, ts);
   if (f == null) return;
   if ((f.marks & FILE_WRITTEN) != 0) {
     t.writerPid = f.writerPid;

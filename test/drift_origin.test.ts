@@ -195,10 +195,15 @@ test('an inode number reused on another filesystem is not the dropped file: path
     execve(T0 + 10n * MS, 12n, '/usr/bin/foo', 777, BOOT - 86_400n * SEC),
     // The same inode under another name (a hard link), changed when the write happened.
     execve(T0 + 20n * MS, 12n, '/srv/x-link', 777, T0 + MS),
+    // A ctime after the exec (misread, or the largest u64) is no real file's.
+    execve(T0 + 30n * MS, 12n, '/srv/y', 777, 0xffff_ffff_ffff_ffffn),
+    execve(T0 + 40n * MS, 12n, '/srv/z', 777, T0 + 40n * MS + 2n * SEC),
   ]));
   const execs = rows.filter((r) => r['evt.type'] === 'execve');
   assert.equal(pickDrift(execs[0]!), nulls(), 'old ctime, other path: another file');
   assert.is(execs[1]!['drift.exe_writer.pid'], 10n, 'ctime after the write: the same file');
+  assert.equal(pickDrift(execs[2]!), nulls(), 'ctime u64 max: no match, no wrap-around');
+  assert.equal(pickDrift(execs[3]!), nulls(), 'ctime 2 s after the exec: no match');
 });
 
 test('a chmod by path of a file never opened in the capture, then an exec of that path', async () => {
