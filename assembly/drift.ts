@@ -5,13 +5,15 @@
 // the same file: the same absolute path, or an exe ctime not older than the
 // first mark (a file on another filesystem with the same inode number was
 // changed before the capture saw it). Without an inode match, the exe path
-// alone finds a file chmod'ed by path before any open was seen.
+// alone finds a file chmod'ed by path before any open was seen, or a memfd
+// (exe path "memfd:NAME").
 
 import {
   ThreadRecord, HAS_EXE_INO, HAS_EXE_INO_CTIME, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, STR_EXEPATH,
   ORIGIN_BASE, ORIGIN_BYTES, strLen, strPtr,
 } from "./thread_record";
 import { FileRecord, FILE_WRITTEN, FILE_CHMOD_EXEC, COMM_BYTES, findByInode, findByPath, pathHash } from "./file_table";
+import { isMemfdName } from "./file_events";
 
 /**
  * Slack (ns) between an event's timestamp and the ctime it left: inode times
@@ -45,7 +47,7 @@ function sameFile(f: FileRecord, t: ThreadRecord, h: u64, ts: u64): bool {
 function fileOf(t: ThreadRecord, ts: u64): FileRecord | null {
   const n = strLen(t, STR_EXEPATH);
   const p = strPtr(t, STR_EXEPATH);
-  const h = n > 0 && load<u8>(p) == SLASH ? pathHash(p, n) : 0;
+  const h = (n > 0 && load<u8>(p) == SLASH) || isMemfdName(p, n) ? pathHash(p, n) : 0;
   const hasIno = (t.presence & HAS_EXE_INO) != 0;
   if (hasIno) {
     const f = findByInode(t.exeIno, 0);

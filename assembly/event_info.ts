@@ -21,6 +21,8 @@ export const KIND_FILE_WRITE: u8 = 6;
 export const KIND_FILE_CHMOD: u8 = 7;
 /** rename, renameat, renameat2, link, linkat exits: a file gets a new name. */
 export const KIND_FILE_RENAME: u8 = 8;
+/** memfd_create exits: a new memory-backed file, known by its name. */
+export const KIND_FILE_MEMFD: u8 = 9;
 
 // Parameter roles (the libs parameter name in brackets).
 export const ROLE_RES: u32 = 0; // res

@@ -3,10 +3,11 @@
 // scapdrift's driver or from a Falco capture. Only successful calls count.
 // Paths are compared by hash, and only absolute ones: scapdrift's driver sends
 // the kernel-resolved absolute path; a relative name from another driver cannot
-// be matched with an exe path and is ignored.
+// be matched with an exe path and is ignored. A memfd is known by its name
+// ("memfd:NAME", what an exec of it shows as exe path) until a write marks it.
 
 import {
-  KIND_FILE_OPEN, KIND_FILE_WRITE, KIND_FILE_CHMOD, KIND_FILE_RENAME,
+  KIND_FILE_OPEN, KIND_FILE_WRITE, KIND_FILE_CHMOD, KIND_FILE_RENAME, KIND_FILE_MEMFD,
   ROLE_FD, ROLE_PATH, ROLE_DEV, ROLE_INO, ROLE_MODE, ROLE_OLDPATH, ROLE_NEWPATH, ROLE_FLAGS, roleIndex,
 } from "./event_info";
 import { paramEmpty, paramI64, paramPtr, paramStrLen, paramU64 } from "./params";
@@ -14,7 +15,7 @@ import { STR_COMM, strLen, strPtr } from "./thread_record";
 import { findThread } from "./thread_table";
 import {
   FileRecord, pathHash, findByPath, recordForInode, recordForPath, setPath, markWritten, markChmod,
-  fdPut, fdFind,
+  fdPut, fdFind, PATH_HASH_SEED,
 } from "./file_table";
 
 // libs' PPM_O_* open flags (driver/ppm_events_public.h).
@@ -25,6 +26,9 @@ const PPM_O_F_CREATED: u32 = 1 << 14;
 // libs' PPM_S_IX* chmod bits: S_IXOTH, S_IXGRP, S_IXUSR.
 const PPM_S_IXANY: u32 = 1 | 8 | 64;
 const SLASH: u8 = 0x2f;
+/** "memfd:", the prefix the kernel gives a memfd's name in exe paths. */
+const MEMFD_PREFIX = memory.data<u8>([0x6d, 0x65, 0x6d, 0x66, 0x64, 0x3a]);
+const MEMFD_PREFIX_LEN: u32 = 6;
 
 // The process behind the current event: pid and name, for the marks.
 let actorPid: i64 = 0;
@@ -46,6 +50,18 @@ function absolutePathHash(i: u32): u64 {
   return pathHash(paramPtr(i), n);
 }
 
+/** Whether `len` bytes at `p` start with "memfd:". */
+export function isMemfdName(p: usize, len: u32): bool {
+  return len >= MEMFD_PREFIX_LEN && memory.compare(p, MEMFD_PREFIX, MEMFD_PREFIX_LEN) == 0;
+}
+
+/** FNV-1a of "memfd:NAME" for memfd_create's name (scapdrift's driver sends the prefix, libs' does not). */
+function memfdNameHash(i: u32): u64 {
+  const p = paramPtr(i);
+  const n = paramStrLen(i);
+  return isMemfdName(p, n) ? pathHash(p, n) : pathHash(p, n, pathHash(MEMFD_PREFIX, MEMFD_PREFIX_LEN, PATH_HASH_SEED));
+}
+
 /** Applies a file event of kind `kind` (KIND_FILE_*) at epoch ns `ts` by thread `tid`. */
 export function onFileEvent(kind: u8, type: u32, tid: i64, ts: u64): void {
   // Parameter 0 of every exit is its return value (res or fd).
@@ -55,6 +71,15 @@ export function onFileEvent(kind: u8, type: u32, tid: i64, ts: u64): void {
   else if (kind == KIND_FILE_WRITE) { if (res > 0) onWrite(type, tid, ts); }
   else if (kind == KIND_FILE_CHMOD) onChmod(type, tid, ts);
   else if (kind == KIND_FILE_RENAME) onRename(type);
+  else if (kind == KIND_FILE_MEMFD) onMemfd(type, tid, res);
+}
+
+/** A new memfd: a fresh file under its name, held open for writing as `fd`. */
+function onMemfd(type: u32, tid: i64, fd: i64): void {
+  const h = memfdNameHash(roleIndex(type, ROLE_PATH));
+  setActor(tid);
+  recordForPath(h).marks = 0; // an older memfd of the same name is another file
+  fdPut(actorPid, fd, 0, 0, h);
 }
 
 /**
@@ -73,7 +98,7 @@ function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
   setActor(tid);
   const r = recordForInode(ino, dev, h);
   setPath(r, h);
-  fdPut(actorPid, fd, ino, dev);
+  fdPut(actorPid, fd, ino, dev, 0);
   if (paramEmpty(fl) || (flags & (PPM_O_CREAT | PPM_O_TRUNC | PPM_O_F_CREATED)) != 0) {
     markWritten(r, ts, actorPid, actorComm, actorCommLen);
   }
@@ -83,7 +108,8 @@ function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
 function recordOfFd(type: u32): FileRecord | null {
   const e = fdFind(actorPid, paramI64(roleIndex(type, ROLE_FD)));
   if (e == 0) return null;
-  return recordForInode(load<u64>(e, 16), load<u32>(e, 24), 0);
+  const ino = load<u64>(e, 16);
+  return ino != 0 ? recordForInode(ino, load<u32>(e, 24), 0) : recordForPath(load<u64>(e, 32));
 }
 
 function onWrite(type: u32, tid: i64, ts: u64): void {

@@ -8,8 +8,9 @@
 //   ino index   open addressing: inode number → record number + 1
 //   path index  open addressing: FNV-1a hash of the absolute path → record number + 1
 //   fd map      open addressing: (pid, fd) → (dev, ino) of files opened for
-//               writing, so that write and fchmod events (which carry only an
-//               fd) find their inode; emptied when half full.
+//               writing, or the name hash of a memfd (no inode in its event),
+//               so that write and fchmod events (which carry only an fd) find
+//               their file; emptied when half full.
 //
 // The indexes are never deleted from: a lookup checks the record it finds
 // (its inode or path hash may have changed since), and both indexes are rebuilt
@@ -63,8 +64,8 @@ let fdMap: usize = 0;
 let fdCount: u32 = 0;
 let evicted: u32 = 0;
 
-// fd map entry: pid i64, fd i64, ino u64, dev u32, used u32.
-const FD_ENTRY: usize = 32;
+// fd map entry: pid i64, fd i64, ino u64, dev u32, used u32, path hash u64 (memfd).
+const FD_ENTRY: usize = 40;
 
 /** Records evicted because the table was full (oldest first). */
 export function filesEvicted(): u32 {
@@ -98,9 +99,11 @@ export function resetFiles(): void {
   return <u32>(k ^ (k >> 31));
 }
 
-/** FNV-1a 64 of `len` bytes at `p` (a path). */
-export function pathHash(p: usize, len: u32): u64 {
-  let h: u64 = 0xcbf29ce484222325;
+/** FNV-1a 64's starting value. */
+export const PATH_HASH_SEED: u64 = 0xcbf29ce484222325;
+
+/** FNV-1a 64 of `len` bytes at `p` (a path), continuing from `h`. */
+export function pathHash(p: usize, len: u32, h: u64 = PATH_HASH_SEED): u64 {
   for (let i: u32 = 0; i < len; i++) h = (h ^ <u64>load<u8>(p + i)) * 0x100000001b3;
   return h;
 }
@@ -266,8 +269,11 @@ function clearFds(): void {
   return mix(<u64>pid * 0x9e3779b97f4a7c15 ^ <u64>fd) & (FD_SLOTS - 1);
 }
 
-/** Remembers that process `pid` holds file (dev, ino) open for writing as `fd`. */
-export function fdPut(pid: i64, fd: i64, ino: u64, dev: u32): void {
+/**
+ * Remembers that process `pid` holds file (dev, ino) open for writing as `fd`;
+ * a memfd has ino 0 and its name hash `h`.
+ */
+export function fdPut(pid: i64, fd: i64, ino: u64, dev: u32, h: u64): void {
   if (fdCount + 1 > FD_SLOTS >> 1) clearFds(); // old fds are most likely closed by now
   let i = fdSlot(pid, fd);
   while (true) {
@@ -281,9 +287,10 @@ export function fdPut(pid: i64, fd: i64, ino: u64, dev: u32): void {
   store<i64>(e, fd, 8);
   store<u64>(e, ino, 16);
   store<u32>(e, dev, 24);
+  store<u64>(e, h, 32);
 }
 
-/** The fd map entry of (pid, fd), or 0: ino at +16 (u64), dev at +24 (u32). */
+/** The fd map entry of (pid, fd), or 0: ino at +16 (u64), dev at +24 (u32), memfd name hash at +32 (u64). */
 export function fdFind(pid: i64, fd: i64): usize {
   let i = fdSlot(pid, fd);
   while (true) {

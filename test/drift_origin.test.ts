@@ -96,6 +96,22 @@ test('drop_exec.scap: the Wasm filter on drift.* fields selects exactly the drop
   assert.is(two.stdout, one.stdout, '2 workers print the same');
 });
 
+test('memfd_exec.scap: each fileless exec names the process that wrote the memfd (by its name, "memfd:NAME")', async () => {
+  const { rows } = await decode(readFileSync(capture('memfd_exec.scap')));
+  const execs = rows.filter((r) => r['evt.type'] === 'execve' && (r['proc.exepath'] as string).startsWith('memfd:'));
+  assert.is(execs.length, 2);
+  for (const e of execs) {
+    const pid = e['proc.pid'];
+    const created = rows.find((r) => r['evt.type'] === 'memfd_create' && r['proc.pid'] === pid)!;
+    const w = rows.filter((r) => r['evt.type'] === 'write' && r['proc.pid'] === pid && r['evt.arg.fd'] === created['evt.rawres'] &&
+      r['evt.num']! > created['evt.num']! && r['evt.num']! < e['evt.num']!).pop()!;
+    assert.equal(pickDrift(e), {
+      ...nulls(), 'drift.exe_writer.pid': pid, 'drift.exe_writer.name': 'python3', 'drift.exe_written_ts': w['evt.rawtime'],
+      'drift.exe_written_duration': (e['evt.rawtime'] as bigint) - (w['evt.rawtime'] as bigint),
+    }, `pid ${pid}`);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // Synthetic captures
 
@@ -204,6 +220,21 @@ test('an inode number reused on another filesystem is not the dropped file: path
   assert.is(execs[1]!['drift.exe_writer.pid'], 10n, 'ctime after the write: the same file');
   assert.equal(pickDrift(execs[2]!), nulls(), 'ctime u64 max: no match, no wrap-around');
   assert.equal(pickDrift(execs[3]!), nulls(), 'ctime 2 s after the exec: no match');
+});
+
+test('memfd from scapdrift\'s driver (name "memfd:x"): a new memfd of the same name forgets the old one\'s writer', async () => {
+  const memfd = (ts: bigint, tid: bigint, fd: number, name: string): EventFrame =>
+    frameByName(PPME.PPME_SYSCALL_MEMFD_CREATE_X, ts, tid, { fd, name, flags: 0 });
+  const { rows } = await decode(scap([
+    memfd(T0, 10n, 3, 'memfd:x'),
+    write(T0 + MS, 10n, 3),
+    execve(T0 + 2n * MS, 10n, 'memfd:x', 9001, T0 + MS),
+    memfd(T0 + 3n * MS, 13n, 4, 'x'), // libs' form, same name: a fresh file, not written
+    execve(T0 + 4n * MS, 13n, 'memfd:x', 9002, T0 + 3n * MS),
+  ]));
+  const [first, second] = rows.filter((r) => r['evt.type'] === 'execve');
+  assert.equal([first!['drift.exe_writer.pid'], first!['drift.exe_written_duration']], [10n, MS]);
+  assert.equal(pickDrift(second!), nulls());
 });
 
 test('a chmod by path of a file never opened in the capture, then an exec of that path', async () => {

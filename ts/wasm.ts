@@ -83,7 +83,7 @@ export const FAULT_MESSAGES: Record<number, string> = {
 /** Event kinds (assembly/event_info.ts). */
 const KIND = {
   OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4,
-  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8,
+  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9,
 } as const;
 
 /** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name(s). */
@@ -146,6 +146,7 @@ const FILE_KINDS = new Map<string, number>([
   ...['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range', 'sendfile', 'splice'].map((n) => [n, KIND.FILE_WRITE] as const),
   ...['chmod', 'fchmodat', 'fchmod'].map((n) => [n, KIND.FILE_CHMOD] as const),
   ...['rename', 'renameat', 'renameat2', 'link', 'linkat'].map((n) => [n, KIND.FILE_RENAME] as const),
+  ['memfd_create', KIND.FILE_MEMFD],
 ]);
 /** libsinsp sinsp::is_initialstate_event: consumed at open, never numbered. */
 const INITIAL_STATE_IDS = new Set<number>([
