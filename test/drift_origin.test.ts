@@ -304,7 +304,7 @@ test('default rule: drop_exec.scap raises it once, for /tmp/dropped_ls, naming c
   assert.match(hits[0]!, /proc\.exepath=\/tmp\/dropped_ls .*writer\.pid=14427 writer\.name=cp .*chmod\.pid=14428 chmod\.name=chmod /);
 });
 
-test('default rule: a package manager or a linker as writer raises nothing; a write without chmod neither', () => {
+test('default rule: a package manager or a linker as writer raises nothing; a trusted chmod alone excepts nothing; no chmod, no alert', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scapdrift-origin-'));
   const run = (writer: bigint, chmodder: bigint, withChmod = true): string[] => {
     const file = join(dir, `c${writer}-${chmodder}-${withChmod}.scap`);
@@ -320,7 +320,8 @@ test('default rule: a package manager or a linker as writer raises nothing; a wr
   };
   assert.is(run(10n, 11n).length, 1, 'curl writes, chmod chmods: raised');
   assert.is(run(14n, 11n).length, 0, 'dpkg writes: excepted');
-  assert.is(run(10n, 15n).length, 0, 'ld chmods: excepted');
+  assert.is(run(15n, 11n).length, 0, 'ld writes: excepted');
+  assert.is(run(10n, 14n).length, 1, 'a trusted chmod of a file curl wrote: still raised');
   assert.is(run(10n, 11n, false).length, 0, 'no chmod seen: not this rule');
 });
 

@@ -55,6 +55,11 @@ const EXEC_FIELDS = [
   'proc.pidns_init_start_ts', 'proc.is_exe_writable', 'proc.is_exe_upper_layer',
   'proc.is_exe_lower_layer', 'proc.is_exe_from_memfd', 'container.id',
 ].map((n) => resolveField(n)!);
+/** Origin fields shown on exec events by the default line only when the capture saw the file made (or a script). */
+const EXEC_ORIGIN_FIELDS = [
+  'drift.exe_writer.pid', 'drift.exe_writer.name', 'drift.exe_written_duration', 'drift.exe_chmod.pid',
+  'drift.exe_chmod.name', 'drift.exe_chmod_duration', 'proc.exe_interpreter',
+].map((n) => resolveField(n)!);
 const DEFAULT_HEAD = compileFormat('%evt.num %evt.time %evt.cpu %proc.name (%thread.tid:%proc.pid) %evt.dir %evt.type res=%evt.res');
 const EXEC_NAMES = new Set(['execve', 'execveat']);
 
@@ -63,6 +68,9 @@ export function renderDefault(v: EventView): string {
   let line = renderFormat(v, DEFAULT_HEAD);
   if (v.info && v.info.direction === '<' && EXEC_NAMES.has(v.info.name)) {
     for (const ref of EXEC_FIELDS) line += ` ${ref.text}=${fieldText(v, ref)}`;
+    for (const ref of EXEC_ORIGIN_FIELDS) {
+      if (extractField(v, ref) !== null) line += ` ${ref.text}=${fieldText(v, ref)}`;
+    }
   }
   return line;
 }
@@ -74,7 +82,9 @@ export const DEFAULT_JSON_FIELDS: readonly FieldRef[] = [
   'proc.pid.ts', 'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime', 'proc.exe_ino.ctime_duration_proc_start',
   'proc.exe_ino.ctime_duration_pidns_start', 'proc.pidns_init_start_ts', 'proc.is_exe_writable',
   'proc.is_exe_upper_layer', 'proc.is_exe_lower_layer', 'proc.is_exe_from_memfd', 'container.id',
-  'container.start_ts', 'container.duration',
+  'container.start_ts', 'container.duration', 'proc.is_exe_script', 'proc.exe_interpreter', 'drift.exe_writer.pid',
+  'drift.exe_writer.name', 'drift.exe_written_ts', 'drift.exe_written_duration', 'drift.exe_chmod.pid',
+  'drift.exe_chmod.name', 'drift.exe_chmod_ts', 'drift.exe_chmod_duration',
 ].map((n) => resolveField(n)!);
 
 /** JSON text of one value; bigint as an exact number. */
