@@ -26,6 +26,7 @@ const FIELDS = [
   'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime', 'proc.exe_ino.ctime_duration_proc_start',
   'proc.exe_ino.ctime_duration_pidns_start', 'proc.pidns_init_start_ts', 'proc.is_exe_writable',
   'proc.is_exe_upper_layer', 'proc.is_exe_from_memfd', 'container.id', 'container.duration',
+  'proc.is_exe_script', 'drift.exe_writer.name', 'drift.exe_chmod.name',
 ];
 
 type Ev = CaptureEvent;
@@ -140,10 +141,12 @@ const TABLE: [string, string, Pred][] = [
   ['memfd_exec.scap', 'proc.pidns_init_start_ts exists and proc.vpid exists and evt.type = clone', and(exists('proc.pidns_init_start_ts'), exists('proc.vpid'), type('clone'))],
   ['memfd_exec.scap', 'proc.cwd != "/" and spawned_process', and(strCmp('proc.cwd', (v) => v !== '/'), spawned)],
   ['memfd_exec.scap', 'proc.exe icontains MEMFD', strCmp('proc.exe', (v) => v.toLowerCase().includes('memfd'))],
-  // The project's own driver capture: a new pid namespace (unshare), a dropped binary, a memfd exec.
-  [LIVE, 'proc.vpid < 10 and proc.pidns_init_start_ts > 1795979270380946900', and(numCmp('proc.vpid', (v) => v < 10n), numCmp('proc.pidns_init_start_ts', (v) => v > 1795979270380946900n))],
+  // The project's own driver capture: a new pid namespace (unshare), a dropped binary, a memfd exec,
+  // a dropped script. 1795979270380946890 is its boot_ts_epoch, the host processes' pidns start.
+  [LIVE, 'proc.vpid < 10 and proc.pidns_init_start_ts > 1795979270380946890', and(numCmp('proc.vpid', (v) => v < 10n), numCmp('proc.pidns_init_start_ts', (v) => v > 1795979270380946890n))],
   [LIVE, 'spawned_process and proc.exe_ino.ctime_duration_proc_start < 60000000000', and(spawned, numCmp('proc.exe_ino.ctime_duration_proc_start', (v) => v < 60000000000n))],
   [LIVE, 'proc.exepath pmatch (/tmp/*/dropped_true) or proc.is_exe_from_memfd = true', or(strCmp('proc.exepath', (v) => pmatch(v, '/tmp/*/dropped_true')), isTrue('proc.is_exe_from_memfd'))],
+  [LIVE, 'proc.is_exe_script = true or (drift.exe_writer.name = cp and drift.exe_chmod.name exists)', or(isTrue('proc.is_exe_script'), and(strCmp('drift.exe_writer.name', (v) => v === 'cp'), exists('drift.exe_chmod.name')))],
 ];
 
 const cache = new Map<string, Promise<Ev[]>>();

@@ -301,18 +301,36 @@ test('default rules on memfd_exec, JSON: fileless execution twice, shaped like F
   assert.ok(alerts.some((x) => x.rule === 'Executable changed shortly before its process started'));
 });
 
-test("default rules on the project's own driver sample: the dropped binaries and the memfd exec", () => {
+test("default rules on the project's own driver sample: the dropped binaries, the memfd exec and the dropped script", () => {
+  // Recorded by scripts/record_sample.sh: D=/tmp/tmp.ldJEkhDpId.
   const r = runCli(['read', 'samples/live_drift.scap.gz', '-q', '--default-rules', '--json']);
   assert.is(r.status, 0, r.stderr);
   const alerts = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { rule: string; output_fields: Record<string, unknown> });
+  const changed = 'Executable changed shortly before its process started';
+  const written = 'Binary written and made executable during the capture, then run';
   assert.equal(alerts.map((a) => [a.rule, a.output_fields['proc.exepath']]), [
-    ['Executable changed shortly before its process started', '/tmp/tmp.5x9H97jPa5/dropped_true'],
+    // cp /bin/true $D/dropped_true; chmod +x; run.
+    [changed, '/tmp/tmp.ldJEkhDpId/dropped_true'],
+    [written, '/tmp/tmp.ldJEkhDpId/dropped_true'],
+    // perl: memfd_create("fileless"), write, execve of /proc/self/fd/3. No chmod: not the sixth rule.
     ['Fileless execution', 'memfd:fileless'],
-    ['Executable changed shortly before its process started', 'memfd:fileless'],
+    [changed, 'memfd:fileless'],
     // Dropped inside a fake container (docker-<id>.scope cgroup, new pid namespace) 0.1 s after it
     // started: too young for "changed after its container started" (window 60 s).
-    ['Executable changed shortly before its process started', '/tmp/tmp.5x9H97jPa5/ctr_true'],
+    [changed, '/tmp/tmp.ldJEkhDpId/ctr_true'],
+    [written, '/tmp/tmp.ldJEkhDpId/ctr_true'],
+    // A #!/bin/sh script written by tee, chmod +x, run: the script is the exe, not /bin/sh.
+    [changed, '/tmp/tmp.ldJEkhDpId/dropped_script'],
+    [written, '/tmp/tmp.ldJEkhDpId/dropped_script'],
   ]);
+  // Who made each one: the writer and the chmod author, by name, and before the exec.
+  const origins = alerts.filter((a) => a.rule === written).map((a) => {
+    const f = a.output_fields;
+    assert.ok((f['drift.exe_written_duration'] as number) > 0 && (f['drift.exe_chmod_duration'] as number) > 0, JSON.stringify(f));
+    assert.ok((f['drift.exe_written_duration'] as number) > (f['drift.exe_chmod_duration'] as number), 'written, then chmod-ed');
+    return [f['drift.exe_writer.name'], f['drift.exe_chmod.name'], f['container.id']];
+  });
+  assert.equal(origins, [['cp', 'chmod', 'host'], ['cp', 'chmod', '65c0d2f43600'], ['tee', 'chmod', 'host']]);
 });
 
 test('a trailing condition narrows the rules: both must match', () => {

@@ -3,9 +3,10 @@
  * default rules (rules/scapdrift_rules.yaml) when root and eBPF are available,
  * alerts until Ctrl-C; otherwise it says why and runs the same rules over the
  * bundled sample capture, which the
- * project's own driver recorded (samples/live_drift.scap.gz: a binary copied
- * to a temp dir, chmod'ed and run; /bin/true; a memfd exec; a new pid namespace; a
- * binary dropped into a fake container: a docker-<id>.scope cgroup and a new pid namespace).
+ * project's own driver recorded with scripts/record_sample.sh (samples/live_drift.scap.gz:
+ * a binary copied to a temp dir, chmod'ed and run; /bin/true; a memfd exec; a new pid
+ * namespace; a binary dropped into a fake container: a docker-<id>.scope cgroup and a new
+ * pid namespace; a #!/bin/sh script written, chmod'ed and run).
  */
 import { fileURLToPath } from 'node:url';
 import { readCommand } from './cli_read.js';
