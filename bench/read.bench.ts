@@ -2,7 +2,8 @@
  * Read throughput on the largest shared capture (busy.scap.gz), measured with tinybench:
  * bytes only, decode with nothing emitted, decode + default lines of execve, decode + JSON of
  * every event, and bytes / decode straight from the gzip file — each against the machine's
- * memcpy bandwidth measured in the same run. Prints a Markdown table and writes bench/RESULTS.md.
+ * memcpy bandwidth measured in the same run. Prints a Markdown table and writes it to its section
+ * of bench/RESULTS.md.
  *
  * Run after `npm run build`: `node dist/bench/read.bench.js` (from the project root).
  */
@@ -17,9 +18,9 @@ import { Decoder } from '../ts/decoder.js';
 import { lineRenderer } from '../ts/event_printer.js';
 import { renderJson, DEFAULT_JSON_FIELDS } from '../ts/output.js';
 import type { EventView } from '../ts/event_view.js';
+import { writeSection } from './results_file.js';
 
 const GZ_PATH = path.resolve(process.cwd(), '..', 'shared', 'captures', 'busy.scap.gz');
-const RESULTS_PATH = path.resolve(process.cwd(), 'bench', 'RESULTS.md');
 /** Size of the memcpy buffers, bytes. */
 const COPY_BYTES = 64 << 20;
 /** Copies of the 64 MiB buffer per memcpy iteration. */
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     ];
     const text = lines.join('\n');
     process.stdout.write(text);
-    await fsp.writeFile(RESULTS_PATH, `# Read benchmark (bench/read.bench.ts)\n\n${text}`);
+    writeSection('read', `## Single-thread read (\`npm run bench\`, bench/read.bench.ts)\n\n${text}`);
     if (emitted === 0 || lastLine === '') throw new Error('nothing was rendered');
   } finally {
     await fsp.rm(path.dirname(plain), { recursive: true, force: true });

@@ -1,17 +1,28 @@
 /**
  * Parallel decoding prints byte for byte what one thread prints: every shared
- * capture, with and without filters and rules, on 1–4 workers with small
- * batches (so every capture spans many), and a corrupt capture gives the same
- * events and the same one-line error.
+ * capture and a generated one, with and without filters and rules, on 1–4
+ * workers with small batches (so every capture spans many), and a corrupt
+ * capture gives the same events and the same one-line error. The library's
+ * `workers` option gives the events one thread gives.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture } from './helpers/captures.js';
 import { CLI } from './helpers/cli.js';
+import { generateCapture } from '../bench/generate.js';
+import { openCapture, type OpenCaptureOptions } from '../ts/capture.js';
+import { isScapdriftError } from '../ts/errors.js';
+
+const TMP = mkdtempSync(join(tmpdir(), 'scapdrift-par-'));
+/** 50,000 events of the benchmark's generated workload (~6 MB). */
+const GENERATED = join(TMP, 'generated.scap');
+const fd = openSync(GENERATED, 'w');
+generateCapture({ seed: 5, events: 50_000 }, (chunk) => { writeSync(fd, chunk); });
+closeSync(fd);
 
 const SMALL_BATCH = { ...process.env, SCAPDRIFT_BATCH_BYTES: String(64 * 1024) };
 
@@ -29,11 +40,14 @@ const CASES: [string, string[]][] = [
   ['single_ipv6_conn.scap', []],
   ['test_ipv6_client.scap', ['--json']],
   ['samples/live_drift.scap.gz', ['--default-rules']],
+  [GENERATED, []],
+  [GENERATED, ['--json', 'evt.type in (execve, clone, procexit, fstat)']],
+  [GENERATED, ['-p', '%evt.num %proc.name %proc.exepath %evt.type %evt.args', 'proc.name = cat and evt.type in (openat, read)']],
 ];
 
 for (const [file, args] of CASES) {
-  test(`${file} ${args.join(' ')}: workers 2, 3, 4 print what 1 prints`, () => {
-    const path = file.startsWith('samples/') ? file : capture(file);
+  test(`${file === GENERATED ? 'generated capture' : file} ${args.join(' ')}: workers 2, 3, 4 print what 1 prints`, () => {
+    const path = file.startsWith('samples/') || file === GENERATED ? file : capture(file);
     const one = read([path, ...args], 1);
     assert.is(one.status, 0, one.stderr);
     assert.ok(one.stdout.length > 0);
@@ -60,7 +74,7 @@ test('a corrupt capture: the same events and the same one-line error with 3 work
   let off = 0;
   for (let i = 0; i < 4000; i++) off += dv.getUint32(off + 4, true);
   dv.setUint32(off + 4, 3, true); // a block length below the minimum
-  const file = join(mkdtempSync(join(tmpdir(), 'scapdrift-par-')), 'bad.scap');
+  const file = join(TMP, 'bad.scap');
   writeFileSync(file, bad);
   const one = read([file], 1);
   const three = read([file], 3);
@@ -71,10 +85,59 @@ test('a corrupt capture: the same events and the same one-line error with 3 work
   assert.ok(three.stdout === one.stdout && one.stdout.split('\n').length > 3000, 'events before the fault');
 });
 
+test('a pipe given by path (/dev/stdin) is read as a stream: 3 workers print what 1 prints from the file', () => {
+  const args = ['-p', '%evt.num %proc.name %evt.type', 'evt.type != read'];
+  const one = read([GENERATED, ...args], 1);
+  // A shell pipe, so that /dev/stdin is a FIFO (Node's own stdio pipes are sockets, which cannot be opened by path).
+  const r = spawnSync('sh', ['-c', 'cat "$1" | "$2" "$3" read /dev/stdin "$4" "$5" "$6" -q --workers 3', 'sh', GENERATED, process.execPath, CLI, ...args], { env: SMALL_BATCH, encoding: 'utf8', maxBuffer: 1 << 30 });
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout === one.stdout && one.stdout.length > 0, 'output differs');
+});
+
 test('--workers is validated', () => {
   const r = read([capture('drop_exec.scap')], 0);
   assert.is(r.status, 1);
   assert.is(r.stderr, 'scapdrift: --workers must be a positive integer, got 0\n');
 });
+
+/** Every event of `file` as openCapture gives it, with its machine info and summary. */
+async function events(file: string, options: OpenCaptureOptions): Promise<{ events: unknown[]; hostname?: string; summary: unknown }> {
+  const c = openCapture(file, options);
+  const all: unknown[] = [];
+  for await (const ev of c) all.push(ev);
+  return { events: all, ...(c.machineInfo ? { hostname: c.machineInfo.hostname } : {}), summary: c.summary };
+}
+
+const LIBRARY_CASES: [string, OpenCaptureOptions][] = [
+  [GENERATED, {}],
+  [GENERATED, { filter: 'evt.type in (execve, procexit) or (proc.name = sed and evt.type = openat)', fields: ['evt.num', 'proc.pid', 'proc.exepath', 'evt.args', 'proc.exe_ino.ctime_duration_proc_start'] }],
+  [capture('drop_exec.scap'), { types: ['execve', 'clone', 'openat'] }],
+];
+
+for (const [file, options] of LIBRARY_CASES) {
+  test(`library: openCapture(${file === GENERATED ? 'generated capture' : file}, ${JSON.stringify(options)}) gives the same events on 2 and 3 workers as on 1`, async () => {
+    const one = await events(file, options);
+    assert.ok(one.events.length > 0);
+    for (const workers of [2, 3]) assert.equal(await events(file, { ...options, workers }), one, `${workers} workers`);
+  });
+}
+
+test('library: options.workers is validated, and a consumer may stop early', async () => {
+  try {
+    openCapture(GENERATED, { workers: 0 });
+    assert.unreachable('workers 0 accepted');
+  } catch (e) {
+    assert.ok(isScapdriftError(e) && e.code === 'E_OPTION', String(e));
+    assert.is((e as Error).message, 'options.workers must be a positive integer, got 0');
+  }
+  let n = 0;
+  for await (const ev of openCapture(GENERATED, { workers: 2, fields: ['evt.num'] })) {
+    assert.is(ev['evt.num'], ++n);
+    if (n === 1000) break;
+  }
+  assert.is(n, 1000);
+});
+
+test.after(() => rmSync(TMP, { recursive: true, force: true }));
 
 test.run();

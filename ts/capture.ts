@@ -9,9 +9,11 @@
  * }
  * ```
  */
-import { openByteSource } from './scap/byte_source.js';
+import { openByteSource, type ByteSource } from './scap/byte_source.js';
 import { Decoder, type DecodeSummary } from './decoder.js';
-import { resolveField, suggestField, extractField, type FieldRef, type FieldValue } from './fields.js';
+import { resolveField, suggestField, type FieldRef } from './fields.js';
+import { captureEvent, type CaptureEvent } from './capture_event.js';
+import { ParallelDecode, workerCount } from './parallel/pool.js';
 import { DEFAULT_JSON_FIELDS } from './output.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import type { MachineInfo } from './scap/machine_info.js';
@@ -25,10 +27,15 @@ export interface OpenCaptureOptions {
   fields?: readonly string[];
   /** Falco condition (e.g. "evt.type = execve and proc.is_exe_writable = true"), evaluated in Wasm. */
   filter?: string;
+  /**
+   * Decode on this many threads — the caller's and `workers − 1` worker threads — as
+   * `read --workers` does (default 1: the caller's thread only). The events, their order and
+   * their values are the same for every count.
+   */
+  workers?: number;
 }
 
-/** One event: field name → value (bigint for 64-bit values, null when missing). */
-export type CaptureEvent = Record<string, FieldValue>;
+export type { CaptureEvent };
 
 /** An open capture: iterate it once for its events. */
 export interface Capture extends AsyncIterable<CaptureEvent> {
@@ -38,7 +45,7 @@ export interface Capture extends AsyncIterable<CaptureEvent> {
   readonly summary: DecodeSummary | undefined;
 }
 
-const OPTION_KEYS = new Set(['types', 'fields', 'filter']);
+const OPTION_KEYS = new Set(['types', 'fields', 'filter', 'workers']);
 
 function validate(options: OpenCaptureOptions): FieldRef[] {
   if (typeof options !== 'object' || options === null) throw new ScapdriftError(ErrorCode.OPTION, 'options must be an object');
@@ -51,6 +58,7 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
   if (options.filter !== undefined && typeof options.filter !== 'string') {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.filter must be a Falco condition string');
   }
+  if (options.workers !== undefined) workerCount(options.workers, undefined, 'options.workers');
   if (options.fields === undefined) return [...DEFAULT_JSON_FIELDS];
   if (!Array.isArray(options.fields)) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields must be an array of field names');
   return options.fields.map((name) => {
@@ -73,9 +81,67 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
 export function openCapture(input: string | NodeJS.ReadableStream, options: OpenCaptureOptions = {}): Capture {
   const fields = validate(options);
   const programs = options.filter !== undefined ? [compileFilter(options.filter)] : undefined;
+  const workers = options.workers ?? 1;
   let machineInfo: MachineInfo | undefined;
   let summary: DecodeSummary | undefined;
   let used = false;
+
+  /** Decodes on this thread; the events of a chunk are handed out before the next is read. */
+  async function* onThisThread(source: ByteSource): AsyncGenerator<CaptureEvent> {
+    const decoder = new Decoder({ ...(options.types ? { types: options.types } : {}), ...(programs ? { programs } : {}) });
+    let pending: CaptureEvent[] = [];
+    const it = source[Symbol.asyncIterator]();
+    let done = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    let resume: (() => void) | undefined;
+    let stopped = false; // the consumer left the loop early
+    const run = decoder.run({ [Symbol.asyncIterator]: () => it }, {
+      onEvent(v) { pending.push(captureEvent(v, fields)); },
+      onMachineInfo(mi) { machineInfo = mi; },
+      afterChunk: () => {
+        if (stopped) throw new ScapdriftError(ErrorCode.OPTION, 'iteration stopped by the consumer');
+        return new Promise<void>((r) => { resume = r; wake?.(); });
+      },
+    }).then((s) => { summary = s; }, (e) => { failure = e; }).finally(() => { done = true; wake?.(); });
+    try {
+      for (;;) {
+        if (pending.length === 0 && !done) {
+          await new Promise<void>((r) => { wake = r; if (resume || done) r(); });
+          wake = undefined;
+        }
+        const batch = pending;
+        pending = [];
+        for (const ev of batch) yield ev;
+        if (done && pending.length === 0) break;
+        const r = resume;
+        resume = undefined;
+        r?.();
+      }
+      await run;
+      if (failure !== undefined) throw failure;
+    } finally {
+      stopped = true;
+      resume?.();
+      await run;
+    }
+  }
+
+  /** Decodes on `workers` threads (ts/parallel); the batches' events are handed out in stream order. */
+  async function* onWorkers(source: ByteSource): AsyncGenerator<CaptureEvent> {
+    const run = new ParallelDecode(source, {
+      kind: 'events',
+      fields: fields.map((f) => f.text),
+      ...(options.types ? { types: options.types } : {}),
+      ...(options.filter !== undefined ? { filter: options.filter } : {}),
+    }, workers);
+    for await (const done of run) {
+      if (done.machineInfo) machineInfo = done.machineInfo;
+      for (const ev of done.events ?? []) yield ev;
+    }
+    summary = run.summary;
+  }
+
   return {
     get machineInfo() { return machineInfo; },
     get summary() { return summary; },
@@ -83,47 +149,9 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
       if (used) throw new ScapdriftError(ErrorCode.OPTION, 'a capture can be iterated once; open it again');
       used = true;
       const source = await openByteSource(input);
-      const decoder = new Decoder({ ...(options.types ? { types: options.types } : {}), ...(programs ? { programs } : {}) });
-      let pending: CaptureEvent[] = [];
-      // The decoder runs chunk by chunk; events of a chunk are handed out before the next is read.
-      const it = source[Symbol.asyncIterator]();
-      let done = false;
-      let failure: unknown;
-      let wake: (() => void) | undefined;
-      let resume: (() => void) | undefined;
-      let stopped = false; // the consumer left the loop early
-      const run = decoder.run({ [Symbol.asyncIterator]: () => it }, {
-        onEvent(v) {
-          const ev: CaptureEvent = {};
-          for (const f of fields) ev[f.text] = extractField(v, f);
-          pending.push(ev);
-        },
-        onMachineInfo(mi) { machineInfo = mi; },
-        afterChunk: () => {
-          if (stopped) throw new ScapdriftError(ErrorCode.OPTION, 'iteration stopped by the consumer');
-          return new Promise<void>((r) => { resume = r; wake?.(); });
-        },
-      }).then((s) => { summary = s; }, (e) => { failure = e; }).finally(() => { done = true; wake?.(); });
       try {
-        for (;;) {
-          if (pending.length === 0 && !done) {
-            await new Promise<void>((r) => { wake = r; if (resume || done) r(); });
-            wake = undefined;
-          }
-          const batch = pending;
-          pending = [];
-          for (const ev of batch) yield ev;
-          if (done && pending.length === 0) break;
-          const r = resume;
-          resume = undefined;
-          r?.();
-        }
-        await run;
-        if (failure !== undefined) throw failure;
+        yield* workers > 1 ? onWorkers(source) : onThisThread(source);
       } finally {
-        stopped = true;
-        resume?.();
-        await run;
         await source.close();
       }
     },

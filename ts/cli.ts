@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { readCommand } from './cli_read.js';
+import { benchCommand } from './cli_bench.js';
 import { FIELDS } from './fields.js';
 import { isScapdriftError } from './errors.js';
 import { escapeText } from './escape.js';
@@ -37,9 +38,20 @@ program
   .option('-t, --type <names>', 'only these event types, comma-separated (e.g. execve,clone)')
   .option('-q, --quiet', 'no progress bar')
   .option('--strict', 'the first corrupt frame is fatal (default: reported, skipped, reading goes on)')
-  .option('--workers <n>', 'decode on N worker threads (default: the cores for inputs over 16 MiB, else 1)')
+  .option('--workers <n>', 'decode on N threads: this one and N-1 workers (default: the cores for inputs over 16 MiB, else 1)')
   .action(async (file: string, condition: string | undefined, opts) => {
     await readCommand(file, { ...opts, ...(condition !== undefined ? { condition } : {}) });
+  });
+
+program
+  .command('bench')
+  .description('read throughput of a capture for each worker count, against memcpy: prints a Markdown table')
+  .argument('<file>', 'capture file (.scap, plain or gzip)')
+  .option('--workers <list>', 'worker counts, comma-separated, e.g. 1,2,4 (default: 1, 2, 4, … up to the cores)')
+  .option('-f, --filter <condition>', 'condition of row (d) (default: event types that make up ~1 % of the events)')
+  .option('--runs <n>', 'runs per row; the table shows the median (default 3)')
+  .action(async (file: string, opts) => {
+    await benchCommand(file, opts);
   });
 
 program

@@ -7,12 +7,13 @@ import { SingleBar, Presets } from 'cli-progress';
 import { openByteSource, type ByteSource } from './scap/byte_source.js';
 import type { DecodeSummary } from './decoder.js';
 import { EventPrinter, type PrintOptions } from './event_printer.js';
-import { printEventsParallel, workerCount } from './parallel/pool.js';
+import { workerCount } from './parallel/pool.js';
+import { printEventsParallel } from './parallel/print.js';
 
 /** Options of the read command. */
 export interface ReadCommandOptions extends PrintOptions {
   quiet?: boolean;
-  /** Worker threads (parallel decoding); default: the cores for inputs over 16 MiB, else 1. */
+  /** Decoding threads (parallel decoding: this one and N − 1 workers); default: the cores for inputs over 16 MiB, else 1. */
   workers?: string | number;
 }
 
@@ -54,6 +55,8 @@ export interface PrintMode {
   progress: boolean;
   /** Flush after every chunk (live capture) instead of when 64 KiB are pending. */
   live: boolean;
+  /** Where the lines go (default: stdout). */
+  out?: NodeJS.WritableStream;
 }
 
 /**
@@ -62,7 +65,7 @@ export interface PrintMode {
  * ScapdriftError after printing every event decoded before the fault.
  */
 export async function printEvents(source: ByteSource, opts: ReadCommandOptions, mode: PrintMode): Promise<DecodeSummary> {
-  const sink = new OutputSink();
+  const sink = new OutputSink(mode.out);
   const workers = workerCount(opts.workers, source.totalBytes);
   if (workers > 1) return printEventsParallel(source, opts, workers, sink);
   const printer = new EventPrinter(opts, (line) => sink.push(line), undefined, warnLine);

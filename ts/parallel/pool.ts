@@ -1,43 +1,56 @@
 /**
- * Parallel decoding with output identical to one thread's: replicated state,
- * partitioned work (DESIGN.md §3–4). The main thread's splitter (Wasm,
- * splitBlocks) cuts the stream into batches of whole blocks; every worker scans
- * every batch in order (keeping a full thread-table replica), and the owner of a
- * batch (seq mod N) also filters and formats its events. Outputs are written in
- * batch order, so N workers print byte for byte what one does.
+ * Parallel decoding with results identical to one thread's: replicated state,
+ * partitioned work (DESIGN.md §3–4). The splitter (ts/parallel/splitter.ts)
+ * cuts the stream into batches of whole blocks; N replicas of the decoder —
+ * one on the caller's thread, N − 1 in worker threads — scan every batch in
+ * order (each keeping a full thread-table replica), and the owner of a batch
+ * (seq mod N) also decodes it for output. Results come back in batch order, so
+ * N replicas give byte for byte what one does. The caller's thread decodes its
+ * share between cuts: one worker fewer to start (~110–170 ms of CPU each on the
+ * benchmark VM) and one thread fewer competing for the cores.
  *
- * Memory stays bounded: at most MAX_BATCHES_AHEAD batches are in flight beyond
- * the slowest worker, and output waits for stdout ('drain').
+ * Memory stays bounded: at most MAX_BATCHES_AHEAD_PER_WORKER × N batches are
+ * in flight beyond the slowest worker, their shared buffers are reused, and no
+ * batch is split while the consumer of the results has not taken the last ones.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ByteSource } from '../scap/byte_source.js';
-import { Decoder, type DecodeSummary } from '../decoder.js';
+import type { DecodeSummary } from '../decoder.js';
 import { fromErrorData, ScapdriftError, ErrorCode } from '../errors.js';
-import { EventPrinter, type PrintOptions } from '../event_printer.js';
-import { warnLine, type OutputSink } from '../cli_read.js';
-import type { BatchDone, FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { BatchBuffers } from './batch_buffers.js';
+import { splitBatches } from './splitter.js';
+import { createReplica } from './replica.js';
+import type { BatchDone, BatchMessage, WorkerInit, WorkerTask } from './messages.js';
 
 /**
- * Target batch size, bytes: large enough to amortise messages, small enough to
- * spread work. SCAPDRIFT_BATCH_BYTES overrides it (tests use small batches).
+ * Target batch size, bytes: large enough to amortise messages and scans, small enough to
+ * spread work and to keep the shared buffers few (each is faulted in once: 4 MiB batches were
+ * slower than 1 MiB ones on the benchmark VM). SCAPDRIFT_BATCH_BYTES overrides it (tests use
+ * small batches).
  */
-export const BATCH_BYTES = Number(process.env.SCAPDRIFT_BATCH_BYTES) > 0 ? Number(process.env.SCAPDRIFT_BATCH_BYTES) : 4 << 20;
+export const BATCH_BYTES = Number(process.env.SCAPDRIFT_BATCH_BYTES) > 0 ? Number(process.env.SCAPDRIFT_BATCH_BYTES) : 1 << 20;
+/**
+ * Pooled batch buffers hold a batch plus this much more, bytes: a batch ends at the first
+ * aligned block boundary past BATCH_BYTES (ts/parallel/splitter.ts); a longer one gets a
+ * buffer of its own.
+ */
+const BATCH_SLACK_BYTES = 256 << 10;
 /** Inputs smaller than this decode on one thread by default (bytes on disk). */
 const SMALL_INPUT_BYTES = 16 << 20;
-/** Batches sent beyond the last one every worker has finished. */
+/** Batches sent beyond the last one every worker has finished, per worker. */
 const MAX_BATCHES_AHEAD_PER_WORKER = 3;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /**
- * Worker count from `--workers`: a positive integer, or the default — the
- * cores for inputs over 16 MiB or of unknown size, else 1. Throws E_OPTION.
+ * Worker count from `--workers` (or the option named `name`): a positive integer, or the
+ * default — the cores for inputs over 16 MiB or of unknown size, else 1. Throws E_OPTION.
  */
-export function workerCount(option: string | number | undefined, inputBytes: number | undefined): number {
+export function workerCount(option: string | number | undefined, inputBytes: number | undefined, name = '--workers'): number {
   if (option === undefined) return inputBytes !== undefined && inputBytes < SMALL_INPUT_BYTES ? 1 : availableParallelism();
   const n = typeof option === 'number' ? option : Number(option);
   if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new ScapdriftError(ErrorCode.OPTION, `--workers must be a positive integer, got ${String(option)}`);
+    throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a positive integer, got ${String(option)}`);
   }
   return n;
 }
@@ -49,89 +62,88 @@ interface PoolWorker {
 }
 
 /**
- * Decodes `source` on `n` workers and writes the output to `sink` in stream
- * order. Rejects with the first fault in stream order (after the output before
- * it), or with a worker failure; terminates every worker either way.
+ * One parallel decode of `source` on `n` replicas doing `task`. Iterate it once: it yields
+ * each batch's results in stream order (from the batch's owner) and throws the first fault
+ * in stream order after the results before it, or a worker failure. Every worker is
+ * terminated when the iteration ends, however it ends. Throws E_OPTION for bad options.
  */
-export async function printEventsParallel(source: ByteSource, options: PrintOptions, n: number, sink: OutputSink): Promise<DecodeSummary> {
-  new EventPrinter(options, () => {}); // warnings and option errors once, on the main thread
-  const splitter = new Decoder({ types: [] }).module.exports;
-  const init: WorkerInit = { options };
-  const pool: PoolWorker[] = Array.from({ length: n }, () => ({ worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1 }));
-  const outputs = new Map<number, BatchDone>();
-  let finished: ((m: FromWorker) => void) | undefined;
-  let wake: (() => void) | undefined;
-  let crash: Error | undefined;
-  pool.forEach((p, i) => {
-    p.worker.on('message', (m: FromWorker) => {
-      if (m.kind === 'finished') { if (i === 0) finished?.(m); return; }
-      p.doneSeq = m.seq;
-      if (m.seq % n === i) outputs.set(m.seq, m);
-      wake?.();
-    });
-    p.worker.on('error', (e) => { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i} failed: ${e.message}`); wake?.(); });
-    p.worker.on('exit', (code) => { if (code !== 0) { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i} exited with code ${code}`); wake?.(); } });
-  });
-  const waitForProgress = (): Promise<void> => new Promise((r) => { wake = r; });
+export class ParallelDecode implements AsyncIterable<BatchDone> {
+  /** Totals, once the iteration has finished (undefined for the task 'none'). */
+  summary: DecodeSummary | undefined;
 
-  let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
-  let nextSeq = 0; // next batch to send
-  let nextOut = 0; // next batch to print
-  /** Prints every finished batch in order; throws the first fault. */
-  const drainOutputs = async (): Promise<void> => {
-    if (crash) throw crash;
-    for (let m = outputs.get(nextOut); m; m = outputs.get(nextOut)) {
-      outputs.delete(nextOut);
-      if (m.output) await sink.writeBytes(m.output);
-      for (const message of m.skipped ?? []) warnLine(message);
-      skippedFrames += m.skipped?.length ?? 0;
-      if (m.error) throw fromErrorData(m.error);
-      nextOut++;
-    }
-  };
-  const send = (bytes: Uint8Array): void => {
-    const shared = new SharedArrayBuffer(bytes.length);
-    new Uint8Array(shared).set(bytes);
-    const seq = nextSeq++;
-    pool.forEach((p, i) => p.worker.postMessage({ kind: 'batch', seq, bytes: shared, length: bytes.length, owned: seq % n === i } satisfies ToWorker));
-  };
+  constructor(private readonly source: ByteSource, private readonly task: WorkerTask, private readonly n: number) {}
 
-  try {
-    let end = 0; // bytes held in the splitter's input buffer
-    for await (const chunk of source) {
-      const input = splitter.reserveInput(end + chunk.length);
-      new Uint8Array(splitter.memory.buffer).set(chunk, input + end);
-      end += chunk.length;
-      let start = 0;
-      for (;;) {
-        const cut = splitter.splitBlocks(start, end, start + BATCH_BYTES);
-        if (cut - start < BATCH_BYTES) break;
-        send(new Uint8Array(splitter.memory.buffer, splitter.inputPtr() + start, cut - start));
-        start = cut;
-        // Backpressure: the slowest worker and stdout bound what is in flight.
-        while (nextSeq - 1 - Math.min(...pool.map((p) => p.doneSeq)) > MAX_BATCHES_AHEAD_PER_WORKER * n) {
-          await drainOutputs();
-          await waitForProgress();
-        }
-        await drainOutputs();
+  async *[Symbol.asyncIterator](): AsyncGenerator<BatchDone> {
+    const n = this.n;
+    const local = createReplica(this.task); // replica 0: owns seq ≡ 0 (mod n)
+    const init: WorkerInit = { task: this.task };
+    const pool: PoolWorker[] = Array.from({ length: n - 1 }, () => ({ worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1 }));
+    const buffers = new BatchBuffers(BATCH_BYTES + BATCH_SLACK_BYTES);
+    const inFlight = new Map<number, SharedArrayBuffer>(); // seq → buffer some worker still reads
+    const results = new Map<number, BatchDone>();
+    let crash: Error | undefined;
+    let wake: (() => void) | undefined;
+    const signal = (): void => { wake?.(); wake = undefined; };
+    /** Resolves at the next message; call it right after checking what it waits for. */
+    const progress = (): Promise<void> => new Promise((r) => { wake = r; });
+    let nextSeq = 0; // next batch to send
+    const lowestDone = (): number => Math.min(nextSeq - 1, ...pool.map((p) => p.doneSeq));
+    const release = (): void => {
+      const low = lowestDone();
+      for (const [seq, bytes] of inFlight) {
+        if (seq > low) break;
+        buffers.give(bytes);
+        inFlight.delete(seq);
       }
-      const mem = new Uint8Array(splitter.memory.buffer);
-      mem.copyWithin(splitter.inputPtr(), splitter.inputPtr() + start, splitter.inputPtr() + end);
-      end -= start;
+    };
+    pool.forEach((p, i) => {
+      p.worker.on('message', (m: BatchDone) => {
+        p.doneSeq = m.seq;
+        if (m.seq % n === i + 1) results.set(m.seq, m);
+        release();
+        signal();
+      });
+      p.worker.on('error', (e) => { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); signal(); });
+      p.worker.on('exit', (code) => { if (code !== 0) { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); signal(); } });
+    });
+
+    let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
+    let nextOut = 0; // next batch to hand out
+    /** The finished batches, in order; throws the first fault after handing out its batch. */
+    function* ready(): Generator<BatchDone> {
+      if (crash) throw crash;
+      for (let m = results.get(nextOut); m; m = results.get(nextOut)) {
+        results.delete(nextOut);
+        nextOut++;
+        skippedFrames += m.skipped?.length ?? 0;
+        yield m;
+        if (m.error) throw fromErrorData(m.error);
+      }
     }
-    if (end > 0) send(new Uint8Array(splitter.memory.buffer, splitter.inputPtr(), end)); // incomplete blocks: finish() names them
-    while (nextOut < nextSeq) {
-      await drainOutputs();
-      if (nextOut < nextSeq) await waitForProgress();
+
+    try {
+      for await (const batch of splitBatches(this.source, BATCH_BYTES, buffers)) {
+        const seq = nextSeq++;
+        inFlight.set(seq, batch.bytes);
+        pool.forEach((p, i) => p.worker.postMessage({ seq, bytes: batch.bytes, length: batch.length, owned: seq % n === i + 1 } satisfies BatchMessage));
+        const mine = local.feed(new Uint8Array(batch.bytes, 0, batch.length), seq % n === 0);
+        if (seq % n === 0) results.set(seq, { seq, ...mine });
+        release();
+        // Backpressure: the slowest worker and the consumer bound what is in flight.
+        while (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) {
+          yield* ready();
+          if (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) await progress();
+        }
+        yield* ready();
+      }
+      while (nextOut < nextSeq) {
+        yield* ready();
+        if (nextOut < nextSeq && !crash) await progress();
+      }
+      const summary = local.finish();
+      this.summary = summary && { ...summary, skippedFrames };
+    } finally {
+      await Promise.all(pool.map((p) => p.worker.terminate()));
     }
-    const done = new Promise<FromWorker>((r) => { finished = r; });
-    pool[0]!.worker.postMessage({ kind: 'finish' } satisfies ToWorker);
-    const result = await Promise.race([done, waitForProgress().then(() => { if (crash) throw crash; return done; })]);
-    if (result.kind !== 'finished') throw new ScapdriftError(ErrorCode.IO, 'decode worker protocol error');
-    if (result.error) throw fromErrorData(result.error);
-    return { ...result.summary!, skippedFrames };
-  } finally {
-    await sink.flush();
-    await Promise.all(pool.map((p) => p.worker.terminate()));
   }
 }

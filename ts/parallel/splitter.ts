@@ -1,0 +1,129 @@
+/**
+ * The splitter (DESIGN.md §3): cuts a capture's byte stream into batches of
+ * whole blocks with a Wasm walk over block headers only, and copies each batch
+ * once into a shared buffer for the workers. A plain regular file is read
+ * straight into the splitter's Wasm memory, from the same memory every time
+ * (fresh Buffers per chunk cost page faults and a copy); gzip, pipes and
+ * streams arrive as the byte source's chunks and are copied in.
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { ByteSource } from '../scap/byte_source.js';
+import { BLOCK_HEADER_BYTES, MIN_BLOCK_BYTES } from '../scap/block_types.js';
+import { MAX_BLOCK_BYTES } from '../scap/block_walker.js';
+import { createDecoderModule, type DecoderExports } from '../wasm.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
+import type { BatchBuffers } from './batch_buffers.js';
+
+/** Bytes read per call from a plain file. */
+const READ_BYTES = 1 << 20;
+/** Batches start at multiples of this in the splitter's input (see batchEnd), bytes. */
+const COPY_ALIGN_BYTES = 8;
+
+/** A batch: whole blocks at the start of a shared buffer. */
+export interface Batch {
+  bytes: SharedArrayBuffer;
+  /** Bytes of the batch, from offset 0. */
+  length: number;
+}
+
+/** Appends the next bytes of the stream at `end` of the splitter's input; resolves how many, 0 at the end. */
+type Refill = (end: number) => Promise<number>;
+
+/**
+ * The batches of `source`, in stream order: each holds whole blocks and at least `batchBytes`
+ * bytes, except the last, which holds what is left (an incomplete block the decoders then name).
+ * A block length outside 12 B–256 MiB ends the stream at that block (the decoders report it),
+ * so a corrupt length never makes the splitter buffer more than two batches.
+ */
+export async function* splitBatches(source: ByteSource, batchBytes: number, buffers: BatchBuffers): AsyncGenerator<Batch> {
+  const ex = createDecoderModule().exports;
+  const file = !source.compressed && source.path !== undefined ? await openRegularFile(source.path) : undefined;
+  const refill = file ? fileRefill(ex, file, source.path!) : chunkRefill(ex, source);
+  const copyOut = (start: number, end: number): Batch => {
+    const bytes = buffers.take(end - start);
+    new Uint8Array(bytes).set(new Uint8Array(ex.memory.buffer, ex.inputPtr() + start, end - start));
+    return { bytes, length: end - start };
+  };
+  try {
+    let end = 0; // bytes held in the splitter's input
+    for (let n = await refill(end); n > 0; n = await refill(end)) {
+      end += n;
+      let start = 0;
+      for (let cut = batchEnd(ex, start, end, batchBytes); cut !== undefined; cut = batchEnd(ex, start, end, batchBytes)) {
+        yield copyOut(start, cut);
+        start = cut;
+      }
+      if (end - start >= 2 * batchBytes && badLengthAt(ex, ex.splitBlocks(start, end, end), end)) {
+        yield copyOut(start, end);
+        return;
+      }
+      if (start > 0) new Uint8Array(ex.memory.buffer).copyWithin(ex.inputPtr(), ex.inputPtr() + start, ex.inputPtr() + end);
+      end -= start;
+    }
+    if (end > 0) yield copyOut(0, end);
+  } finally {
+    await file?.close();
+  }
+}
+
+/**
+ * The end of the batch that starts at `start`, or undefined when the input does not reach it
+ * yet: the first block boundary at or past `start + batchBytes` that is 8-byte aligned, or
+ * failing that the first one past twice that. Aligned batches keep the copies between Wasm
+ * memory and SharedArrayBuffers at memcpy speed: V8 copies shared memory at different
+ * alignments byte by byte, ~8× slower (measured on Node 20).
+ */
+function batchEnd(ex: DecoderExports, start: number, end: number, batchBytes: number): number | undefined {
+  let at = ex.splitBlocks(start, end, start + batchBytes);
+  while (at - start >= batchBytes) {
+    if ((ex.inputPtr() + at) % COPY_ALIGN_BYTES === 0 || at - start >= 2 * batchBytes) return at;
+    const next = ex.splitBlocks(at, end, at + 1);
+    if (next === at) return undefined;
+    at = next;
+  }
+  return undefined;
+}
+
+/** The file opened again, to read it from its start; undefined when it is not a regular file (a pipe, a device). */
+async function openRegularFile(path: string): Promise<FileHandle | undefined> {
+  try {
+    return (await stat(path)).isFile() ? await open(path) : undefined;
+  } catch (e) {
+    throw new ScapdriftError(ErrorCode.IO, `cannot open ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Reads a plain file from its start straight into the splitter's input. */
+function fileRefill(ex: DecoderExports, file: FileHandle, path: string): Refill {
+  let position = 0;
+  return async (end) => {
+    const at = ex.reserveInput(end + READ_BYTES) + end;
+    try {
+      const { bytesRead } = await file.read(new Uint8Array(ex.memory.buffer, at, READ_BYTES), 0, READ_BYTES, position);
+      position += bytesRead;
+      return bytesRead;
+    } catch (e) {
+      throw new ScapdriftError(ErrorCode.IO, `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+}
+
+/** Copies the source's chunks (gunzipped, or from a stream) into the splitter's input. */
+function chunkRefill(ex: DecoderExports, source: ByteSource): Refill {
+  const chunks = source[Symbol.asyncIterator]();
+  return async (end) => {
+    let next = await chunks.next();
+    while (!next.done && next.value.length === 0) next = await chunks.next();
+    if (next.done) return 0;
+    const at = ex.reserveInput(end + next.value.length) + end;
+    new Uint8Array(ex.memory.buffer).set(next.value, at);
+    return next.value.length;
+  };
+}
+
+/** Whether the walk stopped at `cut` on a block length outside the valid range (not on an incomplete block). */
+function badLengthAt(ex: DecoderExports, cut: number, end: number): boolean {
+  if (end - cut < BLOCK_HEADER_BYTES) return false;
+  const len = new DataView(ex.memory.buffer).getUint32(ex.inputPtr() + cut + 4, true);
+  return len < MIN_BLOCK_BYTES || len > MAX_BLOCK_BYTES;
+}
