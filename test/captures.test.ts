@@ -9,6 +9,11 @@ import * as assert from 'uvu/assert';
 import { capture } from './helpers/captures.js';
 import { runCli } from './helpers/cli.js';
 import { openCapture } from '../ts/index.js';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Decoder } from '../ts/decoder.js';
+import { openByteSource } from '../ts/scap/byte_source.js';
 
 function jsonLines(args: string[]): Record<string, unknown>[] {
   const r = runCli(args);
@@ -90,6 +95,40 @@ test('fields command lists every drift field with its unit', () => {
   }
   assert.is(byName.get('proc.exe_ino.ctime')!.unit, 'epoch ns');
   assert.is(byName.get('proc.exe_ino.ctime_duration_proc_start')!.unit, 'ns');
+});
+
+/** Events (number, type, tid) and the summary or error of one decode of `input` through runSource. */
+async function decodeVia(input: string | NodeJS.ReadableStream): Promise<{ events: string[]; end: string }> {
+  const source = await openByteSource(input);
+  const events: string[] = [];
+  const d = new Decoder();
+  try {
+    const summary = await d.runSource(source, { onEvent(v) { events.push(`${v.num} ${v.type} ${v.tid} ${v.blockOffset}`); } });
+    return { events, end: JSON.stringify(summary) };
+  } catch (e) {
+    return { events, end: String((e as Error).message) };
+  } finally {
+    await source.close();
+  }
+}
+
+test('a plain file read straight into Wasm memory decodes as the same bytes streamed: events, summary, truncation error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scapdrift-direct-'));
+  try {
+    const whole = readFileSync(capture('drop_exec.scap'));
+    const cut = join(dir, 'cut.scap');
+    // 1 MiB reads: a cut past the first read exercises the carry-over of a partial block.
+    writeFileSync(cut, Buffer.concat([whole, whole, whole]).subarray(0, whole.length * 2 + 12345));
+    for (const file of [capture('drop_exec.scap'), cut]) {
+      const direct = await decodeVia(file);
+      const streamed = await decodeVia(createReadStream(file));
+      assert.ok(direct.events.length > 1000, file);
+      assert.equal(direct, streamed, file);
+    }
+    assert.match((await decodeVia(cut)).end, /^truncated capture at byte \d+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -79,11 +79,11 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
   const restoreTerminal = (): void => { bar?.stop(); };
   process.once('SIGINT', restoreTerminal);
   try {
-    return await printer.decoder.run(source, {
+    return await printer.decoder.runSource(source, {
       ...printer.handlers,
       async afterChunk() {
         const events = printer.decoder.eventCount();
-        bar?.update(source.bytesConsumed(), { rate: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
+        bar?.update(source.compressed ? source.bytesConsumed() : printer.decoder.bytesFed, { rate: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
         if (mode.live || sink.pending > 1 << 16) await sink.flush();
       },
     });

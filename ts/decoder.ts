@@ -19,6 +19,8 @@ import { parseSectionHeader, type SectionHeader } from './scap/section_header.js
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
 import { forEachProcess, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
 import { installPrograms } from './filter/blob.js';
+import { ioError, type ByteSource } from './scap/byte_source.js';
+import { open as openFile } from 'node:fs/promises';
 import type { Program } from './filter/compiler.js';
 
 /** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
@@ -60,6 +62,9 @@ export interface DecodeSummary {
   /** Corrupt frames skipped inside sound blocks (not strict). */
   skippedFrames: number;
 }
+
+/** Bytes per read of {@link Decoder.runSource}'s plain-file path. */
+const FILE_READ_BYTES = 1 << 20;
 
 /** Options of {@link Decoder}. */
 export interface DecoderOptions {
@@ -120,19 +125,58 @@ export class Decoder {
    */
   feed(chunk: Uint8Array, handlers: DecodeHandlers, owned = true): void {
     if (chunk.length === 0) return;
+    const at = this.reserve(chunk.length);
+    new Uint8Array(this.module.exports.memory.buffer).set(chunk, at);
+    this.commit(chunk.length, handlers, owned);
+  }
+
+  /**
+   * Decodes `source` to the end like {@link run}; a plain (not gzip) file is read straight into
+   * the decoder's input, 1 MiB at a time, with no buffer in between (the source's own stream is
+   * left unread). Throws E_IO naming the file on a read error.
+   */
+  async runSource(source: ByteSource, handlers: DecodeHandlers): Promise<DecodeSummary> {
+    if (source.path === undefined || source.compressed) return this.run(source, handlers);
+    const file = await openFile(source.path, 'r').catch((e: unknown) => { throw ioError(e, source.path!, 'open'); });
+    try {
+      for (;;) {
+        const at = this.reserve(FILE_READ_BYTES);
+        // Nothing runs in this Wasm instance during the read, so its memory cannot grow under it.
+        const view = new Uint8Array(this.module.exports.memory.buffer, at, FILE_READ_BYTES);
+        const { bytesRead } = await file.read(view, 0, FILE_READ_BYTES, null).catch((e: unknown) => { throw ioError(e, source.path!, 'read'); });
+        if (bytesRead === 0) break;
+        this.commit(bytesRead, handlers, true);
+        if (handlers.afterChunk) await handlers.afterChunk();
+      }
+    } finally {
+      await file.close();
+    }
+    return this.finish();
+  }
+
+  /** Stream bytes handed to the decoder so far (decompressed). */
+  get bytesFed(): number {
+    return this.total;
+  }
+
+  /** Drops the consumed bytes and makes room for `n` more; returns the Wasm offset to write them at. */
+  private reserve(n: number): number {
     const ex = this.module.exports;
-    // Drop consumed bytes, then append the chunk.
     const cursor = ex.getCursor();
     const keep = this.end - cursor;
-    const input = ex.reserveInput(keep + chunk.length);
-    const mem = new Uint8Array(ex.memory.buffer);
-    if (cursor > 0 && keep > 0) mem.copyWithin(input, input + cursor, input + this.end);
+    const input = ex.reserveInput(keep + n);
+    if (cursor > 0 && keep > 0) new Uint8Array(ex.memory.buffer).copyWithin(input, input + cursor, input + this.end);
     this.base += cursor;
     this.end = keep;
     ex.setCursor(0);
-    mem.set(chunk, input + this.end);
-    this.end += chunk.length;
-    this.total += chunk.length;
+    return input + this.end;
+  }
+
+  /** Decodes the `n` bytes just written where {@link reserve} said. */
+  private commit(n: number, handlers: DecodeHandlers, owned: boolean): void {
+    const ex = this.module.exports;
+    this.end += n;
+    this.total += n;
     ex.setOwned(owned ? 1 : 0);
     if (!this.sawSectionHeader && this.base === 0 && this.end >= 4 && this.blockType(0) !== SHB_BLOCK_TYPE) {
       throw new ScapdriftError(ErrorCode.NOT_SCAP, `not a scap capture: expected section header block type ${hexId(SHB_BLOCK_TYPE)} at byte 0, found ${hexId(this.blockType(0))}`, { offset: 0 });

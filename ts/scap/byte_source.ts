@@ -96,7 +96,8 @@ function validateOptions(opts: unknown): number {
 }
 
 /** Turns an fs / stream error into E_IO naming the input; keeps ScapdriftErrors as they are. */
-function ioError(e: unknown, inputName: string, action: string): ScapdriftError {
+/** E_IO for a failed open/read of `inputName`, with the usual reasons spelled out. */
+export function ioError(e: unknown, inputName: string, action: string): ScapdriftError {
   if (isScapdriftError(e)) return e;
   const err = e as NodeJS.ErrnoException;
   let why = err?.message ?? String(e);
