@@ -15,7 +15,7 @@ import { STR_COMM, strLen, strPtr } from "./thread_record";
 import { findThread } from "./thread_table";
 import {
   FileRecord, pathHash, findByPath, recordForInode, recordForPath, setPath, markWritten, markChmod,
-  fdPut, fdFind, PATH_HASH_SEED,
+  fdPut, fdFind, fdForget, PATH_HASH_SEED,
 } from "./file_table";
 
 // libs' PPM_O_* open flags (driver/ppm_events_public.h).
@@ -35,6 +35,7 @@ let actorPid: i64 = 0;
 let actorComm: usize = 0;
 let actorCommLen: u32 = 0;
 
+/** The process behind `tid`: its pid and name; the tid and no name when the thread is unknown. */
 function setActor(tid: i64): void {
   const t = findThread(tid);
   if (t == null) { actorPid = tid; actorComm = 0; actorCommLen = 0; return; }
@@ -85,17 +86,20 @@ function onMemfd(type: u32, tid: i64, fd: i64): void {
 /**
  * An open for writing: remembered in the fd map; a creation or truncation
  * (O_CREAT, O_TRUNC, O_F_CREATED; creat has no flags and always is one) marks
- * the file written.
+ * the file written. Any other open reuses the fd number for another file.
  */
 function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
   const fl = roleIndex(type, ROLE_FLAGS);
   const flags = <u32>paramU64(fl);
-  if (!paramEmpty(fl) && (flags & (PPM_O_WRONLY | PPM_O_CREAT | PPM_O_TRUNC)) == 0) return;
+  setActor(tid);
   const ino = paramU64(roleIndex(type, ROLE_INO));
-  if (ino == 0) return; // an older event version without dev/ino
+  // Not for writing, or an older event version without dev/ino.
+  if ((!paramEmpty(fl) && (flags & (PPM_O_WRONLY | PPM_O_CREAT | PPM_O_TRUNC)) == 0) || ino == 0) {
+    fdForget(actorPid, fd);
+    return;
+  }
   const dev = <u32>paramU64(roleIndex(type, ROLE_DEV));
   const h = absolutePathHash(roleIndex(type, ROLE_PATH));
-  setActor(tid);
   const r = recordForInode(ino, dev, h);
   setPath(r, h);
   fdPut(actorPid, fd, ino, dev, 0);
@@ -109,7 +113,9 @@ function recordOfFd(type: u32): FileRecord | null {
   const e = fdFind(actorPid, paramI64(roleIndex(type, ROLE_FD)));
   if (e == 0) return null;
   const ino = load<u64>(e, 16);
-  return ino != 0 ? recordForInode(ino, load<u32>(e, 24), 0) : recordForPath(load<u64>(e, 32));
+  const h = load<u64>(e, 32);
+  if (ino == 0 && h == 0) return null; // forgotten: the fd was reused
+  return ino != 0 ? recordForInode(ino, load<u32>(e, 24), 0) : recordForPath(h);
 }
 
 function onWrite(type: u32, tid: i64, ts: u64): void {
@@ -139,9 +145,5 @@ function onRename(type: u32): void {
   const to = absolutePathHash(roleIndex(type, ROLE_NEWPATH));
   if (from == 0 || to == 0) return;
   const r = findByPath(from);
-  if (r == null) return;
-  // A file that the rename replaced loses the name.
-  const replaced = findByPath(to);
-  if (replaced != null && replaced != r) replaced.pathHash = 0;
-  setPath(r, to);
+  if (r != null) setPath(r, to); // a file the rename replaced loses the name
 }

@@ -4,7 +4,7 @@
 // fields, see drift.ts). Bounded by construction:
 //
 //   records     FILE_CAPACITY FileRecords, dense in [0, recordCount); when full,
-//               the older half (by last change) is evicted and counted.
+//               the older half (by rank of the last mark) is evicted and counted.
 //   ino index   open addressing: inode number → record number + 1
 //   path index  open addressing: FNV-1a hash of the absolute path → record number + 1
 //   fd map      open addressing: (pid, fd) → (dev, ino) of files opened for
@@ -12,18 +12,22 @@
 //               so that write and fchmod events (which carry only an fd) find
 //               their file; emptied when half full.
 //
-// The indexes are never deleted from: a lookup checks the record it finds
-// (its inode or path hash may have changed since), and both indexes are rebuilt
-// from the records when stale entries reach half their slots or after an eviction.
+// The indexes hold exactly one entry per record with an inode / a path: an
+// entry is removed (backward shift, no tombstones) before its record's key
+// changes, and both are rebuilt after an eviction moves records. At most
+// 2 × FILE_CAPACITY entries in 8 × FILE_CAPACITY slots: probe runs stay short.
 
 /** Most files tracked at once. */
 export const FILE_CAPACITY: u32 = 16384;
-const INDEX_SLOTS: u32 = FILE_CAPACITY * 4;
+const INDEX_SLOTS: u32 = FILE_CAPACITY * 8;
 const FD_SLOTS: u32 = 32768;
 
 /** Mark bits of a FileRecord. */
 export const FILE_WRITTEN: u32 = 1;
 export const FILE_CHMOD_EXEC: u32 = 2;
+/** The writer's / chmod author's name is known (its thread was in the table). */
+export const FILE_WRITER_NAMED: u32 = 4;
+export const FILE_CHMOD_NAMED: u32 = 8;
 
 /** libs' task comm width (bytes), the longest process name kept per mark. */
 export const COMM_BYTES: u32 = 16;
@@ -37,8 +41,8 @@ export class FileRecord {
   ino: u64;
   /** FNV-1a 64 of the file's latest absolute path (open name, rename/link target). */
   pathHash: u64;
-  /** Epoch ns of the latest mark: the eviction order. */
-  lastTs: u64;
+  /** Rank of the latest mark (a counter over all marks): the eviction order. */
+  lastMark: u64;
   /** Epoch ns of the last creation or write. */
   writtenTs: u64;
   writerPid: i64;
@@ -59,10 +63,10 @@ let records: usize = 0;
 let recordCount: u32 = 0;
 let inoIndex: usize = 0;
 let pathIndex: usize = 0;
-let indexEntries: u32 = 0;
 let fdMap: usize = 0;
 let fdCount: u32 = 0;
 let evicted: u32 = 0;
+let markCount: u64 = 0;
 
 // fd map entry: pid i64, fd i64, ino u64, dev u32, used u32, path hash u64 (memfd).
 const FD_ENTRY: usize = 40;
@@ -72,8 +76,11 @@ export function filesEvicted(): u32 {
   return evicted;
 }
 
-/** Forgets every file (a new capture); allocates the tables on first use. */
-export function resetFiles(): void {
+/**
+ * Forgets every file (a new capture, or a new section of one); allocates the
+ * tables on first use. The eviction count is kept unless `counts`.
+ */
+export function resetFiles(counts: bool): void {
   if (records == 0) {
     records = heap.alloc(<usize>FILE_CAPACITY * RECORD_BYTES);
     inoIndex = heap.alloc(<usize>INDEX_SLOTS << 2);
@@ -81,7 +88,8 @@ export function resetFiles(): void {
     fdMap = heap.alloc(<usize>FD_SLOTS * FD_ENTRY);
   }
   recordCount = 0;
-  evicted = 0;
+  markCount = 0;
+  if (counts) evicted = 0;
   clearIndexes();
   clearFds();
 }
@@ -111,7 +119,6 @@ export function pathHash(p: usize, len: u32, h: u64 = PATH_HASH_SEED): u64 {
 function clearIndexes(): void {
   memory.fill(inoIndex, 0, <usize>INDEX_SLOTS << 2);
   memory.fill(pathIndex, 0, <usize>INDEX_SLOTS << 2);
-  indexEntries = 0;
 }
 
 function indexPut(index: usize, key: u64, n: u32): void {
@@ -119,7 +126,42 @@ function indexPut(index: usize, key: u64, n: u32): void {
   let i = mix(key) & mask;
   while (load<u32>(index + (<usize>i << 2)) != 0) i = (i + 1) & mask;
   store<u32>(index + (<usize>i << 2), n + 1);
-  indexEntries++;
+}
+
+// @ts-ignore: decorator
+@inline function keyOf(index: usize, n: u32): u64 {
+  return index == inoIndex ? recordAt(n).ino : recordAt(n).pathHash;
+}
+
+/** Removes record `n`'s entry under `key` (its current key in `index`). */
+function indexDelete(index: usize, key: u64, n: u32): void {
+  const mask = INDEX_SLOTS - 1;
+  let i = mix(key) & mask;
+  while (true) {
+    const v = load<u32>(index + (<usize>i << 2));
+    if (v == 0) return;
+    if (v == n + 1) break;
+    i = (i + 1) & mask;
+  }
+  // Backward shift: later members of the probe run move into the hole when their home allows.
+  let hole = i;
+  let j = (i + 1) & mask;
+  while (true) {
+    const v = load<u32>(index + (<usize>j << 2));
+    if (v == 0) break;
+    const home = mix(keyOf(index, v - 1)) & mask;
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      store<u32>(index + (<usize>hole << 2), v);
+      hole = j;
+    }
+    j = (j + 1) & mask;
+  }
+  store<u32>(index + (<usize>hole << 2), 0);
+}
+
+// @ts-ignore: decorator
+@inline function numberOf(r: FileRecord): u32 {
+  return <u32>((changetype<usize>(r) - records) / RECORD_BYTES);
 }
 
 function rebuildIndexes(): void {
@@ -131,13 +173,6 @@ function rebuildIndexes(): void {
   }
 }
 
-/** Keeps both indexes at most half full, counting stale entries. */
-function indexFor(r: FileRecord, byIno: bool): void {
-  if (indexEntries + 1 > INDEX_SLOTS >> 1) rebuildIndexes();
-  const n = <u32>((changetype<usize>(r) - records) / RECORD_BYTES);
-  if (byIno) indexPut(inoIndex, r.ino, n);
-  else indexPut(pathIndex, r.pathHash, n);
-}
 
 /**
  * The record of inode `ino`: on device `dev`, or on any device when `dev` is 0
@@ -150,10 +185,8 @@ export function findByInode(ino: u64, dev: u32): FileRecord | null {
   while (true) {
     const v = load<u32>(inoIndex + (<usize>i << 2));
     if (v == 0) return null;
-    if (v <= recordCount) {
-      const r = recordAt(v - 1);
-      if (r.ino == ino && (dev == 0 || r.dev == dev)) return r;
-    }
+    const r = recordAt(v - 1);
+    if (r.ino == ino && (dev == 0 || r.dev == dev)) return r;
     i = (i + 1) & mask;
   }
 }
@@ -165,26 +198,23 @@ export function findByPath(h: u64): FileRecord | null {
   while (true) {
     const v = load<u32>(pathIndex + (<usize>i << 2));
     if (v == 0) return null;
-    if (v <= recordCount && recordAt(v - 1).pathHash == h) return recordAt(v - 1);
+    if (recordAt(v - 1).pathHash == h) return recordAt(v - 1);
     i = (i + 1) & mask;
   }
 }
 
-/** Evicts the older half of the records (by lastTs) and reindexes the rest. */
+/**
+ * Evicts the older half of the records and reindexes the rest. Marks are
+ * ranked by a counter, so at most FILE_CAPACITY / 2 records hold one of the
+ * last FILE_CAPACITY / 2 ranks: those are kept, whatever the timestamps say.
+ */
 function evictOlderHalf(): void {
-  let oldest: u64 = U64.MAX_VALUE;
-  let newest: u64 = 0;
-  for (let n: u32 = 0; n < recordCount; n++) {
-    const t = recordAt(n).lastTs;
-    if (t < oldest) oldest = t;
-    if (t > newest) newest = t;
-  }
-  const cutoff = oldest + ((newest - oldest) >> 1);
+  const half = <u64>(FILE_CAPACITY >> 1);
+  const cutoff = markCount > half ? markCount - half : 0;
   let kept: u32 = 0;
   for (let n: u32 = 0; n < recordCount; n++) {
     const r = recordAt(n);
-    // Keep the newer half; when all share one time, keep none but the last.
-    if (r.lastTs > cutoff || (oldest == newest && n == recordCount - 1)) {
+    if (r.lastMark > cutoff) {
       if (kept != n) memory.copy(changetype<usize>(recordAt(kept)), changetype<usize>(r), RECORD_BYTES);
       kept++;
     }
@@ -213,7 +243,7 @@ export function recordForInode(ino: u64, dev: u32, h: u64): FileRecord {
   if (r == null || r.ino != 0) r = newRecord();
   r.ino = ino;
   r.dev = dev;
-  indexFor(r, true);
+  indexPut(inoIndex, ino, numberOf(r));
   return r;
 }
 
@@ -226,11 +256,17 @@ export function recordForPath(h: u64): FileRecord {
   return r;
 }
 
-/** Gives `r` its latest path (open name, rename or link target). */
+/** Gives `r` its latest path (open name, rename or link target); a file that held it loses it. */
 export function setPath(r: FileRecord, h: u64): void {
   if (r.pathHash == h || h == 0) return;
+  const holder = findByPath(h);
+  if (holder != null) {
+    indexDelete(pathIndex, h, numberOf(holder));
+    holder.pathHash = 0;
+  }
+  if (r.pathHash != 0) indexDelete(pathIndex, r.pathHash, numberOf(r));
   r.pathHash = h;
-  indexFor(r, false);
+  indexPut(pathIndex, h, numberOf(r));
 }
 
 /** Copies a process name (at most COMM_BYTES) into the record at `dst`; returns its length. */
@@ -241,22 +277,25 @@ function copyComm(dst: usize, src: usize, len: u32): u32 {
   return n;
 }
 
-/** Records a creation or write of `r` at `ts` by process `pid` named comm[0, commLen). */
+/**
+ * Records a creation or write of `r` at `ts` by process `pid` named
+ * comm[0, commLen) — comm 0 when the process is unknown (its name is missing).
+ */
 export function markWritten(r: FileRecord, ts: u64, pid: i64, comm: usize, commLen: u32): void {
-  r.marks |= FILE_WRITTEN;
+  r.marks = (r.marks & ~FILE_WRITER_NAMED) | FILE_WRITTEN | (comm != 0 ? FILE_WRITER_NAMED : 0);
   r.writtenTs = ts;
   r.writerPid = pid;
   r.writerCommLen = copyComm(changetype<usize>(r) + offsetof<FileRecord>("writerComm0"), comm, commLen);
-  if (ts > r.lastTs) r.lastTs = ts;
+  r.lastMark = ++markCount;
 }
 
-/** Records a chmod of `r` that left an execute bit set. */
+/** Records a chmod of `r` that left an execute bit set (comm as for markWritten). */
 export function markChmod(r: FileRecord, ts: u64, pid: i64, comm: usize, commLen: u32): void {
-  r.marks |= FILE_CHMOD_EXEC;
+  r.marks = (r.marks & ~FILE_CHMOD_NAMED) | FILE_CHMOD_EXEC | (comm != 0 ? FILE_CHMOD_NAMED : 0);
   r.chmodTs = ts;
   r.chmodPid = pid;
   r.chmodCommLen = copyComm(changetype<usize>(r) + offsetof<FileRecord>("chmodComm0"), comm, commLen);
-  if (ts > r.lastTs) r.lastTs = ts;
+  r.lastMark = ++markCount;
 }
 
 function clearFds(): void {
@@ -290,7 +329,13 @@ export function fdPut(pid: i64, fd: i64, ino: u64, dev: u32, h: u64): void {
   store<u64>(e, h, 32);
 }
 
-/** The fd map entry of (pid, fd), or 0: ino at +16 (u64), dev at +24 (u32), memfd name hash at +32 (u64). */
+/** Forgets what `fd` of `pid` names, if the map holds it (the fd now names another file). */
+export function fdForget(pid: i64, fd: i64): void {
+  const e = fdFind(pid, fd);
+  if (e != 0) { store<u64>(e, 0, 16); store<u64>(e, 0, 32); }
+}
+
+/** The fd map entry of (pid, fd), or 0 (an entry with ino 0 and hash 0 names nothing): ino at +16 (u64), dev at +24 (u32), memfd name hash at +32 (u64). */
 export function fdFind(pid: i64, fd: i64): usize {
   let i = fdSlot(pid, fd);
   while (true) {

@@ -24,22 +24,23 @@ export { filesEvicted } from "./file_table";
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 
 /**
- * A new section of a concatenated capture: empty thread table, as libsinsp
- * restarts its state; the cursor and the numbering go on.
+ * A new section of a concatenated capture: empty thread and file tables, as
+ * libsinsp restarts its state; the cursor, the numbering and the counts of
+ * dropped threads and evicted files go on.
  */
 export function resetState(): void {
-  resetThreads();
+  resetThreads(false);
   resetLifecycle();
-  resetFiles();
+  resetFiles(false);
   restartInitialPhase();
 }
 
 /** Starts a new capture: empty thread table, event numbering from 1. */
 export function reset(): void {
-  resetThreads();
+  resetThreads(true);
   resetScanner();
   resetLifecycle();
-  resetFiles();
+  resetFiles(true);
 }
 
 /** Pointer to the record of `tid`, or 0. Valid until the next scan() or addProcess(). */

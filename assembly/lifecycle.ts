@@ -275,7 +275,7 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
 
   const mtime = param(type, ROLE_EXE_INO_MTIME);
   if (!paramEmpty(mtime)) setExeIdentity(rec, type);
-  setExeOrigin(rec, ts);
+  setExeOrigin(rec, ts, !paramEmpty(mtime), !paramEmpty(exepath));
   // libsinsp keeps only these flags across execve (plus the inverted mark).
   rec.cloneFlags &= PPM_CL_CLONE_INVERTED;
 }

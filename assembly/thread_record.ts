@@ -24,6 +24,9 @@ export const HAS_EXEPATH: u32 = 1 << 11;
 export const HAS_EXE_WRITTEN: u32 = 1 << 12;
 /** The executable was chmod'ed with an execute bit during the capture (drift.exe_chmod*). */
 export const HAS_EXE_CHMOD: u32 = 1 << 13;
+/** The writer's / chmod author's name is known (its thread was in the table when it acted). */
+export const HAS_WRITER_NAME: u32 = 1 << 14;
+export const HAS_CHMOD_NAME: u32 = 1 << 15;
 
 // String slots inside the blob.
 export const STR_COMM: u32 = 0;

@@ -44,8 +44,8 @@ function allocSlots(count: u32): usize {
   return p;
 }
 
-/** Empties the table (frees every string blob). */
-export function resetThreads(): void {
+/** Empties the table (frees every string blob); the dropped count is kept unless `counts`. */
+export function resetThreads(counts: bool): void {
   if (slots != 0) {
     for (let i: u32 = 0; i < slotCount; i++) {
       const r = slotAt(i);
@@ -56,7 +56,7 @@ export function resetThreads(): void {
   slotCount = INITIAL_SLOTS;
   slots = allocSlots(slotCount);
   liveCount = 0;
-  dropped = 0;
+  if (counts) dropped = 0;
 }
 
 /** Number of threads in the table. */

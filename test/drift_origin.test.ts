@@ -294,6 +294,90 @@ test("a '#!' script (scapdrift's flag bit 31): exepath is the script, the interp
   assert.equal(filtered.rows.map((r) => r['evt.rawtime']), [T0 + 2n * MS]);
 });
 
+// Cases a break-it round found (each failed before its fix).
+
+test('an fd number reused for a file opened read-only names nothing: its fchmod and writes are not the earlier file\'s', async () => {
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 3, '/tmp/payload', 300),
+    write(T0 + MS, 10n, 3),
+    openat(T0 + 2n * MS, 10n, 3, '/etc/curlrc', 301, 1 /* O_RDONLY */),
+    fchmod(T0 + 3n * MS, 10n, 3),
+    write(T0 + 4n * MS, 10n, 3),
+    execve(T0 + 5n * MS, 12n, '/tmp/payload', 300, T0 + MS),
+  ]));
+  assert.equal(pickDrift(lastExec(rows)), {
+    ...nulls(), 'drift.exe_writer.pid': 10n, 'drift.exe_writer.name': 'curl', 'drift.exe_written_ts': T0 + MS,
+    'drift.exe_written_duration': 4n * MS,
+  });
+});
+
+test('a path re-created as a new inode takes the name from the old one: the chmod lands on the new file', async () => {
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 5, '/tmp/x', 100),
+    openat(T0 + MS, 10n, 6, '/tmp/x', 200),
+    fchmodat(T0 + 2n * MS, 11n, '/tmp/x'),
+    execve(T0 + 3n * MS, 12n, '/tmp/x', 200, T0 + 2n * MS),
+  ]));
+  assert.equal([lastExec(rows)['drift.exe_writer.pid'], lastExec(rows)['drift.exe_chmod.pid']], [10n, 11n]);
+});
+
+test('two files with one inode number on two filesystems: the one at the exe path wins', async () => {
+  const { rows } = await decode(scap([
+    openat(T0, 1n, 5, '/run/foo', 5, O_WRONLY | O_CREAT, 0x0019),
+    openat(T0 + MS, 10n, 5, '/tmp/evil', 5, O_WRONLY | O_CREAT, 0x0021),
+    fchmodat(T0 + 2n * MS, 11n, '/tmp/evil'),
+    execve(T0 + 3n * MS, 12n, '/tmp/evil', 5, T0 + 2n * MS),
+  ]));
+  assert.equal([lastExec(rows)['drift.exe_writer.name'], lastExec(rows)['drift.exe_chmod.name']], ['curl', 'chmod']);
+});
+
+test('a write seen under one name and a chmod under the exe path (rename not captured): both marks, merged', async () => {
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 5, '/tmp/a.tmp', 12),
+    fchmodat(T0 + MS, 11n, '/tmp/final'),
+    execve(T0 + 2n * MS, 12n, '/tmp/final', 12, T0 + MS),
+  ]));
+  assert.equal([lastExec(rows)['drift.exe_writer.name'], lastExec(rows)['drift.exe_chmod.name']], ['curl', 'chmod']);
+});
+
+test('an older execve version without exe identity does not keep the previous program\'s origin', async () => {
+  const old = PPME.PPME_SYSCALL_EXECVE_18_X;
+  const { rows } = await decode(scap([
+    openat(T0, 10n, 5, '/tmp/d', 55),
+    execve(T0 + MS, 12n, '/tmp/d', 55, T0),
+    frameByName(old, T0 + 2n * MS, 12n, pick(old, { res: 0, exe: '/bin/ls', args: [], tid: 12n, pid: 12n, ptid: 1n, cwd: null, fdlimit: 1024, pgft_maj: 0, pgft_min: 0, vm_size: 0, vm_rss: 0, vm_swap: 0, comm: 'ls', cgroups: CG, env: [], tty: 0, pgid: 12n, loginuid: 0, flags: 0 })),
+  ]));
+  const execs = rows.filter((r) => r['evt.type'] === 'execve');
+  assert.is(execs[0]!['drift.exe_writer.pid'], 10n);
+  assert.equal(pickDrift(execs[1]!), nulls());
+});
+
+test('a writer whose thread is unknown: its tid as pid, its name missing (not empty)', async () => {
+  const { rows } = await decode(scap([
+    openat(T0, 999n, 5, '/tmp/u', 77),
+    execve(T0 + MS, 12n, '/tmp/u', 77, T0),
+  ]));
+  assert.equal([lastExec(rows)['drift.exe_writer.pid'], lastExec(rows)['drift.exe_writer.name']], [999n, null]);
+  const filtered = await decode(scap([openat(T0, 999n, 5, '/tmp/u', 77), execve(T0 + MS, 12n, '/tmp/u', 77, T0)]), 'drift.exe_writer.name exists');
+  assert.is(filtered.rows.length, 0, 'the filter agrees: missing');
+});
+
+test('eviction keeps the most recent marks whatever their timestamps; counts add up over concatenated sections', async () => {
+  const events: EventFrame[] = [openat(0xffff_ffff_ffff_0000n, 10n, 5, '/tmp/future', 1)];
+  const N = 20_000;
+  for (let i = 0; i < N; i++) events.push(openat(T0 + BigInt(i) * MS, 10n, 5, `/tmp/f${i}`, 100_000 + i));
+  events.push(execve(T0 + BigInt(N) * MS, 12n, `/tmp/f${N - 100}`, 100_000 + N - 100, T0 + BigInt(N - 100) * MS));
+  const section = scap(events);
+  const small = scap([openat(T0, 10n, 5, '/tmp/one', 2)]);
+  const both = new Uint8Array(section.length + small.length);
+  both.set(section);
+  both.set(small, section.length);
+  const { rows, summary } = await decode(both);
+  const exec = rows.filter((r) => r['evt.type'] === 'execve')[0]!;
+  assert.is(exec['drift.exe_written_ts'], T0 + BigInt(N - 100) * MS, 'a file among the newest 8,192 marks is kept');
+  assert.ok(summary.filesEvicted >= N + 1 - 16_384 && summary.filesEvicted <= N + 1 - 8_192, `evicted ${summary.filesEvicted}`);
+});
+
 const RULE = 'Binary written and made executable during the capture, then run';
 
 test('default rule: drop_exec.scap raises it once, for /tmp/dropped_ls, naming cp and chmod', () => {

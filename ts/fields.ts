@@ -184,11 +184,11 @@ const defs: FieldDef[] = [
     extract: (v) => { const s = str(v, StrSlot.INTERPRETER); return s === '' ? null : s; },
   },
   { name: 'drift.exe_writer.pid', type: 'i64', unit: '', description: 'Pid of the process that last created or wrote the executable during the capture (open for writing with O_CREAT/O_TRUNC, write, copy_file_range, ...); missing when the capture did not see it made.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recI64(v.layout.writerPid)) },
-  { name: 'drift.exe_writer.name', type: 'string', unit: '', description: 'Name (comm) of that process.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => escapeBytes(v.recInlineBytes(v.layout.writerComm, v.layout.writerCommLen))) },
+  { name: 'drift.exe_writer.name', type: 'string', unit: '', description: 'Name (comm) of that process; missing when its thread was unknown (drift.exe_writer.pid is then its tid).', extract: (v) => origin(v, Has.WRITER_NAME, () => escapeBytes(v.recInlineBytes(v.layout.writerComm, v.layout.writerCommLen))) },
   { name: 'drift.exe_written_ts', type: 'abstime', unit: 'epoch ns', description: 'Time of that last creation or write.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recU64(v.layout.writtenTs)) },
   { name: 'drift.exe_written_duration', type: 'reltime', unit: 'ns', description: 'From the last write of the executable to the execve that ran it (signed).', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recI64(v.layout.writtenDuration)) },
   { name: 'drift.exe_chmod.pid', type: 'i64', unit: '', description: 'Pid of the process whose chmod/fchmod/fchmodat last left an execute bit set on the executable during the capture; missing when none was seen.', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recI64(v.layout.chmodPid)) },
-  { name: 'drift.exe_chmod.name', type: 'string', unit: '', description: 'Name (comm) of that process.', extract: (v) => origin(v, Has.EXE_CHMOD, () => escapeBytes(v.recInlineBytes(v.layout.chmodComm, v.layout.chmodCommLen))) },
+  { name: 'drift.exe_chmod.name', type: 'string', unit: '', description: 'Name (comm) of that process; missing when its thread was unknown (drift.exe_chmod.pid is then its tid).', extract: (v) => origin(v, Has.CHMOD_NAME, () => escapeBytes(v.recInlineBytes(v.layout.chmodComm, v.layout.chmodCommLen))) },
   { name: 'drift.exe_chmod_ts', type: 'abstime', unit: 'epoch ns', description: 'Time of that chmod.', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recU64(v.layout.chmodTs)) },
   { name: 'drift.exe_chmod_duration', type: 'reltime', unit: 'ns', description: 'From that chmod to the execve that ran the executable (signed).', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recI64(v.layout.chmodDuration)) },
 ];

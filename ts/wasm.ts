@@ -113,6 +113,8 @@ export const Has = {
   EXEPATH: 1 << 11,
   EXE_WRITTEN: 1 << 12,
   EXE_CHMOD: 1 << 13,
+  WRITER_NAME: 1 << 14,
+  CHMOD_NAME: 1 << 15,
 } as const;
 
 /** Byte offsets inside a thread record, read from the module's exported REC_* globals. */

@@ -7,7 +7,7 @@ import { FRAME_TS, FRAME_TID } from "../frame";
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
+  HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, HAS_WRITER_NAME, HAS_CHMOD_NAME, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
   STR_CWD, STR_INTERPRETER, strLen, strPtr,
 } from "../thread_record";
 import { SD_PPM_EXE_SCRIPT } from "../lifecycle";
@@ -202,9 +202,9 @@ export function loadString(field: u32, table: usize): bool {
     case F_EXE_INTERPRETER:
       return strLen(r, STR_INTERPRETER) > 0 && setStr(strPtr(r, STR_INTERPRETER), strLen(r, STR_INTERPRETER));
     case F_WRITER_NAME:
-      return (r.presence & HAS_EXE_WRITTEN) != 0 && setStr(p + offsetof<ThreadRecord>("writerComm0"), r.writerCommLen);
+      return (r.presence & HAS_WRITER_NAME) != 0 && setStr(p + offsetof<ThreadRecord>("writerComm0"), r.writerCommLen);
     case F_CHMOD_NAME:
-      return (r.presence & HAS_EXE_CHMOD) != 0 && setStr(p + offsetof<ThreadRecord>("chmodComm0"), r.chmodCommLen);
+      return (r.presence & HAS_CHMOD_NAME) != 0 && setStr(p + offsetof<ThreadRecord>("chmodComm0"), r.chmodCommLen);
     case F_PROC_ARGS: return setScratch(field, copySpaced(0, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
     case F_PROC_CMDLINE: {
       let end = copySpaced(0, strPtr(r, STR_COMM), strLen(r, STR_COMM));
