@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { ScapWriter, frameByName, str, i64, u32, u64, type ParamInput } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
 import { PPME, PPM_CL } from '../ts/events/ppm_constants.js';
+import { mulberry32 as prng } from './prng.js';
 
 /** What to generate. */
 export interface GenerateOptions {
@@ -88,17 +89,6 @@ const PROGRAMS: Program[] = [
   { path: '/usr/bin/sed', comm: 'sed', ino: 1_048_977n, files: 50, request: 8192, writes: 1, args: (n) => ['sed', '-e', 's/@VERSION@/1.4.2/', `src/unit_${n}.h.in`] },
 ];
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One file the workload reads: its path and inode (encoded once) and its size in bytes. */
 interface FileEntry { name: Uint8Array; ino: Uint8Array; size: number }

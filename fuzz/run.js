@@ -19,20 +19,10 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 
 import { createHash } from 'node:crypto';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mulberry32 as rng } from '../dist/bench/prng.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TEXT_TOKENS = [
   ' and ', ' or ', 'not ', 'not(', '(', ')', ' = ', ' != ', ' < ', ' <= ', ' > ', ' >= ', ' in ', ' intersects ',

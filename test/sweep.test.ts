@@ -36,6 +36,7 @@ import { resolveField, extractField, type FieldRef } from '../ts/fields.js';
 import { eventInfo } from '../ts/events/event_table.js';
 import { isEventBlock } from '../ts/scap/block_types.js';
 import type { EventView } from '../ts/event_view.js';
+import { mulberry32 as rng } from '../bench/prng.js';
 
 const SCALE = Math.max(1, Number(process.env.SWEEP_SCALE ?? 1) || 1);
 const SEED = 0x5ca9d41f;
@@ -45,17 +46,6 @@ const CASE_TIMEOUT_MS = 20_000;
 // ---------------------------------------------------------------------------------------------
 // Shared helpers (main thread and workers)
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const randInt = (r: () => number, n: number): number => Math.floor(r() * n);
 
 interface Block { start: number; type: number; len: number }
