@@ -15,7 +15,7 @@ import { STR_COMM, strLen, strPtr } from "./thread_record";
 import { findThread } from "./thread_table";
 import {
   FileRecord, pathHash, findByPath, recordForInode, recordForPath, setPath, markWritten, markChmod,
-  fdPut, fdFind, fdForget, PATH_HASH_SEED,
+  fdPut, fdFind, fdForget, fdMapEmpty, PATH_HASH_SEED,
 } from "./file_table";
 
 // libs' PPM_O_* open flags (driver/ppm_events_public.h).
@@ -91,13 +91,14 @@ function onMemfd(type: u32, tid: i64, fd: i64): void {
 function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
   const fl = roleIndex(type, ROLE_FLAGS);
   const flags = <u32>paramU64(fl);
-  setActor(tid);
   const ino = paramU64(roleIndex(type, ROLE_INO));
-  // Not for writing, or an older event version without dev/ino.
+  // Not for writing, or an older event version without dev/ino. Most opens are: the
+  // thread lookup is skipped while no fd is held for writing.
   if ((!paramEmpty(fl) && (flags & (PPM_O_WRONLY | PPM_O_CREAT | PPM_O_TRUNC)) == 0) || ino == 0) {
-    fdForget(actorPid, fd);
+    if (!fdMapEmpty()) { setActor(tid); fdForget(actorPid, fd); }
     return;
   }
+  setActor(tid);
   const dev = <u32>paramU64(roleIndex(type, ROLE_DEV));
   const h = absolutePathHash(roleIndex(type, ROLE_PATH));
   const r = recordForInode(ino, dev, h);

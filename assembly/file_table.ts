@@ -329,6 +329,11 @@ export function fdPut(pid: i64, fd: i64, ino: u64, dev: u32, h: u64): void {
   store<u64>(e, h, 32);
 }
 
+/** Whether no fd is held for writing (then there is nothing to forget). */
+export function fdMapEmpty(): bool {
+  return fdCount == 0;
+}
+
 /** Forgets what `fd` of `pid` names, if the map holds it (the fd now names another file). */
 export function fdForget(pid: i64, fd: i64): void {
   const e = fdFind(pid, fd);
