@@ -13,6 +13,7 @@ import { strPtr } from "./thread_record";
 
 export { setEventInfo, setEventRole, setVforkEvent } from "./event_info";
 export { setBootTs } from "./lifecycle";
+export { MAX_PLAUSIBLE_EPOCH_NS } from "./epoch_ns";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,

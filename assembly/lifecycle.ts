@@ -21,6 +21,7 @@ import { findThread, insertThread, removeThread } from "./thread_table";
 import { stageString, stageFrom, commitStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
 import { setExeOrigin, inheritExeOrigin } from "./drift";
+import { isPlausibleNs, plausibleSumNs, signedDeltaNs } from "./epoch_ns";
 
 // PPM_CL_* clone flags (libs driver/ppm_events_public.h).
 const PPM_CL_CLONE_NEWPID: u32 = 1 << 6;
@@ -54,7 +55,7 @@ export function setBootTs(epochNs: u64, present: bool): void {
 }
 
 function setPidnsHost(rec: ThreadRecord): void {
-  if (hasBootTs) {
+  if (hasBootTs && isPlausibleNs(bootTsEpoch)) {
     rec.pidnsInitStartTs = bootTsEpoch;
     rec.presence |= HAS_PIDNS_INIT_START_TS;
   }
@@ -209,9 +210,11 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
   setIdentityFromParams(child, type, ts);
   if ((flags & (PPM_CL_CHILD_IN_PIDNS | PPM_CL_CLONE_NEWPID)) != 0 || child.tid != child.vtid) {
     const ns = param(type, ROLE_PIDNS_INIT_START_TS);
-    // The parameter is ns since boot; without a boot time it cannot become epoch ns.
-    if (!paramEmpty(ns) && hasBootTs) {
-      child.pidnsInitStartTs = paramU64(ns) + bootTsEpoch;
+    // The parameter is ns since boot; without a boot time it cannot become epoch ns,
+    // and a sum past 2^63 is no plausible time (epoch_ns.ts): missing.
+    const start = paramEmpty(ns) || !hasBootTs ? U64.MAX_VALUE : plausibleSumNs(paramU64(ns), bootTsEpoch);
+    if (isPlausibleNs(start)) {
+      child.pidnsInitStartTs = start;
       child.presence |= HAS_PIDNS_INIT_START_TS;
     }
   } else {
@@ -294,13 +297,16 @@ function setExeIdentity(rec: ThreadRecord, type: u32): void {
   if (mtime != 0) rec.presence |= HAS_EXE_INO_MTIME;
   if (ctime == 0) return;
   rec.presence |= HAS_EXE_INO_CTIME;
-  if ((rec.presence & HAS_CLONE_TS) != 0) {
+  // The ctime is kept as the event holds it; no duration is derived from an implausible one.
+  if (!isPlausibleNs(ctime)) return;
+  if ((rec.presence & HAS_CLONE_TS) != 0 && isPlausibleNs(rec.cloneTs)) {
     // Signed: negative when the executable changed after the process started.
-    rec.ctimeDurationProcStart = <i64>(rec.cloneTs - ctime);
+    rec.ctimeDurationProcStart = signedDeltaNs(rec.cloneTs, ctime);
     rec.presence |= HAS_CTIME_DURATION_PROC_START;
   }
+  // pidnsInitStartTs is plausible whenever present (set only so).
   if ((rec.presence & HAS_PIDNS_INIT_START_TS) != 0 && ctime > rec.pidnsInitStartTs) {
-    rec.ctimeDurationPidnsStart = <i64>(ctime - rec.pidnsInitStartTs);
+    rec.ctimeDurationPidnsStart = signedDeltaNs(ctime, rec.pidnsInitStartTs);
     rec.presence |= HAS_CTIME_DURATION_PIDNS_START;
   }
 }

@@ -10,6 +10,7 @@ import {
 import { insertThread } from "./thread_table";
 import { stageString, commitStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
+import { isPlausibleNs } from "./epoch_ns";
 
 let scratch: usize = 0;
 let scratchCapacity: u32 = 0;
@@ -31,7 +32,8 @@ export function stageProcessString(slot: u32, offset: u32, len: u32): void {
 
 /**
  * Adds (or replaces) the thread `tid` from a PL entry. Times are epoch ns; a
- * `has*` false leaves the field missing. Cgroups are scratch[cgOffset, +cgLen).
+ * `has*` false leaves the field missing, and so does a pid-namespace start past
+ * 2^63 (epoch_ns.ts). Cgroups are scratch[cgOffset, +cgLen).
  */
 export function addProcess(
   tid: i64, pid: i64, ptid: i64, vtid: i64, vpid: i64, hasVpid: bool,
@@ -64,7 +66,7 @@ export function addProcess(
   r.exeFlags = exeFlags;
   if (hasExeFlags) p |= HAS_EXE_FLAGS;
   r.pidnsInitStartTs = pidnsInitStartTs;
-  if (hasPidns) p |= HAS_PIDNS_INIT_START_TS;
+  if (hasPidns && isPlausibleNs(pidnsInitStartTs)) p |= HAS_PIDNS_INIT_START_TS;
   r.cloneTs = cloneTs;
   if (hasCloneTs) p |= HAS_CLONE_TS;
   if (hasExepath) p |= HAS_EXEPATH;

@@ -33,6 +33,8 @@ export class EventView {
   private bytes!: Uint8Array;
   private readonly ex: DecoderModule['exports'];
   readonly layout: RecordLayout;
+  /** Latest plausible epoch-ns time (assembly/epoch_ns.ts); later times give no duration. */
+  readonly maxPlausibleEpochNs: bigint;
   private paramPtrs = 0;
   private paramLens = 0;
   /** Boot time of the capture (epoch ns), when the machine-info block had one. */
@@ -41,6 +43,7 @@ export class EventView {
   constructor(module: DecoderModule) {
     this.ex = module.exports;
     this.layout = module.layout;
+    this.maxPlausibleEpochNs = module.maxPlausibleEpochNs;
   }
 
   /** Loads the event the decoder stopped on; `base` is the stream offset of input[0]. */

@@ -160,6 +160,11 @@ const INITIAL_STATE_IDS = new Set<number>([
 export interface DecoderModule {
   exports: DecoderExports;
   layout: RecordLayout;
+  /**
+   * Latest plausible epoch-ns time, 2^63 − 1 (assembly/epoch_ns.ts): no duration
+   * is derived from a later time.
+   */
+  maxPlausibleEpochNs: bigint;
 }
 
 /**
@@ -195,7 +200,7 @@ export function createDecoderModule(): DecoderModule {
     });
   }
   ex.reset();
-  return { exports: ex, layout };
+  return { exports: ex, layout, maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value) };
 }
 
 function wasmAbort(_msg: number, _file: number, line: number, column: number): never {

@@ -12,6 +12,7 @@ import {
 } from "../thread_record";
 import { SD_PPM_EXE_SCRIPT } from "../lifecycle";
 import { findThread } from "../thread_table";
+import { isPlausibleNs, signedDeltaNs } from "../epoch_ns";
 import { paramLen, paramPtr, paramStrLen, paramU64, paramI64 } from "../params";
 import { MAX_STRING_BYTES } from "../thread_strings";
 import {
@@ -127,7 +128,7 @@ export function loadNumber(field: u32, table: usize): bool {
     case F_CTIME_DURATION_PIDNS_START: return (has & HAS_CTIME_DURATION_PIDNS_START) != 0 && setS(r.ctimeDurationPidnsStart);
     case F_PIDNS_INIT_START_TS: return (has & HAS_PIDNS_INIT_START_TS) != 0 && setU(r.pidnsInitStartTs);
     case F_CONTAINER_START_TS: return containerStart(r) && setU(num);
-    case F_CONTAINER_DURATION: return containerStart(r) && setS(<i64>(load<u64>(frame, FRAME_TS) - num));
+    case F_CONTAINER_DURATION: return containerStart(r) && isPlausibleNs(load<u64>(frame, FRAME_TS)) && setS(signedDeltaNs(load<u64>(frame, FRAME_TS), num));
     case F_IS_EXE_WRITABLE: return setU((r.exeFlags & PPM_EXE_WRITABLE) != 0 ? 1 : 0);
     case F_IS_EXE_UPPER_LAYER: return setU((r.exeFlags & PPM_EXE_UPPER_LAYER) != 0 ? 1 : 0);
     case F_IS_EXE_LOWER_LAYER: return setU((r.exeFlags & PPM_EXE_LOWER_LAYER) != 0 ? 1 : 0);
