@@ -14,11 +14,11 @@ import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from 
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH,
+  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, RECORD_BYTES, STR_LEN_BASE, STR_COUNT,
   STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, strLen, strPtr,
 } from "./thread_record";
 import { findThread, insertThread, removeThread } from "./thread_table";
-import { stageString, stageFrom, commitStrings } from "./thread_strings";
+import { stageString, stageFrom, commitStrings, freeStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
 import { setExeOrigin, inheritExeOrigin } from "./drift";
 import { isPlausibleNs, plausibleSumNs, signedDeltaNs } from "./epoch_ns";
@@ -226,6 +226,7 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
 export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   if (paramI64(param(type, ROLE_RES)) < 0) return;
   let rec = findThread(tid);
+  if (rec == null) rec = resurrectLeader(tid, ts);
   if (rec == null) {
     rec = insertThread(tid);
     if (rec == null) return; // table full
@@ -311,40 +312,80 @@ function setExeIdentity(rec: ThreadRecord, type: u32): void {
   }
 }
 
-// Threads removed by procexit in the last CLONE_STALE_TIME_NS, so that a
-// parent's late clone return does not add an exited child back (libsinsp
-// thread_manager has_recently_exited, keyed by parent and child tid).
+// Threads removed by procexit in the last CLONE_STALE_TIME_NS, kept as copies of
+// their records (with their strings) in a ring of RECENT_EXITS:
+// - so that a parent's late clone return does not add an exited child back
+//   (libsinsp thread_manager has_recently_exited, keyed by parent and child tid);
+// - so that an execve by a thread other than the leader finds the leader's start:
+//   the kernel (de_thread) ends the leader, reports its exit, gives its tid to the
+//   exec-ing thread and copies the leader's start time into it, so the execve
+//   comes on the leader's tid just after the leader's procexit. libsinsp keeps a
+//   dead leader while its group has threads and resurrects it at that execve.
 const RECENT_EXITS: u32 = 64;
-const EXIT_TID = memory.data(<i32>(RECENT_EXITS * 8));
-const EXIT_PTID = memory.data(<i32>(RECENT_EXITS * 8));
-const EXIT_TS = memory.data(<i32>(RECENT_EXITS * 8));
+const EXITED = memory.data(<i32>(RECENT_EXITS * <u32>RECORD_BYTES), 8);
+const EXIT_TS = memory.data(<i32>(RECENT_EXITS * 8), 8);
 let exitNext: u32 = 0;
 let exitCount: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function exitedAt(i: u32): ThreadRecord {
+  return changetype<ThreadRecord>(EXITED + <usize>i * RECORD_BYTES);
+}
 
 /** Applies a procexit: removes `tid` and remembers it for CLONE_STALE_TIME_NS. */
 export function onProcexitApplied(tid: i64, ts: u64): void {
   const r = findThread(tid);
   if (r == null) return;
-  const slot = <usize>exitNext << 3;
-  store<i64>(EXIT_TID + slot, tid);
-  store<i64>(EXIT_PTID + slot, r.ptid);
-  store<u64>(EXIT_TS + slot, ts);
+  const kept = exitedAt(exitNext);
+  if (exitCount == RECENT_EXITS) freeStrings(kept); // the oldest exit is forgotten
+  memory.copy(changetype<usize>(kept), changetype<usize>(r), RECORD_BYTES);
+  // The copy owns the strings now: the table's record is emptied before removal.
+  r.strBlob = 0;
+  memory.fill(changetype<usize>(r) + STR_LEN_BASE, 0, STR_COUNT * 4);
+  store<u64>(EXIT_TS + (<usize>exitNext << 3), ts);
   exitNext = (exitNext + 1) % RECENT_EXITS;
   if (exitCount < RECENT_EXITS) exitCount++;
   removeThread(tid);
 }
 
+/** The ring slot of the newest exit of `tid` less than CLONE_STALE_TIME_NS before `ts`, or -1. */
+function recentExit(tid: i64, ts: u64): i32 {
+  for (let k: u32 = 1; k <= exitCount; k++) {
+    const i = (exitNext + RECENT_EXITS - k) % RECENT_EXITS;
+    if (exitedAt(i).tid == tid && ts - load<u64>(EXIT_TS + (<usize>i << 3)) < CLONE_STALE_TIME_NS) return <i32>i;
+  }
+  return -1;
+}
+
 function recentlyExited(tid: i64, ptid: i64, ts: u64): bool {
   for (let i: u32 = 0; i < exitCount; i++) {
-    const slot = <usize>i << 3;
-    if (load<i64>(EXIT_TID + slot) == tid && load<i64>(EXIT_PTID + slot) == ptid &&
-      ts - load<u64>(EXIT_TS + slot) < CLONE_STALE_TIME_NS) return true;
+    const r = exitedAt(i);
+    if (r.tid == tid && r.ptid == ptid && ts - load<u64>(EXIT_TS + (<usize>i << 3)) < CLONE_STALE_TIME_NS) return true;
   }
   return false;
 }
 
-/** Forgets recent exits (a new capture). */
+/**
+ * The record of a leader (tid = pid) that exited less than CLONE_STALE_TIME_NS
+ * before `ts`, put back into the table with its strings, or null: the execve of
+ * another thread of its group, which took over its tid (see above).
+ */
+function resurrectLeader(tid: i64, ts: u64): ThreadRecord | null {
+  const i = recentExit(tid, ts);
+  if (i < 0 || exitedAt(<u32>i).pid != tid) return null;
+  const rec = insertThread(tid);
+  if (rec == null) return null; // table full
+  const kept = exitedAt(<u32>i);
+  memory.copy(changetype<usize>(rec), changetype<usize>(kept), RECORD_BYTES);
+  // The strings go back with the record; the ring entry keeps its ids (recentlyExited) only.
+  kept.strBlob = 0;
+  memory.fill(changetype<usize>(kept) + STR_LEN_BASE, 0, STR_COUNT * 4);
+  return rec;
+}
+
+/** Forgets recent exits and frees their strings (a new capture or section). */
 export function resetLifecycle(): void {
+  for (let i: u32 = 0; i < exitCount; i++) freeStrings(exitedAt(i));
   exitNext = 0;
   exitCount = 0;
 }

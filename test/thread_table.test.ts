@@ -348,6 +348,28 @@ test('thread clone (CLONE_THREAD): same pid, the caller\'s parent; from either s
   expectEvent(rows, 4, { ...thread, 'thread.tid': 102n, 'thread.vtid': 102n, 'proc.pid.ts': T0 + 2n, 'proc.name': 'worker' }, 'child-side thread');
 });
 
+test('execve by a non-leader thread: the leader\'s exit comes first, the execve on its tid keeps the leader\'s start (de_thread)', async () => {
+  const flags = PPM_CL.PPM_CL_CLONE_THREAD | PPM_CL.PPM_CL_CLONE_VM | PPM_CL.PPM_CL_CLONE_FILES;
+  const ctime = T0 - 10n * SEC;
+  const { rows, summary } = await decode(scap([
+    callerClone(T0, 100n, 600n),
+    callerClone(T0 + SEC, 600n, 601n, { ...cloneParams(600n, 600n, 100n), res: 601n, flags }),
+    procexit(T0 + 2n * SEC, 600n), // the leader, ended by the kernel for the thread's exec
+    execve(T0 + 2n * SEC + 1000n, 600n, { ptid: 100n, exe_ino_ctime: ctime }),
+    // A leader that exited 2 s or more before: nothing to resurrect (a missed clone).
+    callerClone(T0, 100n, 610n),
+    procexit(T0 + SEC, 610n),
+    execve(T0 + 3n * SEC, 610n, { ptid: 100n }),
+  ], { pl: [INIT, BASH] }));
+  expectEvent(rows, 4, {
+    'thread.tid': 600n, 'proc.pid': 600n, 'proc.ppid': 100n, 'proc.pid.ts': T0, 'proc.cwd': '/home/u',
+    'proc.pidns_init_start_ts': BOOT, 'proc.exe_ino.ctime_duration_proc_start': T0 - ctime, 'proc.name': 'true',
+  }, "the thread's execve on the leader's tid");
+  expectEvent(rows, 7, { 'thread.tid': 610n, 'proc.pid.ts': null, 'proc.exe_ino.ctime_duration_proc_start': null }, 'no recent leader');
+  // init, bash, 600 (resurrected), 601 (the exec-ing thread's old tid: its exit never comes), 610.
+  assert.is(summary.threads, 5);
+});
+
 test('clone replaces a stale entry of the same tid (missed exit): caller side, and child side over a PL entry', async () => {
   const stale = (tid: bigint): ProcessEntry => ({ ...INIT, tid, pid: tid, ptid: 1n, vtid: tid, vpid: tid, comm: 'stale', exe: 'stale', exeIno: 5n });
   const { rows } = await decode(scap([

@@ -144,7 +144,7 @@ const defs: FieldDef[] = [
   { name: 'thread.vtid', type: 'i64', unit: '', description: 'Thread id in its own pid namespace.', extract: (v) => (rec(v) ? v.recI64(v.layout.vtid) : null) },
   { name: 'proc.name', type: 'string', unit: '', description: 'Command name (task comm, up to 16 bytes).', extract: (v) => str(v, StrSlot.COMM) },
   { name: 'proc.exe', type: 'string', unit: '', description: 'argv[0] of the last execve.', extract: (v) => str(v, StrSlot.EXE) },
-  { name: 'proc.exepath', type: 'string', unit: '', description: 'Full path of the executable (execve trusted_exepath, or /proc/PID/exe at capture start).', extract: (v) => str(v, StrSlot.EXEPATH) },
+  { name: 'proc.exepath', type: 'string', unit: '', description: 'Full path of the executable (execve trusted_exepath, or /proc/PID/exe at capture start); ends in " (deleted)" when the file was unlinked and the driver says so (scapdrift\'s, libs\' kernel module).', extract: (v) => str(v, StrSlot.EXEPATH) },
   { name: 'proc.args', type: 'string', unit: '', description: 'Arguments after argv[0], space-separated.', extract: args },
   {
     name: 'proc.cmdline', type: 'string', unit: '', description: 'proc.name followed by proc.args.',

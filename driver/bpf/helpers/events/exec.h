@@ -147,9 +147,13 @@ static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct t
 	/* Parameter 27: uid (PT_UID): effective */
 	sd_push_u32(f, sd_task_euid(task));
 
-	/* Parameter 28: trusted_exepath (PT_FSPATH): mm->exe_file, the interpreter for a script */
+	/* Parameter 28: trusted_exepath (PT_FSPATH): mm->exe_file, the interpreter for a script;
+	 * " (deleted)" appended when the file was unlinked, as d_path() and libs' kmod do */
 	if(exe) {
-		sd_push_path(f, (struct path *)&exe->f_path);
+		if(sd_push_path(f, (struct path *)&exe->f_path) &&
+		   sd_dentry_unlinked(BPF_CORE_READ(exe, f_path.dentry))) {
+			sd_append_deleted_suffix(f);
+		}
 	} else {
 		sd_push_empty(f);
 	}

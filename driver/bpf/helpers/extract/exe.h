@@ -122,6 +122,15 @@ static __always_inline bool sd_file_is_memfd(struct file *file) {
 	       prefix[4] == 'd' && prefix[5] == ':';
 }
 
+/*
+ * d_unlinked(): the dentry was removed from the dcache hash (its file unlinked)
+ * and is not a root of its own (a memfd or another pseudo file is).
+ */
+static __always_inline bool sd_dentry_unlinked(struct dentry *dentry) {
+	return dentry && BPF_CORE_READ(dentry, d_hash.pprev) == NULL &&
+	       BPF_CORE_READ(dentry, d_parent) != dentry;
+}
+
 /* ---- PPM_EXE_UPPER_LAYER / PPM_EXE_LOWER_LAYER ------------------------------- */
 
 #define SD_NOT_OVERLAY 0
@@ -164,6 +173,30 @@ static __always_inline int sd_file_overlay_layer(struct file *file) {
 }
 
 /* ---- PPM_EXE_WRITABLE ----------------------------------------------------------- */
+
+/* Shmem's in-memory inode (include/linux/shmem_fs.h): the VFS inode is embedded. */
+struct shmem_inode_info___sd {
+	unsigned int seals;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+/*
+ * A memfd (or another shmem file) sealed against writes: F_SEAL_WRITE or
+ * F_SEAL_FUTURE_WRITE (as runc seals its cloned binary). Its content cannot change,
+ * whoever owns it. Hugetlbfs memfds (MFD_HUGETLB) keep their seals elsewhere and
+ * are not checked.
+ */
+static __always_inline bool sd_inode_write_sealed(struct inode *inode) {
+	if(BPF_CORE_READ(inode, i_sb, s_magic) != SD_TMPFS_MAGIC ||
+	   !bpf_core_type_exists(struct shmem_inode_info___sd)) {
+		return false;
+	}
+	__u32 vfs_off = bpf_core_field_offset(struct shmem_inode_info___sd, vfs_inode);
+	__u32 seals_off = bpf_core_field_offset(struct shmem_inode_info___sd, seals);
+	unsigned int seals = 0;
+	bpf_probe_read_kernel(&seals, sizeof(seals), (char *)inode - vfs_off + seals_off);
+	return (seals & (SD_F_SEAL_WRITE | SD_F_SEAL_FUTURE_WRITE)) != 0;
+}
 
 /*
  * Binary search of the task's supplementary groups (sorted by the kernel). The
@@ -213,7 +246,8 @@ static __always_inline bool sd_id_mapped(struct uid_gid_map *map, __u32 id) {
 /*
  * Could the task write to the executable? The checks of inode_permission() that
  * can be read without calling into the filesystem: read-only mount, immutable
- * inode, ownership (the owner may chmod), the rwx bits for owner/group/other, then
+ * inode, write seals (a memfd: no one can write it, seals are never removed),
+ * ownership (the owner may chmod), the rwx bits for owner/group/other, then
  * CAP_DAC_OVERRIDE / CAP_FOWNER when the inode's ids are mapped in the task's user
  * namespace. POSIX ACLs and LSMs are not consulted.
  */
@@ -227,6 +261,9 @@ static __always_inline bool sd_exe_writable(struct task_struct *task, struct ino
 		return false;
 	}
 	if(BPF_CORE_READ(inode, i_flags) & SD_S_IMMUTABLE) {
+		return false;
+	}
+	if(sd_inode_write_sealed(inode)) {
 		return false;
 	}
 

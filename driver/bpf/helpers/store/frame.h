@@ -264,6 +264,25 @@ static __always_inline bool sd_push_path(struct sd_frame *f, const struct path *
 	return false;
 }
 
+/* What d_path() (and so readlink of /proc/PID/exe) appends to an unlinked file's path. */
+#define SD_DELETED_SUFFIX " (deleted)"
+
+/*
+ * Appends SD_DELETED_SUFFIX to the string parameter pushed last (its NUL moves
+ * to the end); nothing when that parameter is empty.
+ */
+static __always_inline void sd_append_deleted_suffix(struct sd_frame *f) {
+	__u32 at = (SD_FRAME_HDR_SIZE + (f->param - 1) * sizeof(__u16)) & SD_FRAME_MASK;
+	__u16 len = *(__u16 *)&f->s->frame[at];
+	if(len == 0) {
+		return;
+	}
+	__builtin_memcpy(&f->s->frame[(f->payload_off - 1) & SD_FRAME_MASK], SD_DELETED_SUFFIX,
+	                 sizeof(SD_DELETED_SUFFIX));
+	*(__u16 *)&f->s->frame[at] = len + sizeof(SD_DELETED_SUFFIX) - 1;
+	f->payload_off += sizeof(SD_DELETED_SUFFIX) - 1;
+}
+
 /* Stamp time, thread and length, then copy the record to the ring buffer. */
 static __always_inline void sd_frame_submit(struct sd_frame *f) {
 	__u32 len = f->payload_off;
