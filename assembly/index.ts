@@ -12,7 +12,7 @@ import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
 export { setEventInfo, setEventRole, setVforkEvent } from "./event_info";
-export { setBootTs } from "./lifecycle";
+export { setBootTs, isBootCalibrated } from "./lifecycle";
 export { MAX_PLAUSIBLE_EPOCH_NS } from "./epoch_ns";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
@@ -80,6 +80,7 @@ export const REC_GID: u32 = <u32>offsetof<ThreadRecord>("gid");
 export const REC_LOGINUID: u32 = <u32>offsetof<ThreadRecord>("loginuid");
 export const REC_CONTAINER_ID_LEN: u32 = <u32>offsetof<ThreadRecord>("containerIdLen");
 export const REC_CONTAINER_ID: u32 = <u32>offsetof<ThreadRecord>("containerId0");
+export const REC_CONTAINER_START_TS: u32 = <u32>offsetof<ThreadRecord>("containerStartTs");
 export const REC_WRITER_PID: u32 = <u32>offsetof<ThreadRecord>("writerPid");
 export const REC_WRITTEN_TS: u32 = <u32>offsetof<ThreadRecord>("writtenTs");
 export const REC_WRITTEN_DURATION: u32 = <u32>offsetof<ThreadRecord>("writtenDuration");

@@ -14,12 +14,12 @@ import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from 
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, RECORD_BYTES, STR_LEN_BASE, STR_COUNT,
+  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, RECORD_BYTES, STR_LEN_BASE, STR_COUNT,
   STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, strLen, strPtr,
 } from "./thread_record";
 import { findThread, insertThread, removeThread } from "./thread_table";
 import { stageString, stageFrom, commitStrings, freeStrings } from "./thread_strings";
-import { setContainerId } from "./container_id";
+import { enterContainer, resetContainerStarts } from "./container_id";
 import { setExeOrigin, inheritExeOrigin } from "./drift";
 import { isPlausibleNs, plausibleSumNs, signedDeltaNs } from "./epoch_ns";
 
@@ -43,10 +43,40 @@ const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
 let bootTsEpoch: u64 = 0;
 let hasBootTs: bool = false;
 
-/** Sets the host boot time (epoch ns) used for pidns_init_start_ts of host processes. */
+// Boot-time calibration. libs writes boot_ts_epoch from /proc/stat btime, in whole
+// seconds, but stamps events with the precise boot time (CLOCK_REALTIME −
+// CLOCK_BOOTTIME) + ns since boot: a namespace start computed as param + btime is
+// up to 1 s early. The child-side clone exit of a namespace's init (vtid 1) holds
+// both clocks: its timestamp (epoch ns) and its own start (pidns_init_start_ts, ns
+// since boot), a few µs apart; ts − start is the precise boot time plus that
+// latency. The smallest such value within [btime, btime + 1 s) replaces btime for
+// the namespace starts computed from then on. A boot time that is not whole
+// seconds (scapdrift's driver writes the precise one) is not calibrated.
+const NS_PER_S: u64 = 1_000_000_000;
+/** Boot time (epoch ns) for pid-namespace starts: bootTsEpoch, or its calibration. */
+let nsBootTsEpoch: u64 = 0;
+let bootCalibrated: bool = false;
+
+/** Sets the host boot time (epoch ns) used for pidns_init_start_ts; starts a new calibration. */
 export function setBootTs(epochNs: u64, present: bool): void {
   bootTsEpoch = epochNs;
   hasBootTs = present;
+  nsBootTsEpoch = epochNs;
+  bootCalibrated = false;
+}
+
+/** Whether the boot time was calibrated from a namespace init's clone exit (see above). */
+export function isBootCalibrated(): bool {
+  return bootCalibrated;
+}
+
+/** Calibrates nsBootTsEpoch from the child-side clone exit at `ts` of an init started at `startBootNs`. */
+function calibrateBoot(ts: u64, startBootNs: u64): void {
+  if (!hasBootTs || bootTsEpoch % NS_PER_S != 0 || ts < startBootNs) return;
+  const boot = ts - startBootNs;
+  if (boot < bootTsEpoch || boot - bootTsEpoch >= NS_PER_S) return;
+  if (!bootCalibrated || boot < nsBootTsEpoch) nsBootTsEpoch = boot;
+  bootCalibrated = true;
 }
 
 // @ts-ignore: decorator
@@ -55,6 +85,7 @@ export function setBootTs(epochNs: u64, present: bool): void {
 }
 
 function setPidnsHost(rec: ThreadRecord): void {
+  rec.presence &= ~IN_OWN_PIDNS;
   if (hasBootTs && isPlausibleNs(bootTsEpoch)) {
     rec.pidnsInitStartTs = bootTsEpoch;
     rec.presence |= HAS_PIDNS_INIT_START_TS;
@@ -83,7 +114,7 @@ function stageArgs(type: u32): void {
  */
 function inheritExe(dst: ThreadRecord, src: ThreadRecord): void {
   const keep: u32 = HAS_EXE_INO | HAS_EXE_INO_CTIME | HAS_EXE_INO_MTIME | HAS_CTIME_DURATION_PROC_START |
-    HAS_EXE_FLAGS | HAS_LOGINUID | HAS_EXEPATH;
+    HAS_EXE_FLAGS | HAS_LOGINUID | HAS_EXEPATH | HAS_CONTAINER_START;
   dst.exeIno = src.exeIno;
   dst.exeInoCtime = src.exeInoCtime;
   dst.exeInoMtime = src.exeInoMtime;
@@ -94,6 +125,7 @@ function inheritExe(dst: ThreadRecord, src: ThreadRecord): void {
   dst.containerIdLen = src.containerIdLen;
   dst.containerId0 = src.containerId0;
   dst.containerId1 = src.containerId1;
+  dst.containerStartTs = src.containerStartTs;
   inheritExeOrigin(dst, src);
 }
 
@@ -103,13 +135,17 @@ function stageExeStrings(src: ThreadRecord): void {
   stageString(STR_INTERPRETER, strPtr(src, STR_INTERPRETER), strLen(src, STR_INTERPRETER));
 }
 
-function setIdentityFromParams(rec: ThreadRecord, type: u32, ts: u64): void {
+/**
+ * uid, gid, container and clone ts of a new thread; `known` when `rec` inherited
+ * its parent's state (a change of container is then a process entering one).
+ */
+function setIdentityFromParams(rec: ThreadRecord, type: u32, ts: u64, known: bool): void {
   const uid = param(type, ROLE_UID);
   if (!paramEmpty(uid)) { rec.uid = <u32>paramU64(uid); rec.presence |= HAS_UID; }
   const gid = param(type, ROLE_GID);
   if (!paramEmpty(gid)) rec.gid = <u32>paramU64(gid);
   const cg = param(type, ROLE_CGROUPS);
-  if (!paramEmpty(cg)) setContainerId(rec, paramPtr(cg), paramLen(cg));
+  if (!paramEmpty(cg)) enterContainer(rec, paramPtr(cg), paramLen(cg), ts, known);
   rec.cloneTs = ts;
   rec.presence |= HAS_CLONE_TS;
 }
@@ -138,6 +174,7 @@ export function onCloneExit(type: u32, tid: i64, ts: u64): void {
 
 function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): void {
   let caller = findThread(callerTid);
+  const callerKnown = caller != null;
   if (caller == null) {
     // Unknown caller (not in the process list): build it from this event.
     caller = insertThread(callerTid);
@@ -178,7 +215,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   stageArgs(type);
   stageComm(type);
   commitStrings(child);
-  setIdentityFromParams(child, type, ts);
+  setIdentityFromParams(child, type, ts, callerKnown);
   setPidnsHost(child);
 }
 
@@ -207,12 +244,14 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
   stageArgs(type);
   stageComm(type);
   commitStrings(child);
-  setIdentityFromParams(child, type, ts);
+  setIdentityFromParams(child, type, ts, parent != null);
   if ((flags & (PPM_CL_CHILD_IN_PIDNS | PPM_CL_CLONE_NEWPID)) != 0 || child.tid != child.vtid) {
+    child.presence |= IN_OWN_PIDNS;
     const ns = param(type, ROLE_PIDNS_INIT_START_TS);
+    if (!paramEmpty(ns) && child.vtid == 1) calibrateBoot(ts, paramU64(ns));
     // The parameter is ns since boot; without a boot time it cannot become epoch ns,
     // and a sum past 2^63 is no plausible time (epoch_ns.ts): missing.
-    const start = paramEmpty(ns) || !hasBootTs ? U64.MAX_VALUE : plausibleSumNs(paramU64(ns), bootTsEpoch);
+    const start = paramEmpty(ns) || !hasBootTs ? U64.MAX_VALUE : plausibleSumNs(paramU64(ns), nsBootTsEpoch);
     if (isPlausibleNs(start)) {
       child.pidnsInitStartTs = start;
       child.presence |= HAS_PIDNS_INIT_START_TS;
@@ -227,6 +266,7 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   if (paramI64(param(type, ROLE_RES)) < 0) return;
   let rec = findThread(tid);
   if (rec == null) rec = resurrectLeader(tid, ts);
+  const known = rec != null;
   if (rec == null) {
     rec = insertThread(tid);
     if (rec == null) return; // table full
@@ -268,7 +308,7 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   commitStrings(rec);
 
   const cg = param(type, ROLE_CGROUPS);
-  if (!paramEmpty(cg)) setContainerId(rec, paramPtr(cg), paramLen(cg));
+  if (!paramEmpty(cg)) enterContainer(rec, paramPtr(cg), paramLen(cg), ts, known);
   const loginuid = param(type, ROLE_LOGINUID);
   if (!paramEmpty(loginuid)) { rec.loginuid = <u32>paramU64(loginuid); rec.presence |= HAS_LOGINUID; }
   if (!paramEmpty(flags)) { rec.exeFlags = <u32>paramU64(flags); rec.presence |= HAS_EXE_FLAGS; }
@@ -383,9 +423,12 @@ function resurrectLeader(tid: i64, ts: u64): ThreadRecord | null {
   return rec;
 }
 
-/** Forgets recent exits and frees their strings (a new capture or section). */
+/** Forgets recent exits (freeing their strings) and the boot calibration (a new capture or section). */
 export function resetLifecycle(): void {
   for (let i: u32 = 0; i < exitCount; i++) freeStrings(exitedAt(i));
   exitNext = 0;
   exitCount = 0;
+  resetContainerStarts();
+  nsBootTsEpoch = bootTsEpoch;
+  bootCalibrated = false;
 }

@@ -5,7 +5,7 @@
 
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
-  HAS_EXE_INO_MTIME, HAS_VPID, HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, STR_EXEPATH,
+  HAS_EXE_INO_MTIME, HAS_VPID, HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, IN_OWN_PIDNS, STR_EXEPATH,
 } from "./thread_record";
 import { insertThread } from "./thread_table";
 import { stageString, commitStrings } from "./thread_strings";
@@ -39,7 +39,7 @@ export function addProcess(
   tid: i64, pid: i64, ptid: i64, vtid: i64, vpid: i64, hasVpid: bool,
   uid: u32, gid: u32, hasUid: bool, loginuid: u32, hasLoginuid: bool,
   exeIno: u64, exeCtime: u64, exeMtime: u64, exeFlags: u32, hasExeFlags: bool,
-  pidnsInitStartTs: u64, hasPidns: bool, cloneTs: u64, hasCloneTs: bool, hasExepath: bool,
+  pidnsInitStartTs: u64, hasPidns: bool, ownPidns: bool, cloneTs: u64, hasCloneTs: bool, hasExepath: bool,
   cgOffset: u32, cgLen: u32,
 ): void {
   const found = insertThread(tid);
@@ -67,6 +67,7 @@ export function addProcess(
   if (hasExeFlags) p |= HAS_EXE_FLAGS;
   r.pidnsInitStartTs = pidnsInitStartTs;
   if (hasPidns && isPlausibleNs(pidnsInitStartTs)) p |= HAS_PIDNS_INIT_START_TS;
+  if (ownPidns) p |= IN_OWN_PIDNS;
   r.cloneTs = cloneTs;
   if (hasCloneTs) p |= HAS_CLONE_TS;
   if (hasExepath) p |= HAS_EXEPATH;

@@ -27,6 +27,10 @@ export const HAS_EXE_CHMOD: u32 = 1 << 13;
 /** The writer's / chmod author's name is known (its thread was in the table when it acted). */
 export const HAS_WRITER_NAME: u32 = 1 << 14;
 export const HAS_CHMOD_NAME: u32 = 1 << 15;
+/** containerStartTs is known (container_id.ts: a process seen entering the container). */
+export const HAS_CONTAINER_START: u32 = 1 << 16;
+/** Not a presence bit: the thread runs in a pid namespace other than the host's (pidnsInitStartTs is that namespace's). */
+export const IN_OWN_PIDNS: u32 = 1 << 17;
 
 // String slots inside the blob.
 export const STR_COMM: u32 = 0;
@@ -75,6 +79,11 @@ export class ThreadRecord {
   containerIdLen: u32;
   containerId0: u64; // 12 ASCII bytes over two words (no per-record allocation)
   containerId1: u32;
+  /**
+   * Epoch ns of the first process seen entering this container (container_id.ts),
+   * the start of a container that shares the host's pid namespace.
+   */
+  containerStartTs: u64;
   // Origin of the executable (drift.ts), copied from the file table at execve and
   // inherited on clone like the exe identity. From writerPid to chmodComm1: one block.
   writerPid: i64;

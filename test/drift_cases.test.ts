@@ -9,6 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { runCli } from './helpers/cli.js';
+import { makeContainerCgroup, removeContainerCgroup } from './helpers/container_cgroup.js';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +21,8 @@ const MS = 1_000_000n;
 const FIELDS = [
   'evt.type', 'evt.rawtime', 'evt.rawres', 'thread.tid', 'proc.pid', 'proc.exepath', 'proc.pid.ts',
   'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.ctime_duration_proc_start', 'proc.pidns_init_start_ts',
-  'evt.arg.trusted_exepath', 'proc.is_exe_writable', 'proc.is_exe_from_memfd',
+  'evt.arg.trusted_exepath', 'proc.is_exe_writable', 'proc.is_exe_from_memfd', 'container.id', 'container.start_ts',
+  'container.duration',
 ];
 /** C helpers of these tests (test/helpers/*.c), compiled into the recording's directory. */
 const HELPERS = resolve(process.cwd(), 'test', 'helpers');
@@ -81,6 +84,8 @@ interface Recording {
   deleted: { pid: number; ino: bigint; kernelExe: string };
   /** Point 3: memfd execs, sealed against writes and not; what the kernel said to a write. */
   memfds: { sealed: boolean; pid: number; name: string; write: string }[];
+  /** Point 5: a fake container sharing the host pid namespace, or why there is none here. */
+  hostPidContainer: { id: string; bin: string; before: bigint } | string;
 }
 
 async function record(): Promise<Recording> {
@@ -88,6 +93,7 @@ async function record(): Promise<Recording> {
   const file = join(dir, 'cases.scap');
   const threadExecBin = compile(dir, 'thread_exec', ['-pthread']);
   const trueReal = realpathSync('/bin/true');
+  const cg = makeContainerCgroup(randomBytes(32).toString('hex'));
   let loader: RunningLoader | undefined;
   try {
     loader = startLoader({ writeFile: file, forwardStderr: false });
@@ -117,6 +123,17 @@ async function record(): Promise<Recording> {
       return { sealed, pid: m.pid, name, write: m.stdout.trim() };
     });
 
+    // 5. A container in the host pid namespace (docker run --pid=host): a shell moves into
+    // docker-<id>.scope and execs the entrypoint, which drops and runs a binary 0.2 s later.
+    let hostPidContainer: Recording['hostPidContainer'] = typeof cg === 'string' ? cg : '';
+    if (typeof cg !== 'string') {
+      const bin = join(dir, 'hostpid_true');
+      const before = wallNs(false);
+      run('sh', ['-c', 'echo $$ > "$1" && exec /bin/sh -c \'sleep 0.2 && cp /bin/true "$0" && chmod 755 "$0" && "$0"\' "$2"',
+        'sh', join(cg.dir, 'cgroup.procs'), bin]);
+      hostPidContainer = { id: cg.id, bin, before };
+    }
+
     const exit = await loader.stop();
     assert.is(exit.code, 0, `the loader stops cleanly: ${exit.stderr}`);
     assert.match(exit.stderr, /drop_ringbuf_full=0/, 'nothing dropped');
@@ -125,9 +142,10 @@ async function record(): Promise<Recording> {
     for await (const ev of cap) events.push(ev);
     const boot = cap.machineInfo?.bootTsEpochNs;
     assert.ok(boot !== undefined, 'the machine-info block carries the boot time');
-    return { file, dir, events, boot: boot!, trueReal, threadExec, deleted, memfds };
+    return { file, dir, events, boot: boot!, trueReal, threadExec, deleted, memfds, hostPidContainer };
   } finally {
     await loader?.stop();
+    if (typeof cg !== 'string') await removeContainerCgroup(cg);
   }
 }
 
@@ -192,6 +210,30 @@ if (why) {
       assert.is(ev['proc.is_exe_from_memfd'], true);
       assert.is(ev['proc.is_exe_writable'], !m.sealed, `${m.name}: proc.is_exe_writable`);
     }
+  });
+
+  test('5. a container sharing the host pid namespace starts when its first process enters it, not at boot', () => {
+    const c = r.hostPidContainer;
+    if (typeof c === 'string') {
+      console.warn(`\n  SKIPPED host-pid container check: ${c}\n`);
+      return;
+    }
+    const ev = [...r.events].reverse().find((e) => e['evt.type'] === 'execve' && e['evt.rawres'] === 0n && e['proc.exepath'] === c.bin);
+    assert.ok(ev, `the execve of ${c.bin}`);
+    assert.is(ev!['container.id'], c.id.slice(0, 12));
+    assert.is(ev!['proc.pidns_init_start_ts'], r.boot, "the host's pid namespace: libsinsp's value, kept");
+    const start = ev!['container.start_ts'] as bigint;
+    const execTs = ev!['evt.rawtime'] as bigint;
+    assert.ok(typeof start === 'bigint' && start >= c.before && start <= execTs - 200n * MS,
+      `container.start_ts ${start} between the spawn (${c.before}) and 0.2 s before the dropped binary ran (${execTs})`);
+    const duration = ev!['container.duration'] as bigint;
+    assert.is(duration, execTs - start);
+    assert.ok(duration >= 200n * MS && duration < 10_000n * MS, `container.duration ${duration} ns: the container's age, not the host's uptime`);
+    const res = runCli(['read', r.file, '-q', '--default-rules', '--json']);
+    assert.is(res.status, 0, res.stderr);
+    const fired = res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; output_fields: Record<string, unknown> })
+      .filter((a) => a.output_fields['proc.exepath'] === c.bin).map((a) => a.rule);
+    assert.not.ok(fired.includes('Executable changed after its container started'), `a container 0.2 s old is not settled: ${fired.join(', ')}`);
   });
 }
 

@@ -254,6 +254,66 @@ for (const c of PIDNS_CASES) {
   });
 }
 
+test('container sharing the host pid namespace: its start is its first process entering it, not the boot time', async () => {
+  const id = fullId('host-pid container');
+  const cgroups = [`0::/system.slice/docker-${id}.scope`];
+  const already: ProcessEntry = { ...BASH, tid: 150n, pid: 150n, vtid: 150n, vpid: 150n, comm: 'agent', cgroups };
+  const { rows } = await decode(scap([
+    callerClone(T0, 100n, 800n), // runc's init, still on the host
+    execve(T0 + SEC, 800n, { ptid: 100n, cgroups }), // moved into the container's cgroups, then the entrypoint
+    callerClone(T0 + 2n * SEC, 800n, 801n, { ...cloneParams(800n, 800n, 100n), res: 801n, cgroups }),
+    execve(T0 + 3n * SEC, 801n, { ptid: 800n, cgroups }),
+    openat(T0 + 4n * SEC, 150n), // a process of a container that ran before the capture
+    execve(T0 + 5n * SEC, 900n, { ptid: 100n, cgroups: [`0::/system.slice/docker-${fullId('unknown')}.scope`] }), // first seen here
+  ], { pl: [INIT, BASH, already] }));
+  const c = id.slice(0, 12);
+  expectEvent(rows, 2, { 'container.id': c, 'container.start_ts': T0 + SEC, 'container.duration': 0n, 'proc.pidns_init_start_ts': BOOT }, 'the entry');
+  expectEvent(rows, 4, { 'container.id': c, 'container.start_ts': T0 + SEC, 'container.duration': 2n * SEC, 'proc.pidns_init_start_ts': BOOT }, 'a later process');
+  expectEvent(rows, 5, { 'container.id': c, 'container.start_ts': null, 'container.duration': null }, 'already running: unknown');
+  expectEvent(rows, 6, { 'container.start_ts': null }, 'a thread first seen in a container: no entry seen');
+  // The filter VM agrees (a wrong start would give days).
+  const matched: number[] = [];
+  await new Decoder({ programs: [compileFilter('container.duration < 10000000000', EMPTY_ENV)] }).run(chunks(scap([
+    callerClone(T0, 100n, 800n), execve(T0 + SEC, 800n, { ptid: 100n, cgroups }),
+  ], { pl: [INIT, BASH] }), 1 << 20), { onEvent(v) { matched.push(v.num); } });
+  assert.equal(matched, [2]);
+});
+
+test('boot-time calibration: a whole-second boot time (libs\' btime) is corrected by a namespace init\'s clone exit', async () => {
+  // libs' capture: events stamped with the precise boot time, the MI block with btime (floor).
+  const precise = BOOT + 550_000_000n;
+  const initStart = 7000n * SEC + 123_456_789n; // ns since boot, the namespace init's start
+  const latency = 180_000n; // from the init's start to its clone return
+  const inNs = (ts: bigint, tid: bigint, vtid: bigint): EventFrame => childClone(ts, tid, 100n, {
+    flags: vtid === 1n ? PPM_CL.PPM_CL_CLONE_NEWPID : PPM_CL.PPM_CL_CHILD_IN_PIDNS, vtid, vpid: vtid, pidns_init_start_ts: initStart,
+  });
+  const initTs = precise + initStart + latency;
+  const events = [
+    // A namespace started before any init clone exit was seen: btime (not yet calibrated).
+    childClone(precise + 6000n * SEC, 700n, 100n, { flags: PPM_CL.PPM_CL_CHILD_IN_PIDNS, vtid: 5n, vpid: 5n, pidns_init_start_ts: 6000n * SEC }),
+    inNs(initTs, 710n, 1n),
+    inNs(initTs + SEC, 711n, 2n), // a later process of that namespace
+    // An init whose clone exit came late (under load): a larger value, not taken.
+    inNs(precise + initStart + 300_000_000n, 720n, 1n),
+    // A value outside [btime, btime + 1 s): not a boot time, ignored.
+    childClone(precise + 2n * SEC, 730n, 100n, { flags: PPM_CL.PPM_CL_CLONE_NEWPID, vtid: 1n, vpid: 1n, pidns_init_start_ts: 3n * SEC + SEC }),
+    inNs(initTs + 2n * SEC, 712n, 3n),
+  ];
+  const { rows, summary } = await decode(scap(events, { pl: [INIT, BASH] }));
+  expectEvent(rows, 1, { 'proc.pidns_init_start_ts': BOOT + 6000n * SEC }, 'before the evidence: btime');
+  const truth = precise + initStart;
+  for (const num of [2, 3, 6]) {
+    const got = rows.find((r) => r['evt.num'] === num)!['proc.pidns_init_start_ts'] as bigint;
+    assert.is(got, truth + latency, `evt ${num}: the precise boot plus the init's clone latency`);
+    assert.ok(got - truth >= 0n && got - truth < 1_000_000n, `evt ${num}: within 1 ms of the true start (${got - truth} ns)`);
+  }
+  assert.is(summary.bootCalibrated, true);
+  // A precise boot time (scapdrift's driver) is never calibrated.
+  const own = await decode(scap([inNs(initTs, 710n, 1n)], { pl: [INIT, BASH], boot: precise }));
+  expectEvent(own.rows, 1, { 'proc.pidns_init_start_ts': precise + initStart }, 'precise boot: param + boot');
+  assert.is(own.summary.bootCalibrated, false);
+});
+
 test('clone without a boot time: pid-namespace start stays missing (host and container child)', async () => {
   const { rows } = await decode(scap([
     childClone(T0, 300n, 100n),

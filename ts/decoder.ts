@@ -57,6 +57,12 @@ export interface DecodeSummary {
   droppedThreads: number;
   /** Files the file table forgot, oldest first, because it was full (16,384 files; drift.* fields). */
   filesEvicted: number;
+  /**
+   * The boot time of pid-namespace starts was calibrated: the machine-info boot time is
+   * whole seconds (libs' /proc/stat btime) and a namespace init's clone exit gave the
+   * precise one (assembly/lifecycle.ts). Starts computed before that exit use the former.
+   */
+  bootCalibrated: boolean;
   /** Frames skipped because their event id is beyond the event table (as libscap skips them). */
   unknownEvents: number;
   /** Corrupt frames skipped inside sound blocks (not strict). */
@@ -211,6 +217,7 @@ export class Decoder {
       threads: ex.threadCount(),
       droppedThreads: ex.droppedThreads(),
       filesEvicted: ex.filesEvicted(),
+      bootCalibrated: ex.isBootCalibrated() !== 0,
       unknownEvents: ex.unknownEventCount(),
       skippedFrames: this.skippedFrames,
     };
@@ -341,7 +348,7 @@ export class Decoder {
       e.vpid !== undefined ? 1 : 0,
       e.uid >>> 0, e.gid >>> 0, 1, (e.loginuid ?? 0) >>> 0, e.loginuid !== undefined ? 1 : 0,
       e.exeIno ?? 0n, e.exeInoCtimeEpochNs ?? 0n, e.exeInoMtimeEpochNs ?? 0n, exeFlags, hasExeFlags,
-      pidns, pidns !== 0n ? 1 : 0, 0n, 0,
+      pidns, pidns !== 0n ? 1 : 0, hostPidns ? 0 : 1, 0n, 0,
       e.exepath !== undefined ? 1 : 0, off - cgLen, cgLen,
     );
   }

@@ -75,9 +75,16 @@ function parentPid(v: EventView): FieldValue {
   const parentMain = v.lookup(v.i64At(parent, L.pid)) || parent;
   return v.i64At(parentMain, L.pid);
 }
+/**
+ * container.start_ts: in its own pid namespace, the namespace's start (libsinsp's value);
+ * in the host's (docker run --pid=host), the first process seen entering the container
+ * (assembly/container_id.ts), missing when the container was already running.
+ */
 function containerStart(v: EventView): bigint | null {
   if (!rec(v) || v.recU32(v.layout.containerIdLen) === 0) return null;
-  return present(v, Has.PIDNS_INIT_START_TS) ? v.recU64(v.layout.pidnsInitStartTs) : null;
+  const L = v.layout;
+  if (present(v, Has.IN_OWN_PIDNS)) return present(v, Has.PIDNS_INIT_START_TS) ? v.recU64(L.pidnsInitStartTs) : null;
+  return present(v, Has.CONTAINER_START) ? v.recU64(L.containerStartTs) : null;
 }
 /**
  * The return value is parameter 0 of a syscall exit event, whatever its name
@@ -169,7 +176,7 @@ const defs: FieldDef[] = [
   },
   { name: 'proc.pidns_init_start_ts', type: 'abstime', unit: 'epoch ns', description: 'Start of the pid namespace init task (container start, or host boot).', extract: (v) => (present(v, Has.PIDNS_INIT_START_TS) ? v.recU64(v.layout.pidnsInitStartTs) : null) },
   { name: 'container.id', type: 'string', unit: '', description: "Container id (12 hex digits) from the cgroups of the process, or 'host'.", extract: (v) => (rec(v) ? v.containerId() || 'host' : null) },
-  { name: 'container.start_ts', type: 'abstime', unit: 'epoch ns', description: 'proc.pidns_init_start_ts of a process in a container.', extract: containerStart },
+  { name: 'container.start_ts', type: 'abstime', unit: 'epoch ns', description: "Container start: proc.pidns_init_start_ts of a process in a container with its own pid namespace; for one sharing the host's (docker run --pid=host), when the capture saw the container's first process enter its cgroups (missing when it was already running).", extract: containerStart },
   {
     name: 'container.duration', type: 'reltime', unit: 'ns', description: 'Event timestamp minus container.start_ts; missing when the event timestamp is not a plausible time (2^63 ns or later).',
     extract: (v) => { const s = containerStart(v); return s === null || v.ts > v.maxPlausibleEpochNs ? null : v.ts - s; },

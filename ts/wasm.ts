@@ -17,6 +17,7 @@ export interface DecoderExports {
   resetState(): void;
   droppedThreads(): number;
   filesEvicted(): number;
+  isBootCalibrated(): number;
   unknownEventCount(): number;
   setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
   setEventRole(id: number, role: number, index: number): void;
@@ -49,7 +50,7 @@ export interface DecoderExports {
     tid: bigint, pid: bigint, ptid: bigint, vtid: bigint, vpid: bigint, hasVpid: number,
     uid: number, gid: number, hasUid: number, loginuid: number, hasLoginuid: number,
     exeIno: bigint, exeCtime: bigint, exeMtime: bigint, exeFlags: number, hasExeFlags: number,
-    pidnsInitStartTs: bigint, hasPidns: number, cloneTs: bigint, hasCloneTs: number, hasExepath: number,
+    pidnsInitStartTs: bigint, hasPidns: number, ownPidns: number, cloneTs: bigint, hasCloneTs: number, hasExepath: number,
     cgOffset: number, cgLen: number,
   ): void;
   threadCount(): number;
@@ -115,6 +116,9 @@ export const Has = {
   EXE_CHMOD: 1 << 13,
   WRITER_NAME: 1 << 14,
   CHMOD_NAME: 1 << 15,
+  CONTAINER_START: 1 << 16,
+  /** Not a presence bit: the thread runs in a pid namespace other than the host's. */
+  IN_OWN_PIDNS: 1 << 17,
 } as const;
 
 /** Byte offsets inside a thread record, read from the module's exported REC_* globals. */
@@ -122,7 +126,8 @@ export interface RecordLayout {
   tid: number; pid: number; ptid: number; vtid: number; vpid: number; cloneFlags: number;
   cloneTs: number; pidnsInitStartTs: number; exeIno: number; exeInoCtime: number; exeInoMtime: number;
   ctimeDurationProcStart: number; ctimeDurationPidnsStart: number; presence: number; exeFlags: number;
-  uid: number; gid: number; loginuid: number; containerIdLen: number; containerId: number; strLen: number;
+  uid: number; gid: number; loginuid: number; containerIdLen: number; containerId: number; containerStartTs: number;
+  strLen: number;
   writerPid: number; writtenTs: number; writtenDuration: number; chmodPid: number; chmodTs: number;
   chmodDuration: number; writerCommLen: number; writerComm: number; chmodCommLen: number; chmodComm: number;
 }
@@ -183,7 +188,8 @@ export function createDecoderModule(): DecoderModule {
     ctimeDurationProcStart: g('REC_CTIME_DURATION_PROC_START'),
     ctimeDurationPidnsStart: g('REC_CTIME_DURATION_PIDNS_START'), presence: g('REC_PRESENCE'),
     exeFlags: g('REC_EXE_FLAGS'), uid: g('REC_UID'), gid: g('REC_GID'), loginuid: g('REC_LOGINUID'),
-    containerIdLen: g('REC_CONTAINER_ID_LEN'), containerId: g('REC_CONTAINER_ID'), strLen: g('REC_STR_LEN'),
+    containerIdLen: g('REC_CONTAINER_ID_LEN'), containerId: g('REC_CONTAINER_ID'),
+    containerStartTs: g('REC_CONTAINER_START_TS'), strLen: g('REC_STR_LEN'),
     writerPid: g('REC_WRITER_PID'), writtenTs: g('REC_WRITTEN_TS'), writtenDuration: g('REC_WRITTEN_DURATION'),
     chmodPid: g('REC_CHMOD_PID'), chmodTs: g('REC_CHMOD_TS'), chmodDuration: g('REC_CHMOD_DURATION'),
     writerCommLen: g('REC_WRITER_COMM_LEN'), writerComm: g('REC_WRITER_COMM'),

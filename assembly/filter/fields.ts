@@ -7,7 +7,7 @@ import { FRAME_TS, FRAME_TID } from "../frame";
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, HAS_WRITER_NAME, HAS_CHMOD_NAME, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
+  HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, HAS_WRITER_NAME, HAS_CHMOD_NAME, HAS_CONTAINER_START, IN_OWN_PIDNS, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
   STR_CWD, STR_INTERPRETER, strLen, strPtr,
 } from "../thread_record";
 import { SD_PPM_EXE_SCRIPT } from "../lifecycle";
@@ -96,9 +96,16 @@ function parentPid(r: ThreadRecord): bool {
   return setS(parentMain.pid);
 }
 
+/** container.start_ts as ts/fields.ts computes it: the pid namespace's start, or for a host-pid container its first entry. */
 function containerStart(r: ThreadRecord): bool {
-  if (r.containerIdLen == 0 || (r.presence & HAS_PIDNS_INIT_START_TS) == 0) return false;
-  num = r.pidnsInitStartTs;
+  if (r.containerIdLen == 0) return false;
+  if ((r.presence & IN_OWN_PIDNS) != 0) {
+    if ((r.presence & HAS_PIDNS_INIT_START_TS) == 0) return false;
+    num = r.pidnsInitStartTs;
+    return true;
+  }
+  if ((r.presence & HAS_CONTAINER_START) == 0) return false;
+  num = r.containerStartTs;
   return true;
 }
 
