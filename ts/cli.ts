@@ -93,8 +93,9 @@ program
   });
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0); // the reader went away (e.g. `| head`)
-  throw e;
+  if (e.code !== 'EPIPE') throw e;
+  // The reader went away (e.g. `| head`): exit at once, unless a command handles it (capture stops its loader).
+  if (process.stdout.listenerCount('error') === 1) process.exit(0);
 });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -4,9 +4,17 @@
  * scap stream (SHB, MI, PL from /proc, then one EV block per event) to stdout or
  * to a file.
  *
- *   open -> set rodata -> load -> register tail calls -> attach -> write headers
- *   -> poll the ring buffer (50 ms timeout) until SIGINT/SIGTERM or -d elapses
+ *   open -> set rodata -> load -> register tail calls -> attach -> write SHB, MI
+ *   -> scan /proc on a second thread while this one drains the ring buffer into a
+ *      spool (so a big process table can neither deadlock nor overflow the ring)
+ *   -> write PL, then the spooled events
+ *   -> poll the ring buffer (50 ms timeout) until SIGINT/SIGTERM, -d, or the parent's death
  *   -> detach -> drain -> flush -> report counters
+ *
+ * Readiness is on stderr ("capturing" once attached), never behind stdout: the
+ * reader of the stream may start whenever it likes and the loader never waits on it
+ * before the programs run. Counters ("counters: name=value ...") go to stderr at
+ * exit, on SIGUSR1 and every -i milliseconds.
  *
  * Every failure prints "scapdrift-loader: failed to <step>: <reason>" and goes to
  * the one cleanup path.
@@ -18,9 +26,12 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +48,11 @@
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 #define NSEC_PER_SEC 1000000000ull
 #define NSEC_PER_MSEC 1000000ull
+/* Events that arrive while /proc is scanned wait in memory up to this size; beyond
+ * it they are dropped and counted (drop_start_spool). */
+#define SPOOL_MAX_BYTES (64u * 1024 * 1024)
+/* Ring-buffer poll timeout while the scan thread runs: how soon its end is noticed. */
+#define SCAN_POLL_TIMEOUT_MS 10
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_report;
@@ -45,6 +61,7 @@ static bool g_verbose;
 struct options {
 	const char *out_path; /* NULL: stdout */
 	double duration_s;    /* 0: until a signal */
+	unsigned stats_interval_ms; /* 0: counters only at exit and on SIGUSR1 */
 	bool quiet;
 };
 
@@ -56,10 +73,14 @@ struct loader {
 	struct bpf_link *links[N_PROGS];
 	struct ring_buffer *rb;
 	struct sd_out out;
+	struct sd_out spool; /* EV blocks that arrive while the process table is scanned */
+	bool spooling;       /* on_record() appends to `spool` rather than `out` */
 	int out_fd;
 	uint64_t boot_ts_epoch_ns;
-	uint64_t malformed; /* ring records that were not a whole frame */
-	bool loaded;        /* programs loaded: the counters map can be read */
+	uint64_t malformed;   /* ring records that were not a whole frame */
+	uint64_t spool_drops; /* records lost because the spool was full */
+	uint64_t written;     /* EV blocks handed to the output (spooled ones included) */
+	bool loaded;          /* programs loaded: the counters map can be read */
 };
 
 static void fail(const char *step, const char *fmt, ...) {
@@ -107,17 +128,19 @@ static uint64_t boot_ts_epoch_ns(void) {
 
 static void usage(FILE *f) {
 	fprintf(f,
-	        "usage: " PROG " [-w FILE] [-d SECONDS] [-q] [-v]\n"
+	        "usage: " PROG " [-w FILE] [-d SECONDS] [-i MS] [-q] [-v]\n"
 	        "  -w FILE     write the scap stream to FILE (default: stdout)\n"
 	        "  -d SECONDS  stop after SECONDS (default: until SIGINT/SIGTERM)\n"
+	        "  -i MS       print the counters on stderr every MS milliseconds\n"
 	        "  -q          quiet: no start/stop messages (drops are still reported)\n"
 	        "  -v          verbose libbpf output (verifier log on load errors)\n"
-	        "SIGUSR1 prints the counters; SIGINT/SIGTERM stop with a complete stream.\n");
+	        "SIGUSR1 prints the counters; SIGINT/SIGTERM (and the parent's exit) stop with a\n"
+	        "complete stream.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o) {
 	int c;
-	while((c = getopt(argc, argv, "w:d:qvh")) != -1) {
+	while((c = getopt(argc, argv, "w:d:i:qvh")) != -1) {
 		switch(c) {
 		case 'w':
 			o->out_path = optarg;
@@ -129,6 +152,16 @@ static int parse_options(int argc, char **argv, struct options *o) {
 				fail("parse options", "-d needs a positive number of seconds, got '%s'", optarg);
 				return -1;
 			}
+			break;
+		}
+		case 'i': {
+			char *end;
+			unsigned long ms = strtoul(optarg, &end, 10);
+			if(*end || ms == 0 || ms > 3600000) {
+				fail("parse options", "-i needs milliseconds between 1 and 3600000, got '%s'", optarg);
+				return -1;
+			}
+			o->stats_interval_ms = (unsigned)ms;
 			break;
 		}
 		case 'q':
@@ -181,7 +214,7 @@ static void report_counters(struct loader *l, bool at_exit) {
 	if(!l->loaded || read_counters(l, totals) != 0) {
 		return;
 	}
-	bool any_drop = l->malformed != 0;
+	bool any_drop = l->malformed != 0 || l->spool_drops != 0;
 	for(int i = SD_CNT_DROP_RINGBUF; i < SD_CNT_MAX; i++) {
 		any_drop |= totals[i] != 0;
 	}
@@ -192,7 +225,8 @@ static void report_counters(struct loader *l, bool at_exit) {
 	for(int i = 0; i < SD_CNT_MAX; i++) {
 		fprintf(stderr, " %s=%llu", names[i], (unsigned long long)totals[i]);
 	}
-	fprintf(stderr, " malformed=%llu\n", (unsigned long long)l->malformed);
+	fprintf(stderr, " malformed=%llu drop_start_spool=%llu written=%llu\n", (unsigned long long)l->malformed,
+	        (unsigned long long)l->spool_drops, (unsigned long long)l->written);
 }
 
 /* Ring-buffer callback: one record = sd_record_hdr + frame -> one EV block. */
@@ -210,6 +244,15 @@ static int on_record(void *ctx, void *data, size_t size) {
 		l->malformed++;
 		return 0;
 	}
+	if(l->spooling) {
+		if(l->spool.buf.len + SD_BLOCK_HDR_SIZE + SD_BLOCK_TRAILER_SIZE + 4 + len > SPOOL_MAX_BYTES) {
+			l->spool_drops++;
+			return 0;
+		}
+		l->written++;
+		return sd_write_ev(&l->spool, rec->cpu, frame, len);
+	}
+	l->written++;
 	return sd_write_ev(&l->out, rec->cpu, frame, len);
 }
 
@@ -371,34 +414,83 @@ static int write_headers(struct loader *l) {
 
 	int err = sd_write_shb(&l->out);
 	err = err ? err : sd_write_mi(&l->out, &mi);
+	err = err ? err : sd_out_flush(&l->out); /* the reader sees the stream begin at once */
 	if(err) {
 		fail("write headers", "%s", strerror(-err));
 		return -1;
 	}
+	return 0;
+}
 
-	struct sd_buf entries = {0};
+/* The /proc scan, run on its own thread while the main one drains the ring buffer. */
+struct scan_job {
+	struct loader *l;
+	struct sd_buf entries; /* PL entries */
 	struct sd_proc_scan_stats stats;
+	int err;               /* 0 or a negative errno */
+	atomic_bool done;
+};
+
+static void *scan_thread(void *arg) {
+	struct scan_job *job = arg;
 	struct sd_pidns_start *starts;
-	size_t nstarts = read_pidns_starts(l, &starts);
-	err = sd_proc_scan(&entries, l->boot_ts_epoch_ns, starts, nstarts, &stats);
+	size_t nstarts = read_pidns_starts(job->l, &starts);
+	job->err = sd_proc_scan(&job->entries, job->l->boot_ts_epoch_ns, starts, nstarts, &job->stats);
 	free(starts);
-	err = err ? err : sd_write_pl(&l->out, &entries);
-	sd_buf_free(&entries);
+	atomic_store(&job->done, true);
+	return NULL;
+}
+
+/*
+ * The process table (PL), then the events that arrived while it was read. Events are
+ * captured from the attach on: they wait in the spool (up to SPOOL_MAX_BYTES) so that
+ * they follow the PL in the stream, as libs' readers expect.
+ */
+static int write_process_table(struct loader *l) {
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	struct scan_job job = {.l = l};
+	sd_out_init(&l->spool, -1);
+	l->spooling = true;
+	pthread_t tid;
+	int err = pthread_create(&tid, NULL, scan_thread, &job);
 	if(err) {
+		scan_thread(&job); /* no thread: scan here; the ring buffer holds what comes meanwhile */
+	} else {
+		while(!atomic_load(&job.done)) {
+			int n = ring_buffer__poll(l->rb, SCAN_POLL_TIMEOUT_MS);
+			if(n < 0 && n != -EINTR) {
+				fail("poll the ring buffer", "%s", strerror(-n));
+				break;
+			}
+		}
+		pthread_join(tid, NULL);
+	}
+	ring_buffer__consume(l->rb);
+	l->spooling = false;
+	err = job.err;
+	err = err ? err : sd_write_pl(&l->out, &job.entries);
+	err = err ? err : sd_out_flush(&l->out);
+	sd_buf_free(&job.entries);
+	if(err) {
+		sd_out_free(&l->spool);
 		fail("write the process table", "%s", strerror(-err));
 		return -1;
 	}
-	if(!l->opt.quiet) {
-		fprintf(stderr, PROG ": process table: %zu threads\n", stats.threads);
-	}
-	if(stats.cgroups_cut) {
-		fprintf(stderr, PROG ": process table: %zu cgroups lists cut at %d bytes\n",
-		        stats.cgroups_cut, SD_MAX_CGROUPS);
-	}
-	err = sd_out_flush(&l->out);
+	size_t spooled = l->spool.buf.len;
+	l->spool.fd = l->out_fd;
+	err = sd_out_flush(&l->spool);
+	sd_out_free(&l->spool);
 	if(err) {
 		fail("write output", "%s", strerror(-err));
 		return -1;
+	}
+	if(!l->opt.quiet) {
+		fprintf(stderr, PROG ": process table: %zu threads in %llu ms (%zu bytes of events held meanwhile)\n",
+		        job.stats.threads, (unsigned long long)((clock_ns(CLOCK_MONOTONIC) - t0) / NSEC_PER_MSEC), spooled);
+	}
+	if(job.stats.cgroups_cut) {
+		fprintf(stderr, PROG ": process table: %zu cgroups lists cut at %d bytes\n",
+		        job.stats.cgroups_cut, SD_MAX_CGROUPS);
 	}
 	return 0;
 }
@@ -407,6 +499,7 @@ static int run(struct loader *l) {
 	uint64_t start_ms = clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC;
 	uint64_t deadline_ms =
 	        l->opt.duration_s > 0 ? start_ms + (uint64_t)(l->opt.duration_s * 1000.0) : UINT64_MAX;
+	uint64_t next_stats_ms = l->opt.stats_interval_ms ? start_ms + l->opt.stats_interval_ms : UINT64_MAX;
 	while(!g_stop) {
 		int n = ring_buffer__poll(l->rb, POLL_TIMEOUT_MS);
 		if(n < 0 && n != -EINTR) {
@@ -418,9 +511,12 @@ static int run(struct loader *l) {
 			fail("write output", "%s", strerror(l->out.error));
 			return -1;
 		}
-		if(g_report) {
+		if(g_report || now_ms >= next_stats_ms) {
 			g_report = 0;
 			report_counters(l, false);
+			if(now_ms >= next_stats_ms) {
+				next_stats_ms = now_ms + l->opt.stats_interval_ms;
+			}
 		}
 		if(now_ms >= deadline_ms) {
 			break;
@@ -462,6 +558,11 @@ int main(int argc, char **argv) {
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Never outlive the process that reads the stream (e.g. a SIGKILLed scapdrift). */
+	pid_t parent = getppid();
+	if(prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent) {
+		g_stop = 1; /* it exited before the request took effect */
+	}
 
 	l.skel = scapdrift_bpf__open();
 	if(!l.skel) {
@@ -496,10 +597,10 @@ int main(int argc, char **argv) {
 		goto cleanup;
 	}
 	if(!l.opt.quiet) {
-		fprintf(stderr, PROG ": capturing (boot_ts_epoch=%llu)\n",
+		fprintf(stderr, PROG ": capturing (pid %d, boot_ts_epoch=%llu)\n", (int)getpid(),
 		        (unsigned long long)l.boot_ts_epoch_ns);
 	}
-	if(write_headers(&l) != 0 || run(&l) != 0) {
+	if(write_headers(&l) != 0 || write_process_table(&l) != 0 || run(&l) != 0) {
 		goto cleanup;
 	}
 	rc = 0;

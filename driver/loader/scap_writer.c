@@ -105,7 +105,7 @@ static int write_block(struct sd_out *o, uint32_t type, const void *body1, uint3
 	err = err ? err : sd_buf_put(&o->buf, body2, len2);
 	err = err ? err : sd_buf_put(&o->buf, zeros, pad4(body) - body);
 	err = err ? err : sd_buf_put_u32(&o->buf, total);
-	if(!err && o->buf.len >= SD_OUT_BUFFER_BYTES) {
+	if(!err && o->fd >= 0 && o->buf.len >= SD_OUT_BUFFER_BYTES) {
 		err = sd_out_flush(o);
 	}
 	return err;

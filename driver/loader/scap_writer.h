@@ -50,6 +50,8 @@ int sd_buf_put_u32(struct sd_buf *b, uint32_t v);
 int sd_buf_put_u64(struct sd_buf *b, uint64_t v);
 void sd_buf_free(struct sd_buf *b);
 
+/* Buffered block output. A spool is an sd_out with fd -1: it only grows (never flushed)
+ * until its fd is set and sd_out_flush() writes it out. */
 struct sd_out {
 	int fd;
 	struct sd_buf buf;

@@ -5,7 +5,7 @@
  * stream. Ctrl-C stops the loader cleanly (its counters are printed on stderr).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { openByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
@@ -13,6 +13,7 @@ import { printEvents, type ReadCommandOptions } from '../cli_read.js';
 import { EventPrinter } from '../event_printer.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import { startLoader } from './loader.js';
+import { LiveStatus } from './status.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
 export interface CaptureCommandOptions extends ReadCommandOptions {
@@ -38,37 +39,100 @@ async function openForWrite(path: string): Promise<WriteStream> {
   return stream;
 }
 
-/** Runs a live capture until --duration elapses or SIGINT/SIGTERM; resolves with the decode totals. */
+/**
+ * process.stdout for the event lines until its reader goes away (EPIPE, e.g. `| head -1`):
+ * then `onGone` runs once and later lines are dropped, so the capture can stop cleanly
+ * (loader stopped, file closed, counters printed) instead of dying mid-write.
+ */
+class StdoutUntilClosed extends Writable {
+  private gone = false;
+  private waiting: (() => void) | undefined;
+  private readonly onError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== 'EPIPE' || this.gone) return;
+    this.gone = true;
+    this.release();
+    this.onGone();
+  };
+
+  constructor(private readonly onGone: () => void) {
+    super();
+    process.stdout.on('error', this.onError);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    if (this.gone) return done();
+    if (process.stdout.write(chunk)) return done();
+    this.waiting = done;
+    process.stdout.once('drain', () => this.release());
+  }
+
+  /** Stops listening for stdout's errors. */
+  detach(): void {
+    process.stdout.off('error', this.onError);
+    this.release();
+  }
+
+  private release(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+}
+
+/**
+ * Runs a live capture until --duration elapses, SIGINT/SIGTERM, or stdout's reader goes
+ * away; resolves with the decode totals. The loader's stream is read from its first byte
+ * (nothing waits for readiness before draining it), lost events are reported on stderr as
+ * they happen, and the totals at exit. Errors: E_IO with the loader's one-line reason
+ * (cannot load, attach or write), or naming the `--write` file that could not be written
+ * (capture stops at once; the file keeps every block written before).
+ */
 export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary> {
   new EventPrinter(opts, () => {}); // a bad -p, condition or rules file fails before the driver loads
   const durationSeconds = parseDuration(opts.duration);
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
-  const loader = startLoader(durationSeconds === undefined ? {} : { durationSeconds });
+  const status = new LiveStatus();
+  const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c) });
   // Ctrl-C reaches the loader too (same process group); either way it stops cleanly.
   const stop = (): void => { void loader.stop(); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const out = new StdoutUntilClosed(stop);
+  let writeFailure: ScapdriftError | undefined;
+  file?.on('error', (e: NodeJS.ErrnoException) => {
+    writeFailure = new ScapdriftError(ErrorCode.IO, `cannot write ${opts.write}: ${e.code ?? e.message}; capture stopped (the file holds the blocks written before)`);
+    stop();
+  });
+  const stream = loader.stdout!;
   const toDecoder = new PassThrough();
-  loader.stdout!.pipe(toDecoder);
-  if (file) loader.stdout!.pipe(file);
+  stream.pipe(toDecoder);
+  if (file) stream.pipe(file);
 
   let summary: DecodeSummary | undefined;
   let failure: unknown;
   try {
-    await loader.ready;
     const source = await openByteSource(toDecoder);
     try {
-      summary = await printEvents(source, { workers: 1, ...opts }, { progress: false, live: true });
+      summary = await printEvents(source, { workers: 1, ...opts }, { progress: false, live: true, out });
     } finally {
       await source.close();
     }
   } catch (e) {
     failure = e;
+  } finally {
+    // Whatever stopped decoding, the loader's stream keeps flowing (to the file, or away)
+    // so that it can drain and exit.
+    stream.unpipe(toDecoder);
+    if (!file || writeFailure) stream.resume();
   }
+  if (failure !== undefined) stop();
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   const exit = await loader.stop();
-  if (file) await finished(file); // the pipe ends it with the loader's stdout
+  out.detach();
+  if (file && !writeFailure) await finished(file); // the pipe ends it with the loader's stdout
+  status.final(loader.counters, summary?.events ?? 0);
+  if (writeFailure) throw writeFailure;
   if (exit.code !== 0 && exit.code !== null) {
     const line = exit.stderr.trim().split('\n').find((l) => l.includes('failed to'));
     throw new ScapdriftError(ErrorCode.IO, line ? line.replace(/^scapdrift-loader: /, 'live capture: ') : `the loader exited with status ${exit.code}`, { cause: failure });

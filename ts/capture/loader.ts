@@ -13,8 +13,15 @@ import { ScapdriftError, ErrorCode } from '../errors.js';
 export const LOADER_ENV = 'SCAPDRIFT_LOADER';
 /** The kernel BTF the CO-RE programs are relocated against. */
 const KERNEL_BTF = '/sys/kernel/btf/vmlinux';
-/** Line the loader prints on stderr once the programs are attached and the process table written. */
-const READY_MARK = 'process table:';
+/**
+ * Line the loader prints on stderr once the programs are attached, before it reads
+ * /proc: events are captured from then on. It never waits on stdout's reader.
+ */
+const READY_MARK = 'scapdrift-loader: capturing';
+/** Prefix of the loader's counter lines on stderr (driver/loader/main.c report_counters). */
+const COUNTERS_MARK = 'scapdrift-loader: counters:';
+/** How often the loader prints its counters during a capture, ms (its -i). */
+export const COUNTERS_INTERVAL_MS = 1000;
 /** How long a stopped loader may take to drain and exit before it is killed, ms. */
 const STOP_GRACE_MS = 10_000;
 
@@ -36,21 +43,68 @@ export function liveCaptureUnavailable(): string | undefined {
   return undefined;
 }
 
+/**
+ * The loader's counters, as it prints them (driver/include/scapdrift_abi.h SD_CNT_NAMES,
+ * then the loader's own): the driver's per-CPU counters summed, and what the loader wrote.
+ */
+export interface LoaderCounters {
+  /** Frames the driver put in the ring buffer. */
+  events: number;
+  /** Frames lost: ring buffer full. */
+  drop_ringbuf_full: number;
+  /** Frames lost: no per-CPU scratch slot. */
+  drop_no_scratch: number;
+  /** Frames lost: larger than the driver's frame limit. */
+  drop_too_large: number;
+  /** Parameters sent empty because a kernel/user read failed (the event is kept). */
+  read_fault: number;
+  /** Strings, buffers or cgroup paths cut at their limit (the event is kept). */
+  truncated: number;
+  /** Ring records that were not a whole frame (lost). */
+  malformed: number;
+  /** Frames lost because the start-up spool (events held while /proc is read) was full. */
+  drop_start_spool: number;
+  /** EV blocks the loader wrote to its output. */
+  written: number;
+}
+
+/** Names of the counters that count lost events. */
+export const DROP_COUNTERS = ['drop_ringbuf_full', 'drop_no_scratch', 'drop_too_large', 'malformed', 'drop_start_spool'] as const;
+
+/** Events lost, all causes. */
+export function lostEvents(c: LoaderCounters): number {
+  return DROP_COUNTERS.reduce((sum, k) => sum + c[k], 0);
+}
+
+/** Parses a "counters: name=value ..." line; undefined for any other line. */
+export function parseCounters(line: string): LoaderCounters | undefined {
+  const at = line.indexOf(COUNTERS_MARK);
+  if (at < 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const pair of line.slice(at + COUNTERS_MARK.length).trim().split(/\s+/)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = Number(pair.slice(eq + 1));
+  }
+  return out as unknown as LoaderCounters;
+}
+
 /** Options of {@link startLoader}. Unknown keys are rejected by name. */
 export interface LoaderOptions {
   /** Write the stream to this file instead of stdout. */
   writeFile?: string;
   /** Stop after this many seconds; until {@link RunningLoader.stop} when absent. */
   durationSeconds?: number;
-  /** Pass the loader's stderr (start line, counters, errors) through to ours; default true. */
+  /** Pass the loader's stderr (start line, errors; counter lines only with `forwardCounters`) through to ours; default true. */
   forwardStderr?: boolean;
+  /** Called with the counters each time the loader prints them (every {@link COUNTERS_INTERVAL_MS} and at exit). */
+  onCounters?: (counters: LoaderCounters) => void;
 }
 
 /** How a loader ended. */
 export interface LoaderExit {
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Everything it printed on stderr. */
+  /** Everything it printed on stderr; of the periodic counter lines, only the last. */
   stderr: string;
 }
 
@@ -58,8 +112,13 @@ export interface LoaderExit {
 export interface RunningLoader {
   /** The scap stream (undefined with `writeFile`). */
   readonly stdout: Readable | undefined;
-  /** Resolves once the programs are attached and the process table is written. */
+  /**
+   * Resolves once the programs are attached: events are captured from then on (the
+   * process table follows in the stream). Independent of reading `stdout`.
+   */
   readonly ready: Promise<void>;
+  /** The last counters the loader printed (the final ones once it has exited). */
+  readonly counters: LoaderCounters | undefined;
   /** Resolves when the loader has exited. */
   readonly exited: Promise<LoaderExit>;
   /** SIGTERM: the loader detaches, drains, flushes and exits 0; resolves with its exit. */
@@ -68,7 +127,7 @@ export interface RunningLoader {
   reportCounters(): void;
 }
 
-const OPTION_KEYS = new Set(['writeFile', 'durationSeconds', 'forwardStderr']);
+const OPTION_KEYS = new Set(['writeFile', 'durationSeconds', 'forwardStderr', 'onCounters']);
 
 function validate(options: LoaderOptions): string[] {
   if (typeof options !== 'object' || options === null) throw new ScapdriftError(ErrorCode.OPTION, 'options must be an object');
@@ -88,6 +147,10 @@ function validate(options: LoaderOptions): string[] {
   if (options.forwardStderr !== undefined && typeof options.forwardStderr !== 'boolean') {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.forwardStderr must be a boolean');
   }
+  if (options.onCounters !== undefined && typeof options.onCounters !== 'function') {
+    throw new ScapdriftError(ErrorCode.OPTION, 'options.onCounters must be a function');
+  }
+  args.push('-i', String(COUNTERS_INTERVAL_MS));
   return args;
 }
 
@@ -105,6 +168,9 @@ export function startLoader(options: LoaderOptions = {}): RunningLoader {
     stdio: ['ignore', options.writeFile ? 'ignore' : 'pipe', 'pipe'],
   });
   let stderr = '';
+  let partial = ''; // an unfinished stderr line
+  let counters: LoaderCounters | undefined;
+  let countersLine = ''; // the last one, added to `stderr` at exit (not every one: a day would be MBs)
   let markReady: () => void = () => {};
   let failReady: (e: Error) => void = () => {};
   let isReady = false;
@@ -115,9 +181,20 @@ export function startLoader(options: LoaderOptions = {}): RunningLoader {
   ready.catch(() => {}); // observed through `exited` when nobody awaits it
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
-    stderr += text;
-    if (forward) process.stderr.write(text);
-    if (!isReady && stderr.includes(READY_MARK)) markReady();
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const c = parseCounters(line);
+      if (c) {
+        counters = c;
+        countersLine = line + '\n';
+        options.onCounters?.(c);
+        continue; // the latest are kept; the caller shows them
+      }
+      stderr += line + '\n';
+      if (forward) process.stderr.write(line + '\n');
+      if (!isReady && line.startsWith(READY_MARK)) markReady();
+    }
   });
   const exited = new Promise<LoaderExit>((resolve) => {
     child.on('error', (e) => {
@@ -125,6 +202,7 @@ export function startLoader(options: LoaderOptions = {}): RunningLoader {
       resolve({ code: null, signal: null, stderr });
     });
     child.on('close', (code, signal) => {
+      stderr += countersLine + partial;
       if (!isReady) {
         const line = stderr.trim().split('\n').find((l) => l.includes('failed to')) ?? `the loader exited (${code ?? signal}) before it was ready`;
         failReady(new ScapdriftError(ErrorCode.IO, line.replace(/^scapdrift-loader: /, 'live capture: ')));
@@ -135,6 +213,7 @@ export function startLoader(options: LoaderOptions = {}): RunningLoader {
   return {
     stdout: (child.stdout ?? undefined) as Readable | undefined,
     ready,
+    get counters() { return counters; },
     exited,
     stop() {
       if (child.exitCode === null && child.signalCode === null) {

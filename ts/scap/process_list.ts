@@ -60,7 +60,7 @@ export const MAX_PATH_BYTES = 1024;
 /** libs SCAP_MAX_ARGS_SIZE (bytes); SCAP_MAX_ENV_SIZE and SCAP_MAX_CGROUPS_SIZE are the same. */
 export const MAX_ARGS_BYTES = 4096;
 /** libs SCAP_MAX_ENV_SIZE. */
-const MAX_ENV_BYTES = 4096;
+export const MAX_ENV_BYTES = 4096;
 /** libs SCAP_MAX_CGROUPS_SIZE. */
 const MAX_CGROUPS_BYTES = 4096;
 /** Size of the v9 per-entry length prefix. */

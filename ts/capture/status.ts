@@ -1,0 +1,70 @@
+/**
+ * What a live capture tells the user on stderr while it runs: lost events as soon as
+ * the loader's counters show them (every COUNTERS_INTERVAL_MS, whatever stderr is),
+ * a one-line status every STATUS_INTERVAL_MS on a terminal (so a quiet host can be
+ * told from a hung tool), and the totals at exit.
+ */
+import { DROP_COUNTERS, lostEvents, type LoaderCounters } from './loader.js';
+import { escapeText } from '../escape.js';
+
+/** Interval of the status line on a terminal, ms. */
+export const STATUS_INTERVAL_MS = 10_000;
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** "drop_ringbuf_full=12 drop_start_spool=3": the causes that are not zero. */
+export function lossCauses(now: LoaderCounters, before?: LoaderCounters): string {
+  return DROP_COUNTERS.map((k) => [k, now[k] - (before?.[k] ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ');
+}
+
+/** Follows the loader's counters; writes warning and status lines to `err`. */
+export class LiveStatus {
+  private last: LoaderCounters | undefined;
+  private lastAt = Date.now();
+  private lastStatus: { at: number; written: number } = { at: Date.now(), written: 0 };
+
+  /**
+   * @param terminal print the periodic status line (default: whether `err` is a TTY)
+   */
+  constructor(
+    private readonly err: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+    private readonly terminal: boolean = err.isTTY === true,
+  ) {}
+
+  /** The loader printed its counters. */
+  update(c: LoaderCounters): void {
+    const now = Date.now();
+    const lost = lostEvents(c) - (this.last ? lostEvents(this.last) : 0);
+    if (lost > 0) {
+      const secs = ((now - this.lastAt) / 1000).toFixed(1);
+      this.line(`warning: ${fmt(lost)} events lost in the last ${secs} s (${lossCauses(c, this.last)}); ${fmt(lostEvents(c))} lost since the start`);
+    }
+    this.last = c;
+    this.lastAt = now;
+    if (this.terminal && now - this.lastStatus.at >= STATUS_INTERVAL_MS) {
+      const rate = ((c.written - this.lastStatus.written) * 1000) / (now - this.lastStatus.at);
+      this.line(`capturing: ${fmt(rate)} events/s, ${fmt(c.written)} events, ${fmt(lostEvents(c))} lost`);
+      this.lastStatus = { at: now, written: c.written };
+    }
+  }
+
+  /**
+   * The totals at exit: what the driver produced, what was lost and why, what the loader
+   * wrote and how many events were `decoded`. Returns the line (also written to `err`).
+   */
+  final(c: LoaderCounters | undefined, decoded: number): string {
+    if (!c) return this.line(`capture ended: ${fmt(decoded)} events decoded; the loader printed no counters`);
+    const lost = lostEvents(c);
+    const causes = lost > 0 ? ` (${lossCauses(c)})` : '';
+    const kept = c.read_fault + c.truncated > 0 ? `; kept with a parameter empty or cut: read_fault=${c.read_fault} truncated=${c.truncated}` : '';
+    return this.line(`capture ended: ${fmt(c.events + c.drop_ringbuf_full + c.drop_no_scratch + c.drop_too_large)} events produced, ${fmt(lost)} lost${causes}, ${fmt(c.written)} written, ${fmt(decoded)} decoded${kept}`);
+  }
+
+  private line(text: string): string {
+    this.err.write(`scapdrift: ${escapeText(text)}\n`);
+    return text;
+  }
+}
