@@ -15,7 +15,9 @@ import { liveCaptureUnavailable } from '../ts/capture/index.js';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { walkBlocks } from '../ts/scap/block_walker.js';
 import { forEachProcess, MAX_ENV_BYTES } from '../ts/scap/process_list.js';
-import { isProcessListBlock } from '../ts/scap/block_types.js';
+import { isProcessListBlock, SHB_BLOCK_TYPE } from '../ts/scap/block_types.js';
+import { parseSectionHeader } from '../ts/scap/section_header.js';
+import { RECORDER } from '../ts/scap/recording.js';
 import { CLI, runCli } from './helpers/cli.js';
 
 /** Processes of the busy-host process table, and the environment each carries. */
@@ -25,6 +27,8 @@ const ENV_PAD_BYTES = 4096;
 const STORM_SHELLS = 3;
 /** Peak RSS the storm test allows the scapdrift process, bytes (README: "memory under an exec storm"). */
 const STORM_RSS_LIMIT_BYTES = 400 * 1024 * 1024;
+/** The loader's SHB: header 8, fixed body 16, userappl option 4 + 16, end of options 4, trailer 4. */
+const SHB_BYTES = 52;
 /** Upper bound for anything that should end "at once" (a stop, an exit after EPIPE), ms. */
 const PROMPT_MS = 15_000;
 
@@ -162,13 +166,22 @@ if (why) {
     const want = new Set(sleepers.map((s) => BigInt(s.pid!)));
     let found = 0;
     let envBytes = 0;
+    let recorder: string | undefined;
+    let sectionLength = 0n;
     for await (const b of walkBlocks(await openByteSource(file))) {
+      if (b.type === SHB_BLOCK_TYPE) {
+        const h = parseSectionHeader(b.body, b.offset);
+        recorder = h.options.find((o) => o.name === 'userappl')?.text;
+        sectionLength = h.sectionLength;
+      }
       if (!isProcessListBlock(b.type)) continue;
       forEachProcess(b.type, b.body, b.offset, (e) => {
         if (want.has(e.tid)) { found++; envBytes = Math.max(envBytes, (e.env ?? []).join('\0').length); }
       });
     }
     assert.is(found, SLEEPERS, 'every sleeper in the PL');
+    assert.is(recorder, RECORDER, "the loader's name in the SHB, as ts/scap/recording.ts knows it");
+    assert.is(sectionLength, BigInt(statSync(file).size - SHB_BYTES), 'closed: section_length = the bytes after the SHB');
     // libs keeps at most MAX_ENV_BYTES of environment (NUL included); the pad fills it.
     assert.is(envBytes, MAX_ENV_BYTES - 1, `a sleeper's environment in the PL, cut as libs cuts it`);
   });
@@ -190,7 +203,7 @@ if (why) {
     const shells = storm(STORM_SHELLS);
     try {
       // /usr/bin/time -f %M: the peak RSS of the scapdrift process, KiB, on its last stderr line.
-      const r = startCli([], `/usr/bin/time -f 'peak_rss_kib=%M' ${process.execPath} ${CLI} capture --duration 4 -w ${file} -p '%evt.num %evt.type'`);
+      const r = startCli([], `/usr/bin/time -f 'peak_rss_kib=%M' ${process.execPath} ${CLI} capture --duration 4 --status-interval 1 -w ${file} -p '%evt.num %evt.type'`);
       const { code } = await exitsWithin(r, 90_000);
       assert.is(code, 0, r.stderr());
       const lines = r.stdout().trim().split('\n');
@@ -199,6 +212,7 @@ if (why) {
       assert.is(lines.length, t.decoded, 'one line per decoded event');
       assert.is(t.decoded, t.written, 'every event the loader wrote was decoded');
       assert.is(t.written + t.lost, t.produced, 'written + lost = what the driver produced');
+      assert.match(r.stderr(), /scapdrift: capturing: [\d,]+ events\/s, [\d,]+ events, [\d,]+ lost\n/, 'the status line, once a second here');
       if (t.lost > 0) assert.match(r.stderr(), /warning: [\d,]+ events lost in the last/, 'losses shown while they happen');
       const rss = Number(/peak_rss_kib=(\d+)/.exec(r.stderr())?.[1]) * 1024;
       assert.ok(rss > 0 && rss < STORM_RSS_LIMIT_BYTES, `peak RSS ${rss} bytes`);
@@ -244,8 +258,10 @@ if (why) {
       const back = runCli(['read', file, '-p', '%evt.num']);
       const printed = back.stdout.trim().split('\n').length;
       assert.ok(printed > 3, `the events before the cut: ${printed}`);
-      // A kill lands mid-block (E_TRUNCATED naming the offset) or, rarely, between blocks.
-      if (back.status !== 0) assert.match(back.stderr, /truncated capture at byte \d+/);
+      // A kill lands mid-block (E_TRUNCATED naming the offset) or, rarely, between blocks: the
+      // section header, never closed, says so then.
+      assert.is(back.status, 1);
+      assert.match(back.stderr, /^scapdrift: (truncated capture at byte \d+|recording cut short: )/);
     } finally {
       for (const s of shells) s.kill('SIGKILL');
     }
@@ -269,6 +285,34 @@ if (why) {
       assert.is(back.status, 0, back.stderr);
     } finally {
       for (const s of shells) s.kill('SIGKILL');
+    }
+  });
+
+  test('--write on a full filesystem: capture stops at once with one line, the file reads up to the fault', async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'scapdrift-full-'));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]).status === 0;
+    if (!mounted) {
+      console.warn('\n  SKIPPED full-filesystem check: cannot mount a tmpfs here\n');
+      return;
+    }
+    const shells = storm(1);
+    try {
+      const file = join(mnt, 'full.scap');
+      const r = startCli(['capture', '-w', file, '-p', '%evt.num']);
+      await r.capturing;
+      const { code } = await exitsWithin(r, 30_000);
+      assert.is(code, 1);
+      const errLines = r.stderr().split('\n').filter((l) => l.startsWith('scapdrift: ') && !l.includes('capture ended'));
+      assert.equal(errLines, [`scapdrift: cannot write ${file}: ENOSPC; capture stopped (the file holds the blocks written before)`]);
+      await goneWithItsPrograms(loaderPid(r));
+      const back = runCli(['read', file, '--quiet', '-p', '%evt.num']);
+      assert.is(back.status, 1);
+      assert.match(back.stderr, /^scapdrift: (truncated capture at byte \d+|recording cut short: )/);
+      assert.ok(back.stdout.trim().split('\n').length > 10, 'the events before the fault');
+    } finally {
+      for (const s of shells) s.kill('SIGKILL');
+      spawnSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
     }
   });
 

@@ -81,6 +81,7 @@ program
   .option('-p, --print <format>', 'sysdig-style format')
   .option('-t, --type <names>', 'only these event types, comma-separated')
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+  .option('--status-interval <seconds>', 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)')
   .action(async (condition: string | undefined, opts) => {
     await captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
   });

@@ -9,6 +9,7 @@ import type { DecodeSummary } from './decoder.js';
 import { EventPrinter, type PrintOptions } from './event_printer.js';
 import { workerCount } from './parallel/pool.js';
 import { printEventsParallel } from './parallel/print.js';
+import { checkRecordingClosed } from './scap/recording.js';
 
 /** Options of the read command. */
 export interface ReadCommandOptions extends PrintOptions {
@@ -104,6 +105,7 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
     if (summary.filesEvicted > 0) warnLine(`${summary.filesEvicted} files forgotten by the file table (full): drift.* fields may miss their writer`);
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);
     if (summary.skippedFrames > 0) warnLine(`${summary.skippedFrames} corrupt frames skipped (--strict makes the first one fatal)`);
+    if (source.path !== undefined) await checkRecordingClosed(source.path);
     return summary;
   } finally {
     await source.close();

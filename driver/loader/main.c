@@ -538,7 +538,7 @@ int main(int argc, char **argv) {
 	libbpf_set_print(libbpf_log);
 
 	if(l.opt.out_path) {
-		l.out_fd = open(l.opt.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		l.out_fd = open(l.opt.out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); /* read too: sd_close_section() */
 		if(l.out_fd < 0) {
 			fail("open output", "%s: %s", l.opt.out_path, strerror(errno));
 			goto cleanup;
@@ -613,6 +613,11 @@ cleanup:
 	if(l.out_fd >= 0) {
 		if(sd_out_flush(&l.out) != 0 && rc == 0) {
 			fail("write output", "%s", strerror(l.out.error));
+			rc = 1;
+		}
+		int close_err = rc == 0 ? sd_close_section(l.out_fd) : 0;
+		if(close_err) {
+			fail("close the recording", "%s", strerror(-close_err));
 			rc = 1;
 		}
 		report_counters(&l, true);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* All multi-byte values are written little endian, which is the host order on x86_64. */
@@ -112,16 +113,44 @@ static int write_block(struct sd_out *o, uint32_t type, const void *body1, uint3
 }
 
 int sd_write_shb(struct sd_out *o) {
-	uint8_t body[16];
+	/* fixed part (16 bytes), then the options: userappl = SD_SHB_USERAPPL, end of options */
+	static const char appl[] = SD_SHB_USERAPPL;
+	uint8_t body[16 + 4 + ((sizeof(appl) - 1 + 3) & ~3u) + 4] = {0};
 	uint32_t magic = SD_SHB_MAGIC;
 	uint16_t major = SD_SHB_MAJOR;
 	uint16_t minor = SD_SHB_MINOR;
-	uint64_t section_length = UINT64_MAX; /* unknown: a stream */
+	uint64_t section_length = UINT64_MAX; /* unknown until sd_close_section() */
+	uint16_t code = SD_SHB_OPT_USERAPPL, len = sizeof(appl) - 1;
 	memcpy(body + 0, &magic, 4);
 	memcpy(body + 4, &major, 2);
 	memcpy(body + 6, &minor, 2);
 	memcpy(body + 8, &section_length, 8);
+	memcpy(body + 16, &code, 2);
+	memcpy(body + 18, &len, 2);
+	memcpy(body + 20, appl, len); /* padding and the end-of-options option (code 0, length 0) stay 0 */
 	return write_block(o, SD_SHB_BLOCK_TYPE, body, sizeof(body), NULL, 0);
+}
+
+int sd_close_section(int fd) {
+	uint32_t shb_len;
+	struct stat st;
+	if(fstat(fd, &st) != 0) {
+		return -errno;
+	}
+	if(!S_ISREG(st.st_mode)) {
+		return 0; /* a pipe: nothing to patch */
+	}
+	if(pread(fd, &shb_len, sizeof(shb_len), 4) != sizeof(shb_len)) {
+		return -EIO;
+	}
+	if((uint64_t)st.st_size < shb_len) {
+		return -EIO;
+	}
+	uint64_t section_length = (uint64_t)st.st_size - shb_len;
+	if(pwrite(fd, &section_length, sizeof(section_length), SD_SHB_SECTION_LENGTH_OFFSET) != sizeof(section_length)) {
+		return -errno;
+	}
+	return 0;
 }
 
 int sd_write_mi(struct sd_out *o, const struct sd_machine_info *mi) {

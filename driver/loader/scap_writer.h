@@ -26,6 +26,13 @@
 #define SD_PL_BLOCK_TYPE_V9 0x215u
 #define SD_EV_BLOCK_TYPE_V2 0x216u
 
+/* The SHB names its writer in a pcapng userappl option (libs skips SHB options), and its
+ * section_length (at this file offset) stays -1 until the recording is closed cleanly:
+ * a recording that was cut short keeps -1 and `scapdrift read` says so. */
+#define SD_SHB_OPT_USERAPPL 4
+#define SD_SHB_USERAPPL "scapdrift-loader"
+#define SD_SHB_SECTION_LENGTH_OFFSET 16
+
 #define SD_BLOCK_HDR_SIZE 8
 #define SD_BLOCK_TRAILER_SIZE 4
 #define SD_MI_HOSTNAME_LEN 128
@@ -73,6 +80,9 @@ int sd_out_maybe_flush(struct sd_out *o, uint64_t now_ms);
 void sd_out_free(struct sd_out *o);
 
 int sd_write_shb(struct sd_out *o);
+/* A recording on a regular file is complete: set its section_length to the bytes after
+ * the SHB (pcapng). Nothing for a pipe. 0 or a negative errno. */
+int sd_close_section(int fd);
 int sd_write_mi(struct sd_out *o, const struct sd_machine_info *mi);
 /* `entries`: the PL entries, each already led by its own u32 length. */
 int sd_write_pl(struct sd_out *o, const struct sd_buf *entries);

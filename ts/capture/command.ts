@@ -14,18 +14,23 @@ import { EventPrinter } from '../event_printer.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import { startLoader } from './loader.js';
 import { LiveStatus } from './status.js';
+import { closeRecording } from '../scap/recording.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
 export interface CaptureCommandOptions extends ReadCommandOptions {
   write?: string;
   /** Seconds, as given on the command line. */
   duration?: string | number;
+  /** Seconds between status lines on stderr (0: none); default 10 on a terminal, else none. */
+  statusInterval?: string | number;
 }
 
-function parseDuration(d: string | number | undefined): number | undefined {
+function parseSeconds(d: string | number | undefined, name: string, zero = false): number | undefined {
   if (d === undefined) return undefined;
   const n = typeof d === 'number' ? d : Number(d);
-  if (!Number.isFinite(n) || n <= 0) throw new ScapdriftError(ErrorCode.OPTION, `--duration must be a positive number of seconds, got ${String(d)}`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero)) {
+    throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a ${zero ? 'non-negative' : 'positive'} number of seconds, got ${String(d)}`);
+  }
   return n;
 }
 
@@ -89,9 +94,10 @@ class StdoutUntilClosed extends Writable {
  */
 export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary> {
   new EventPrinter(opts, () => {}); // a bad -p, condition or rules file fails before the driver loads
-  const durationSeconds = parseDuration(opts.duration);
+  const durationSeconds = parseSeconds(opts.duration, '--duration');
+  const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
-  const status = new LiveStatus();
+  const status = statusSeconds === undefined ? new LiveStatus() : new LiveStatus(process.stderr, statusSeconds * 1000);
   const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c) });
   // Ctrl-C reaches the loader too (same process group); either way it stops cleanly.
   const stop = (): void => { void loader.stop(); };
@@ -130,7 +136,10 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   process.off('SIGTERM', stop);
   const exit = await loader.stop();
   out.detach();
-  if (file && !writeFailure) await finished(file); // the pipe ends it with the loader's stdout
+  if (file && !writeFailure) {
+    await finished(file); // the pipe ends it with the loader's stdout
+    if (exit.code === 0) await closeRecording(opts.write!); // complete: `read` tells it from one cut short
+  }
   status.final(loader.counters, summary?.events ?? 0);
   if (writeFailure) throw writeFailure;
   if (exit.code !== 0 && exit.code !== null) {

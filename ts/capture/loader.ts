@@ -14,10 +14,12 @@ export const LOADER_ENV = 'SCAPDRIFT_LOADER';
 /** The kernel BTF the CO-RE programs are relocated against. */
 const KERNEL_BTF = '/sys/kernel/btf/vmlinux';
 /**
- * Line the loader prints on stderr once the programs are attached, before it reads
- * /proc: events are captured from then on. It never waits on stdout's reader.
+ * Line the loader prints on stderr once the process table is in the stream. Events are
+ * captured from the attach before it ("capturing"); a process that exits while /proc is
+ * read may miss from the table, so a caller that needs the table waits for this line.
+ * On stderr, it never waits on stdout's reader.
  */
-const READY_MARK = 'scapdrift-loader: capturing';
+const READY_MARK = 'scapdrift-loader: process table:';
 /** Prefix of the loader's counter lines on stderr (driver/loader/main.c report_counters). */
 const COUNTERS_MARK = 'scapdrift-loader: counters:';
 /** How often the loader prints its counters during a capture, ms (its -i). */
@@ -113,8 +115,8 @@ export interface RunningLoader {
   /** The scap stream (undefined with `writeFile`). */
   readonly stdout: Readable | undefined;
   /**
-   * Resolves once the programs are attached: events are captured from then on (the
-   * process table follows in the stream). Independent of reading `stdout`.
+   * Resolves once the programs are attached and the process table is in the stream (events
+   * are captured from the attach, a little earlier). Independent of reading `stdout`.
    */
   readonly ready: Promise<void>;
   /** The last counters the loader printed (the final ones once it has exited). */

@@ -7,7 +7,7 @@
 import { DROP_COUNTERS, lostEvents, type LoaderCounters } from './loader.js';
 import { escapeText } from '../escape.js';
 
-/** Interval of the status line on a terminal, ms. */
+/** Default interval of the status line on a terminal, ms (`capture --status-interval`). */
 export const STATUS_INTERVAL_MS = 10_000;
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -27,11 +27,12 @@ export class LiveStatus {
   private lastStatus: { at: number; written: number } = { at: Date.now(), written: 0 };
 
   /**
-   * @param terminal print the periodic status line (default: whether `err` is a TTY)
+   * @param intervalMs ms between status lines; 0: none. Default: {@link STATUS_INTERVAL_MS}
+   *   when `err` is a terminal, else none.
    */
   constructor(
     private readonly err: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
-    private readonly terminal: boolean = err.isTTY === true,
+    private readonly intervalMs: number = err.isTTY === true ? STATUS_INTERVAL_MS : 0,
   ) {}
 
   /** The loader printed its counters. */
@@ -44,7 +45,7 @@ export class LiveStatus {
     }
     this.last = c;
     this.lastAt = now;
-    if (this.terminal && now - this.lastStatus.at >= STATUS_INTERVAL_MS) {
+    if (this.intervalMs > 0 && now - this.lastStatus.at >= this.intervalMs) {
       const rate = ((c.written - this.lastStatus.written) * 1000) / (now - this.lastStatus.at);
       this.line(`capturing: ${fmt(rate)} events/s, ${fmt(c.written)} events, ${fmt(lostEvents(c))} lost`);
       this.lastStatus = { at: now, written: c.written };
