@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { runCli } from './helpers/cli.js';
 import { makeContainerCgroup, removeContainerCgroup } from './helpers/container_cgroup.js';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openCapture, type CaptureEvent } from '../ts/index.js';
@@ -22,7 +22,7 @@ const FIELDS = [
   'evt.type', 'evt.rawtime', 'evt.rawres', 'thread.tid', 'proc.pid', 'proc.exepath', 'proc.pid.ts',
   'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.ctime_duration_proc_start', 'proc.pidns_init_start_ts',
   'evt.arg.trusted_exepath', 'proc.is_exe_writable', 'proc.is_exe_from_memfd', 'container.id', 'container.start_ts',
-  'container.duration',
+  'container.duration', 'proc.is_exe_upper_layer', 'drift.exe_writer.pid', 'drift.exe_chmod.pid',
 ];
 /** C helpers of these tests (test/helpers/*.c), compiled into the recording's directory. */
 const HELPERS = resolve(process.cwd(), 'test', 'helpers');
@@ -86,6 +86,11 @@ interface Recording {
   memfds: { sealed: boolean; pid: number; name: string; write: string }[];
   /** Point 5: a fake container sharing the host pid namespace, or why there is none here. */
   hostPidContainer: { id: string; bin: string; before: bigint } | string;
+  /**
+   * Point 6: in that container, an image binary (overlay lower layer) only chmod-ed, so copied
+   * up, then run; and a binary written into the merged dir and run. Or why there is none here.
+   */
+  copyUp: { copiedUp: string; inUpperAfter: boolean; dropped: string } | string;
 }
 
 async function record(): Promise<Recording> {
@@ -95,7 +100,17 @@ async function record(): Promise<Recording> {
   const trueReal = realpathSync('/bin/true');
   const cg = makeContainerCgroup(randomBytes(32).toString('hex'));
   let loader: RunningLoader | undefined;
+  let mounted: string | undefined;
+  const ovl = join(dir, 'ovl');
   try {
+    // The image of point 6, made before the capture: an overlay whose lower layer holds a
+    // binary, mode 0644.
+    for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(ovl, d), { recursive: true });
+    copyFileSync('/bin/true', join(ovl, 'lower', 'image_true'));
+    chmodSync(join(ovl, 'lower', 'image_true'), 0o644);
+    run('mount', ['-t', 'overlay', 'overlay', '-o',
+      `lowerdir=${join(ovl, 'lower')},upperdir=${join(ovl, 'upper')},workdir=${join(ovl, 'work')}`, join(ovl, 'merged')]);
+    mounted = join(ovl, 'merged');
     loader = startLoader({ writeFile: file, forwardStderr: false });
     await loader.ready;
 
@@ -134,6 +149,21 @@ async function record(): Promise<Recording> {
       hostPidContainer = { id: cg.id, bin, before };
     }
 
+    // 6. Overlay copy-up inside that container.
+    let copyUp: Recording['copyUp'] = typeof cg === 'string' ? cg : '';
+    if (typeof cg !== 'string') {
+      const copiedUp = join(ovl, 'merged', 'image_true');
+      const dropped = join(ovl, 'merged', 'dropped_true');
+      const inUpperBefore = existsSync(join(ovl, 'upper', 'image_true'));
+      const r2 = spawnSync('sh', ['-c', 'echo $$ > "$PROCS" && exec /bin/sh -c \'chmod 755 "$COPIED_UP" && "$COPIED_UP"'
+        + ' && cp /bin/true "$DROPPED" && chmod 755 "$DROPPED" && "$DROPPED"\''], {
+        encoding: 'utf8', env: { ...process.env, PROCS: join(cg.dir, 'cgroup.procs'), COPIED_UP: copiedUp, DROPPED: dropped },
+      });
+      assert.is(r2.status, 0, r2.stderr);
+      assert.not.ok(inUpperBefore, 'the image binary is not in the upper layer before the chmod');
+      copyUp = { copiedUp, inUpperAfter: existsSync(join(ovl, 'upper', 'image_true')), dropped };
+    }
+
     const exit = await loader.stop();
     assert.is(exit.code, 0, `the loader stops cleanly: ${exit.stderr}`);
     assert.match(exit.stderr, /drop_ringbuf_full=0/, 'nothing dropped');
@@ -142,9 +172,10 @@ async function record(): Promise<Recording> {
     for await (const ev of cap) events.push(ev);
     const boot = cap.machineInfo?.bootTsEpochNs;
     assert.ok(boot !== undefined, 'the machine-info block carries the boot time');
-    return { file, dir, events, boot: boot!, trueReal, threadExec, deleted, memfds, hostPidContainer };
+    return { file, dir, events, boot: boot!, trueReal, threadExec, deleted, memfds, hostPidContainer, copyUp };
   } finally {
     await loader?.stop();
+    if (mounted) spawnSync('umount', [mounted]);
     if (typeof cg !== 'string') await removeContainerCgroup(cg);
   }
 }
@@ -154,6 +185,19 @@ function execOn(r: Recording, tid: number): CaptureEvent {
   const ev = [...r.events].reverse().find((e) => e['evt.type'] === 'execve' && e['evt.rawres'] === 0n && e['thread.tid'] === BigInt(tid));
   assert.ok(ev, `a successful execve exit on tid ${tid}`);
   return ev!;
+}
+
+/** The default rules' alerts on the recording, by the exe path they name. */
+function defaultAlerts(r: Recording): Map<string, string[]> {
+  const res = runCli(['read', r.file, '-q', '--default-rules', '--json']);
+  assert.is(res.status, 0, res.stderr);
+  const byPath = new Map<string, string[]>();
+  for (const l of res.stdout.split('\n').filter(Boolean)) {
+    const a = JSON.parse(l) as { rule: string; output_fields: Record<string, unknown> };
+    const path = String(a.output_fields['proc.exepath']);
+    byPath.set(path, [...(byPath.get(path) ?? []), a.rule]);
+  }
+  return byPath;
 }
 
 const why = liveCaptureUnavailable() ?? (spawnSync('cc', ['--version']).status === 0 ? undefined : 'no C compiler (cc) for the helpers');
@@ -194,12 +238,8 @@ if (why) {
     assert.is(ev['evt.arg.trusted_exepath'], d.kernelExe, 'the driver sends what d_path() gives');
     assert.is(ev['proc.exepath'], d.kernelExe);
     assert.is(ev['proc.exe_ino'], d.ino, 'the unlinked file\'s inode (stat() before the unlink)');
-    const res = runCli(['read', r.file, '-q', '--default-rules', '--json']);
-    assert.is(res.status, 0, res.stderr);
-    const alerts = res.stdout.trimEnd().split('\n').filter(Boolean)
-      .map((l) => JSON.parse(l) as { rule: string; output_fields: Record<string, unknown> });
-    assert.ok(alerts.some((a) => a.rule === 'Fileless execution' && a.output_fields['proc.exepath'] === d.kernelExe),
-      `a Fileless execution alert for ${d.kernelExe}: ${alerts.map((a) => a.rule).join(', ')}`);
+    const fired = defaultAlerts(r).get(d.kernelExe) ?? [];
+    assert.ok(fired.includes('Fileless execution'), `a Fileless execution alert for ${d.kernelExe}: ${fired.join(', ')}`);
   });
 
   test('3. a memfd sealed against writes is not writable (the kernel refused a write); an unsealed one is', () => {
@@ -229,11 +269,26 @@ if (why) {
     const duration = ev!['container.duration'] as bigint;
     assert.is(duration, execTs - start);
     assert.ok(duration >= 200n * MS && duration < 10_000n * MS, `container.duration ${duration} ns: the container's age, not the host's uptime`);
-    const res = runCli(['read', r.file, '-q', '--default-rules', '--json']);
-    assert.is(res.status, 0, res.stderr);
-    const fired = res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; output_fields: Record<string, unknown> })
-      .filter((a) => a.output_fields['proc.exepath'] === c.bin).map((a) => a.rule);
+    const fired = defaultAlerts(r).get(c.bin) ?? [];
     assert.not.ok(fired.includes('Executable changed after its container started'), `a container 0.2 s old is not settled: ${fired.join(', ')}`);
+  });
+
+  test('6. overlay copy-up: an image binary only chmod-ed in a container raises no default rule; one written there does', () => {
+    const c = r.copyUp;
+    if (typeof c === 'string') {
+      console.warn(`\n  SKIPPED copy-up check: ${c}\n`);
+      return;
+    }
+    assert.ok(c.inUpperAfter, 'the kernel copied the chmod-ed image binary up to the upper layer');
+    const up = [...r.events].reverse().find((e) => e['evt.type'] === 'execve' && e['evt.rawres'] === 0n && e['proc.exepath'] === c.copiedUp);
+    assert.ok(up, `the execve of ${c.copiedUp}`);
+    assert.is(up!['proc.is_exe_upper_layer'], true, 'upper layer after the copy-up, as the kernel has it');
+    assert.ok(typeof up!['drift.exe_chmod.pid'] === 'bigint', 'the file table saw the chmod');
+    assert.is(up!['drift.exe_writer.pid'], null, 'and no write');
+    const alerts = defaultAlerts(r);
+    assert.equal(alerts.get(c.copiedUp) ?? [], [], 'no default rule on a copied-up image binary');
+    assert.ok((alerts.get(c.dropped) ?? []).includes('Drop and execute new binary in container'),
+      `a binary written into the upper layer still raises the rule: ${(alerts.get(c.dropped) ?? []).join(', ')}`);
   });
 }
 
