@@ -91,6 +91,16 @@ function storm(shells: number): ChildProcess[] {
   return Array.from({ length: shells }, () => spawn('bash', ['-c', 'while :; do /bin/true; done'], { stdio: 'ignore' }));
 }
 
+/**
+ * Loops that open a file for writing, write a byte and close it, as fast as they can: two
+ * events each (the open's exit and the first write), far more per second than this
+ * machine can exec — what finds the rate at which the pipeline starts to lose events.
+ */
+function writeStorm(loops: number, dir: string): ChildProcess[] {
+  const script = 'import os,sys\np=sys.argv[1]\nwhile True:\n  fd=os.open(p,os.O_WRONLY|os.O_CREAT,0o644); os.write(fd,b"x"); os.close(fd)\n';
+  return Array.from({ length: loops }, (_, i) => spawn('python3', ['-c', script, path.join(dir, `w${i}`)], { stdio: 'ignore' }));
+}
+
 async function execStorm(): Promise<string> {
   const rows: string[] = [];
   const seconds = 5;
@@ -99,25 +109,29 @@ async function execStorm(): Promise<string> {
     ['execs printed (-f evt.type=execve -p)', ['-f', 'evt.type = execve', '-p', '%evt.num %evt.type']],
     ['every event printed (-p)', ['-p', '%evt.num %evt.type']],
   ] as const;
-  for (const [label, args] of outputs) {
-    for (const shells of [1, 2, 4]) {
-      const loop = storm(shells);
-      let execs = 0;
-      const r = await runTimed('/usr/bin/time', ['-f', 'peak_rss_kib=%M', process.execPath, CLI, 'capture', '--duration', String(seconds), ...args], (t) => {
-        for (const l of t.split('\n')) if (l.endsWith(' execve')) execs++;
-      });
-      for (const s of loop) s.kill('SIGKILL');
-      if (r.code !== 0) throw new Error(r.stderr);
-      const m = /capture ended: ([\d,]+) events produced, ([\d,]+) lost(?: \(([^)]*)\))?, ([\d,]+) written/.exec(r.stderr)!;
-      const n = (s: string): number => Number(s.replace(/,/g, ''));
-      const produced = n(m[1]!);
-      const lost = n(m[2]!);
-      const rss = Number(/peak_rss_kib=(\d+)/.exec(r.stderr)![1]) / 1024;
-      const execRate = (args as readonly string[]).includes('-p') ? fmt(execs / seconds) : '—';
-      rows.push(`| ${label} | ${shells} | ${fmt(produced / seconds)} | ${execRate} | ${fmt(lost)}${m[3] ? ` (${m[3]})` : ''} | ${fmt(rss)} MiB |`);
-    }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'scapdrift-bench-'));
+  const runs = [
+    ...outputs.flatMap(([label, args]) => [1, 2, 4].map((n) => ({ label, args, n, load: 'exec', start: () => storm(n) }))),
+    ...[outputs[0], outputs[2]].flatMap(([label, args]) => [1, 2].map((n) => ({ label, args, n, load: 'open+write', start: () => writeStorm(n, dir) }))),
+  ];
+  for (const { label, args, n: loops, load, start } of runs) {
+    const loop = start();
+    let execs = 0;
+    const r = await runTimed('/usr/bin/time', ['-f', 'peak_rss_kib=%M', process.execPath, CLI, 'capture', '--duration', String(seconds), ...args], (t) => {
+      for (const l of t.split('\n')) if (l.endsWith(' execve')) execs++;
+    });
+    for (const s of loop) s.kill('SIGKILL');
+    if (r.code !== 0) throw new Error(r.stderr);
+    const m = /capture ended: ([\d,]+) events produced, ([\d,]+) lost(?: \(([^)]*)\))?, ([\d,]+) written/.exec(r.stderr)!;
+    const n = (s: string): number => Number(s.replace(/,/g, ''));
+    const produced = n(m[1]!);
+    const lost = n(m[2]!);
+    const rss = Number(/peak_rss_kib=(\d+)/.exec(r.stderr)![1]) / 1024;
+    const execRate = (args as readonly string[]).includes('-p') ? fmt(execs / seconds) : '—';
+    rows.push(`| ${label} | ${loops} × ${load} | ${fmt(produced / seconds)} | ${execRate} | ${fmt(lost)}${m[3] ? ` (${m[3]})` : ''} | ${fmt(rss)} MiB |`);
   }
-  return ['| output | storm shells | events/s produced | execs/s captured | lost | peak RSS (scapdrift) |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
+  rmSync(dir, { recursive: true, force: true });
+  return ['| output | storm loops | events/s produced | execs/s captured | lost | peak RSS (scapdrift) |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
 /** Starts the loader writing to `file`; resolves once its process table is written. */
@@ -180,6 +194,7 @@ async function main(): Promise<void> {
   console.log(start);
   const stormTable = await execStorm();
   console.log(stormTable);
+  const execMs = timeShell('for i in $(seq 200); do /bin/true; done') / 200;
   const cost = await driverCost();
   console.log(cost);
   const load1 = os.loadavg().map((x) => x.toFixed(2)).join(' / ');
@@ -193,7 +208,9 @@ async function main(): Promise<void> {
     '',
     start,
     '',
-    '### Exec storm (`capture --duration 5`, N shells running `/bin/true` in a loop)',
+    '### Exec and file-event storms (`capture --duration 5`)',
+    '',
+    `N × exec: N shells running \`/bin/true\` in a loop (one exec here takes ${fmt(execMs, 1)} ms from a bash loop, measured in this run: the machine, not the driver, bounds the exec rate). N × open+write: N Python loops that open a file for writing, write a byte and close it (two events each).`,
     '',
     stormTable,
     '',
