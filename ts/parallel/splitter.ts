@@ -6,12 +6,11 @@
  * (fresh Buffers per chunk cost page faults and a copy); gzip, pipes and
  * streams arrive as the byte source's chunks and are copied in.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { ByteSource } from '../scap/byte_source.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { ioError, type ByteSource } from '../scap/byte_source.js';
 import { BLOCK_HEADER_BYTES, MIN_BLOCK_BYTES } from '../scap/block_types.js';
 import { MAX_BLOCK_BYTES } from '../scap/block_walker.js';
 import { createDecoderModule, type DecoderExports } from '../wasm.js';
-import { ScapdriftError, ErrorCode } from '../errors.js';
 import type { BatchBuffers } from './batch_buffers.js';
 
 /** Bytes read per call from a plain file. */
@@ -84,13 +83,9 @@ function batchEnd(ex: DecoderExports, start: number, end: number, batchBytes: nu
   return undefined;
 }
 
-/** The file opened again, to read it from its start; undefined when it is not a regular file (a pipe, a device). */
-async function openRegularFile(path: string): Promise<FileHandle | undefined> {
-  try {
-    return (await stat(path)).isFile() ? await open(path) : undefined;
-  } catch (e) {
-    throw new ScapdriftError(ErrorCode.IO, `cannot open ${path}: ${(e as Error).message}`, { cause: e });
-  }
+/** The regular file opened again, to read it from its start (ByteSource.path is set for regular files only). */
+async function openRegularFile(path: string): Promise<FileHandle> {
+  return open(path).catch((e: unknown) => { throw ioError(e, path, 'open'); });
 }
 
 /** Reads a plain file from its start straight into the splitter's input. */
@@ -103,7 +98,7 @@ function fileRefill(ex: DecoderExports, file: FileHandle, path: string): Refill 
       position += bytesRead;
       return bytesRead;
     } catch (e) {
-      throw new ScapdriftError(ErrorCode.IO, `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+      throw ioError(e, path, 'read');
     }
   };
 }

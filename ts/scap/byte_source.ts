@@ -54,9 +54,13 @@ export interface ByteSourceOptions {
 export interface ByteSource {
   /** True when the input is gzip (detected by its first two bytes). */
   readonly compressed: boolean;
-  /** Size on disk in bytes for a file input; undefined for a stream. */
+  /** Size on disk in bytes for a regular file; undefined for a stream, a pipe, a FIFO or a device. */
   readonly totalBytes: number | undefined;
-  /** The file's path for a file input; undefined for a stream. */
+  /**
+   * The path of a regular file, which a reader may open again and read from its start;
+   * undefined for a stream and for any other file (a FIFO, `/dev/stdin` on a pipe, `<(…)`,
+   * a device): those can be read once only, through this source.
+   */
   readonly path: string | undefined;
   /** Raw (possibly compressed) bytes read from the input so far, for a progress bar. */
   bytesConsumed(): number;
@@ -128,6 +132,7 @@ export async function openByteSource(
   const chunkBytes = validateOptions(opts);
   let raw: NodeJS.ReadableStream;
   let totalBytes: number | undefined;
+  let regularPath: string | undefined;
   let inputName: string;
   if (typeof input === 'string') {
     inputName = input;
@@ -140,13 +145,16 @@ export async function openByteSource(
     if (st.isDirectory()) {
       throw new ScapdriftError(ErrorCode.IO, `cannot open ${inputName}: is a directory`);
     }
-    totalBytes = st.size;
+    if (st.isFile()) {
+      totalBytes = st.size;
+      regularPath = input;
+    }
     raw = createReadStream(input, { highWaterMark: chunkBytes });
   } else {
     inputName = 'input stream';
     raw = input;
   }
-  const source = new StreamByteSource(raw, inputName, totalBytes, chunkBytes, typeof input === 'string' ? input : undefined);
+  const source = new StreamByteSource(raw, inputName, totalBytes, chunkBytes, regularPath);
   try {
     await source.peek();
   } catch (e) {
