@@ -10,14 +10,15 @@
  * ```
  */
 import { openByteSource, type ByteSource } from './scap/byte_source.js';
-import { Decoder, type DecodeSummary } from './decoder.js';
+import { Decoder, checkEventTypes, type DecodeSummary } from './decoder.js';
 import { resolveField, suggestField, type FieldRef } from './fields.js';
 import { captureEvent, type CaptureEvent } from './capture_event.js';
 import { ParallelDecode, workerCount } from './parallel/pool.js';
 import { DEFAULT_JSON_FIELDS } from './output.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import type { MachineInfo } from './scap/machine_info.js';
-import { compileFilter } from './filter/index.js';
+import { compileFilter, type Program } from './filter/index.js';
+import { FilterError } from './filter/filter_error.js';
 
 /** Options of {@link openCapture}. Unknown keys are rejected by name. */
 export interface OpenCaptureOptions {
@@ -47,6 +48,22 @@ export interface Capture extends AsyncIterable<CaptureEvent> {
 
 const OPTION_KEYS = new Set(['types', 'fields', 'filter', 'workers']);
 
+/** What `value` is, for an error message. */
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (value instanceof Uint8Array) return `a ${value.constructor.name} (wrap bytes in a stream: Readable.from([bytes]))`;
+  if (typeof value === 'object') return `an object that is not async iterable (${value.constructor?.name ?? 'no prototype'})`;
+  if (typeof value === 'string') return value === '' ? 'an empty string' : `the string ${JSON.stringify(value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Throws E_OPTION unless `input` is a non-empty path or an async-iterable stream of bytes. */
+function validateInput(input: unknown): void {
+  const iterable = typeof input === 'object' && input !== null && typeof (input as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+  if ((typeof input === 'string' && input !== '') || iterable) return;
+  throw new ScapdriftError(ErrorCode.OPTION, `input must be a file path or a readable stream of scap bytes, got ${describe(input)}`);
+}
+
 function validate(options: OpenCaptureOptions): FieldRef[] {
   if (typeof options !== 'object' || options === null) throw new ScapdriftError(ErrorCode.OPTION, 'options must be an object');
   for (const k of Object.keys(options)) {
@@ -55,10 +72,14 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
   if (options.types !== undefined && (!Array.isArray(options.types) || options.types.some((t) => typeof t !== 'string'))) {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.types must be an array of event type names');
   }
+  checkEventTypes(options.types ?? [], 'options.types: ');
   if (options.filter !== undefined && typeof options.filter !== 'string') {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.filter must be a Falco condition string');
   }
-  if (options.workers !== undefined) workerCount(options.workers, undefined, 'options.workers');
+  if (options.workers !== undefined) {
+    if (typeof options.workers !== 'number') throw new ScapdriftError(ErrorCode.OPTION, `options.workers must be a positive integer, got ${describe(options.workers)}`);
+    workerCount(options.workers, undefined, 'options.workers');
+  }
   if (options.fields === undefined) return [...DEFAULT_JSON_FIELDS];
   if (!Array.isArray(options.fields)) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields must be an array of field names');
   return options.fields.map((name) => {
@@ -71,16 +92,28 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
   });
 }
 
+/** The filter option compiled; a FilterError names the option and the position. */
+function compileOption(condition: string): Program {
+  try {
+    return compileFilter(condition);
+  } catch (e) {
+    if (e instanceof FilterError) throw new FilterError(`options.filter: ${e.message}`, e.pos, e.unsupportedField);
+    throw e;
+  }
+}
+
 /**
  * Opens a capture. `input` is a file path or a readable stream of scap bytes.
  * Iterating yields every event (or those of `options.types`) in file order.
- * Errors: E_OPTION for bad options, a bad filter included (thrown here, naming the position); during iteration E_IO, E_EMPTY, E_NOT_SCAP,
+ * Errors: E_OPTION for a bad input argument or bad options, a bad filter or an unknown event type included
+ * (all thrown here, naming the option; a filter's error also the position); during iteration E_IO, E_EMPTY, E_NOT_SCAP,
  * E_TRUNCATED, E_BAD_BLOCK_LENGTH, E_CORRUPT_FRAME, ... naming the byte offset — thrown after
  * every complete event before the fault was yielded.
  */
 export function openCapture(input: string | NodeJS.ReadableStream, options: OpenCaptureOptions = {}): Capture {
+  validateInput(input);
   const fields = validate(options);
-  const programs = options.filter !== undefined ? [compileFilter(options.filter)] : undefined;
+  const programs = options.filter !== undefined ? [compileOption(options.filter)] : undefined;
   const workers = options.workers ?? 1;
   let machineInfo: MachineInfo | undefined;
   let summary: DecodeSummary | undefined;

@@ -85,6 +85,13 @@ export interface DecoderOptions {
   programs?: readonly Program[];
 }
 
+/** Throws E_OPTION for the first name that no event type has; `what` prefixes the message (the option's name). */
+export function checkEventTypes(types: Iterable<string>, what = ''): void {
+  for (const t of types) {
+    if (eventIdsByName(t).length === 0) throw new ScapdriftError(ErrorCode.OPTION, `${what}unknown event type ${t} (names as evt.type prints them, e.g. execve)`);
+  }
+}
+
 export class Decoder {
   readonly module: DecoderModule;
   readonly view: EventView;
@@ -102,9 +109,7 @@ export class Decoder {
     this.strict = options.strict === true;
     const ex = this.module.exports;
     const wanted = options.types ? new Set(options.types) : undefined;
-    for (const t of wanted ?? []) {
-      if (eventIdsByName(t).length === 0) throw new ScapdriftError(ErrorCode.OPTION, `unknown event type ${t} (names as evt.type prints them, e.g. execve)`);
-    }
+    checkEventTypes(wanted ?? []);
     // Ids beyond the table are skipped by the scanner before emission: only the table's ids matter.
     for (let id = 0; id < EVENT_COUNT; id++) {
       ex.setEmit(id, wanted === undefined || wanted.has(eventInfo(id)!.name) ? 1 : 0);
