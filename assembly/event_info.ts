@@ -4,6 +4,8 @@
 // version of clone/execve is handled by one code path). The shell fills it at
 // start-up from ts/events/event_table.ts (facts from libs driver/event_table.c).
 
+import { MAX_PARAMS } from "./frame";
+
 /** Capacity of the table; ids at or above EVENT_CAPACITY are walked generically. */
 export const EVENT_CAPACITY: u32 = 1024;
 
@@ -62,6 +64,8 @@ const LARGE = memory.data(<i32>EVENT_CAPACITY);
 const KNOWN = memory.data(<i32>EVENT_CAPACITY);
 const ROLES = memory.data(<i32>(EVENT_CAPACITY * ROLE_COUNT));
 const VFORK = memory.data(<i32>EVENT_CAPACITY);
+/** Per event id and declared parameter: the bytes a non-empty value must have, 0 = variable length. */
+const WIDTH = memory.data(<i32>(EVENT_CAPACITY * MAX_PARAMS));
 
 /** Number of ids the shell has described (PPM_EVENT_MAX of the table it loaded). */
 let knownCount: u32 = 0;
@@ -85,6 +89,16 @@ export function setVforkEvent(id: u32): void {
 // @ts-ignore: decorator
 @inline export function isVforkEvent(id: u32): bool {
   return id < EVENT_CAPACITY && load<u8>(VFORK + id) != 0;
+}
+
+/** Records that parameter `index` of event `id`, when not empty, must be `bytes` long (a fixed-width type). */
+export function setParamWidth(id: u32, index: u32, bytes: u8): void {
+  if (id < EVENT_CAPACITY && index < MAX_PARAMS) store<u8>(WIDTH + id * MAX_PARAMS + index, bytes);
+}
+
+// @ts-ignore: decorator
+@inline export function paramWidth(id: u32, index: u32): u32 {
+  return id < EVENT_CAPACITY && index < MAX_PARAMS ? <u32>load<u8>(WIDTH + id * MAX_PARAMS + index) : 0;
 }
 
 /** Records that parameter `index` of event `id` plays `role`. */

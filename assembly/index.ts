@@ -11,13 +11,13 @@ import { resetFiles } from "./file_table";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
-export { setEventInfo, setEventRole, setVforkEvent } from "./event_info";
+export { setEventInfo, setEventRole, setVforkEvent, setParamWidth } from "./event_info";
 export { setBootTs, isBootCalibrated } from "./lifecycle";
 export { MAX_PLAUSIBLE_EPOCH_NS } from "./epoch_ns";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
-  getFaultValue, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, splitBlocks, unknownEventCount,
+  getFaultValue, getFaultEvent, getFaultParam, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, splitBlocks, unknownEventCount,
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess } from "./process_list";
 export { threadCount, droppedThreads } from "./thread_table";

@@ -14,11 +14,11 @@ import {
 import {
   STATUS_NEED_MORE, STATUS_EVENT, STATUS_OTHER_BLOCK, STATUS_FAULT,
   FAULT_NONE, FAULT_BLOCK_LENGTH, FAULT_BLOCK_TRAILER, FAULT_FRAME_LENGTH, FAULT_NPARAMS,
-  FAULT_PARAM_LENGTH, FAULT_V1_NPARAMS,
+  FAULT_PARAM_LENGTH, FAULT_V1_NPARAMS, FAULT_PARAM_WIDTH,
 } from "./status";
 import {
   EVENT_CAPACITY, KIND_OTHER, KIND_CLONE, KIND_EXECVE, KIND_PROCEXIT, KIND_INITIAL_STATE,
-  KIND_FILE_OPEN, eventKind, eventNparams, isKnownEvent, isLargePayload,
+  KIND_FILE_OPEN, eventKind, eventNparams, isKnownEvent, isLargePayload, paramWidth,
 } from "./event_info";
 import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
 import { onCloneExit, onExecveExit, onProcexitApplied } from "./lifecycle";
@@ -51,6 +51,9 @@ export function unknownEventCount(): u32 { return unknownEvents; }
 let faultCode: i32 = FAULT_NONE;
 let faultAt: u32 = 0;
 let faultValue: u32 = 0;
+// The frame's event id and the parameter's index (valid after FAULT_PARAM_WIDTH).
+let faultEvent: u32 = 0;
+let faultParam: u32 = 0;
 
 // A procexit is applied after the shell has seen the event (libsinsp removes
 // the thread after the event is processed).
@@ -112,6 +115,8 @@ export function currentEventNum(): u64 { return eventNum; }
 export function getFaultCode(): i32 { return faultCode; }
 export function getFaultAt(): u32 { return faultAt; }
 export function getFaultValue(): u32 { return faultValue; }
+export function getFaultEvent(): u32 { return faultEvent; }
+export function getFaultParam(): u32 { return faultParam; }
 
 /** Block type and length at the cursor (for STATUS_OTHER_BLOCK); the shell needs both. */
 export function blockTypeAtCursor(): u32 { return load<u32>(input + cursor); }
@@ -190,15 +195,24 @@ function walkV2(f: usize, avail: u32, at: u32): i32 {
   if (nparams > MAX_PARAMS || FRAME_HEADER_V2 + nparams * lenSize > len) {
     faultValue = nparams; faultAt = at + FRAME_NPARAMS; return FAULT_NPARAMS;
   }
-  return walkParams(f, FRAME_HEADER_V2, nparams, lenSize, len, at);
+  return walkParams(f, type, FRAME_HEADER_V2, nparams, lenSize, len, at);
 }
 
-function walkParams(f: usize, headerLen: u32, nparams: u32, lenSize: u32, len: u32, at: u32): i32 {
+/**
+ * Fills the parameter table from the length array; a length past the frame, or a non-empty
+ * fixed-width parameter (event table) of another length, is a fault at its length entry.
+ */
+function walkParams(f: usize, type: u32, headerLen: u32, nparams: u32, lenSize: u32, len: u32, at: u32): i32 {
   let off: u32 = headerLen + nparams * lenSize;
   const lens = f + headerLen;
   for (let i: u32 = 0; i < nparams; i++) {
     const n: u32 = lenSize == 2 ? <u32>load<u16>(lens + (i << 1)) : load<u32>(lens + (i << 2));
     if (n > len - off) { faultValue = n; faultAt = at + headerLen + i * lenSize; return FAULT_PARAM_LENGTH; }
+    const width = paramWidth(type, i);
+    if (n != width && n != 0 && width != 0) {
+      faultValue = n; faultAt = at + headerLen + i * lenSize; faultEvent = type; faultParam = i;
+      return FAULT_PARAM_WIDTH;
+    }
     store<u32>(PARAM_PTR + (i << 2), <u32>(f + off));
     store<u32>(PARAM_LEN + (i << 2), n);
     off += n;
@@ -226,7 +240,7 @@ function walkV1(f: usize, avail: u32, at: u32): i32 {
         end += lenSize == 2 ? <u64>load<u16>(f + FRAME_HEADER_V1 + (i << 1)) : <u64>load<u32>(f + FRAME_HEADER_V1 + (i << 2));
       }
       if (end < <u64>len) break; // libscap: corrupted, cannot calculate nparams
-      if (end == <u64>len) return walkParams(f, FRAME_HEADER_V1, n, lenSize, len, at);
+      if (end == <u64>len) return walkParams(f, type, FRAME_HEADER_V1, n, lenSize, len, at);
     }
     if (n == 0) break;
     n--;

@@ -23,3 +23,5 @@ export const FAULT_NPARAMS: i32 = 4;
 export const FAULT_PARAM_LENGTH: i32 = 5;
 /** v1 frame whose parameter count cannot be derived from its length (libscap's rule). */
 export const FAULT_V1_NPARAMS: i32 = 6;
+/** A non-empty fixed-width parameter (an integer, flags, a time) whose length is not its type's width. */
+export const FAULT_PARAM_WIDTH: i32 = 7;

@@ -7,9 +7,9 @@
  * Memory stays bounded: the input buffer holds the unconsumed tail plus one
  * chunk, growing only to fit the largest single block (≤ 256 MiB).
  */
-import { createDecoderModule, Status, FAULT_MESSAGES, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
+import { createDecoderModule, Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
 import { EventView } from './event_view.js';
-import { EVENT_COUNT, eventInfo, eventIdsByName } from './events/event_table.js';
+import { EVENT_COUNT, eventInfo, eventIdsByName, fixedWidthBytes } from './events/event_table.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import {
   SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
@@ -83,6 +83,13 @@ export interface DecoderOptions {
   strict?: boolean;
   /** Compiled filter programs (ts/filter): only events some program matches are delivered. */
   programs?: readonly Program[];
+}
+
+/** What FAULT_PARAM_WIDTH found: parameter `index` of event `id` has `bytes` bytes. */
+function widthFault(id: number, index: number, bytes: number): string {
+  const info = eventInfo(id)!;
+  const p = info.params[index]!;
+  return `parameter ${index + 1} (${p.name}, ${p.typeName}) of ${info.name} ${info.direction === '<' ? 'exit' : 'enter'} (id ${id}) has ${bytes} bytes, expected ${fixedWidthBytes(p.type)} or none`;
 }
 
 /** Throws E_OPTION for the first name that no event type has; `what` prefixes the message (the option's name). */
@@ -253,7 +260,7 @@ export class Decoder {
         const code = ex.getFaultCode();
         const error = new ScapdriftError(
           code < FIRST_FRAME_FAULT ? ErrorCode.BAD_BLOCK_LENGTH : ErrorCode.CORRUPT_FRAME,
-          `corrupt capture at byte ${at}: ${FAULT_MESSAGES[code] ?? `fault ${code}`} (value ${ex.getFaultValue() >>> 0})`,
+          `corrupt capture at byte ${at}: ${code === FAULT_PARAM_WIDTH ? widthFault(ex.getFaultEvent(), ex.getFaultParam(), ex.getFaultValue()) : `${FAULT_MESSAGES[code] ?? `fault ${code}`} (value ${ex.getFaultValue() >>> 0})`}`,
           { offset: at },
         );
         // A block whose length is in doubt cannot be stepped over: that fault ends the read.

@@ -4,14 +4,13 @@
  * their width and sign: 64-bit values are bigint so nothing is rounded.
  */
 import { PT, FLAG_TABLES } from './events/ppm_constants.js';
-import type { ParamInfo } from './events/event_table.js';
+import { INT_PARAM_TYPES, type ParamInfo } from './events/event_table.js';
 import { escapeBytes } from './escape.js';
 import { errnoText } from './errno.js';
 
 /** A field or parameter value; null is missing (`<NA>`). */
 export type FieldValue = string | number | bigint | boolean | null;
 
-const SIGNED = new Set<number>([PT.PT_INT8, PT.PT_INT16, PT.PT_INT32, PT.PT_INT64, PT.PT_ERRNO, PT.PT_FD, PT.PT_PID, PT.PT_FD32, PT.PT_PID32]);
 const STRINGS = new Set<number>([PT.PT_CHARBUF, PT.PT_FSPATH, PT.PT_FSRELPATH]);
 const FLAGS = new Set<number>([PT.PT_FLAGS8, PT.PT_FLAGS16, PT.PT_FLAGS32, PT.PT_ENUMFLAGS8, PT.PT_ENUMFLAGS16, PT.PT_ENUMFLAGS32, PT.PT_MODE]);
 
@@ -49,7 +48,7 @@ function flagNames(table: string | undefined, v: number | bigint): string | unde
 export function paramValue(info: ParamInfo | undefined, b: Uint8Array): FieldValue {
   if (b.length === 0) return null;
   const type = info?.type ?? PT.PT_BYTEBUF;
-  if (SIGNED.has(type)) return readInt(b, true);
+  if (INT_PARAM_TYPES.get(type)?.signed === true) return readInt(b, true);
   if (STRINGS.has(type)) return escapeBytes(stripNul(b));
   if (type === PT.PT_BOOL) return readInt(b, false) !== 0 && readInt(b, false) !== 0n;
   if (type === PT.PT_DOUBLE && b.length === 8) return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);

@@ -7,7 +7,7 @@
  * by side (one per worker thread).
  */
 import { readFileSync } from 'node:fs';
-import { EVENT_COUNT, eventInfo } from './events/event_table.js';
+import { EVENT_COUNT, eventInfo, fixedWidthBytes } from './events/event_table.js';
 import { EF, PPME } from './events/ppm_constants.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
@@ -23,6 +23,7 @@ export interface DecoderExports {
   setEventRole(id: number, role: number, index: number): void;
   setBootTs(epochNs: bigint, present: number): void;
   setVforkEvent(id: number): void;
+  setParamWidth(id: number, index: number, bytes: number): void;
   setEmit(id: number, on: number): void;
   scan(end: number): number;
   reserveInput(bytes: number): number;
@@ -38,6 +39,8 @@ export interface DecoderExports {
   getFaultCode(): number;
   getFaultAt(): number;
   getFaultValue(): number;
+  getFaultEvent(): number;
+  getFaultParam(): number;
   blockTypeAtCursor(): number;
   blockLengthAtCursor(): number;
   skipBlock(): void;
@@ -79,7 +82,11 @@ export const FAULT_MESSAGES: Record<number, string> = {
   4: 'nparams above 32 or its length array does not fit in the frame',
   5: 'parameter lengths run past the end of the frame',
   6: 'v1 frame whose parameter count cannot be derived from its length',
+  7: 'a fixed-width parameter has another length than its type',
 };
+
+/** FAULT_PARAM_WIDTH (assembly/status.ts): the decoder names the event and the parameter. */
+export const FAULT_PARAM_WIDTH = 7;
 
 /** Event kinds (assembly/event_info.ts). */
 const KIND = {
@@ -201,6 +208,7 @@ export function createDecoderModule(): DecoderModule {
     ex.setEventInfo(id, kindOf(id), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
     if (info.name === 'vfork' && info.direction === '<') ex.setVforkEvent(id);
     info.params.forEach((p, index) => {
+      ex.setParamWidth(id, index, fixedWidthBytes(p.type));
       const role = ROLE_PARAM_NAMES.findIndex((names) => names.includes(p.name));
       if (role >= 0) ex.setEventRole(id, role, index);
     });

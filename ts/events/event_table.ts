@@ -74,6 +74,36 @@ if (EVENTS.length !== EVENT_COUNT) {
   throw new Error(`event table has ${EVENTS.length} entries, expected PPM_EVENT_MAX=${EVENT_COUNT}`);
 }
 
+/** Width in bytes and signedness of an integer parameter type. */
+export interface IntParamType { bytes: 1 | 2 | 4 | 8; signed: boolean }
+
+/**
+ * The integer PT_* types: their width in bytes and their signedness (libs
+ * userspace/libscap/scap_event.c, scap_event_encode_params; driver/ppm_param_helpers.h).
+ */
+export const INT_PARAM_TYPES: ReadonlyMap<number, IntParamType> = new Map(([
+  [1, true, [PT.PT_INT8]],
+  [1, false, [PT.PT_UINT8, PT.PT_FLAGS8, PT.PT_ENUMFLAGS8, PT.PT_SIGTYPE, PT.PT_L4PROTO, PT.PT_SOCKFAMILY]],
+  [2, true, [PT.PT_INT16]],
+  [2, false, [PT.PT_UINT16, PT.PT_FLAGS16, PT.PT_ENUMFLAGS16, PT.PT_SYSCALLID, PT.PT_PORT]],
+  [4, true, [PT.PT_INT32, PT.PT_FD32, PT.PT_PID32]],
+  [4, false, [PT.PT_UINT32, PT.PT_FLAGS32, PT.PT_ENUMFLAGS32, PT.PT_UID, PT.PT_GID, PT.PT_MODE, PT.PT_SIGSET, PT.PT_IPV4ADDR, PT.PT_BOOL]],
+  [8, true, [PT.PT_INT64, PT.PT_ERRNO, PT.PT_FD, PT.PT_PID]],
+  [8, false, [PT.PT_UINT64, PT.PT_RELTIME, PT.PT_ABSTIME]],
+] as const).flatMap(([bytes, signed, types]) => types.map((t): [number, IntParamType] => [t, { bytes, signed }])));
+
+/** Bytes of a PT_DOUBLE parameter. */
+const DOUBLE_BYTES = 8;
+
+/**
+ * Bytes a parameter of PT type `type` must have when it is not empty — an integer type's width,
+ * or a double's — or 0 for a variable-length type (strings, buffers, socket addresses, ...).
+ * A non-empty parameter of another length is a corrupt frame (libsinsp rejects it on read).
+ */
+export function fixedWidthBytes(type: number): number {
+  return INT_PARAM_TYPES.get(type)?.bytes ?? (type === PT.PT_DOUBLE ? DOUBLE_BYTES : 0);
+}
+
 /** Per event: param name -> index. Names are unique within one event in libs. */
 const PARAM_INDEX: Map<string, number>[] = EVENTS.map((e) => {
   const m = new Map<string, number>();

@@ -34,7 +34,7 @@
  * them all.
  */
 
-import { eventInfo, isLargePayload } from '../events/event_table.js';
+import { eventInfo, isLargePayload, INT_PARAM_TYPES } from '../events/event_table.js';
 import { PT } from '../events/ppm_constants.js';
 import {
   EVF_BLOCK_TYPE_V2,
@@ -201,38 +201,6 @@ export interface BuiltFrame extends EventFrame {
 /** A value for {@link frameByName}: raw bytes, or a value encoded from the parameter's PT_* type. */
 export type ParamInput = Uint8Array | null | undefined | number | bigint | string | readonly string[];
 
-/** Byte width of the integer PT_* types (libs driver/ppm_param_helpers.h), and their signedness. */
-const INT_TYPES: ReadonlyMap<number, { bytes: 1 | 2 | 4 | 8; signed: boolean }> = new Map([
-  [PT.PT_INT8, { bytes: 1, signed: true }],
-  [PT.PT_UINT8, { bytes: 1, signed: false }],
-  [PT.PT_FLAGS8, { bytes: 1, signed: false }],
-  [PT.PT_ENUMFLAGS8, { bytes: 1, signed: false }],
-  [PT.PT_SIGTYPE, { bytes: 1, signed: false }],
-  [PT.PT_INT16, { bytes: 2, signed: true }],
-  [PT.PT_UINT16, { bytes: 2, signed: false }],
-  [PT.PT_FLAGS16, { bytes: 2, signed: false }],
-  [PT.PT_ENUMFLAGS16, { bytes: 2, signed: false }],
-  [PT.PT_SYSCALLID, { bytes: 2, signed: false }],
-  [PT.PT_PORT, { bytes: 2, signed: false }],
-  [PT.PT_INT32, { bytes: 4, signed: true }],
-  [PT.PT_FD32, { bytes: 4, signed: true }],
-  [PT.PT_PID32, { bytes: 4, signed: true }],
-  [PT.PT_UINT32, { bytes: 4, signed: false }],
-  [PT.PT_FLAGS32, { bytes: 4, signed: false }],
-  [PT.PT_ENUMFLAGS32, { bytes: 4, signed: false }],
-  [PT.PT_UID, { bytes: 4, signed: false }],
-  [PT.PT_GID, { bytes: 4, signed: false }],
-  [PT.PT_MODE, { bytes: 4, signed: false }],
-  [PT.PT_SIGSET, { bytes: 4, signed: false }],
-  [PT.PT_IPV4ADDR, { bytes: 4, signed: false }],
-  [PT.PT_INT64, { bytes: 8, signed: true }],
-  [PT.PT_ERRNO, { bytes: 8, signed: true }],
-  [PT.PT_FD, { bytes: 8, signed: true }],
-  [PT.PT_PID, { bytes: 8, signed: true }],
-  [PT.PT_UINT64, { bytes: 8, signed: false }],
-  [PT.PT_RELTIME, { bytes: 8, signed: false }],
-  [PT.PT_ABSTIME, { bytes: 8, signed: false }],
-]);
 /** Types whose string value is NUL-terminated text. */
 const TEXT_TYPES: ReadonlySet<number> = new Set([PT.PT_CHARBUF, PT.PT_FSPATH, PT.PT_FSRELPATH]);
 
@@ -252,7 +220,7 @@ function encodeParam(type: number, v: ParamInput, what: string): Uint8Array | nu
   if (v === undefined || v === null) return null;
   if (v instanceof Uint8Array) return v;
   if (typeof v === 'number' || typeof v === 'bigint') {
-    const t = INT_TYPES.get(type);
+    const t = INT_PARAM_TYPES.get(type);
     if (!t) throw new TypeError(`${what}: its type ${type} is not an integer type; pass encoded bytes`);
     return encodeInt(v, t.bytes, t.signed, what);
   }
