@@ -19,6 +19,8 @@
 
 /** Most files tracked at once. */
 export const FILE_CAPACITY: u32 = 16384;
+import { keyedHash, keyedHashPair } from "./hash";
+
 const INDEX_SLOTS: u32 = FILE_CAPACITY * 8;
 const FD_SLOTS: u32 = 32768;
 
@@ -99,13 +101,6 @@ export function resetFiles(counts: bool): void {
   return changetype<FileRecord>(records + <usize>n * RECORD_BYTES);
 }
 
-/** splitmix64's finaliser: inode numbers and hashes spread over the slots. */
-// @ts-ignore: decorator
-@inline function mix(k: u64): u32 {
-  k = (k ^ (k >> 30)) * 0xbf58476d1ce4e5b9;
-  k = (k ^ (k >> 27)) * 0x94d049bb133111eb;
-  return <u32>(k ^ (k >> 31));
-}
 
 /** FNV-1a 64's starting value. */
 export const PATH_HASH_SEED: u64 = 0xcbf29ce484222325;
@@ -123,7 +118,7 @@ function clearIndexes(): void {
 
 function indexPut(index: usize, key: u64, n: u32): void {
   const mask = INDEX_SLOTS - 1;
-  let i = mix(key) & mask;
+  let i = keyedHash(key) & mask;
   while (load<u32>(index + (<usize>i << 2)) != 0) i = (i + 1) & mask;
   store<u32>(index + (<usize>i << 2), n + 1);
 }
@@ -136,7 +131,7 @@ function indexPut(index: usize, key: u64, n: u32): void {
 /** Removes record `n`'s entry under `key` (its current key in `index`). */
 function indexDelete(index: usize, key: u64, n: u32): void {
   const mask = INDEX_SLOTS - 1;
-  let i = mix(key) & mask;
+  let i = keyedHash(key) & mask;
   while (true) {
     const v = load<u32>(index + (<usize>i << 2));
     if (v == 0) return;
@@ -149,7 +144,7 @@ function indexDelete(index: usize, key: u64, n: u32): void {
   while (true) {
     const v = load<u32>(index + (<usize>j << 2));
     if (v == 0) break;
-    const home = mix(keyOf(index, v - 1)) & mask;
+    const home = keyedHash(keyOf(index, v - 1)) & mask;
     if (((j - home) & mask) >= ((j - hole) & mask)) {
       store<u32>(index + (<usize>hole << 2), v);
       hole = j;
@@ -181,7 +176,7 @@ function rebuildIndexes(): void {
 export function findByInode(ino: u64, dev: u32): FileRecord | null {
   if (ino == 0) return null;
   const mask = INDEX_SLOTS - 1;
-  let i = mix(ino) & mask;
+  let i = keyedHash(ino) & mask;
   while (true) {
     const v = load<u32>(inoIndex + (<usize>i << 2));
     if (v == 0) return null;
@@ -194,7 +189,7 @@ export function findByInode(ino: u64, dev: u32): FileRecord | null {
 /** The record whose latest path hashes to `h`, or null. */
 export function findByPath(h: u64): FileRecord | null {
   const mask = INDEX_SLOTS - 1;
-  let i = mix(h) & mask;
+  let i = keyedHash(h) & mask;
   while (true) {
     const v = load<u32>(pathIndex + (<usize>i << 2));
     if (v == 0) return null;
@@ -305,7 +300,7 @@ function clearFds(): void {
 
 // @ts-ignore: decorator
 @inline function fdSlot(pid: i64, fd: i64): u32 {
-  return mix(<u64>pid * 0x9e3779b97f4a7c15 ^ <u64>fd) & (FD_SLOTS - 1);
+  return keyedHashPair(<u64>pid, <u64>fd) & (FD_SLOTS - 1);
 }
 
 /**

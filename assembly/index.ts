@@ -13,6 +13,7 @@ import { strPtr } from "./thread_record";
 
 export { setEventInfo, setEventRole, setVforkEvent, setParamWidth } from "./event_info";
 export { setBootTs, isBootCalibrated } from "./lifecycle";
+export { setHashKey } from "./hash";
 export { MAX_PLAUSIBLE_EPOCH_NS } from "./epoch_ns";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,

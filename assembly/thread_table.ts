@@ -1,10 +1,11 @@
 // The thread table: open addressing over inline ThreadRecords keyed by tid,
-// linear probing, backward-shift deletion (no tombstones). It grows by doubling
+// linear probing on a keyed hash (hash.ts), backward-shift deletion (no tombstones). It grows by doubling
 // at half load — the only allocation, and rare; lookups and updates allocate
 // nothing. Record pointers stay valid until the next insert or remove.
 
 import { ThreadRecord, RECORD_BYTES } from "./thread_record";
 import { freeStrings } from "./thread_strings";
+import { keyedHash } from "./hash";
 
 // Small to start: the table doubles as threads arrive, and a fresh table costs its zero-fill.
 const INITIAL_SLOTS: u32 = 1 << 10;
@@ -28,8 +29,7 @@ let liveCount: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function hashTid(tid: i64): u32 {
-  // Fibonacci hashing: tids are dense, so spread them over the table.
-  return <u32>((<u64>tid * 0x9e3779b97f4a7c15) >> 32);
+  return keyedHash(<u64>tid);
 }
 
 // @ts-ignore: decorator

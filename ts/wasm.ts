@@ -7,6 +7,7 @@
  * by side (one per worker thread).
  */
 import { readFileSync } from 'node:fs';
+import { webcrypto } from 'node:crypto';
 import { EVENT_COUNT, eventInfo, fixedWidthBytes } from './events/event_table.js';
 import { EF, PPME } from './events/ppm_constants.js';
 
@@ -22,6 +23,7 @@ export interface DecoderExports {
   setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
   setEventRole(id: number, role: number, index: number): void;
   setBootTs(epochNs: bigint, present: number): void;
+  setHashKey(k0: bigint, k1: bigint): void;
   setVforkEvent(id: number): void;
   setParamWidth(id: number, index: number, bytes: number): void;
   setEmit(id: number, on: number): void;
@@ -203,6 +205,10 @@ export function createDecoderModule(): DecoderModule {
     chmodCommLen: g('REC_CHMOD_COMM_LEN'), chmodComm: g('REC_CHMOD_COMM'),
   };
   const ex = raw as DecoderExports;
+  // A random key per instance for the state tables' hashing (assembly/hash.ts): a capture cannot
+  // choose keys that share a probe run. No output depends on it.
+  const [k0, k1] = webcrypto.getRandomValues(new BigUint64Array(2));
+  ex.setHashKey(k0!, k1!);
   for (let id = 0; id < EVENT_COUNT; id++) {
     const info = eventInfo(id)!;
     ex.setEventInfo(id, kindOf(id), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
