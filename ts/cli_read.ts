@@ -4,6 +4,7 @@
  * and a progress bar goes to stderr on a terminal.
  */
 import { SingleBar, Presets } from 'cli-progress';
+import { warnLine } from './warn.js';
 import { openByteSource, type ByteSource } from './scap/byte_source.js';
 import type { DecodeSummary } from './decoder.js';
 import { EventPrinter, type PrintOptions } from './event_printer.js';
@@ -16,11 +17,6 @@ export interface ReadCommandOptions extends PrintOptions {
   quiet?: boolean;
   /** Decoding threads (parallel decoding: this one and N − 1 workers); default: the cores for inputs over 16 MiB, else 1. */
   workers?: string | number;
-}
-
-/** One warning line on stderr. */
-export function warnLine(message: string): void {
-  process.stderr.write(`scapdrift: warning: ${message}\n`);
 }
 
 /** Writes to stdout, awaiting 'drain' when the pipe is full. */

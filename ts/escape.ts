@@ -69,8 +69,8 @@ export function escapeBytes(bytes: Uint8Array, start = 0, end = bytes.length, se
   return out;
 }
 
-/** Escapes a JS string the same way (control characters, backslash). */
+/** Escapes a JS string the same way (control characters, bidi controls, line separators, backslash). */
 export function escapeText(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f-\x9f\\]/.test(s) ? escapeBytes(new TextEncoder().encode(s)) : s;
+  return /[\x00-\x1f\x7f-\x9f\\\u202a-\u202e\u2066-\u2069\u2028\u2029]/.test(s) ? escapeBytes(new TextEncoder().encode(s)) : s;
 }

@@ -7,7 +7,7 @@
  */
 import type { Expr, CheckNode, Literal } from './ast.js';
 import { FilterError, filterError } from './filter_error.js';
-import { MSG } from './messages.js';
+import { MSG, at } from './messages.js';
 import { Op, Cmp, F, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS } from './layout.js';
 import { filterField, argTable, RAWRES_TABLE, type FilterField } from './field_map.js';
 import { resolveField, suggestField } from '../fields.js';
@@ -20,6 +20,8 @@ export interface FilterEnv {
   macro(name: string): Expr | undefined;
   /** The items of list `name` (nested lists already expanded), or undefined. */
   list(name: string): readonly string[] | undefined;
+  /** Where macro `name` is defined (FILE:LINE:COLUMN), for errors. */
+  where?(name: string): string | undefined;
 }
 
 /** No macros, no lists. */
@@ -51,39 +53,112 @@ const I64_MAX = (1n << 63n) - 1n;
 const U64_MAX = (1n << 64n) - 1n;
 const enc = new TextEncoder();
 
-/** Compiles `expr` into a program. */
+/**
+ * Most instructions one program may hold. A macro's body is copied wherever it is used, so a
+ * chain of macros each using the previous one twice doubles per macro: compiling stops here.
+ */
+export const MAX_PROGRAM_INSNS = 100_000;
+/** Most bytes of value lists one program may hold (a list of lists used in many checks). */
+export const MAX_PROGRAM_VALUE_BYTES = 16 << 20;
+/** Most macros expanded inside one another. */
+export const MAX_MACRO_DEPTH = 64;
+
+/** Compiles `expr` into a program. Throws FilterError past the limits above. */
 export function compileProgram(expr: Expr, env: FilterEnv = EMPTY_ENV): Program {
   const c = new Compiler(env);
-  c.expr(expr);
+  c.compile(expr);
   c.code.push({ op: Op.END, cmp: 0, field: 0 });
   return c.code;
 }
 
+/** A limit of this file was reached: reported as it is, not once per enclosing macro. */
+class LimitError extends FilterError {}
+
+/** What is left to do, on an explicit stack: conditions nest and macros chain as deep as a file makes them. */
+type Task =
+  | { t: 'expr'; e: Expr }
+  | { t: 'not' }
+  | { t: 'jump'; op: number; jumps: Insn[] }
+  | { t: 'patch'; jumps: Insn[] }
+  | { t: 'leave' };
+
 class Compiler {
   readonly code: Program = [];
-  private readonly expanding: string[] = [];
+  private valueBytes = 0;
+  /** Macros being expanded, outermost first. */
+  private readonly expanding: { name: string; pos: number }[] = [];
 
   constructor(private readonly env: FilterEnv) {}
 
-  expr(e: Expr): void {
+  /** Compiles `root` without recursion; an error inside a macro names the macros it is in. */
+  compile(root: Expr): void {
+    const todo: Task[] = [{ t: 'expr', e: root }];
+    try {
+      while (todo.length > 0) {
+        const task = todo.pop()!;
+        switch (task.t) {
+          case 'expr': this.node(task.e, todo); break;
+          case 'not': this.emit(Op.NOT); break;
+          case 'jump': task.jumps.push(this.emit(task.op)); break;
+          case 'patch': for (const j of task.jumps) j.aux = this.code.length; break;
+          case 'leave': this.expanding.pop();
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof FilterError) || e instanceof LimitError || this.expanding.length === 0) throw e;
+      // Positions inside a macro refer to the macro's own text: say which, innermost first.
+      let message = e.message;
+      for (let i = this.expanding.length - 1; i >= 0; i--) message = MSG.IN_MACRO(this.expanding[i]!.name, message);
+      throw new FilterError(message, e.pos, e.unsupportedField);
+    }
+  }
+
+  /** Schedules node `e` (tasks run last-pushed first) or compiles a check at once. */
+  private node(e: Expr, todo: Task[]): void {
     switch (e.kind) {
       case 'and':
-      case 'or':
-        this.chain(e.kind === 'and' ? Op.JUMP_FALSE : Op.JUMP_TRUE, e.children.map((c) => () => this.expr(c)));
+      case 'or': {
+        // Short-circuit chain: each part but the last jumps to the end when it decides.
+        const jumps: Insn[] = [];
+        const op = e.kind === 'and' ? Op.JUMP_FALSE : Op.JUMP_TRUE;
+        todo.push({ t: 'patch', jumps });
+        for (let i = e.children.length - 1; i >= 0; i--) {
+          todo.push({ t: 'expr', e: e.children[i]! });
+          if (i > 0) todo.push({ t: 'jump', op, jumps });
+        }
         return;
+      }
       case 'not':
-        this.expr(e.child);
-        this.emit(Op.NOT);
+        todo.push({ t: 'not' }, { t: 'expr', e: e.child });
         return;
       case 'macro':
-        this.macro(e.name, e.pos);
+        todo.push({ t: 'leave' }, { t: 'expr', e: this.enterMacro(e.name, e.pos) });
         return;
       case 'check':
         this.check(e);
     }
   }
 
+  /** A limit was reached: named at the outermost macro being expanded (its use in the condition). */
+  private limit(detail: string): LimitError {
+    const outer = this.expanding[0];
+    const text = outer ? MSG.IN_MACRO_USE(outer.name, this.env.where?.(outer.name), detail) : detail;
+    return new LimitError(at(text, outer?.pos ?? 1), outer?.pos ?? 1);
+  }
+
+  private enterMacro(name: string, pos: number): Expr {
+    const body = this.env.macro(name);
+    if (!body) throw filterError(MSG.UNDEFINED_MACRO(name), pos);
+    if (this.expanding.some((m) => m.name === name)) throw filterError(MSG.MACRO_LOOP(name), pos);
+    if (this.expanding.length >= MAX_MACRO_DEPTH) throw this.limit(MSG.MACRO_TOO_DEEP(MAX_MACRO_DEPTH, name));
+    this.expanding.push({ name, pos });
+    return body;
+  }
+
   private emit(op: number, cmp = 0, field = 0, aux?: number | Uint8Array, value?: Uint8Array): Insn {
+    if (this.code.length >= MAX_PROGRAM_INSNS) throw this.limit(MSG.TOO_LARGE(`${MAX_PROGRAM_INSNS} instructions`));
+    this.valueBytes += value?.length ?? 0;
+    if (this.valueBytes > MAX_PROGRAM_VALUE_BYTES) throw this.limit(MSG.TOO_LARGE(`${MAX_PROGRAM_VALUE_BYTES} bytes of values`));
     const insn: Insn = { op, cmp, field, ...(aux !== undefined ? { aux } : {}), ...(value ? { value } : {}) };
     this.code.push(insn);
     return insn;
@@ -97,21 +172,6 @@ class Compiler {
       if (i < parts.length - 1) jumps.push(this.emit(jump));
     });
     for (const j of jumps) j.aux = this.code.length;
-  }
-
-  private macro(name: string, pos: number): void {
-    const body = this.env.macro(name);
-    if (!body) throw filterError(MSG.UNDEFINED_MACRO(name), pos);
-    if (this.expanding.includes(name)) throw filterError(MSG.MACRO_LOOP(name), pos);
-    this.expanding.push(name);
-    try {
-      this.expr(body);
-    } catch (e) {
-      // Positions inside a macro refer to the macro's own text: say which.
-      if (e instanceof FilterError) throw new FilterError(MSG.IN_MACRO(name, e.message), e.pos, e.unsupportedField);
-      throw e;
-    }
-    this.expanding.pop();
   }
 
   /** The literals of the check's operand, lists expanded. */

@@ -30,8 +30,11 @@ export const MSG = {
   UNDEFINED_MACRO: (name: string) => `undefined macro '${name}' used in filter`,
   UNDEFINED_LIST: (name: string) => `undefined list '${name}' used in filter`,
   IN_MACRO: (name: string, message: string) => `macro '${name}': ${message}`,
+  IN_MACRO_USE: (name: string, where: string | undefined, message: string) => `expanding macro '${name}'${where ? ` (${where})` : ''}: ${message}`,
   MACRO_LOOP: (name: string) => `macro '${name}' refers to itself`,
   TOO_DEEP: (max: number) => `exceeded max depth limit of ${max}`,
+  MACRO_TOO_DEEP: (max: number, name: string) => `macros nested deeper than ${max} (at macro '${name}')`,
+  TOO_LARGE: (limit: string) => `condition expands to more than ${limit} (macros are copied where they are used)`,
 } as const;
 
 /** "MESSAGE at POS" as the filter errors read. */

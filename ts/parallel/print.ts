@@ -6,7 +6,8 @@
 import type { ByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
 import { EventPrinter, type PrintOptions } from '../event_printer.js';
-import { warnLine, type OutputSink } from '../cli_read.js';
+import type { OutputSink } from '../cli_read.js';
+import { warnLine } from '../warn.js';
 import { ParallelDecode } from './pool.js';
 
 /**

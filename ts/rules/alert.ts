@@ -10,6 +10,7 @@ import type { EventView } from '../event_view.js';
 import type { LoadedRule } from './load.js';
 import { clockText, extractField, type FieldRef } from '../fields.js';
 import { renderFormat, jsonValue } from '../output.js';
+import { escapeText } from '../escape.js';
 
 /** Falco's text line of an alert. */
 export function alertText(v: EventView, rule: LoadedRule): string {
@@ -30,7 +31,9 @@ export function alertJson(v: EventView, rule: LoadedRule, hostname: string): str
     if (f.text !== 'evt.time') outputFields += `,${JSON.stringify(f.text)}:${jsonValue(extractField(v, f))}`;
   }
   outputFields += '}';
-  return `{"hostname":${JSON.stringify(hostname)},"output":${JSON.stringify(alertText(v, rule))},` +
-    `"output_fields":${outputFields},"priority":${JSON.stringify(rule.priority)},"rule":${JSON.stringify(rule.name)},` +
-    `"source":${JSON.stringify(rule.source)},"tags":${JSON.stringify(rule.tags)},"time":${JSON.stringify(isoTime(v.ts))}}`;
+  // The hostname (machine-info block) and the rule's name, source and tags (rules file) are
+  // escaped like kernel strings.
+  return `{"hostname":${JSON.stringify(escapeText(hostname))},"output":${JSON.stringify(alertText(v, rule))},` +
+    `"output_fields":${outputFields},"priority":${JSON.stringify(rule.priority)},"rule":${JSON.stringify(escapeText(rule.name))},` +
+    `"source":${JSON.stringify(escapeText(rule.source))},"tags":${JSON.stringify(rule.tags.map(escapeText))},"time":${JSON.stringify(isoTime(v.ts))}}`;
 }

@@ -7,13 +7,14 @@
  * one-line warning; anything else wrong fails the load with FILE:LINE:COLUMN.
  */
 import { readRulesFile } from './yaml_file.js';
-import { collect, emptyDefinitions, type Definitions, type RuleDef } from './collect.js';
+import { collect, emptyDefinitions, type Definitions, type ListDef, type RuleDef } from './collect.js';
 import { withExceptions } from './exceptions.js';
-import { RulesError } from './rules_error.js';
+import { RulesError, placeText } from './rules_error.js';
 import { RULES_MSG } from './messages.js';
 import { parseCondition, compileProgram, FilterError, type FilterEnv, type Program } from '../filter/index.js';
 import type { Expr } from '../filter/ast.js';
 import { compileFormat, type FormatPart } from '../output.js';
+import { escapeText } from '../escape.js';
 
 /** A rule ready to run. */
 export interface LoadedRule {
@@ -50,23 +51,69 @@ export function buildRuleSet(defs: Definitions): RuleSet {
   const env = environment(defs);
   const warnings: string[] = [];
   const rules: LoadedRule[] = [];
+  let insns = 0;
   for (const def of defs.rules.values()) {
     if (!def.enabled) continue;
     if (def.source !== 'syscall') { warnings.push(RULES_MSG.SKIPPED_SOURCE(def.name, def.source)); continue; }
     const rule = compileRule(def, env, warnings);
-    if (rule) rules.push(rule);
+    if (!rule) continue;
+    insns += rule.program.length;
+    if (insns > MAX_RULESET_INSNS) throw new RulesError(def.place, RULES_MSG.RULES_TOO_LARGE(def.name, MAX_RULESET_INSNS));
+    rules.push(rule);
   }
   return { rules, warnings, env };
 }
 
-function environment(defs: Definitions): FilterEnv {
-  const lists = new Map<string, string[]>();
-  const expand = (name: string, seen: Set<string>): string[] => {
-    const def = defs.lists.get(name)!;
-    seen.add(name);
-    return def.items.flatMap((it) => (defs.lists.has(it) && !seen.has(it) ? expand(it, seen) : [it]));
+/**
+ * Most list items once nested lists are expanded, over all lists: a chain of lists that each
+ * name the previous one grows quadratically.
+ */
+export const MAX_LIST_ITEMS = 1_000_000;
+/** Most instructions of all rules' programs together (each is bounded by MAX_PROGRAM_INSNS). */
+export const MAX_RULESET_INSNS = 2_000_000;
+
+/**
+ * Every list with the lists it names expanded, as Falco does (a list that names itself, or one
+ * being expanded, stays a plain item). Iterative, each list expanded once; throws RulesError at
+ * the list whose expansion passes MAX_LIST_ITEMS over all lists.
+ */
+function expandLists(defs: Definitions): Map<string, string[]> {
+  const done = new Map<string, string[]>();
+  let total = 0;
+  const add = (into: string[], items: readonly string[], at: ListDef): void => {
+    total += items.length;
+    if (total > MAX_LIST_ITEMS) throw new RulesError(at.place, RULES_MSG.LIST_TOO_LARGE(at.name, MAX_LIST_ITEMS));
+    for (const it of items) into.push(it);
   };
-  for (const name of defs.lists.keys()) lists.set(name, expand(name, new Set()));
+  for (const root of defs.lists.values()) {
+    if (done.has(root.name)) continue;
+    const stack = [{ def: root, next: 0, items: [] as string[] }];
+    const open = new Set([root.name]);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.def.items.length) {
+        stack.pop();
+        open.delete(top.def.name);
+        done.set(top.def.name, top.items);
+        if (stack.length > 0) add(stack[stack.length - 1]!.items, top.items, stack[stack.length - 1]!.def);
+        continue;
+      }
+      const item = top.def.items[top.next++]!;
+      const nested = defs.lists.get(item);
+      const expanded = done.get(item);
+      if (!nested || open.has(item)) add(top.items, [item], top.def);
+      else if (expanded) add(top.items, expanded, top.def);
+      else {
+        stack.push({ def: nested, next: 0, items: [] });
+        open.add(item);
+      }
+    }
+  }
+  return done;
+}
+
+function environment(defs: Definitions): FilterEnv {
+  const lists = expandLists(defs);
   const macros = new Map<string, Expr>();
   for (const m of defs.macros.values()) {
     try {
@@ -76,7 +123,11 @@ function environment(defs: Definitions): FilterEnv {
       throw e;
     }
   }
-  return { macro: (n) => macros.get(n), list: (n) => lists.get(n) };
+  return {
+    macro: (n) => macros.get(n),
+    list: (n) => lists.get(n),
+    where: (n) => { const m = defs.macros.get(n); return m ? placeText(m.place) : undefined; },
+  };
 }
 
 function compileRule(def: RuleDef, env: FilterEnv, warnings: string[]): LoadedRule | undefined {
@@ -93,7 +144,8 @@ function compileRule(def: RuleDef, env: FilterEnv, warnings: string[]): LoadedRu
   }
   let output: FormatPart[];
   try {
-    output = compileFormat(def.output.trim());
+    // The output's own text comes from the rules file: escaped like kernel strings.
+    output = compileFormat(def.output.trim()).map((part) => (typeof part === 'string' ? escapeText(part) : part));
   } catch (e) {
     warnings.push(RULES_MSG.SKIPPED_OUTPUT(def.name, (e as Error).message));
     return undefined;

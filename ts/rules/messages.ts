@@ -20,5 +20,7 @@ export const RULES_MSG = {
   SKIPPED_FIELD: (name: string, field: string, where: string) => `rule '${name}' skipped: field ${field} is not supported by scapdrift (${where})`,
   SKIPPED_OUTPUT: (name: string, detail: string) => `rule '${name}' skipped: output: ${detail}`,
   SKIPPED_SOURCE: (name: string, source: string) => `rule '${name}' skipped: source '${source}' is not supported (only syscall)`,
+  LIST_TOO_LARGE: (name: string, max: number) => `list '${name}': lists expand to more than ${max} items in all (nested lists are copied where they are named)`,
+  RULES_TOO_LARGE: (name: string, max: number) => `rule '${name}': the rules' conditions expand to more than ${max} instructions in all`,
   READ: (file: string, detail: string) => `cannot read rules file ${file}: ${detail}`,
 } as const;

@@ -12,6 +12,7 @@ import { parseCondition, compileProgram, matchedPrograms, type Program } from '.
 import { loadRules, rulePrograms } from './load.js';
 import { alertJson, alertText } from './alert.js';
 import { DEFAULT_RULES_PATH } from './default_rules.js';
+import { warnLine } from '../warn.js';
 
 export interface SelectOptions {
   condition?: string;
@@ -34,7 +35,7 @@ export function hostnameOfThisMachine(): string {
 }
 
 /** Builds the selection. Throws E_OPTION naming the position of a bad condition or rules file. */
-export function selectEvents(opts: SelectOptions, warn: (line: string) => void = (l) => process.stderr.write(`scapdrift: warning: ${l}\n`)): Selection {
+export function selectEvents(opts: SelectOptions, warn: (line: string) => void = warnLine): Selection {
   const conditions = [opts.condition, opts.filter].filter((c): c is string => c !== undefined).map((c) => parseCondition(c));
   const filter: Expr | undefined = conditions.length > 1 ? { kind: 'and', children: conditions, pos: 1 } : conditions[0];
   const files = [...(opts.defaultRules ? [DEFAULT_RULES_PATH] : []), ...(opts.rules ?? [])];
