@@ -25,7 +25,7 @@ const FIELDS = [
   'proc.exe_ino.ctime_duration_proc_start', 'proc.pidns_init_start_ts', 'proc.is_exe_writable',
   'proc.is_exe_upper_layer', 'proc.is_exe_lower_layer', 'proc.is_exe_from_memfd',
   'container.id', 'container.start_ts', 'container.duration', 'evt.arg.cgroups',
-  'proc.exe_ino.ctime_duration_pidns_start',
+  'proc.exe_ino.ctime_duration_pidns_start', 'proc.ppid',
 ];
 
 /** Runs a command and insists it succeeded. */
@@ -173,7 +173,8 @@ async function record(): Promise<Scenario> {
 
 /** The successful execve exit of `path` (its trusted exe path). */
 function execOf(s: Scenario, path: string): CaptureEvent {
-  const ev = s.events.find((e) => e['evt.type'] === 'execve' && e['evt.rawres'] === 0n && e['proc.exepath'] === path);
+  // This test's own child: other processes on the host may run the same binary meanwhile.
+  const ev = s.events.find((e) => e['evt.type'] === 'execve' && e['evt.rawres'] === 0n && e['proc.exepath'] === path && e['proc.ppid'] === BigInt(process.pid));
   assert.ok(ev, `an execve exit of ${path} in the capture`);
   return ev!;
 }
