@@ -1,0 +1,42 @@
+/**
+ * Printing every event must not hold the output in memory: `read --json` of a capture whose
+ * JSON is ~10× its size peaks at a bounded RSS. Before the output sink wrote in ~256 KiB
+ * pieces, every line of a 1 MiB input chunk was kept until the chunk ended and promoted
+ * to the old generation: 404 MiB peak on this 60,000-event capture (102 MiB after).
+ * Memory, not time: no timing is asserted.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateCapture } from '../bench/generate.js';
+
+/** Peak RSS allowed, bytes (README, Hostile input / memory). */
+const JSON_RSS_LIMIT_BYTES = 200 * 1024 * 1024;
+const EVENTS = 60_000;
+
+test('read --json of every event: peak RSS bounded, output not held', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scapdrift-outmem-'));
+  try {
+    const file = join(dir, 'gen.scap');
+    const fd = openSync(file, 'w');
+    generateCapture({ seed: 3, events: EVENTS }, (chunk) => { writeSync(fd, chunk); });
+    closeSync(fd);
+    const cliRead = resolve(process.cwd(), 'dist', 'ts', 'cli_read.js');
+    const script = `import { readCommand } from ${JSON.stringify(cliRead)};
+      await readCommand(${JSON.stringify(file)}, { json: true, workers: 1, quiet: true });
+      process.stderr.write('maxrss_kib=' + process.resourceUsage().maxRSS + '\\n');`;
+    const out = openSync('/dev/null', 'w');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+    closeSync(out);
+    assert.is(r.status, 0, r.stderr);
+    const kib = Number(/maxrss_kib=(\d+)/.exec(r.stderr)?.[1]);
+    assert.ok(kib * 1024 < JSON_RSS_LIMIT_BYTES, `peak RSS ${kib} KiB`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
