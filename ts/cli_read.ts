@@ -31,7 +31,8 @@ const SINK_WRITE_CHARS = 256 * 1024;
 export class OutputSink {
   private buf: string[] = [];
   private size = 0;
-  private full = false; // the stream asked to wait ('drain') since the last flush
+  /** Set when the stream asked to wait: resolves at its 'drain' (listened for at once, so none is missed). */
+  private drained: Promise<void> | undefined;
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
   push(line: string): void {
     this.buf.push(line);
@@ -41,10 +42,9 @@ export class OutputSink {
   /** Flushes buffered lines; resolves when the stream accepts more. */
   async flush(): Promise<void> {
     this.writeBuffered();
-    if (this.full) {
-      this.full = false;
-      await new Promise<void>((r) => this.out.once('drain', r));
-    }
+    const drained = this.drained;
+    this.drained = undefined;
+    if (drained) await drained;
   }
   /** Writes already-encoded output (a worker's batch), after the buffered lines. */
   async writeBytes(bytes: Uint8Array): Promise<void> {
@@ -57,7 +57,7 @@ export class OutputSink {
     const text = this.buf.join('\n') + '\n';
     this.buf = [];
     this.size = 0;
-    if (!this.out.write(text)) this.full = true;
+    if (!this.out.write(text) && !this.drained) this.drained = new Promise<void>((r) => this.out.once('drain', r));
   }
 }
 
