@@ -77,11 +77,13 @@ function startCli(args: string[], shell?: string): Running {
   const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => Promise.race([
     p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what} within ${ms} ms; stderr:\n${err}`)), ms).unref()),
   ]);
+  const attached = within(Promise.race([capturing, exited.then(() => { throw new Error(`exited before capturing:\n${err}`); })]), 60_000, 'capturing');
+  attached.catch(() => {}); // a test that stops it before then does not wait for it
   return {
     child,
     stdout: () => out,
     stderr: () => err,
-    capturing: within(Promise.race([capturing, exited.then(() => { throw new Error(`exited before capturing:\n${err}`); })]), 60_000, 'capturing'),
+    capturing: attached,
     waitOut: (re, ms = PROMPT_MS) => within(new Promise<void>((resolve) => {
       if (re.test(out)) resolve(); else waiters.push({ re, resolve });
     }), ms, `stdout line ${re}`),
@@ -313,6 +315,46 @@ if (why) {
       for (const s of shells) s.kill('SIGKILL');
       spawnSync('umount', [mnt]);
       rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+
+  test('the loader killed: the capture says so and exits 1', async () => {
+    const r = startCli(['capture', '-p', '%evt.num']);
+    await r.capturing;
+    await r.waitOut(/\n/); // the process table is in, events are flowing
+    process.kill(loaderPid(r), 'SIGKILL');
+    const { code } = await exitsWithin(r, PROMPT_MS);
+    assert.is(code, 1);
+    assert.match(r.stderr(), /scapdrift: live capture: the loader was killed by SIGKILL; the stream ends where it was cut\n$/);
+  });
+
+  test('stdout that fails (> /dev/full): one line, exit 1, loader gone', async () => {
+    const r = startCli([], `${process.execPath} ${CLI} capture -p '%evt.num %evt.type' > /dev/full`);
+    await r.capturing;
+    const loader = loaderPid(r);
+    const { code } = await exitsWithin(r, 60_000);
+    assert.is(code, 1);
+    assert.match(r.stderr(), /scapdrift: cannot write to standard output: ENOSPC; capture stopped\n$/);
+    assert.not.match(r.stderr(), /at .*\.js:\d+/, 'no trace');
+    await goneWithItsPrograms(loader);
+  });
+
+  test('Ctrl-C while the driver loads: a quick clean stop, exit 0, no half-written file', async () => {
+    const file = join(dir, 'early.scap');
+    const r = startCli(['capture', '-w', file, '-p', '%evt.num']);
+    // As soon as the loader process exists (it is still loading and verifying the programs).
+    const until = Date.now() + PROMPT_MS;
+    while (!/scapdrift-load/.test(spawnSync('pgrep', ['-P', String(r.child.pid), '-l'], { encoding: 'utf8' }).stdout) && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    r.child.kill('SIGINT');
+    const { code } = await exitsWithin(r, PROMPT_MS);
+    assert.is(code, 0, r.stderr());
+    assert.not.match(r.stderr(), /truncated|killed/);
+    if (/capture stopped before it started/.test(r.stderr())) {
+      assert.not.ok(existsSync(file), 'nothing captured: no file left');
+    } else {
+      assert.is(runCli(['read', file, '--quiet', '-p', '%evt.num']).status, 0, 'a complete recording');
     }
   });
 

@@ -94,9 +94,11 @@ program
   });
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') throw e;
-  // The reader went away (e.g. `| head`): exit at once, unless a command handles it (capture stops its loader).
-  if (process.stdout.listenerCount('error') === 1) process.exit(0);
+  if (process.stdout.listenerCount('error') > 1) return; // a command handles it (capture stops its loader)
+  // The reader went away (e.g. `| head`): exit at once and quietly. Any other write error: one line.
+  if (e.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`scapdrift: cannot write to standard output: ${e.code ?? e.message}\n`);
+  process.exit(1);
 });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

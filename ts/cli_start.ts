@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { readCommand } from './cli_read.js';
 import { captureCommand, liveCaptureUnavailable } from './capture/index.js';
 
+/** How often the live job checks that its parent (npm) is still there, ms. */
+const ORPHAN_CHECK_MS = 1000;
+
 /** The sample capture shipped in the package. */
 export const SAMPLE_CAPTURE = fileURLToPath(new URL('../../samples/live_drift.scap.gz', import.meta.url));
 
@@ -19,7 +22,20 @@ export async function startCommand(): Promise<void> {
   const why = liveCaptureUnavailable();
   if (why === undefined) {
     process.stderr.write('scapdrift: live drift detection with the default rules; Ctrl-C to stop\n');
-    await captureCommand({ defaultRules: true });
+    // `npm start` runs this under npm and a shell; SIGTERM to npm kills those but not us:
+    // stop as on SIGTERM when our parent goes away (we are then re-parented).
+    const parent = process.ppid;
+    const orphan = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphan); // once: the capture's own SIGTERM handler does the rest
+      process.kill(process.pid, 'SIGTERM');
+    }, ORPHAN_CHECK_MS);
+    orphan.unref();
+    try {
+      await captureCommand({ defaultRules: true });
+    } finally {
+      clearInterval(orphan);
+    }
     return;
   }
   process.stderr.write(`scapdrift: ${why}; analysing the sample capture ${SAMPLE_CAPTURE} instead\n`);

@@ -44,6 +44,8 @@
 #include "scap_writer.h"
 
 #define PROG "scapdrift-loader"
+#define COUNT(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define POLL_TIMEOUT_MS SD_FLUSH_AFTER_MS
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 #define NSEC_PER_SEC 1000000000ull
@@ -77,9 +79,12 @@ struct loader {
 	bool spooling;       /* on_record() appends to `spool` rather than `out` */
 	int out_fd;
 	uint64_t boot_ts_epoch_ns;
+	/* Counted by the main thread, read by the stats thread: atomic (COUNT/LOAD). */
 	uint64_t malformed;   /* ring records that were not a whole frame */
 	uint64_t spool_drops; /* records lost because the spool was full */
 	uint64_t written;     /* EV blocks handed to the output (spooled ones included) */
+	pthread_t stats_thread;
+	bool stats_running;
 	bool loaded;          /* programs loaded: the counters map can be read */
 };
 
@@ -214,7 +219,8 @@ static void report_counters(struct loader *l, bool at_exit) {
 	if(!l->loaded || read_counters(l, totals) != 0) {
 		return;
 	}
-	bool any_drop = l->malformed != 0 || l->spool_drops != 0;
+	uint64_t malformed = LOAD(l->malformed), spool_drops = LOAD(l->spool_drops), written = LOAD(l->written);
+	bool any_drop = malformed != 0 || spool_drops != 0;
 	for(int i = SD_CNT_DROP_RINGBUF; i < SD_CNT_MAX; i++) {
 		any_drop |= totals[i] != 0;
 	}
@@ -225,15 +231,15 @@ static void report_counters(struct loader *l, bool at_exit) {
 	for(int i = 0; i < SD_CNT_MAX; i++) {
 		fprintf(stderr, " %s=%llu", names[i], (unsigned long long)totals[i]);
 	}
-	fprintf(stderr, " malformed=%llu drop_start_spool=%llu written=%llu\n", (unsigned long long)l->malformed,
-	        (unsigned long long)l->spool_drops, (unsigned long long)l->written);
+	fprintf(stderr, " malformed=%llu drop_start_spool=%llu written=%llu\n", (unsigned long long)malformed,
+	        (unsigned long long)spool_drops, (unsigned long long)written);
 }
 
 /* Ring-buffer callback: one record = sd_record_hdr + frame -> one EV block. */
 static int on_record(void *ctx, void *data, size_t size) {
 	struct loader *l = ctx;
 	if(size < SD_RECORD_HDR_SIZE + SD_FRAME_HDR_SIZE) {
-		l->malformed++;
+		COUNT(l->malformed);
 		return 0;
 	}
 	const struct sd_record_hdr *rec = data;
@@ -241,18 +247,18 @@ static int on_record(void *ctx, void *data, size_t size) {
 	uint32_t len;
 	memcpy(&len, frame + SD_FRAME_OFF_LEN, sizeof(len));
 	if(len < SD_FRAME_HDR_SIZE || len > size - SD_RECORD_HDR_SIZE) {
-		l->malformed++;
+		COUNT(l->malformed);
 		return 0;
 	}
 	if(l->spooling) {
 		if(l->spool.buf.len + SD_BLOCK_HDR_SIZE + SD_BLOCK_TRAILER_SIZE + 4 + len > SPOOL_MAX_BYTES) {
-			l->spool_drops++;
+			COUNT(l->spool_drops);
 			return 0;
 		}
-		l->written++;
+		COUNT(l->written);
 		return sd_write_ev(&l->spool, rec->cpu, frame, len);
 	}
-	l->written++;
+	COUNT(l->written);
 	return sd_write_ev(&l->out, rec->cpu, frame, len);
 }
 
@@ -495,11 +501,35 @@ static int write_process_table(struct loader *l) {
 	return 0;
 }
 
+/*
+ * Counters every -i ms from a thread of their own: they keep coming (drops included) while
+ * the main thread is blocked writing to a reader that does not read.
+ */
+static void *stats_thread(void *arg) {
+	struct loader *l = arg;
+	struct timespec step = {.tv_sec = l->opt.stats_interval_ms / 1000,
+	                        .tv_nsec = (long)(l->opt.stats_interval_ms % 1000) * 1000000L};
+	while(!g_stop) {
+		struct timespec left = step;
+		while(nanosleep(&left, &left) != 0 && errno == EINTR && !g_stop) {
+		}
+		if(!g_stop) {
+			report_counters(l, false);
+		}
+	}
+	return NULL;
+}
+
+static void start_stats(struct loader *l) {
+	if(l->opt.stats_interval_ms && pthread_create(&l->stats_thread, NULL, stats_thread, l) == 0) {
+		l->stats_running = true;
+	}
+}
+
 static int run(struct loader *l) {
 	uint64_t start_ms = clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC;
 	uint64_t deadline_ms =
 	        l->opt.duration_s > 0 ? start_ms + (uint64_t)(l->opt.duration_s * 1000.0) : UINT64_MAX;
-	uint64_t next_stats_ms = l->opt.stats_interval_ms ? start_ms + l->opt.stats_interval_ms : UINT64_MAX;
 	while(!g_stop) {
 		int n = ring_buffer__poll(l->rb, POLL_TIMEOUT_MS);
 		if(n < 0 && n != -EINTR) {
@@ -511,12 +541,9 @@ static int run(struct loader *l) {
 			fail("write output", "%s", strerror(l->out.error));
 			return -1;
 		}
-		if(g_report || now_ms >= next_stats_ms) {
+		if(g_report) {
 			g_report = 0;
 			report_counters(l, false);
-			if(now_ms >= next_stats_ms) {
-				next_stats_ms = now_ms + l->opt.stats_interval_ms;
-			}
 		}
 		if(now_ms >= deadline_ms) {
 			break;
@@ -588,6 +615,10 @@ int main(int argc, char **argv) {
 		goto cleanup;
 	}
 	l.loaded = true;
+	if(g_stop) { /* stopped while loading (seconds on a busy host): nothing was written */
+		rc = 0;
+		goto cleanup;
+	}
 	if(register_tail_calls(&l) != 0 || attach(&l) != 0) {
 		goto cleanup;
 	}
@@ -600,12 +631,18 @@ int main(int argc, char **argv) {
 		fprintf(stderr, PROG ": capturing (pid %d, boot_ts_epoch=%llu)\n", (int)getpid(),
 		        (unsigned long long)l.boot_ts_epoch_ns);
 	}
-	if(write_headers(&l) != 0 || write_process_table(&l) != 0 || run(&l) != 0) {
+	start_stats(&l);
+	/* A stop asked for during start-up ends it at the next step: nothing is half written. */
+	if((!g_stop && write_headers(&l) != 0) || (!g_stop && write_process_table(&l) != 0) || run(&l) != 0) {
 		goto cleanup;
 	}
 	rc = 0;
 
 cleanup:
+	if(l.stats_running) {
+		g_stop = 1;
+		pthread_join(l.stats_thread, NULL);
+	}
 	detach(&l);
 	if(l.rb) {
 		ring_buffer__consume(l.rb); /* what was produced before the detach */

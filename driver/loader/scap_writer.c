@@ -137,8 +137,8 @@ int sd_close_section(int fd) {
 	if(fstat(fd, &st) != 0) {
 		return -errno;
 	}
-	if(!S_ISREG(st.st_mode)) {
-		return 0; /* a pipe: nothing to patch */
+	if(!S_ISREG(st.st_mode) || st.st_size == 0) {
+		return 0; /* a pipe, or stopped before anything was written: nothing to patch */
 	}
 	if(pread(fd, &shb_len, sizeof(shb_len), 4) != sizeof(shb_len)) {
 		return -EIO;

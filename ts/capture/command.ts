@@ -7,11 +7,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { unlink } from 'node:fs/promises';
 import { openByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
 import { printEvents, type ReadCommandOptions } from '../cli_read.js';
 import { EventPrinter } from '../event_printer.js';
-import { ScapdriftError, ErrorCode } from '../errors.js';
+import { ScapdriftError, ErrorCode, isScapdriftError } from '../errors.js';
 import { startLoader } from './loader.js';
 import { LiveStatus } from './status.js';
 import { closeRecording } from '../scap/recording.js';
@@ -45,21 +46,22 @@ async function openForWrite(path: string): Promise<WriteStream> {
 }
 
 /**
- * process.stdout for the event lines until its reader goes away (EPIPE, e.g. `| head -1`):
- * then `onGone` runs once and later lines are dropped, so the capture can stop cleanly
- * (loader stopped, file closed, counters printed) instead of dying mid-write.
+ * process.stdout for the event lines until it fails — its reader went away (EPIPE, e.g.
+ * `| head -1`) or a write error (ENOSPC on `> /dev/full`): then `onGone` runs once with the
+ * error code and later lines are dropped, so the capture can stop cleanly (loader stopped,
+ * file closed, totals printed) instead of dying mid-write.
  */
 class StdoutUntilClosed extends Writable {
   private gone = false;
   private waiting: (() => void) | undefined;
   private readonly onError = (e: NodeJS.ErrnoException): void => {
-    if (e.code !== 'EPIPE' || this.gone) return;
+    if (this.gone) return;
     this.gone = true;
     this.release();
-    this.onGone();
+    this.onGone(e.code ?? e.message);
   };
 
-  constructor(private readonly onGone: () => void) {
+  constructor(private readonly onGone: (code: string) => void) {
     super();
     process.stdout.on('error', this.onError);
   }
@@ -88,34 +90,48 @@ class StdoutUntilClosed extends Writable {
  * Runs a live capture until --duration elapses, SIGINT/SIGTERM, or stdout's reader goes
  * away; resolves with the decode totals. The loader's stream is read from its first byte
  * (nothing waits for readiness before draining it), lost events are reported on stderr as
- * they happen, and the totals at exit. Errors: E_IO with the loader's one-line reason
- * (cannot load, attach or write), or naming the `--write` file that could not be written
- * (capture stops at once; the file keeps every block written before).
+ * they happen, and the totals at exit. Errors (after the totals): E_IO with the loader's
+ * one-line reason (cannot load, attach or write), naming the signal that killed it, naming
+ * the `--write` file that could not be written or standard output when a write to it failed
+ * (capture stops at once; the file keeps every block written before). Resolves with
+ * undefined when decoding did not reach the end: stopped before the driver was loaded,
+ * or stdout went away first.
  */
-export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary> {
+export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary | undefined> {
   new EventPrinter(opts, () => {}); // a bad -p, condition or rules file fails before the driver loads
   const durationSeconds = parseSeconds(opts.duration, '--duration');
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
   const status = statusSeconds === undefined ? new LiveStatus() : new LiveStatus(process.stderr, statusSeconds * 1000);
   const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c) });
+  const stream = loader.stdout!;
+  const toDecoder = new PassThrough();
+  let stopping = false; // we asked the loader to stop
+  let stdoutGone = false; // nothing more is printed: the rest of the stream is not decoded
   // Ctrl-C reaches the loader too (same process group); either way it stops cleanly.
-  const stop = (): void => { void loader.stop(); };
+  const stop = (): void => { stopping = true; void loader.stop(); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const out = new StdoutUntilClosed(stop);
+  let failure: unknown;
+  let stdoutFailure: ScapdriftError | undefined;
+  const out = new StdoutUntilClosed((code) => {
+    if (code !== 'EPIPE') stdoutFailure = new ScapdriftError(ErrorCode.IO, `cannot write to standard output: ${code}; capture stopped`);
+    stdoutGone = true;
+    stop();
+    // Decoding what is still in the pipe would only make lines nobody reads: stop it here.
+    stream.unpipe(toDecoder);
+    toDecoder.end();
+    if (!file) stream.resume();
+  });
   let writeFailure: ScapdriftError | undefined;
   file?.on('error', (e: NodeJS.ErrnoException) => {
     writeFailure = new ScapdriftError(ErrorCode.IO, `cannot write ${opts.write}: ${e.code ?? e.message}; capture stopped (the file holds the blocks written before)`);
     stop();
   });
-  const stream = loader.stdout!;
-  const toDecoder = new PassThrough();
   stream.pipe(toDecoder);
   if (file) stream.pipe(file);
 
   let summary: DecodeSummary | undefined;
-  let failure: unknown;
   try {
     const source = await openByteSource(toDecoder);
     try {
@@ -142,10 +158,24 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   }
   status.final(loader.counters, summary?.events ?? 0);
   if (writeFailure) throw writeFailure;
+  if (exit.signal !== null) {
+    throw new ScapdriftError(ErrorCode.IO, stopping && exit.signal === 'SIGKILL'
+      ? 'live capture: the loader did not stop within 10 s of SIGTERM and was killed; the stream ends where it was cut'
+      : `live capture: the loader was killed by ${exit.signal}; the stream ends where it was cut`, { cause: failure });
+  }
   if (exit.code !== 0 && exit.code !== null) {
     const line = exit.stderr.trim().split('\n').find((l) => l.includes('failed to'));
     throw new ScapdriftError(ErrorCode.IO, line ? line.replace(/^scapdrift-loader: /, 'live capture: ') : `the loader exited with status ${exit.code}`, { cause: failure });
   }
+  if (stdoutFailure) throw stdoutFailure;
+  if (stdoutGone) return summary;
+  // Stopped while the driver was still loading: nothing was captured, and that is no fault.
+  if (stopping && isScapdriftError(failure) && failure.code === ErrorCode.EMPTY) {
+    process.stderr.write('scapdrift: capture stopped before it started\n');
+    if (opts.write) await unlink(opts.write).catch(() => {}); // empty: not a recording (already gone is fine)
+    return undefined;
+  }
   if (failure !== undefined) throw failure;
   return summary!;
 }
+
