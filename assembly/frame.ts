@@ -34,6 +34,13 @@ export const BLOCK_HEADER: u32 = 8;
 export const BLOCK_TRAILER: u32 = 4;
 /** Largest block accepted; a longer length is treated as corruption, never allocated. */
 export const MAX_BLOCK_BYTES: u32 = 256 << 20;
+/**
+ * Largest event block: libscap reads at most 65,536 bytes after the block header of an event
+ * block (READER_BUF_SIZE, userspace/libscap/engine/savefile), except for large-payload ones, which
+ * scapdrift takes up to 16 MiB. A decoding thread holds one event block whole, so these bound it.
+ */
+export const MAX_EVENT_BLOCK_BYTES: u32 = BLOCK_HEADER + 65536;
+export const MAX_LARGE_EVENT_BLOCK_BYTES: u32 = 16 << 20;
 
 export const EV_BLOCK_TYPE: u32 = 0x204;
 export const EV_BLOCK_TYPE_INT: u32 = 0x8010abcd;

@@ -7,7 +7,7 @@
 
 import {
   FRAME_TS, FRAME_TID, FRAME_LEN, FRAME_TYPE, FRAME_NPARAMS, FRAME_HEADER_V1, FRAME_HEADER_V2,
-  MAX_PARAMS, BLOCK_HEADER, BLOCK_TRAILER, MAX_BLOCK_BYTES,
+  MAX_PARAMS, BLOCK_HEADER, BLOCK_TRAILER, MAX_EVENT_BLOCK_BYTES, MAX_LARGE_EVENT_BLOCK_BYTES, MAX_BLOCK_BYTES,
   EV_BLOCK_TYPE, EV_BLOCK_TYPE_INT, EV_BLOCK_TYPE_V2, EV_BLOCK_TYPE_V2_LARGE,
   EVF_BLOCK_TYPE, EVF_BLOCK_TYPE_V2, EVF_BLOCK_TYPE_V2_LARGE,
 } from "./frame";
@@ -268,7 +268,8 @@ export function scan(end: u32): i32 {
     const v2 = isV2Block(btype);
     const hdr: u32 = v2 ? FRAME_HEADER_V2 : FRAME_HEADER_V1;
     const pre: u32 = hasFlagsWord(btype) ? 6 : 2; // cpuid u16 [+ flags u32]
-    if (blen < BLOCK_HEADER + pre + hdr + BLOCK_TRAILER || blen > MAX_BLOCK_BYTES) {
+    const maxLen = btype == EV_BLOCK_TYPE_V2_LARGE || btype == EVF_BLOCK_TYPE_V2_LARGE ? MAX_LARGE_EVENT_BLOCK_BYTES : MAX_EVENT_BLOCK_BYTES;
+    if (blen < BLOCK_HEADER + pre + hdr + BLOCK_TRAILER || blen > maxLen) {
       return fault(FAULT_BLOCK_LENGTH, cursor + 4, blen);
     }
     if (rem < blen) { needed = blen; return STATUS_NEED_MORE; }

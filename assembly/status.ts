@@ -11,7 +11,7 @@ export const STATUS_OTHER_BLOCK: i32 = 2;
 export const STATUS_FAULT: i32 = 3;
 
 export const FAULT_NONE: i32 = 0;
-/** block_total_length below the smallest event block or above MAX_BLOCK_BYTES. */
+/** block_total_length below the smallest event block or above MAX_(LARGE_)EVENT_BLOCK_BYTES. */
 export const FAULT_BLOCK_LENGTH: i32 = 1;
 /** The trailing copy of block_total_length differs from the header's. */
 export const FAULT_BLOCK_TRAILER: i32 = 2;

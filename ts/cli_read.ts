@@ -15,7 +15,7 @@ import { checkRecordingClosed } from './scap/recording.js';
 /** Options of the read command. */
 export interface ReadCommandOptions extends PrintOptions {
   quiet?: boolean;
-  /** Decoding threads (parallel decoding: this one and N − 1 workers); default: the cores for inputs over 16 MiB, else 1. */
+  /** Decoding threads (parallel decoding: this one and N − 1 workers); default: see workerCount. */
   workers?: string | number;
 }
 
@@ -78,7 +78,7 @@ export interface PrintMode {
  */
 export async function printEvents(source: ByteSource, opts: ReadCommandOptions, mode: PrintMode): Promise<DecodeSummary> {
   const sink = new OutputSink(mode.out);
-  const workers = workerCount(opts.workers, source.totalBytes);
+  const workers = workerCount(opts.workers, source.compressed ? undefined : source.totalBytes);
   if (workers > 1) return printEventsParallel(source, opts, workers, sink);
   const printer = new EventPrinter(opts, (line) => sink.push(line), undefined, warnLine);
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).

@@ -5,7 +5,10 @@
  * the caller as an {@link EventView}.
  *
  * Memory stays bounded: the input buffer holds the unconsumed tail plus one
- * chunk, growing only to fit the largest single block (≤ 256 MiB).
+ * piece of at most 1 MiB, growing only to fit the largest event block (64 KiB,
+ * 16 MiB for large-payload ones) or machine-info block (64 KiB) or section
+ * header (1 MiB). Process lists and the blocks skipped by their length are read
+ * as they arrive, never held whole.
  */
 import { createDecoderModule, Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
 import { EventView } from './event_view.js';
@@ -17,7 +20,7 @@ import {
 } from './scap/block_types.js';
 import { parseSectionHeader, type SectionHeader } from './scap/section_header.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
-import { forEachProcess, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
+import { ProcessListReader, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
 import { installPrograms } from './filter/blob.js';
 import { ioError, type ByteSource } from './scap/byte_source.js';
 import { open as openFile } from 'node:fs/promises';
@@ -25,6 +28,25 @@ import type { Program } from './filter/compiler.js';
 
 /** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
+/** Largest section header block (its options included) and machine-info block, bytes. */
+const MAX_SHB_BYTES = 1 << 20;
+const MAX_MI_BYTES = 64 * 1024;
+/** Bytes handed to the scanner at a time: a large chunk (a parallel batch) is fed in pieces. */
+const FEED_PIECE_BYTES = 1 << 20;
+
+/** A process list, or a block skipped by its length, read as it arrives. */
+interface StreamedBlock {
+  type: number;
+  /** Stream offset of the block. */
+  offset: number;
+  len: number;
+  /** Bytes of the block consumed, from its start. */
+  at: number;
+  /** The entries' reader (process lists only). */
+  pl?: ProcessListReader;
+  /** The entries, collected only when the handlers want them. */
+  entries?: ProcessEntry[];
+}
 
 /** What the pipeline reports besides events. */
 export interface DecodeHandlers {
@@ -109,6 +131,7 @@ export class Decoder {
   private base = 0; // stream offset of input[0]
   private end = 0; // valid bytes in the input buffer
   private total = 0; // bytes fed
+  private streamed: StreamedBlock | undefined;
 
   constructor(options: DecoderOptions = {}) {
     this.module = createDecoderModule();
@@ -142,10 +165,12 @@ export class Decoder {
    * these bytes) frames only update the thread table and the numbering.
    */
   feed(chunk: Uint8Array, handlers: DecodeHandlers, owned = true): void {
-    if (chunk.length === 0) return;
-    const at = this.reserve(chunk.length);
-    new Uint8Array(this.module.exports.memory.buffer).set(chunk, at);
-    this.commit(chunk.length, handlers, owned);
+    for (let i = 0; i < chunk.length; i += FEED_PIECE_BYTES) {
+      const piece = chunk.subarray(i, i + FEED_PIECE_BYTES);
+      const at = this.reserve(piece.length);
+      new Uint8Array(this.module.exports.memory.buffer).set(piece, at);
+      this.commit(piece.length, handlers, owned);
+    }
   }
 
   /**
@@ -212,6 +237,14 @@ export class Decoder {
     const ex = this.module.exports;
     if (this.total === 0) throw new ScapdriftError(ErrorCode.EMPTY, 'empty capture: expected a section header block at byte 0, found no data', { offset: 0 });
     const cursor = ex.getCursor();
+    const st = this.streamed;
+    if (st) {
+      throw new ScapdriftError(
+        ErrorCode.TRUNCATED,
+        `truncated capture at byte ${st.offset}: expected ${st.len} bytes of ${describeBlock(st.type)}, found ${st.at + this.end - cursor}`,
+        { offset: st.offset },
+      );
+    }
     if (cursor < this.end) {
       const rem = this.end - cursor;
       const need = rem < BLOCK_HEADER_BYTES ? BLOCK_HEADER_BYTES : this.blockLength(cursor);
@@ -247,6 +280,7 @@ export class Decoder {
     const ex = this.module.exports;
     const view = this.view;
     for (;;) {
+      if (this.streamed && !this.readStreamed(end, handlers)) return;
       const status = ex.scan(end);
       if (status === Status.EVENT) {
         view.load(base);
@@ -293,6 +327,23 @@ export class Decoder {
         { offset: offset + 4 },
       );
     }
+    const max = type === SHB_BLOCK_TYPE ? MAX_SHB_BYTES : type === MI_BLOCK_TYPE || type === MI_BLOCK_TYPE_INT ? MAX_MI_BYTES : MAX_BLOCK_BYTES;
+    if (len > max) {
+      throw new ScapdriftError(
+        ErrorCode.BAD_BLOCK_LENGTH,
+        `corrupt capture at byte ${offset + 4}: ${describeBlock(type)} has length ${len}, expected at most ${max}`,
+        { offset: offset + 4 },
+      );
+    }
+    if (type !== SHB_BLOCK_TYPE && type !== MI_BLOCK_TYPE && type !== MI_BLOCK_TYPE_INT) {
+      this.streamed = {
+        type, offset, len, at: BLOCK_HEADER_BYTES,
+        ...(isProcessListBlock(type) ? { pl: new ProcessListReader(type, offset, len - BLOCK_HEADER_BYTES - BLOCK_TRAILER_BYTES) } : {}),
+        ...(isProcessListBlock(type) && handlers.onProcessList ? { entries: [] } : {}),
+      };
+      ex.setCursor(cursor + BLOCK_HEADER_BYTES);
+      return this.readStreamed(end, handlers);
+    }
     if (end - cursor < len) return false;
     const input = ex.inputPtr();
     const dv = new DataView(ex.memory.buffer);
@@ -317,18 +368,52 @@ export class Decoder {
       this.view.bootTsEpochNs = info.bootTsEpochNs;
       ex.setBootTs(info.bootTsEpochNs ?? 0n, info.bootTsEpochNs !== undefined ? 1 : 0);
       handlers.onMachineInfo?.(info, offset);
-    } else if (isProcessListBlock(type)) {
-      // Each entry goes to the thread table as it is parsed: a block of millions of entries is
-      // never held as JS objects, and the table's cap counts the threads it cannot hold.
-      const entries: ProcessEntry[] | undefined = handlers.onProcessList ? [] : undefined;
-      forEachProcess(type, body, offset, (e, strings) => {
-        this.addProcess(e, strings);
-        entries?.push(e);
-      });
-      if (entries) handlers.onProcessList!(entries, offset);
-    } else {
-      this.skippedBlocks++;
     }
+    return true;
+  }
+
+  /**
+   * Reads on in the streamed block: the process-list entries that are whole (each goes to the
+   * thread table as it is parsed: a block of millions of entries is never held, and the table's
+   * cap counts the threads it cannot hold), or the skipped bytes; then the trailer. True when
+   * the block is done, false when it needs more input.
+   */
+  private readStreamed(end: number, handlers: DecodeHandlers): boolean {
+    const ex = this.module.exports;
+    const st = this.streamed!;
+    let cursor = ex.getCursor();
+    const bodyEnd = st.len - BLOCK_TRAILER_BYTES;
+    if (st.at < bodyEnd) {
+      const avail = Math.min(end - cursor, bodyEnd - st.at);
+      let used = avail;
+      if (st.pl) {
+        // Copied out: adding a process may grow Wasm memory (at most one piece plus one entry).
+        const input = ex.inputPtr() + cursor;
+        const bytes = new Uint8Array(ex.memory.buffer.slice(input, input + avail));
+        const bodyAt = st.at - BLOCK_HEADER_BYTES;
+        used = st.pl.read(bytes, bodyAt, (e, strings) => {
+          this.addProcess(e, strings);
+          st.entries?.push(e);
+        }) - bodyAt;
+      }
+      st.at += used;
+      cursor += used;
+      ex.setCursor(cursor);
+      if (st.at < bodyEnd) return false;
+    }
+    if (end - cursor < BLOCK_TRAILER_BYTES) return false;
+    const trailer = new DataView(ex.memory.buffer).getUint32(ex.inputPtr() + cursor, true);
+    if (trailer !== st.len) {
+      throw new ScapdriftError(
+        ErrorCode.BAD_BLOCK_LENGTH,
+        `corrupt capture at byte ${st.offset + st.len - 4}: trailing length ${trailer} of ${describeBlock(st.type)} differs from its header's ${st.len}`,
+        { offset: st.offset + st.len - 4 },
+      );
+    }
+    ex.setCursor(cursor + BLOCK_TRAILER_BYTES);
+    this.streamed = undefined;
+    if (st.entries) handlers.onProcessList!(st.entries, st.offset);
+    if (!st.pl) this.skippedBlocks++;
     return true;
   }
 

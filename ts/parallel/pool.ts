@@ -36,18 +36,27 @@ export const BATCH_BYTES = Number(process.env.SCAPDRIFT_BATCH_BYTES) > 0 ? Numbe
  * buffer of its own.
  */
 const BATCH_SLACK_BYTES = 256 << 10;
-/** Inputs smaller than this decode on one thread by default (bytes on disk). */
+/** Plain files smaller than this decode on one thread by default (bytes). */
 const SMALL_INPUT_BYTES = 16 << 20;
+/**
+ * Most decoding threads by default, whatever the cores: each holds a replica of the state
+ * (DESIGN.md §4), so memory grows with the count.
+ */
+const MAX_DEFAULT_WORKERS = 4;
 /** Batches sent beyond the last one every worker has finished, per worker. */
 const MAX_BATCHES_AHEAD_PER_WORKER = 3;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /**
  * Worker count from `--workers` (or the option named `name`): a positive integer, or the
- * default — the cores for inputs over 16 MiB or of unknown size, else 1. Throws E_OPTION.
+ * default, sized by the decompressed bytes to decode (`plainBytes`: known for a plain regular
+ * file only) — the cores, at most 4, for 16 MiB or more, else 1 (gzip, pipes and streams too:
+ * their size is not known before they are read). Throws E_OPTION.
  */
-export function workerCount(option: string | number | undefined, inputBytes: number | undefined, name = '--workers'): number {
-  if (option === undefined) return inputBytes !== undefined && inputBytes < SMALL_INPUT_BYTES ? 1 : availableParallelism();
+export function workerCount(option: string | number | undefined, plainBytes: number | undefined, name = '--workers'): number {
+  if (option === undefined) {
+    return plainBytes !== undefined && plainBytes >= SMALL_INPUT_BYTES ? Math.min(availableParallelism(), MAX_DEFAULT_WORKERS) : 1;
+  }
   const n = typeof option === 'number' ? option : Number(option);
   if (!Number.isInteger(n) || n < 1 || n > 256) {
     throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a positive integer, got ${String(option)}`);

@@ -30,9 +30,11 @@ type Refill = (end: number) => Promise<number>;
 
 /**
  * The batches of `source`, in stream order: each holds whole blocks and at least `batchBytes`
- * bytes, except the last, which holds what is left (an incomplete block the decoders then name).
- * A block length outside 12 B–256 MiB ends the stream at that block (the decoders report it),
- * so a corrupt length never makes the splitter buffer more than two batches.
+ * bytes, except the last, which holds what is left (an incomplete block the decoders then name),
+ * and the pieces of a block longer than two batches, passed on one batch at a time (the decoders
+ * read such blocks as they arrive, or reject them at their header). A block length outside
+ * 12 B–256 MiB ends the stream at that block (the decoders report it). So the splitter never
+ * buffers more than two batches.
  */
 export async function* splitBatches(source: ByteSource, batchBytes: number, buffers: BatchBuffers): AsyncGenerator<Batch> {
   const ex = createDecoderModule().exports;
@@ -45,16 +47,35 @@ export async function* splitBatches(source: ByteSource, batchBytes: number, buff
   };
   try {
     let end = 0; // bytes held in the splitter's input
+    let inBlock = 0; // bytes not yet passed on of a block longer than two batches
     for (let n = await refill(end); n > 0; n = await refill(end)) {
       end += n;
       let start = 0;
-      for (let cut = batchEnd(ex, start, end, batchBytes); cut !== undefined; cut = batchEnd(ex, start, end, batchBytes)) {
-        yield copyOut(start, cut);
-        start = cut;
-      }
-      if (end - start >= 2 * batchBytes && badLengthAt(ex, ex.splitBlocks(start, end, end), end)) {
-        yield copyOut(start, end);
-        return;
+      for (;;) {
+        if (inBlock > 0) {
+          // Such a block goes on in pieces of one batch (the decoders read it as it arrives).
+          const piece = Math.min(end - start, inBlock, batchBytes);
+          if (piece < batchBytes && piece < inBlock) break;
+          yield copyOut(start, start + piece);
+          start += piece;
+          inBlock -= piece;
+          continue;
+        }
+        const cut = batchEnd(ex, start, end, batchBytes);
+        if (cut !== undefined) {
+          yield copyOut(start, cut);
+          start = cut;
+          continue;
+        }
+        if (end - start < 2 * batchBytes) break;
+        const at = ex.splitBlocks(start, end, end);
+        if (badLengthAt(ex, at, end)) {
+          yield copyOut(start, end);
+          return;
+        }
+        if (at > start) yield copyOut(start, at);
+        start = at;
+        inBlock = blockLengthAt(ex, at);
       }
       if (start > 0) new Uint8Array(ex.memory.buffer).copyWithin(ex.inputPtr(), ex.inputPtr() + start, ex.inputPtr() + end);
       end -= start;
@@ -119,6 +140,11 @@ function chunkRefill(ex: DecoderExports, source: ByteSource): Refill {
 /** Whether the walk stopped at `cut` on a block length outside the valid range (not on an incomplete block). */
 function badLengthAt(ex: DecoderExports, cut: number, end: number): boolean {
   if (end - cut < BLOCK_HEADER_BYTES) return false;
-  const len = new DataView(ex.memory.buffer).getUint32(ex.inputPtr() + cut + 4, true);
+  const len = blockLengthAt(ex, cut);
   return len < MIN_BLOCK_BYTES || len > MAX_BLOCK_BYTES;
+}
+
+/** The length field of the block at `at` in the splitter's input. */
+function blockLengthAt(ex: DecoderExports, at: number): number {
+  return new DataView(ex.memory.buffer).getUint32(ex.inputPtr() + at + 4, true);
 }

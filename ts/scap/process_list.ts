@@ -67,6 +67,11 @@ const MAX_CGROUPS_BYTES = 4096;
 const SUB_LEN_BYTES = 4;
 /** Bytes that libs < 0.10 wrote after root: loginuid 4 + exe_writable 1 + 3 capabilities × 8. */
 const PRE_0_10_TAIL_BYTES = 29;
+/**
+ * Most bytes one entry may take: more than any entry of v1–v8 (five paths of 1 KiB, three lists of
+ * 4 KiB, fixed fields) and than a v9 entry of today's libs; a v9 entry length above it is an error.
+ */
+export const MAX_PROCESS_ENTRY_BYTES = 64 * 1024;
 /** An entry starts only where at least this many bytes remain; fewer are block padding. */
 const MIN_ENTRY_START_BYTES = 4;
 
@@ -201,30 +206,53 @@ export function forEachProcess(
   blockOffset: number,
   visit: (entry: ProcessEntry, strings: ProcessStrings) => void,
 ): number {
-  const version = plVersion(blockType);
-  if (version === undefined) {
-    throw errorAt(
-      ErrorCode.BAD_BLOCK,
-      'bad block',
-      blockOffset,
-      `${describeBlock(blockType)} is not a process list block`,
-    );
+  const reader = new ProcessListReader(blockType, blockOffset, body.byteLength);
+  reader.read(body, 0, visit);
+  return reader.entries;
+}
+
+/**
+ * A process-list block body that arrives in pieces: each entry is visited as soon as it is
+ * whole, so a block of any length is never held at once. An entry is read once the bytes hold
+ * it whole or MAX_PROCESS_ENTRY_BYTES of it, which no entry exceeds: a v9 entry length above
+ * that is an error.
+ */
+export class ProcessListReader {
+  /** Entries visited so far. */
+  entries = 0;
+  private readonly version: number;
+
+  /** `blockOffset`: stream offset of the block start; `bodyBytes`: the body's length. */
+  constructor(private readonly blockType: number, private readonly blockOffset: number, private readonly bodyBytes: number) {
+    const version = plVersion(blockType);
+    if (version === undefined) {
+      throw errorAt(ErrorCode.BAD_BLOCK, 'bad block', blockOffset, `${describeBlock(blockType)} is not a process list block`);
+    }
+    this.version = version;
   }
-  const c = new ByteCursor(body, {
-    baseOffset: blockOffset + BLOCK_HEADER_BYTES,
-    what: describeBlock(blockType),
-  });
-  const blockEnd = body.byteLength;
-  let count = 0;
-  while (blockEnd - c.pos >= MIN_ENTRY_START_BYTES) {
-    readEntry(c, version, blockEnd, count++, visit);
+
+  /**
+   * Visits the entries that lie whole in `bytes`, the body's bytes from body offset `at` (where
+   * the previous call stopped); returns the body offset where the next entry starts. Throws as
+   * {@link forEachProcess}, after visiting the entries before the fault.
+   */
+  read(bytes: Uint8Array, at: number, visit: (entry: ProcessEntry, strings: ProcessStrings) => void): number {
+    const blockEnd = this.bodyBytes - at;
+    const c = new ByteCursor(bytes.subarray(0, Math.min(bytes.byteLength, blockEnd)), {
+      baseOffset: this.blockOffset + BLOCK_HEADER_BYTES + at,
+      what: describeBlock(this.blockType),
+    });
+    while (blockEnd - c.pos >= MIN_ENTRY_START_BYTES && c.end - c.pos >= Math.min(blockEnd - c.pos, MAX_PROCESS_ENTRY_BYTES)) {
+      readEntry(c, this.version, blockEnd, this.entries++, visit);
+    }
+    if (blockEnd - c.pos < MIN_ENTRY_START_BYTES) c.pos = c.end; // padding after the last entry
+    return at + c.pos;
   }
-  return count;
 }
 
 /**
  * Reads one entry starting at `c.pos` and visits it; leaves `c.pos` at the next entry and
- * `c.end` at `blockEnd`.
+ * `c.end` where it was. `blockEnd` is where the block body ends (past `c.end` while it arrives).
  */
 function readEntry(
   c: ByteCursor,
@@ -234,6 +262,7 @@ function readEntry(
   visit: (entry: ProcessEntry, strings: ProcessStrings) => void,
 ): void {
   const start = c.pos;
+  const bytesEnd = c.end;
   c.scope = `in process entry ${index} (starting at byte ${c.absolute(start)})`;
 
   // sub_len: v9 only. 0 means "unknown": libs then reads the base fields and nothing after them.
@@ -243,6 +272,9 @@ function readEntry(
     if (subLen !== 0) {
       if (subLen < SUB_LEN_BYTES) {
         c.fail(`entry length ${subLen} is shorter than its own ${SUB_LEN_BYTES}-byte prefix`, start);
+      }
+      if (subLen > MAX_PROCESS_ENTRY_BYTES) {
+        c.fail(`entry length ${subLen} is above ${MAX_PROCESS_ENTRY_BYTES}, the most an entry may take`, start);
       }
       if (subLen > blockEnd - start) {
         c.fail(
@@ -297,7 +329,7 @@ function readEntry(
   if (subLen !== 0) {
     readAppendedFields(c, e);
     c.pos = c.end; // skip fields newer than this reader
-    c.end = blockEnd;
+    c.end = bytesEnd;
   }
   c.scope = '';
   visit(e, { comm, exe, exepath: exepath ?? NO_BYTES, args, cwd, cgroups });
