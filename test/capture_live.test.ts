@@ -29,6 +29,8 @@ const STORM_SHELLS = 3;
 const STORM_RSS_LIMIT_BYTES = 400 * 1024 * 1024;
 /** The loader's SHB: header 8, fixed body 16, userappl option 4 + 16, end of options 4, trailer 4. */
 const SHB_BYTES = 52;
+/** libsinsp's sinsp-example (../shared/tools/build-oracle.sh puts it there). */
+const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 /** Upper bound for anything that should end "at once" (a stop, an exit after EPIPE), ms. */
 const PROMPT_MS = 15_000;
 
@@ -243,6 +245,14 @@ if (why) {
     assert.is(back.status, 0, back.stderr);
     assert.is(back.stderr, '');
     assert.is(back.stdout, r.stdout(), 'the file holds exactly the events printed live');
+    // libsinsp opens it too (SHB option and section_length included), and sees the same events.
+    if (!existsSync(ORACLE)) {
+      console.warn(`\n  SKIPPED libsinsp check of a recording: no ${ORACLE} (build it with ../shared/tools/build-oracle.sh, or set SCAPDRIFT_ORACLE)\n`);
+      return;
+    }
+    const sinsp = spawnSync(ORACLE, ['-s', file, '-a'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.is(sinsp.status, 0, sinsp.stderr);
+    assert.match(sinsp.stdout, new RegExp(`Retrieved events: ${r.stdout().trim().split('\n').length}\n`));
   });
 
   test('SIGKILL: the loader goes too; the file reads up to a clear truncation error', async () => {
