@@ -36,6 +36,22 @@ const PPM_CL_CHILD_IN_PIDNS: u32 = 1 << 29;
  * `trusted_exepath` the interpreter's. libs' PPM_EXE_* use bits 0-3.
  */
 export const SD_PPM_EXE_SCRIPT: u32 = 1 << 31;
+/**
+ * Whether the capture's writer sets SD_PPM_EXE_SCRIPT: scapdrift's loader, which
+ * names itself in the section header (ts/decoder.ts). No other driver says whether
+ * an exec ran a script, so elsewhere proc.is_exe_script is missing, not false.
+ */
+let scriptFlagKnown: bool = false;
+
+/** Sets whether this section's writer reports scripts (SD_PPM_EXE_SCRIPT). */
+export function setScriptFlagKnown(known: bool): void {
+  scriptFlagKnown = known;
+}
+
+/** Whether SD_PPM_EXE_SCRIPT is meaningful in this section (see setScriptFlagKnown). */
+export function isScriptFlagKnown(): bool {
+  return scriptFlagKnown;
+}
 /** libsinsp settings.h CLONE_STALE_TIME_NS: a child-side clone newer than this keeps the existing entry. */
 const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
 

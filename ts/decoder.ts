@@ -18,7 +18,8 @@ import {
   SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
   MIN_BLOCK_BYTES, describeBlock, isProcessListBlock, hexId,
 } from './scap/block_types.js';
-import { parseSectionHeader, type SectionHeader } from './scap/section_header.js';
+import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from './scap/section_header.js';
+import { RECORDER } from './scap/recording.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
 import { ProcessListReader, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
 import { installPrograms } from './filter/blob.js';
@@ -362,6 +363,10 @@ export class Decoder {
       const header = parseSectionHeader(body, offset);
       if (this.sawSectionHeader) ex.resetState(); // a concatenated capture starts its state over, as libsinsp
       this.sawSectionHeader = true;
+      // Only scapdrift's loader (its driver) says whether an exec ran a script.
+      const known = header.options.some((o) => o.code === SHB_OPT_USERAPPL && o.text === RECORDER);
+      this.view.scriptFlagKnown = known;
+      ex.setScriptFlagKnown(known ? 1 : 0);
       handlers.onSectionHeader?.(header, offset);
     } else if (type === MI_BLOCK_TYPE || type === MI_BLOCK_TYPE_INT) {
       const info = parseMachineInfo(body, offset);

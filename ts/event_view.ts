@@ -39,6 +39,8 @@ export class EventView {
   private paramLens = 0;
   /** Boot time of the capture (epoch ns), when the machine-info block had one. */
   bootTsEpochNs: bigint | undefined;
+  /** The section was written by scapdrift's loader, whose driver flags scripts (proc.is_exe_script). */
+  scriptFlagKnown = false;
 
   constructor(module: DecoderModule) {
     this.ex = module.exports;

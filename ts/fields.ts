@@ -185,7 +185,7 @@ const defs: FieldDef[] = [
   { name: 'proc.is_exe_upper_layer', type: 'bool', unit: '', description: 'The executable is in an overlayfs upper layer: added to the container (PPM_EXE_UPPER_LAYER).', extract: (v) => exeFlag(v, PPM_EXE_UPPER_LAYER) },
   { name: 'proc.is_exe_lower_layer', type: 'bool', unit: '', description: 'The executable is in an overlayfs lower layer: from the image (PPM_EXE_LOWER_LAYER).', extract: (v) => exeFlag(v, PPM_EXE_LOWER_LAYER) },
   { name: 'proc.is_exe_from_memfd', type: 'bool', unit: '', description: 'The executable is a memfd: fileless execution (PPM_EXE_FROM_MEMFD).', extract: (v) => exeFlag(v, PPM_EXE_FROM_MEMFD) },
-  { name: 'proc.is_exe_script', type: 'bool', unit: '', description: "The process runs a '#!' script: proc.exepath and proc.exe_ino* describe the script, proc.exe_interpreter the interpreter (scapdrift's driver only; flag bit 31).", extract: (v) => exeFlag(v, SD_PPM_EXE_SCRIPT) },
+  { name: 'proc.is_exe_script', type: 'bool', unit: '', description: "The process runs a '#!' script: proc.exepath and proc.exe_ino* describe the script, proc.exe_interpreter the interpreter (flag bit 31 of scapdrift's driver; missing in captures of other writers, whose drivers do not say).", extract: (v) => (v.scriptFlagKnown ? exeFlag(v, SD_PPM_EXE_SCRIPT) : null) },
   {
     name: 'proc.exe_interpreter', type: 'string', unit: '', description: "Resolved path of the interpreter the kernel ran for a '#!' script (e.g. /usr/bin/dash for #!/bin/sh); missing otherwise.",
     extract: (v) => { const s = str(v, StrSlot.INTERPRETER); return s === '' ? null : s; },

@@ -19,6 +19,7 @@ export interface DecoderExports {
   droppedThreads(): number;
   filesEvicted(): number;
   isBootCalibrated(): number;
+  setScriptFlagKnown(known: number): void;
   unknownEventCount(): number;
   setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
   setEventRole(id: number, role: number, index: number): void;

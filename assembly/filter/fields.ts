@@ -10,7 +10,7 @@ import {
   HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, HAS_WRITER_NAME, HAS_CHMOD_NAME, HAS_CONTAINER_START, IN_OWN_PIDNS, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
   STR_CWD, STR_INTERPRETER, strLen, strPtr,
 } from "../thread_record";
-import { SD_PPM_EXE_SCRIPT } from "../lifecycle";
+import { SD_PPM_EXE_SCRIPT, isScriptFlagKnown } from "../lifecycle";
 import { findThread } from "../thread_table";
 import { isPlausibleNs, signedDeltaNs } from "../epoch_ns";
 import { paramLen, paramPtr, paramStrLen, paramU64, paramI64 } from "../params";
@@ -140,7 +140,7 @@ export function loadNumber(field: u32, table: usize): bool {
     case F_IS_EXE_UPPER_LAYER: return setU((r.exeFlags & PPM_EXE_UPPER_LAYER) != 0 ? 1 : 0);
     case F_IS_EXE_LOWER_LAYER: return setU((r.exeFlags & PPM_EXE_LOWER_LAYER) != 0 ? 1 : 0);
     case F_IS_EXE_FROM_MEMFD: return setU((r.exeFlags & PPM_EXE_FROM_MEMFD) != 0 ? 1 : 0);
-    case F_IS_EXE_SCRIPT: return setU((r.exeFlags & SD_PPM_EXE_SCRIPT) != 0 ? 1 : 0);
+    case F_IS_EXE_SCRIPT: return isScriptFlagKnown() && setU((r.exeFlags & SD_PPM_EXE_SCRIPT) != 0 ? 1 : 0);
     case F_WRITER_PID: return (has & HAS_EXE_WRITTEN) != 0 && setS(r.writerPid);
     case F_WRITTEN_TS: return (has & HAS_EXE_WRITTEN) != 0 && setU(r.writtenTs);
     case F_WRITTEN_DURATION: return (has & HAS_EXE_WRITTEN) != 0 && setS(r.writtenDuration);

@@ -30,12 +30,14 @@ export const SECTION_HEADER_BYTES = 16;
 
 /** pcapng option code that ends the option list. */
 const OPT_ENDOFOPT = 0;
+/** pcapng option code of the application that wrote the section (UTF-8 text). */
+export const SHB_OPT_USERAPPL = 4;
 /** pcapng option codes of the section header, by name (all hold UTF-8 text). */
 const SHB_OPTION_NAMES: ReadonlyMap<number, string> = new Map([
   [1, 'comment'],
   [2, 'hardware'],
   [3, 'os'],
-  [4, 'userappl'],
+  [SHB_OPT_USERAPPL, 'userappl'],
 ]);
 /** pcapng option values are padded to this many bytes. */
 const OPTION_ALIGN_BYTES = 4;

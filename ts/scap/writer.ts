@@ -52,7 +52,7 @@ import {
 } from './block_types.js';
 import { MACHINE_INFO_BYTES } from './machine_info.js';
 import { MAX_ARGS_BYTES, MAX_PATH_BYTES, type ProcessEntry } from './process_list.js';
-import type { SectionHeader } from './section_header.js';
+import { SHB_OPT_USERAPPL, type SectionHeader } from './section_header.js';
 
 /** Bytes of a v2 frame header: ts, tid, len, type, nparams. */
 export const FRAME_HEADER_BYTES = 26;
@@ -282,6 +282,8 @@ export interface SectionHeaderInput {
   minorVersion?: number;
   /** Bytes in the section; -1 (the default) means unspecified. */
   sectionLength?: bigint;
+  /** The pcapng `userappl` option (code 4), e.g. scapdrift's loader naming itself; none when absent. */
+  userappl?: string;
 }
 
 /** Options of {@link ScapWriter}. */
@@ -330,16 +332,27 @@ export class ScapWriter {
 
   /**
    * The section header block (SHB, format 1.2, byte-order magic, section length -1). A parsed
-   * {@link SectionHeader} fits; its pcapng options are not written (libs writes none).
+   * {@link SectionHeader} fits; of its pcapng options only `userappl` is written (libs writes none).
    */
   sectionHeader(opts: SectionHeaderInput = {}): this {
-    const at = this.begin(SHB_BLOCK_TYPE, SECTION_HEADER_BODY_BYTES);
+    // Option: code u16 | length u16 | value padded to 4 bytes; then opt_endofopt (0, 0).
+    const appl = opts.userappl === undefined ? undefined : utf8.encode(opts.userappl);
+    if (appl && appl.length > MAX_U16) throw new RangeError(`userappl is ${appl.length} UTF-8 bytes, at most ${MAX_U16} fit`);
+    const body = SECTION_HEADER_BODY_BYTES + (appl ? 4 + ((appl.length + 3) & ~3) + 4 : 0);
+    const at = this.begin(SHB_BLOCK_TYPE, body);
     const dv = this.dv;
     dv.setUint32(at, SHB_MAGIC, true);
     dv.setUint16(at + 4, intIn(opts.majorVersion ?? SHB_CURRENT_MAJOR_VERSION, 0, MAX_U16, 'majorVersion'), true);
     dv.setUint16(at + 6, intIn(opts.minorVersion ?? SHB_CURRENT_MINOR_VERSION, 0, MAX_U16, 'minorVersion'), true);
     dv.setBigInt64(at + 8, bigIn(opts.sectionLength ?? -1n, I64_MIN, I64_MAX, 'sectionLength'), true);
-    return this.end(SECTION_HEADER_BODY_BYTES);
+    if (appl) {
+      const opt = at + SECTION_HEADER_BODY_BYTES;
+      this.buf.fill(0, opt, at + body);
+      dv.setUint16(opt, SHB_OPT_USERAPPL, true);
+      dv.setUint16(opt + 2, appl.length, true);
+      this.buf.set(appl, opt + 4);
+    }
+    return this.end(body);
   }
 
   /** The machine-info block: the 180-byte packed `scap_machine_info` struct. */
