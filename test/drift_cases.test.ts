@@ -11,7 +11,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { runCli } from './helpers/cli.js';
 import { makeContainerCgroup, removeContainerCgroup } from './helpers/container_cgroup.js';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync, chmodSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync,
+  statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openCapture, type CaptureEvent } from '../ts/index.js';
@@ -23,6 +26,7 @@ const FIELDS = [
   'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.ctime_duration_proc_start', 'proc.pidns_init_start_ts',
   'evt.arg.trusted_exepath', 'proc.is_exe_writable', 'proc.is_exe_from_memfd', 'container.id', 'container.start_ts',
   'container.duration', 'proc.is_exe_upper_layer', 'drift.exe_writer.pid', 'drift.exe_chmod.pid',
+  'proc.exe_ino.mtime', 'proc.is_exe_script', 'proc.exe_interpreter',
 ];
 /** C helpers of these tests (test/helpers/*.c), compiled into the recording's directory. */
 const HELPERS = resolve(process.cwd(), 'test', 'helpers');
@@ -82,6 +86,8 @@ interface Recording {
   threadExec: { pid: number; threadTid: number; before: bigint; after: bigint };
   /** Point 2: a copy of sleep opened, unlinked, then run through /proc/self/fd/3. */
   deleted: { pid: number; ino: bigint; kernelExe: string };
+  /** Point 4: scripts that existed before the capture, run directly and through a symlink. */
+  scripts: { pid: number; script: string; via: string }[];
   /** Point 3: memfd execs, sealed against writes and not; what the kernel said to a write. */
   memfds: { sealed: boolean; pid: number; name: string; write: string }[];
   /** Point 5: a fake container sharing the host pid namespace, or why there is none here. */
@@ -103,6 +109,16 @@ async function record(): Promise<Recording> {
   let mounted: string | undefined;
   const ovl = join(dir, 'ovl');
   try {
+    // The scripts of point 4, made before the capture.
+    const oldScript = join(dir, 'old.sh');
+    writeFileSync(oldScript, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    mkdirSync(join(dir, 'node_modules', 'pkg'), { recursive: true });
+    mkdirSync(join(dir, 'node_modules', '.bin'));
+    const linkedScript = join(dir, 'node_modules', 'pkg', 'cli.js');
+    writeFileSync(linkedScript, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const scriptLink = join(dir, 'node_modules', '.bin', 'x');
+    symlinkSync('../pkg/cli.js', scriptLink);
+
     // The image of point 6, made before the capture: an overlay whose lower layer holds a
     // binary, mode 0644.
     for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(ovl, d), { recursive: true });
@@ -130,6 +146,11 @@ async function record(): Promise<Recording> {
     const kernelExe = await exeLinkOf(sh.pid!, (l) => l.startsWith(gone));
     await shExit;
     const deleted = { pid: sh.pid!, ino: goneIno, kernelExe };
+
+    // 4. Scripts made before the capture: one run by its path, one through a symlink
+    // (node_modules/.bin/x -> ../pkg/cli.js).
+    const scripts = [{ script: oldScript, via: oldScript }, { script: linkedScript, via: scriptLink }]
+      .map((x) => ({ ...x, pid: run(x.via, []).pid }));
 
     // 3. memfd execs: one sealed against writes (as runc's cloned binary), one not.
     const memfds = [true, false].map((sealed) => {
@@ -172,7 +193,7 @@ async function record(): Promise<Recording> {
     for await (const ev of cap) events.push(ev);
     const boot = cap.machineInfo?.bootTsEpochNs;
     assert.ok(boot !== undefined, 'the machine-info block carries the boot time');
-    return { file, dir, events, boot: boot!, trueReal, threadExec, deleted, memfds, hostPidContainer, copyUp };
+    return { file, dir, events, boot: boot!, trueReal, threadExec, deleted, memfds, scripts, hostPidContainer, copyUp };
   } finally {
     await loader?.stop();
     if (mounted) spawnSync('umount', [mounted]);
@@ -249,6 +270,23 @@ if (why) {
       assert.is(ev['proc.exepath'], `memfd:${m.name}`);
       assert.is(ev['proc.is_exe_from_memfd'], true);
       assert.is(ev['proc.is_exe_writable'], !m.sealed, `${m.name}: proc.is_exe_writable`);
+    }
+  });
+
+  test('4. scripts that existed before the capture, run by path or through a symlink: the script file\'s stat() identity', () => {
+    const sh = realpathSync('/bin/sh');
+    for (const x of r.scripts) {
+      const ev = execOn(r, x.pid);
+      const st = statSync(x.script, { bigint: true });
+      assert.is(ev['proc.is_exe_script'], true, x.via);
+      assert.is(ev['proc.exepath'], x.script, `${x.via}: the script, symbolic links resolved as the kernel did`);
+      assert.is(ev['proc.exe_interpreter'], sh);
+      assert.is(ev['proc.exe_ino'], st.ino, `${x.via}: exe_ino`);
+      assert.is(ev['proc.exe_ino.ctime'], st.ctimeNs, `${x.via}: ctime`);
+      assert.is(ev['proc.exe_ino.mtime'], st.mtimeNs, `${x.via}: mtime`);
+      let writable = true;
+      try { accessSync(x.script, fsConstants.W_OK); } catch { writable = false; }
+      assert.is(ev['proc.is_exe_writable'], writable, `${x.via}: writable as access(W_OK) says`);
     }
   });
 

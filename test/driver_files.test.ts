@@ -288,11 +288,12 @@ if (why) {
     assert.is(ev['evt.arg.filename'], r.movedScript);
   });
 
-  test('script: one the driver never saw written is a script of unknown inode, not its parent\'s', () => {
+  test('script: one the driver never saw written is described from its own file (stat() identity)', () => {
     const ev = execOf(r, r.oldScriptPid);
-    assert.is(ev['evt.arg.flags'], SD_PPM_EXE_SCRIPT, 'the script bit alone');
-    assert.is(ev['proc.exe_ino'], null, 'exe_ino missing (sent as libs\' 0)');
-    assert.is(ev['proc.exe_ino.ctime'], null);
+    assert.ok(((ev['evt.arg.flags'] as number) & SD_PPM_EXE_SCRIPT) !== 0, 'the script bit');
+    const st = stat(r.oldScript);
+    assert.is(ev['proc.exe_ino'], st.ino);
+    assert.is(ev['proc.exe_ino.ctime'], st.ctimeNs);
     assert.is(ev['evt.arg.filename'], r.oldScript);
     assert.is(ev['evt.arg.trusted_exepath'], realpathSync('/bin/sh'));
   });

@@ -33,6 +33,7 @@ __weak const volatile __u64 sd_boot_ts_epoch_ns = 0;
 #define SD_CAP_FOWNER 3
 #define SD_PPM_CAP_MASK ((1ULL << 41) - 1) /* PPM_CAP_* bit n == kernel CAP n, n <= 40 */
 #define SD_OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define SD___FMODE_EXEC 0x20             /* include/linux/fs.h: f_flags of a file opened for exec */
 #define SD_TMPFS_MAGIC 0x01021994        /* include/uapi/linux/magic.h: shmem, memfds */
 #define SD_F_SEAL_WRITE 0x0008           /* include/uapi/linux/fcntl.h */
 #define SD_F_SEAL_FUTURE_WRITE 0x0010

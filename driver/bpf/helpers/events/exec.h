@@ -11,10 +11,10 @@
  * Interpreter scripts: for a `#!` file (or a binfmt_misc one) mm->exe_file is the
  * interpreter, and the kernel has changed bprm->interp away from bprm->filename. A
  * successful exec then sets SD_PPM_EXE_SCRIPT in param 20, sends in param 31 the
- * script's path made absolute against the cwd, and in params 20 (other bits) and
- * 24-26 the script file, looked up by that path in sd_path_inode_map: known when
- * it was opened for writing (or renamed or linked into place) while the driver
- * ran, which is the case of a dropped script; else 24-26 are 0 (libs' "unknown")
+ * script's absolute path, and in params 20 (other bits) and 24-26 the script file:
+ * found through its pending release (sd_released_script_file), else looked up by
+ * path in sd_path_inode_map (known when it was opened for writing, or renamed or
+ * linked into place, while the driver ran); else 24-26 are 0 (libs' "unknown")
  * and the other bits 0. Param 28 (trusted_exepath) stays the interpreter, as libs.
  */
 #pragma once
@@ -244,9 +244,49 @@ static __always_inline bool sd_bprm_is_script(struct linux_binprm *bprm) {
 }
 
 /*
- * The script stage: bprm->filename made absolute against the cwd in s->out[0]
- * (s->script_path says whether it could be), and the inode known at that path in
- * s->script_inode (0: unknown), for stage 3.
+ * ____fput(): the callback fput() queues on the task to release a file on its
+ * return to user space. A typeless ksym: libbpf takes its address from kallsyms
+ * at load; 0 when the kernel has none.
+ */
+extern const void ____fput __ksym __weak;
+
+#define SD_MAX_TASK_WORKS 16
+
+/*
+ * The script file the exec just handed to its interpreter. exec_binprm() let go
+ * of it with fput(), which queued its release (____fput) on the task's
+ * task_works, run on the return to user space, after sched_process_exec. The
+ * release queued first of a file opened for exec (__FMODE_EXEC in f_flags) is
+ * the script's: any other exec file released during this exec (the previous
+ * executable's) is released after it. NULL when none is found in the first
+ * SD_MAX_TASK_WORKS entries (or the release was not deferred).
+ */
+static __always_inline struct file *sd_released_script_file(struct task_struct *task) {
+	if((unsigned long)&____fput == 0) {
+		return NULL;
+	}
+	__u32 work_off = bpf_core_field_offset(struct file, f_task_work);
+	struct callback_head *work = BPF_CORE_READ(task, task_works);
+	struct file *found = NULL;
+	for(int i = 0; i < SD_MAX_TASK_WORKS && work; i++) {
+		if((unsigned long)BPF_CORE_READ(work, func) == (unsigned long)&____fput) {
+			struct file *f = (struct file *)((char *)work - work_off);
+			if(BPF_CORE_READ(f, f_flags) & SD___FMODE_EXEC) {
+				found = f; /* the list is newest first: keep the last */
+			}
+		}
+		work = BPF_CORE_READ(work, next);
+	}
+	return found;
+}
+
+/*
+ * The script stage, for stage 3: in s->out[0] the script's path (s->script_path
+ * says whether there is one) and in s->script_inode its inode (0: unknown). From
+ * the script's own file when its release is found (sd_released_script_file): the
+ * path walked from its dentry, symbolic links resolved as the kernel did. Else
+ * bprm->filename made absolute against the cwd, and the inode known at that path
+ * (a script the driver saw written).
  */
 static __always_inline void sd_exec_stage_script(struct linux_binprm *bprm) {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -254,8 +294,15 @@ static __always_inline void sd_exec_stage_script(struct linux_binprm *bprm) {
 	if(!s) {
 		return;
 	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file *script = sd_released_script_file(task);
+	if(script && sd_path_build_from(&s->out[0], &script->f_path)) {
+		s->script_path = 1;
+		s->script_inode = (__u64)BPF_CORE_READ(script, f_inode);
+		return;
+	}
 	s->script_inode = 0;
-	s->script_path = sd_path_resolve_arg(s, &s->out[0], bpf_get_current_task_btf(), SD_AT_FDCWD,
+	s->script_path = sd_path_resolve_arg(s, &s->out[0], task, SD_AT_FDCWD,
 	                                     BPF_CORE_READ(bprm, filename), false);
 	if(s->script_path) {
 		s->script_inode = (__u64)sd_path_inode_lookup(&s->out[0]);
