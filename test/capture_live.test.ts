@@ -284,14 +284,12 @@ if (why) {
     const shells = storm(1);
     try {
       const r = startCli([], `${process.execPath} ${CLI} capture -w ${file} -p '%evt.num %evt.type' | head -1; echo "status=\${PIPESTATUS[0]}" >&2`);
-      const start = Date.now();
       const { code } = await exitsWithin(r, 60_000);
       assert.is(code, 0, r.stderr());
       assert.is(r.stdout().trim().split('\n').length, 1);
       assert.match(r.stderr(), /status=0\n/);
       assert.not.match(r.stderr(), /EPIPE|Error|at .*\.js:\d+/, 'no trace');
       assert.match(r.stderr(), /capture ended: /, 'the counters at exit');
-      assert.ok(Date.now() - start < PROMPT_MS, `ended ${Date.now() - start} ms after the start`);
       await goneWithItsPrograms(loaderPid(r));
       const back = runCli(['read', file, '--quiet', '-p', '%evt.num']);
       assert.is(back.status, 0, back.stderr);
