@@ -13,7 +13,7 @@ import type { DecodeSummary } from '../decoder.js';
 import { printEvents, type ReadCommandOptions } from '../cli_read.js';
 import { EventPrinter } from '../event_printer.js';
 import { ScapdriftError, ErrorCode, isScapdriftError } from '../errors.js';
-import { startLoader } from './loader.js';
+import { startLoader, STOP_GRACE_MS } from './loader.js';
 import { LiveStatus } from './status.js';
 import { closeRecording } from '../scap/recording.js';
 
@@ -160,7 +160,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   if (writeFailure) throw writeFailure;
   if (exit.signal !== null) {
     throw new ScapdriftError(ErrorCode.IO, stopping && exit.signal === 'SIGKILL'
-      ? 'live capture: the loader did not stop within 10 s of SIGTERM and was killed; the stream ends where it was cut'
+      ? `live capture: the loader did not stop within ${STOP_GRACE_MS / 1000} s of SIGTERM and was killed; the stream ends where it was cut`
       : `live capture: the loader was killed by ${exit.signal}; the stream ends where it was cut`, { cause: failure });
   }
   if (exit.code !== 0 && exit.code !== null) {

@@ -25,7 +25,7 @@ const COUNTERS_MARK = 'scapdrift-loader: counters:';
 /** How often the loader prints its counters during a capture, ms (its -i). */
 export const COUNTERS_INTERVAL_MS = 1000;
 /** How long a stopped loader may take to drain and exit before it is killed, ms. */
-const STOP_GRACE_MS = 10_000;
+export const STOP_GRACE_MS = 10_000;
 
 /** Path of the loader: $SCAPDRIFT_LOADER, else driver/build/scapdrift-loader of this package. */
 export function loaderPath(): string {
