@@ -25,7 +25,17 @@ program
   .version(packageVersion(), '-V, --version')
   .showHelpAfterError();
 
-program
+/** --output-http, --output-file and their settings (ts/alerts/outputs.ts), for read and capture. */
+function alertOutputOptions(cmd: Command): Command {
+  return cmd
+    .option('--output-http <url>', "POST each alert to URL as Falcosidekick's payload (Falco's JSON alert with a uuid)")
+    .option('--output-http-queue <n>', 'most alerts held for --output-http while the receiver is slow or down; beyond, dropped and counted (default 10000)')
+    .option('--output-file <path>', 'append each alert to PATH as a JSON line (the same payload)')
+    .option('--output-file-max-size <size>', 'rotate --output-file at this size: bytes, or K/M/G (default 100M)')
+    .option('--output-file-keep <n>', 'rotated files kept: PATH.1 … PATH.N (default 5)');
+}
+
+alertOutputOptions(program
   .command('read')
   .description('print the events of a capture file (.scap, plain or gzip)')
   .argument('<file>', "capture file, or '-' for standard input")
@@ -38,7 +48,7 @@ program
   .option('-t, --type <names>', 'only these event types, comma-separated (e.g. execve,clone)')
   .option('-q, --quiet', 'no progress bar')
   .option('--strict', 'the first corrupt frame is fatal (default: reported, skipped, reading goes on)')
-  .option('--workers <n>', 'decode on N threads: this one and N-1 workers (default: the cores for inputs over 16 MiB, else 1)')
+  .option('--workers <n>', 'decode on N threads: this one and N-1 workers (default: the cores for inputs over 16 MiB, else 1; 1 with --output-*)'))
   .action(async (file: string, condition: string | undefined, opts) => {
     await readCommand(file, { ...opts, ...(condition !== undefined ? { condition } : {}) });
   });
@@ -69,7 +79,7 @@ program
     }
   });
 
-program
+alertOutputOptions(program
   .command('capture')
   .description('live capture with the eBPF driver (root, kernel with BTF); prints events as read does')
   .argument('[condition]', 'Falco filter condition')
@@ -81,7 +91,7 @@ program
   .option('-p, --print <format>', 'sysdig-style format')
   .option('-t, --type <names>', 'only these event types, comma-separated')
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
-  .option('--status-interval <seconds>', 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)')
+  .option('--status-interval <seconds>', 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)'))
   .action(async (condition: string | undefined, opts) => {
     await captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
   });

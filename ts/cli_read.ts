@@ -5,15 +5,20 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { warnLine } from './warn.js';
+import { escapeText } from './escape.js';
 import { openByteSource, type ByteSource } from './scap/byte_source.js';
 import type { DecodeSummary } from './decoder.js';
 import { EventPrinter, type PrintOptions } from './event_printer.js';
 import { workerCount } from './parallel/pool.js';
 import { printEventsParallel } from './parallel/print.js';
 import { checkRecordingClosed } from './scap/recording.js';
+import { AlertOutputs, type AlertOutputOptions } from './alerts/outputs.js';
+
+/** How often `read` tells on stderr that alerts to --output-http/--output-file were lost, ms. */
+const ALERT_LOSS_CHECK_MS = 1000;
 
 /** Options of the read command. */
-export interface ReadCommandOptions extends PrintOptions {
+export interface ReadCommandOptions extends PrintOptions, AlertOutputOptions {
   quiet?: boolean;
   /** Decoding threads (parallel decoding: this one and N − 1 workers); default: see workerCount. */
   workers?: string | number;
@@ -69,6 +74,8 @@ export interface PrintMode {
   live: boolean;
   /** Where the lines go (default: stdout). */
   out?: NodeJS.WritableStream;
+  /** Also hand each alert to these outputs (decoding then runs on this thread alone). */
+  alertOutputs?: AlertOutputs;
 }
 
 /**
@@ -78,9 +85,11 @@ export interface PrintMode {
  */
 export async function printEvents(source: ByteSource, opts: ReadCommandOptions, mode: PrintMode): Promise<DecodeSummary> {
   const sink = new OutputSink(mode.out);
-  const workers = workerCount(opts.workers, source.compressed ? undefined : source.totalBytes);
+  // Alerts for the outputs are made where the rules matched: on this thread.
+  const workers = mode.alertOutputs ? 1 : workerCount(opts.workers, source.compressed ? undefined : source.totalBytes);
   if (workers > 1) return printEventsParallel(source, opts, workers, sink);
-  const printer = new EventPrinter(opts, (line) => sink.push(line), undefined, warnLine);
+  const outputs = mode.alertOutputs;
+  const printer = new EventPrinter(opts, (line) => sink.push(line), undefined, warnLine, outputs && ((json) => outputs.forward(json)));
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
   const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;
   const bar = showBar
@@ -109,9 +118,15 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
 /** Runs `read` on `file`; resolves with the summary, rejects with a ScapdriftError. */
 export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
   new EventPrinter(opts, () => {}, () => {}); // a bad -p, condition or rules file fails before the file is opened
-  const source = await openByteSource(file === '-' ? process.stdin : file);
+  const alertOutputs = AlertOutputs.open(opts);
+  const lossCheck = alertOutputs && setInterval(() => {
+    const w = alertOutputs.lossWarning();
+    if (w) warnLine(w);
+  }, ALERT_LOSS_CHECK_MS);
+  let source: ByteSource | undefined;
   try {
-    const summary = await printEvents(source, opts, { progress: !opts.quiet, live: false });
+    source = await openByteSource(file === '-' ? process.stdin : file);
+    const summary = await printEvents(source, opts, { progress: !opts.quiet, live: false, ...(alertOutputs ? { alertOutputs } : {}) });
     if (summary.droppedThreads > 0) warnLine(`${summary.droppedThreads} threads were not tracked: the thread table was full`);
     if (summary.filesEvicted > 0) warnLine(`${summary.filesEvicted} files forgotten by the file table (full): drift.* fields may miss their writer`);
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);
@@ -119,6 +134,11 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
     if (source.path !== undefined) await checkRecordingClosed(source.path);
     return summary;
   } finally {
-    await source.close();
+    await source?.close();
+    clearInterval(lossCheck);
+    if (alertOutputs) {
+      const totals = await alertOutputs.close();
+      process.stderr.write(`scapdrift: ${escapeText(totals)}\n`);
+    }
   }
 }

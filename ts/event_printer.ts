@@ -45,9 +45,11 @@ export class EventPrinter {
 
   /**
    * `out` receives each line (without newline). `warn` receives rule warnings, `skip` the
-   * corrupt frames skipped. Throws E_OPTION for a bad format, condition or rules file.
+   * corrupt frames skipped, `forward` each alert as Falco's JSON object (with rules).
+   * Throws E_OPTION for a bad format, condition or rules file.
    */
-  constructor(opts: PrintOptions, out: (line: string) => void, warn?: (line: string) => void, skip?: (message: string) => void) {
+  constructor(opts: PrintOptions, out: (line: string) => void, warn?: (line: string) => void, skip?: (message: string) => void,
+    forward?: (alertJson: string) => void) {
     const render = lineRenderer(opts);
     const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
     const selection = warn ? selectEvents(opts, warn) : selectEvents(opts);
@@ -56,7 +58,7 @@ export class EventPrinter {
     this.decoder = decoder;
     this.handlers = {
       onEvent(v) {
-        if (selection.alerts) for (const line of selection.alerts(v, decoder.module, hostname)) out(line);
+        if (selection.alerts) for (const line of selection.alerts(v, decoder.module, hostname, forward)) out(line);
         else out(render(v));
       },
       onMachineInfo(mi) {

@@ -16,6 +16,7 @@ import { ScapdriftError, ErrorCode, isScapdriftError } from '../errors.js';
 import { startLoader, STOP_GRACE_MS } from './loader.js';
 import { LiveStatus } from './status.js';
 import { closeRecording } from '../scap/recording.js';
+import { AlertOutputs } from '../alerts/outputs.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
 export interface CaptureCommandOptions extends ReadCommandOptions {
@@ -101,8 +102,9 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   new EventPrinter(opts, () => {}); // a bad -p, condition or rules file fails before the driver loads
   const durationSeconds = parseSeconds(opts.duration, '--duration');
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
+  const alertOutputs = AlertOutputs.open(opts); // a bad URL or an unwritable file fails before the driver loads
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
-  const status = statusSeconds === undefined ? new LiveStatus() : new LiveStatus(process.stderr, statusSeconds * 1000);
+  const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs);
   const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c) });
   const stream = loader.stdout!;
   const toDecoder = new PassThrough();
@@ -135,7 +137,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   try {
     const source = await openByteSource(toDecoder);
     try {
-      summary = await printEvents(source, { workers: 1, ...opts }, { progress: false, live: true, out });
+      summary = await printEvents(source, { workers: 1, ...opts }, { progress: false, live: true, out, ...(alertOutputs ? { alertOutputs } : {}) });
     } finally {
       await source.close();
     }
@@ -157,6 +159,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
     if (exit.code === 0) await closeRecording(opts.write!); // complete: `read` tells it from one cut short
   }
   status.final(loader.counters, summary?.events ?? 0);
+  if (alertOutputs) status.alertTotals(await alertOutputs.close());
   if (writeFailure) throw writeFailure;
   if (exit.signal !== null) {
     throw new ScapdriftError(ErrorCode.IO, stopping && exit.signal === 'SIGKILL'

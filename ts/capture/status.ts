@@ -6,6 +6,7 @@
  */
 import { DROP_COUNTERS, lostEvents, type LoaderCounters } from './loader.js';
 import { escapeText } from '../escape.js';
+import type { AlertOutputs } from '../alerts/outputs.js';
 
 /** Default interval of the status line on a terminal, ms (`capture --status-interval`). */
 export const STATUS_INTERVAL_MS = 10_000;
@@ -33,6 +34,8 @@ export class LiveStatus {
   constructor(
     private readonly err: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
     private readonly intervalMs: number = err.isTTY === true ? STATUS_INTERVAL_MS : 0,
+    /** --output-http / --output-file: their losses are warned of with the events', their counts in the status line. */
+    private readonly alerts?: AlertOutputs,
   ) {}
 
   /** The loader printed its counters. */
@@ -45,9 +48,12 @@ export class LiveStatus {
     }
     this.last = c;
     this.lastAt = now;
+    const alertLoss = this.alerts?.lossWarning();
+    if (alertLoss) this.line(`warning: ${alertLoss}`);
     if (this.intervalMs > 0 && now - this.lastStatus.at >= this.intervalMs) {
       const rate = ((c.written - this.lastStatus.written) * 1000) / (now - this.lastStatus.at);
-      this.line(`capturing: ${fmt(rate)} events/s, ${fmt(c.written)} events, ${fmt(lostEvents(c))} lost`);
+      const alerts = this.alerts ? `, ${this.alerts.statusText()}` : '';
+      this.line(`capturing: ${fmt(rate)} events/s, ${fmt(c.written)} events, ${fmt(lostEvents(c))} lost${alerts}`);
       this.lastStatus = { at: now, written: c.written };
     }
   }
@@ -62,6 +68,11 @@ export class LiveStatus {
     const causes = lost > 0 ? ` (${lossCauses(c)})` : '';
     const kept = c.read_fault + c.truncated > 0 ? `; kept with a parameter empty or cut: read_fault=${c.read_fault} truncated=${c.truncated}` : '';
     return this.line(`capture ended: ${fmt(c.events + c.drop_ringbuf_full + c.drop_no_scratch + c.drop_too_large)} events produced, ${fmt(lost)} lost${causes}, ${fmt(c.written)} written, ${fmt(decoded)} decoded${kept}`);
+  }
+
+  /** The alert outputs' totals at exit (after {@link final}). */
+  alertTotals(text: string): void {
+    this.line(text);
   }
 
   private line(text: string): string {

@@ -25,8 +25,11 @@ export interface SelectOptions {
 export interface Selection {
   /** Programs for the decoder; undefined: every event. */
   programs?: Program[];
-  /** With rules: the alert lines of the current event. */
-  alerts?: (v: EventView, module: DecoderModule, hostname: string) => string[];
+  /**
+   * With rules: the alert lines of the current event; `forward`, when given, also receives
+   * each alert as Falco's JSON object (for --output-http / --output-file).
+   */
+  alerts?: (v: EventView, module: DecoderModule, hostname: string, forward?: (alertJson: string) => void) => string[];
 }
 
 /** The host name for alerts when the capture names none. */
@@ -45,7 +48,12 @@ export function selectEvents(opts: SelectOptions, warn: (line: string) => void =
   const programs = rulePrograms(set, filter);
   return {
     programs,
-    alerts: (v, module, hostname) => matchedPrograms(module, programs.length)
-      .map((i) => (opts.json ? alertJson(v, set.rules[i]!, hostname) : alertText(v, set.rules[i]!))),
+    alerts: (v, module, hostname, forward) => matchedPrograms(module, programs.length).map((i) => {
+      const rule = set.rules[i]!;
+      if (!forward) return opts.json ? alertJson(v, rule, hostname) : alertText(v, rule);
+      const json = alertJson(v, rule, hostname);
+      forward(json);
+      return opts.json ? json : alertText(v, rule);
+    }),
   };
 }
