@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     const bytes = (await fsp.stat(plain)).size;
     const gzBytes = (await fsp.stat(GZ_PATH)).size;
     const events = await decodeFile(plain, [], noop);
-    const renderLine = lineRenderer({});
+    const renderLine = lineRenderer({ kind: 'line' });
     const src = Buffer.alloc(COPY_BYTES, 0xa5);
     const dst = Buffer.alloc(COPY_BYTES);
 

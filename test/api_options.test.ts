@@ -43,7 +43,7 @@ for (const [input, message] of INPUTS) {
 const OPTIONS: [unknown, string][] = [
   [null, 'options must be an object'],
   ['execve', 'options must be an object'],
-  [{ worker: 2 }, 'unknown option worker; known: types, fields, filter, workers'],
+  [{ worker: 2 }, 'unknown option worker; known: types, fields, filter, workers, jsonSafe'],
   [{ types: 'execve' }, 'options.types must be an array of event type names'],
   [{ types: ['execve', 'nosuch'] }, 'options.types: unknown event type nosuch (names as evt.type prints them, e.g. execve)'],
   [{ fields: 'evt.num' }, 'options.fields must be an array of field names'],

@@ -4,7 +4,8 @@
  * of one thread) and a 100 MB block of an unknown type are read as they arrive, by the splitter
  * and by every replica alike. Peak RSS of a child `read` at 1, 2 and 4 workers stays under
  * BASE_MIB + PER_THREAD_MIB per decoding thread beyond the first (before: 340–380 MiB on one
- * thread, 1.0–1.2 GB on four).
+ * thread, 1.0–1.2 GB on four); with the default worker count — at most MAX_DEFAULT_WORKERS
+ * whatever the cores, the input or the output — under one constant, the bound of that many.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { ScapWriter, frameByName } from '../ts/scap/writer.js';
 import { EV_BLOCK_TYPE_V2, MI_BLOCK_TYPE } from '../ts/scap/block_types.js';
 import { PPME } from '../ts/events/ppm_constants.js';
+import { MAX_DEFAULT_WORKERS, PARALLEL_MIN_BYTES, workerCount } from '../ts/parallel/worker_count.js';
 
 /** Peak RSS allowed for one decoding thread, and for each further one (MiB). */
 const BASE_MIB = 300;
@@ -39,16 +41,22 @@ writeFileSync(CHILD, `
 const [file, workers] = process.argv.slice(2);
 const { readCommand } = await import(${JSON.stringify(READ)});
 let out;
-try { out = { events: (await readCommand(file, { condition: 'proc.name = nosuch', quiet: true, workers: Number(workers) })).events }; }
+const everyEvent = workers === 'default-every-event';
+const options = { quiet: true, ...(everyEvent ? {} : { condition: 'proc.name = nosuch' }), ...(workers.startsWith('default') ? {} : { workers: Number(workers) }) };
+try { out = { events: (await readCommand(file, options)).events }; }
 catch (e) { out = { error: e.message }; }
-process.stdout.write(JSON.stringify({ ...out, rssMib: process.resourceUsage().maxRSS / 1024 }));
+process.stdout.write('\n' + JSON.stringify({ ...out, rssMib: process.resourceUsage().maxRSS / 1024 }));
 `);
 
-/** `read FILE --workers N` in a child: its peak RSS (MiB), the events or the error. */
-function read(file: string, workers: number): { rssMib: number; events?: number; error?: string } {
+/**
+ * `read FILE --workers N` in a child: its peak RSS (MiB), the events or the error. 'default':
+ * no --workers, with a filter; 'default-every-event': no --workers, every event printed (the
+ * output the default count weighs).
+ */
+function read(file: string, workers: number | 'default' | 'default-every-event'): { rssMib: number; events?: number; error?: string } {
   const r = spawnSync(process.execPath, [CHILD, file, String(workers)], { encoding: 'utf8', timeout: 120_000 });
   assert.is(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { rssMib: number; events?: number; error?: string };
+  return JSON.parse(r.stdout.split('\n').at(-1)!) as { rssMib: number; events?: number; error?: string }; // after the events printed
 }
 
 function bound(workers: number): number {
@@ -87,15 +95,26 @@ for (const c of CASES) {
   test(`${c.name}: peak RSS at 1, 2 and 4 workers under the bound`, () => {
     const file = c.file();
     const peaks: string[] = [];
-    for (const workers of [1, 2, 4]) {
+    for (const workers of [1, 2, 4, 'default', 'default-every-event'] as const) {
       const r = read(file, workers);
       c.check(r);
       peaks.push(`${workers}: ${r.rssMib.toFixed(0)} MiB`);
-      assert.ok(r.rssMib < bound(workers), `${workers} workers: ${r.rssMib.toFixed(0)} MiB, bound ${bound(workers)} MiB`);
+      const max = bound(typeof workers === 'number' ? workers : MAX_DEFAULT_WORKERS);
+      assert.ok(r.rssMib < max, `${workers} workers: ${r.rssMib.toFixed(0)} MiB, bound ${max} MiB`);
     }
     console.log(`  ${c.name}: ${peaks.join(', ')}`);
   });
 }
+
+test('the default worker count is at most MAX_DEFAULT_WORKERS whatever the input size and output', () => {
+  for (const bytes of [undefined, 0, 1 << 20, PARALLEL_MIN_BYTES - 1, PARALLEL_MIN_BYTES, 2 ** 40]) {
+    for (const everyEvent of [false, true]) {
+      const n = workerCount(undefined, { bytes, everyEvent });
+      assert.ok(n >= 1 && n <= MAX_DEFAULT_WORKERS, `${bytes} bytes, everyEvent ${everyEvent}: ${n}`);
+      if (!everyEvent || bytes === undefined || bytes < PARALLEL_MIN_BYTES) assert.is(n, 1, `${bytes} bytes, everyEvent ${everyEvent}: one thread`);
+    }
+  }
+});
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

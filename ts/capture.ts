@@ -10,10 +10,12 @@
  * ```
  */
 import { openByteSource, type ByteSource } from './scap/byte_source.js';
-import { Decoder, checkEventTypes, type DecodeSummary } from './decoder.js';
+import { checkEventTypes, type DecodeSummary } from './decoder.js';
 import { resolveField, suggestField, type FieldRef } from './fields.js';
-import { captureEvent, type CaptureEvent } from './capture_event.js';
-import { ParallelDecode, workerCount } from './parallel/pool.js';
+import { createJob as createEventsJob, type CaptureEvent, type EventsResult } from './capture_event.js';
+import { layoutPrograms } from './filter/blob.js';
+import type { Plan } from './plan.js';
+import { workerCount } from './parallel/worker_count.js';
 import { DEFAULT_JSON_FIELDS } from './output.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import type { MachineInfo } from './scap/machine_info.js';
@@ -34,6 +36,11 @@ export interface OpenCaptureOptions {
    * their values are the same for every count.
    */
   workers?: number;
+  /**
+   * JSON-safe events: 64-bit values (pids, tids, inodes, times, durations) as decimal strings
+   * instead of bigint, so that `JSON.stringify(event)` works and loses no digit. Default false.
+   */
+  jsonSafe?: boolean;
 }
 
 export type { CaptureEvent };
@@ -46,7 +53,10 @@ export interface Capture extends AsyncIterable<CaptureEvent> {
   readonly summary: DecodeSummary | undefined;
 }
 
-const OPTION_KEYS = new Set(['types', 'fields', 'filter', 'workers']);
+const OPTION_KEYS = new Set(['types', 'fields', 'filter', 'workers', 'jsonSafe']);
+
+/** The events job's module (ts/capture_event.ts), loaded by every worker. */
+const EVENTS_JOB = new URL('./capture_event.js', import.meta.url);
 
 /** What `value` is, for an error message. */
 function describe(value: unknown): string {
@@ -73,6 +83,9 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.types must be an array of event type names');
   }
   checkEventTypes(options.types ?? [], 'options.types: ');
+  if (options.jsonSafe !== undefined && typeof options.jsonSafe !== 'boolean') {
+    throw new ScapdriftError(ErrorCode.OPTION, `options.jsonSafe must be a boolean, got ${describe(options.jsonSafe)}`);
+  }
   if (options.filter !== undefined && typeof options.filter !== 'string') {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.filter must be a Falco condition string');
   }
@@ -114,6 +127,12 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
   validateInput(input);
   const fields = validate(options);
   const programs = options.filter !== undefined ? [compileOption(options.filter)] : undefined;
+  const plan: Plan = {
+    ...(options.types ? { types: [...options.types] } : {}),
+    strict: false,
+    ...(programs ? { filter: { blob: layoutPrograms(programs), count: programs.length } } : {}),
+    output: { kind: 'events', fields: fields.map((f) => f.text), jsonSafe: options.jsonSafe === true },
+  };
   const workers = options.workers ?? 1;
   let machineInfo: MachineInfo | undefined;
   let summary: DecodeSummary | undefined;
@@ -121,7 +140,7 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
 
   /** Decodes on this thread; the events of a chunk are handed out before the next is read. */
   async function* onThisThread(source: ByteSource): AsyncGenerator<CaptureEvent> {
-    const decoder = new Decoder({ ...(options.types ? { types: options.types } : {}), ...(programs ? { programs } : {}) });
+    const job = createEventsJob(plan, () => {});
     let pending: CaptureEvent[] = [];
     const it = source[Symbol.asyncIterator]();
     let done = false;
@@ -129,14 +148,19 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
     let wake: (() => void) | undefined;
     let resume: (() => void) | undefined;
     let stopped = false; // the consumer left the loop early
-    const run = decoder.run({ [Symbol.asyncIterator]: () => it }, {
-      onEvent(v) { pending.push(captureEvent(v, fields)); },
-      onMachineInfo(mi) { machineInfo = mi; },
+    const take = (): void => {
+      const got = job.collect()?.result;
+      if (got?.machineInfo) machineInfo = got.machineInfo;
+      if (got) pending = pending.length ? pending.concat(got.events) : got.events;
+    };
+    const run = job.decoder.run({ [Symbol.asyncIterator]: () => it }, {
+      ...job.handlers,
       afterChunk: () => {
+        take();
         if (stopped) throw new ScapdriftError(ErrorCode.OPTION, 'iteration stopped by the consumer');
         return new Promise<void>((r) => { resume = r; wake?.(); });
       },
-    }).then((s) => { summary = s; }, (e) => { failure = e; }).finally(() => { done = true; wake?.(); });
+    }).then((s) => { summary = s; }, (e) => { failure = e; }).finally(() => { take(); done = true; wake?.(); });
     try {
       for (;;) {
         if (pending.length === 0 && !done) {
@@ -160,17 +184,14 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
     }
   }
 
-  /** Decodes on `workers` threads (ts/parallel); the batches' events are handed out in stream order. */
+  /** Decodes on `workers` threads (ts/parallel), each running the events job on the plan; events in stream order. */
   async function* onWorkers(source: ByteSource): AsyncGenerator<CaptureEvent> {
-    const run = new ParallelDecode(source, {
-      kind: 'events',
-      fields: fields.map((f) => f.text),
-      ...(options.types ? { types: options.types } : {}),
-      ...(options.filter !== undefined ? { filter: options.filter } : {}),
-    }, workers);
+    const { ParallelDecode } = await import('./parallel/pool.js'); // loaded only when workers run
+    const run = new ParallelDecode(source, { module: EVENTS_JOB, plan }, workers);
     for await (const done of run) {
-      if (done.machineInfo) machineInfo = done.machineInfo;
-      for (const ev of done.events ?? []) yield ev;
+      const got = done.result as EventsResult | undefined;
+      if (got?.machineInfo) machineInfo = got.machineInfo;
+      for (const ev of got?.events ?? []) yield ev;
     }
     summary = run.summary;
   }

@@ -3,105 +3,215 @@
  * The scapdrift command line. Every error from bad input or options is one line
  * on stderr ("scapdrift: ...") and exit code 1; never a stack trace unless
  * SCAPDRIFT_DEBUG=1.
+ *
+ * Arguments are parsed with Node's own `util.parseArgs` (no CLI library to load at start-up),
+ * and each command's modules are loaded when it runs: a `read` of a tiny capture pays only for
+ * the decoder (README, Start-up).
  */
-import { Command } from 'commander';
+import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { readCommand } from './cli_read.js';
-import { benchCommand } from './cli_bench.js';
-import { FIELDS } from './fields.js';
-import { isScapdriftError } from './errors.js';
+import { isScapdriftError, ScapdriftError, ErrorCode } from './errors.js';
 import { escapeText } from './escape.js';
-import { startCommand } from './cli_start.js';
-import { captureCommand } from './capture/index.js';
+
+/** One option of a command: its long name, short letter, value placeholder, help text. */
+interface OptionSpec {
+  long: string;
+  short?: string;
+  /** The value's placeholder in help ("<condition>"); absent: a flag. */
+  value?: string;
+  /** Given more than once, every value is kept (-r). */
+  multiple?: boolean;
+  help: string;
+}
+
+/** One command: positional arguments (`<required>` or `[optional]`), options, and what it runs. */
+interface CommandSpec {
+  name: string;
+  description: string;
+  args: { name: string; required: boolean; help: string }[];
+  options: OptionSpec[];
+  run(args: (string | undefined)[], opts: Record<string, unknown>): Promise<unknown>;
+}
+
+const FILTER: OptionSpec = { long: 'filter', short: 'f', value: '<condition>', help: 'Falco filter condition (same as the trailing argument)' };
+const RULES: OptionSpec = { long: 'rules', short: 'r', value: '<file>', multiple: true, help: 'Falco rules file: print alerts of its rules (repeatable)' };
+const DEFAULT_RULES: OptionSpec = { long: 'default-rules', help: 'load the shipped drift rules (rules/scapdrift_rules.yaml)' };
+const JSON_OPT: OptionSpec = { long: 'json', short: 'j', help: 'one JSON object per line, keys named by field' };
+const TYPE: OptionSpec = { long: 'type', short: 't', value: '<names>', help: 'only these event types, comma-separated (e.g. execve,clone)' };
+/** --output-http, --output-file and their settings (ts/alerts/outputs.ts), for read and capture. */
+const ALERT_OUTPUTS: OptionSpec[] = [
+  { long: 'output-http', value: '<url>', help: "POST each alert to URL as Falcosidekick's payload (Falco's JSON alert with a uuid)" },
+  { long: 'output-http-queue', value: '<n>', help: 'most alerts held for --output-http while the receiver is slow or down; beyond, dropped and counted (default 10000)' },
+  { long: 'output-file', value: '<path>', help: 'append each alert to PATH as a JSON line (the same payload)' },
+  { long: 'output-file-max-size', value: '<size>', help: 'rotate --output-file at this size: bytes, or K/M/G (default 100M)' },
+  { long: 'output-file-keep', value: '<n>', help: 'rotated files kept: PATH.1 … PATH.N (default 5)' },
+];
+
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'read',
+    description: 'print the events of a capture file (.scap, plain or gzip)',
+    args: [
+      { name: 'file', required: true, help: "capture file, or '-' for standard input" },
+      { name: 'condition', required: false, help: "Falco filter condition, e.g. 'evt.type = execve and proc.is_exe_writable = true'" },
+    ],
+    options: [
+      FILTER, RULES, DEFAULT_RULES, JSON_OPT,
+      { long: 'print', short: 'p', value: '<format>', help: 'sysdig-style format, e.g. "%evt.num %proc.name %proc.exe_ino"' },
+      TYPE,
+      { long: 'quiet', short: 'q', help: 'no progress bar' },
+      { long: 'strict', help: 'the first corrupt frame is fatal (default: reported, skipped, reading goes on)' },
+      { long: 'workers', value: '<n>', help: 'decode on N threads: this one and N-1 workers (default 1; 2 when every event of 256 MiB or more is printed on 4 cores or more; 1 with --output-*)' },
+      ...ALERT_OUTPUTS,
+    ],
+    async run([file, condition], opts) {
+      const { readCommand } = await import('./cli_read.js');
+      return readCommand(file!, { ...opts, ...(condition !== undefined ? { condition } : {}) });
+    },
+  },
+  {
+    name: 'bench',
+    description: 'read throughput of a capture for each worker count, against memcpy: prints a Markdown table',
+    args: [{ name: 'file', required: true, help: 'capture file (.scap, plain or gzip)' }],
+    options: [
+      { long: 'workers', value: '<list>', help: 'worker counts, comma-separated, e.g. 1,2,4 (default: 1, 2, 4, … up to the cores)' },
+      { long: 'filter', short: 'f', value: '<condition>', help: 'condition of row (d) (default: event types that make up ~1 % of the events)' },
+      { long: 'runs', value: '<n>', help: 'runs per row; the table shows the median (default 3)' },
+    ],
+    async run([file], opts) {
+      const { benchCommand } = await import('./cli_bench.js');
+      return benchCommand(file!, opts);
+    },
+  },
+  {
+    name: 'fields',
+    description: 'list the supported fields with type, unit and description',
+    args: [],
+    options: [{ long: 'json', short: 'j', help: 'as JSON' }],
+    async run(_args, opts) {
+      const { FIELDS } = await import('./fields.js');
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(FIELDS.map(({ name, type, unit, description, takesArg }) => ({ name, type, unit, description, takesArg: !!takesArg })), null, 2) + '\n');
+        return;
+      }
+      for (const f of FIELDS) {
+        const name = f.takesArg ? `${f.name}.NAME | ${f.name}[N]` : f.name;
+        process.stdout.write(`${name.padEnd(42)} ${f.type.padEnd(8)} ${(f.unit || '-').padEnd(9)} ${f.description}\n`);
+      }
+    },
+  },
+  {
+    name: 'capture',
+    description: 'live capture with the eBPF driver (root, kernel with BTF); prints events as read does',
+    args: [{ name: 'condition', required: false, help: 'Falco filter condition' }],
+    options: [
+      FILTER, RULES, DEFAULT_RULES,
+      { long: 'write', short: 'w', value: '<file>', help: 'also save the raw scap stream to this file' },
+      JSON_OPT,
+      { long: 'print', short: 'p', value: '<format>', help: 'sysdig-style format' },
+      TYPE,
+      { long: 'duration', short: 'd', value: '<seconds>', help: 'stop after this many seconds (default: until Ctrl-C)' },
+      { long: 'status-interval', value: '<seconds>', help: 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)' },
+      ...ALERT_OUTPUTS,
+    ],
+    async run([condition], opts) {
+      const { captureCommand } = await import('./capture/index.js');
+      return captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
+    },
+  },
+  {
+    name: 'start',
+    description: 'the main job: live drift detection when root and eBPF are available, else the bundled sample capture',
+    args: [],
+    options: [],
+    async run() {
+      const { startCommand } = await import('./cli_start.js');
+      return startCommand();
+    },
+  },
+];
+
+const PROGRAM_HELP = 'Decode Falco/sysdig kernel event captures and compute process-execution drift signals.';
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-const program = new Command();
-program
-  .name('scapdrift')
-  .description('Decode Falco/sysdig kernel event captures and compute process-execution drift signals.')
-  .version(packageVersion(), '-V, --version')
-  .showHelpAfterError();
-
-/** --output-http, --output-file and their settings (ts/alerts/outputs.ts), for read and capture. */
-function alertOutputOptions(cmd: Command): Command {
-  return cmd
-    .option('--output-http <url>', "POST each alert to URL as Falcosidekick's payload (Falco's JSON alert with a uuid)")
-    .option('--output-http-queue <n>', 'most alerts held for --output-http while the receiver is slow or down; beyond, dropped and counted (default 10000)')
-    .option('--output-file <path>', 'append each alert to PATH as a JSON line (the same payload)')
-    .option('--output-file-max-size <size>', 'rotate --output-file at this size: bytes, or K/M/G (default 100M)')
-    .option('--output-file-keep <n>', 'rotated files kept: PATH.1 … PATH.N (default 5)');
+function usage(c: CommandSpec): string {
+  const args = c.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`)).join(' ');
+  return `scapdrift ${c.name}${c.options.length ? ' [options]' : ''}${args ? ` ${args}` : ''}`;
 }
 
-alertOutputOptions(program
-  .command('read')
-  .description('print the events of a capture file (.scap, plain or gzip)')
-  .argument('<file>', "capture file, or '-' for standard input")
-  .argument('[condition]', "Falco filter condition, e.g. 'evt.type = execve and proc.is_exe_writable = true'")
-  .option('-f, --filter <condition>', 'Falco filter condition (same as the trailing argument)')
-  .option('-r, --rules <file>', 'Falco rules file: print alerts of its rules (repeatable)', (f: string, all: string[] = []) => [...all, f])
-  .option('--default-rules', 'load the shipped drift rules (rules/scapdrift_rules.yaml)')
-  .option('-j, --json', 'one JSON object per line, keys named by field')
-  .option('-p, --print <format>', 'sysdig-style format, e.g. "%evt.num %proc.name %proc.exe_ino"')
-  .option('-t, --type <names>', 'only these event types, comma-separated (e.g. execve,clone)')
-  .option('-q, --quiet', 'no progress bar')
-  .option('--strict', 'the first corrupt frame is fatal (default: reported, skipped, reading goes on)')
-  .option('--workers <n>', 'decode on N threads: this one and N-1 workers (default: the cores for inputs over 16 MiB, else 1; 1 with --output-*)'))
-  .action(async (file: string, condition: string | undefined, opts) => {
-    await readCommand(file, { ...opts, ...(condition !== undefined ? { condition } : {}) });
-  });
+function commandHelp(c: CommandSpec): string {
+  const rows: [string, string][] = [
+    ...c.args.map((a): [string, string] => [a.name, a.help]),
+    ...c.options.map((o): [string, string] => [`${o.short ? `-${o.short}, ` : ''}--${o.long}${o.value ? ` ${o.value}` : ''}`, o.help]),
+    ['-h, --help', 'display help for command'],
+  ];
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return `Usage: ${usage(c)}\n\n${c.description}\n\n${rows.map(([l, h]) => `  ${l.padEnd(width)}${h}`).join('\n')}\n`;
+}
 
-program
-  .command('bench')
-  .description('read throughput of a capture for each worker count, against memcpy: prints a Markdown table')
-  .argument('<file>', 'capture file (.scap, plain or gzip)')
-  .option('--workers <list>', 'worker counts, comma-separated, e.g. 1,2,4 (default: 1, 2, 4, … up to the cores)')
-  .option('-f, --filter <condition>', 'condition of row (d) (default: event types that make up ~1 % of the events)')
-  .option('--runs <n>', 'runs per row; the table shows the median (default 3)')
-  .action(async (file: string, opts) => {
-    await benchCommand(file, opts);
-  });
+function programHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => usage(c).length - 'scapdrift '.length)) + 2;
+  return `Usage: scapdrift [options] [command]\n\n${PROGRAM_HELP}\n\nOptions:\n  -V, --version  output the version number\n  -h, --help     display help for command\n\nCommands:\n` +
+    `${COMMANDS.map((c) => `  ${usage(c).slice('scapdrift '.length).padEnd(width)}${c.description}`).join('\n')}\n  help [command]  display help for command\n`;
+}
 
-program
-  .command('fields')
-  .description('list the supported fields with type, unit and description')
-  .option('-j, --json', 'as JSON')
-  .action((opts: { json?: boolean }) => {
-    if (opts.json) {
-      process.stdout.write(JSON.stringify(FIELDS.map(({ name, type, unit, description, takesArg }) => ({ name, type, unit, description, takesArg: !!takesArg })), null, 2) + '\n');
-      return;
-    }
-    for (const f of FIELDS) {
-      const name = f.takesArg ? `${f.name}.NAME | ${f.name}[N]` : f.name;
-      process.stdout.write(`${name.padEnd(42)} ${f.type.padEnd(8)} ${(f.unit || '-').padEnd(9)} ${f.description}\n`);
-    }
-  });
+/** A usage error: one line, then where to find help. */
+function usageError(message: string, command?: CommandSpec): ScapdriftError {
+  return new ScapdriftError(ErrorCode.OPTION, `${message} (see 'scapdrift ${command ? `${command.name} ` : ''}--help')`);
+}
 
-alertOutputOptions(program
-  .command('capture')
-  .description('live capture with the eBPF driver (root, kernel with BTF); prints events as read does')
-  .argument('[condition]', 'Falco filter condition')
-  .option('-f, --filter <condition>', 'Falco filter condition (same as the trailing argument)')
-  .option('-r, --rules <file>', 'Falco rules file: print alerts of its rules (repeatable)', (f: string, all: string[] = []) => [...all, f])
-  .option('--default-rules', 'load the shipped drift rules (rules/scapdrift_rules.yaml)')
-  .option('-w, --write <file>', 'also save the raw scap stream to this file')
-  .option('-j, --json', 'one JSON object per line, keys named by field')
-  .option('-p, --print <format>', 'sysdig-style format')
-  .option('-t, --type <names>', 'only these event types, comma-separated')
-  .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
-  .option('--status-interval <seconds>', 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)'))
-  .action(async (condition: string | undefined, opts) => {
-    await captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
-  });
+/** Parses `argv` (after the command name) for `c`: positionals and camel-cased options. Throws E_OPTION. */
+function parseCommand(c: CommandSpec, argv: string[]): { args: (string | undefined)[]; opts: Record<string, unknown>; help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  for (const o of c.options) options[o.long] = { type: o.value ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const message = (e as Error).message;
+    const unknown = /^Unknown option '([^']*)'/.exec(message);
+    throw usageError(unknown ? `unknown option '${unknown[1]}'` : message.split('\n')[0]!, c);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { args: [], opts: {}, help: true };
+  const missing = c.args.filter((a, i) => a.required && positionals[i] === undefined);
+  if (missing.length) throw usageError(`missing required argument '${missing[0]!.name}'`, c);
+  if (positionals.length > c.args.length) throw usageError(`too many arguments: expected ${c.args.length ? c.args.map((a) => a.name).join(', ') : 'none'}, got ${positionals.length}`, c);
+  const opts: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (k !== 'help') opts[k.replace(/-([a-z])/g, (_m, l: string) => l.toUpperCase())] = v;
+  }
+  return { args: c.args.map((_a, i) => positionals[i]), opts, help: false };
+}
 
-program
-  .command('start')
-  .description('the main job: live drift detection when root and eBPF are available, else the bundled sample capture')
-  .action(async () => {
-    await startCommand();
-  });
+async function main(argv: string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    (first === undefined ? process.stderr : process.stdout).write(programHelp());
+    if (first === undefined) process.exitCode = 1;
+    return;
+  }
+  if (first === '-V' || first === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  if (first === 'help') {
+    const c = COMMANDS.find((x) => x.name === rest[0]);
+    process.stdout.write(c ? commandHelp(c) : programHelp());
+    return;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (!command) throw usageError(`unknown command '${first}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+  const { args, opts, help } = parseCommand(command, rest);
+  if (help) {
+    process.stdout.write(commandHelp(command));
+    return;
+  }
+  await command.run(args, opts);
+}
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (process.stdout.listenerCount('error') > 1) return; // a command handles it (capture stops its loader)
@@ -111,7 +221,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+main(process.argv.slice(2)).catch((e: unknown) => {
   if (process.env.SCAPDRIFT_DEBUG === '1') console.error(e);
   const msg = isScapdriftError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
   process.stderr.write(`scapdrift: ${escapeText(msg)}\n`); // file names may hold anything: one line, no raw control bytes

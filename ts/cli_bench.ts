@@ -18,7 +18,10 @@ import { Decoder, type DecodeSummary } from './decoder.js';
 import { eventInfo } from './events/event_table.js';
 import { openCapture } from './capture.js';
 import { printEvents, type ReadCommandOptions } from './cli_read.js';
-import { ParallelDecode, workerCount } from './parallel/pool.js';
+import { compilePrintPlan } from './plan.js';
+import { warnLine } from './warn.js';
+import { ParallelDecode } from './parallel/pool.js';
+import { workerCount } from './parallel/worker_count.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 
 /** Options of the bench command, as given on the command line. */
@@ -118,7 +121,7 @@ function onePercentFilter(counts: Map<string, number>, events: number): string {
 async function read(file: string, opts: ReadCommandOptions, out: Writable): Promise<void> {
   const source = await openByteSource(file);
   try {
-    await printEvents(source, { ...opts, quiet: true }, { progress: false, live: false, out });
+    await printEvents(source, await compilePrintPlan(opts, warnLine), opts.workers, { progress: false, live: false, out });
   } finally {
     await source.close();
   }
@@ -166,7 +169,7 @@ export async function benchReport(file: string, opts: BenchOptions): Promise<str
     { name: '(a) split, batches handed out undecoded', run: async (n) => {
       const source = await openByteSource(file);
       try {
-        await drain(new ParallelDecode(source, { kind: 'none' }, n));
+        await drain(new ParallelDecode(source, undefined, n));
       } finally {
         await source.close();
       }

@@ -3,16 +3,15 @@
  * a `-p` format, or JSON lines. Output waits for a slow consumer (backpressure)
  * and a progress bar goes to stderr on a terminal.
  */
-import { SingleBar, Presets } from 'cli-progress';
 import { warnLine } from './warn.js';
 import { escapeText } from './escape.js';
 import { openByteSource, type ByteSource } from './scap/byte_source.js';
 import type { DecodeSummary } from './decoder.js';
-import { EventPrinter, type PrintOptions } from './event_printer.js';
-import { workerCount } from './parallel/pool.js';
-import { printEventsParallel } from './parallel/print.js';
+import { EventPrinter } from './event_printer.js';
+import { compilePrintPlan, printsEveryEvent, type Plan, type PrintOptions } from './plan.js';
+import { workerCount, decompressedBytes } from './parallel/worker_count.js';
 import { checkRecordingClosed } from './scap/recording.js';
-import { AlertOutputs, type AlertOutputOptions } from './alerts/outputs.js';
+import type { AlertOutputs, AlertOutputOptions } from './alerts/outputs.js';
 
 /** How often `read` tells on stderr that alerts to --output-http/--output-file were lost, ms. */
 const ALERT_LOSS_CHECK_MS = 1000;
@@ -79,22 +78,34 @@ export interface PrintMode {
 }
 
 /**
+ * The alert outputs of the options (--output-http, --output-file), or undefined when none is
+ * asked for; their module (HTTP client, file rotation) is loaded only then. Throws E_OPTION.
+ */
+export async function openAlertOutputs(opts: AlertOutputOptions): Promise<AlertOutputs | undefined> {
+  const asked = [opts.outputHttp, opts.outputHttpQueue, opts.outputFile, opts.outputFileMaxSize, opts.outputFileKeep].some((v) => v !== undefined);
+  if (!asked) return undefined;
+  const { AlertOutputs } = await import('./alerts/outputs.js');
+  return AlertOutputs.open(opts);
+}
+
+/**
  * Decodes `source` and prints its events, or the alerts of the rules, to stdout
- * with backpressure. Shared by `read` and `capture`. Rejects with a
+ * with backpressure, as `plan` says. Shared by `read` and `capture`. Rejects with a
  * ScapdriftError after printing every event decoded before the fault.
  */
-export async function printEvents(source: ByteSource, opts: ReadCommandOptions, mode: PrintMode): Promise<DecodeSummary> {
+export async function printEvents(source: ByteSource, plan: Plan, workersOption: string | number | undefined, mode: PrintMode): Promise<DecodeSummary> {
   const sink = new OutputSink(mode.out);
   // Alerts for the outputs are made where the rules matched: on this thread.
-  const workers = mode.alertOutputs ? 1 : workerCount(opts.workers, source.compressed ? undefined : source.totalBytes);
-  if (workers > 1) return printEventsParallel(source, opts, workers, sink);
   const outputs = mode.alertOutputs;
-  const printer = new EventPrinter(opts, (line) => sink.push(line), undefined, warnLine, outputs && ((json) => outputs.forward(json)));
+  const workers = outputs ? 1 : workerCount(workersOption, workersOption === undefined ? { bytes: await decompressedBytes(source), everyEvent: printsEveryEvent(plan) } : undefined);
+  if (workers > 1) {
+    const { printEventsParallel } = await import('./parallel/print.js');
+    return printEventsParallel(source, plan, workers, sink);
+  }
+  const printer = new EventPrinter(plan, (line) => sink.push(line), warnLine, outputs && ((json) => outputs.forward(json)));
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
   const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;
-  const bar = showBar
-    ? new SingleBar({ format: 'reading [{bar}] {percentage}% | {value}/{total} bytes | {rate} events/s', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
-    : undefined;
+  const bar = showBar ? await progressBar() : undefined;
   const started = Date.now();
   bar?.start(source.totalBytes ?? 0, 0, { rate: 0 });
   const restoreTerminal = (): void => { bar?.stop(); };
@@ -115,10 +126,17 @@ export async function printEvents(source: ByteSource, opts: ReadCommandOptions, 
   }
 }
 
+/** The progress bar on stderr (cli-progress, loaded only when a bar is shown). */
+async function progressBar(): Promise<import('cli-progress').SingleBar> {
+  const { SingleBar, Presets } = (await import('cli-progress')).default;
+  return new SingleBar({ format: 'reading [{bar}] {percentage}% | {value}/{total} bytes | {rate} events/s', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+}
+
 /** Runs `read` on `file`; resolves with the summary, rejects with a ScapdriftError. */
 export async function readCommand(file: string, opts: ReadCommandOptions): Promise<DecodeSummary> {
-  new EventPrinter(opts, () => {}, () => {}); // a bad -p, condition or rules file fails before the file is opened
-  const alertOutputs = AlertOutputs.open(opts);
+  if (opts.workers !== undefined) workerCount(opts.workers, undefined); // a bad option fails before anything is read
+  const plan = await compilePrintPlan(opts, warnLine); // a bad -p, condition or rules file fails before the file is opened
+  const alertOutputs = await openAlertOutputs(opts);
   const lossCheck = alertOutputs && setInterval(() => {
     const w = alertOutputs.lossWarning();
     if (w) warnLine(w);
@@ -126,7 +144,7 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
   let source: ByteSource | undefined;
   try {
     source = await openByteSource(file === '-' ? process.stdin : file);
-    const summary = await printEvents(source, opts, { progress: !opts.quiet, live: false, ...(alertOutputs ? { alertOutputs } : {}) });
+    const summary = await printEvents(source, plan, opts.workers, { progress: !opts.quiet, live: false, ...(alertOutputs ? { alertOutputs } : {}) });
     if (summary.droppedThreads > 0) warnLine(`${summary.droppedThreads} threads were not tracked: the thread table was full`);
     if (summary.filesEvicted > 0) warnLine(`${summary.filesEvicted} files forgotten by the file table (full): drift.* fields may miss their writer`);
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);

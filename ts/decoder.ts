@@ -22,7 +22,7 @@ import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from './scap
 import { RECORDER } from './scap/recording.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
 import { ProcessListReader, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
-import { installPrograms } from './filter/blob.js';
+import { installPrograms, installBlob } from './filter/blob.js';
 import { ioError, type ByteSource } from './scap/byte_source.js';
 import { open as openFile } from 'node:fs/promises';
 import type { Program } from './filter/compiler.js';
@@ -106,6 +106,8 @@ export interface DecoderOptions {
   strict?: boolean;
   /** Compiled filter programs (ts/filter): only events some program matches are delivered. */
   programs?: readonly Program[];
+  /** Or the same already laid out (ts/filter/blob.ts layoutPrograms; a plan's filter). */
+  filter?: { readonly blob: Uint8Array; readonly count: number };
 }
 
 /** What FAULT_PARAM_WIDTH found: parameter `index` of event `id` has `bytes` bytes. */
@@ -146,6 +148,7 @@ export class Decoder {
       ex.setEmit(id, wanted === undefined || wanted.has(eventInfo(id)!.name) ? 1 : 0);
     }
     if (options.programs) installPrograms(this.module, options.programs);
+    else if (options.filter) installBlob(this.module, options.filter.blob, options.filter.count);
   }
 
   /**

@@ -1,41 +1,32 @@
 /**
  * Events to output lines, as `read` and `capture` print them: the default
  * line, a `-p` format or JSON, or — with rules — the alerts of the rules that
- * matched. One printer owns one Decoder; the parallel workers each run one.
+ * matched, all as the plan (ts/plan.ts) says. One printer owns one Decoder;
+ * each parallel worker runs one through {@link createJob}.
  */
 import { Decoder, type DecodeHandlers } from './decoder.js';
-import { compileFormat, renderFormat, renderDefault, renderJson, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
+import { renderFormat, renderDefault, renderJson } from './output.js';
 import type { EventView } from './event_view.js';
-import { selectEvents, hostnameOfThisMachine } from './rules/select.js';
+import { matchedPrograms } from './filter/blob.js';
+import { alertJson, alertText, type AlertRule } from './rules/alert.js';
+import { hostnameOfThisMachine } from './rules/select.js';
+import { fieldRefs, formatParts, type Plan, type PlanOutput } from './plan.js';
+import type { Job } from './parallel/job.js';
 
-/** What to print: the options `read` and `capture` share. */
-export interface PrintOptions {
-  json?: boolean;
-  print?: string;
-  type?: string;
-  /** Falco condition (trailing argument). */
-  condition?: string;
-  /** Falco condition (-f); both given: both must match. */
-  filter?: string;
-  /** Rules files (-r): print alerts instead of events. */
-  rules?: string[];
-  /** Load rules/scapdrift_rules.yaml first. */
-  defaultRules?: boolean;
-  /** The first corrupt frame is fatal (default: reported and skipped when its block is sound). */
-  strict?: boolean;
-}
-
-/** Builds the per-event line renderer for the options. Throws E_OPTION on a bad format. */
-export function lineRenderer(opts: PrintOptions): (v: EventView) => string {
-  if (opts.json) {
-    const fields = opts.print ? formatFields(compileFormat(opts.print)) : DEFAULT_JSON_FIELDS;
-    return (v) => renderJson(v, fields);
+/** The per-event line renderer of an output that is not alerts. */
+export function lineRenderer(output: Exclude<PlanOutput, { kind: 'alerts' | 'events' }>): (v: EventView) => string {
+  switch (output.kind) {
+    case 'json': {
+      const fields = fieldRefs(output.fields);
+      return (v) => renderJson(v, fields);
+    }
+    case 'format': {
+      const parts = formatParts(output.parts);
+      return (v) => renderFormat(v, parts);
+    }
+    case 'line':
+      return renderDefault;
   }
-  if (opts.print) {
-    const parts = compileFormat(opts.print);
-    return (v) => renderFormat(v, parts);
-  }
-  return renderDefault;
 }
 
 export class EventPrinter {
@@ -44,23 +35,35 @@ export class EventPrinter {
   readonly handlers: DecodeHandlers;
 
   /**
-   * `out` receives each line (without newline). `warn` receives rule warnings, `skip` the
-   * corrupt frames skipped, `forward` each alert as Falco's JSON object (with rules).
-   * Throws E_OPTION for a bad format, condition or rules file.
+   * `out` receives each line (without newline), `skip` a line per corrupt frame skipped,
+   * `forward` each alert as Falco's JSON object (with rules: --output-http / --output-file).
    */
-  constructor(opts: PrintOptions, out: (line: string) => void, warn?: (line: string) => void, skip?: (message: string) => void,
-    forward?: (alertJson: string) => void) {
-    const render = lineRenderer(opts);
-    const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
-    const selection = warn ? selectEvents(opts, warn) : selectEvents(opts);
-    const decoder = new Decoder({ ...(types ? { types } : {}), ...(selection.programs ? { programs: selection.programs } : {}), strict: opts.strict === true });
+  constructor(plan: Plan, out: (line: string) => void, skip?: (message: string) => void, forward?: (alertJson: string) => void) {
+    const decoder = new Decoder({ ...(plan.types ? { types: plan.types } : {}), ...(plan.filter ? { filter: plan.filter } : {}), strict: plan.strict });
+    const output = plan.output;
     let hostname = hostnameOfThisMachine();
+    let onEvent: (v: EventView) => void;
+    if (output.kind === 'alerts') {
+      const rules: AlertRule[] = output.rules.map((r) => ({ ...r, output: formatParts(r.output) }));
+      const json = output.json;
+      onEvent = (v) => {
+        for (const i of matchedPrograms(decoder.module, rules.length)) {
+          const rule = rules[i]!;
+          if (!forward) { out(json ? alertJson(v, rule, hostname) : alertText(v, rule)); continue; }
+          const object = alertJson(v, rule, hostname);
+          forward(object);
+          out(json ? object : alertText(v, rule));
+        }
+      };
+    } else if (output.kind === 'events') {
+      throw new Error('a print plan cannot have the output kind "events"');
+    } else {
+      const render = lineRenderer(output);
+      onEvent = (v) => out(render(v));
+    }
     this.decoder = decoder;
     this.handlers = {
-      onEvent(v) {
-        if (selection.alerts) for (const line of selection.alerts(v, decoder.module, hostname, forward)) out(line);
-        else out(render(v));
-      },
+      onEvent,
       onMachineInfo(mi) {
         if (mi.hostname) hostname = mi.hostname;
       },
@@ -69,4 +72,22 @@ export class EventPrinter {
       },
     };
   }
+}
+
+const encoder = new TextEncoder();
+
+/** The parallel job of `read --workers N` (ts/parallel/job.ts): each owned batch's lines as UTF-8 bytes. */
+export function createJob(plan: Plan, onSkip: (message: string) => void): Job<Uint8Array> {
+  let lines: string[] = [];
+  const printer = new EventPrinter(plan, (line) => lines.push(line), onSkip);
+  return {
+    decoder: printer.decoder,
+    handlers: printer.handlers,
+    collect() {
+      if (lines.length === 0) return undefined;
+      const bytes = encoder.encode(lines.join('\n') + '\n');
+      lines = [];
+      return { result: bytes, transfer: [bytes.buffer as ArrayBuffer] };
+    },
+  };
 }

@@ -145,6 +145,21 @@ export interface RecordLayout {
 const WASM_URL = new URL('../../build/scapdrift.wasm', import.meta.url);
 let compiled: WebAssembly.Module | undefined;
 
+/**
+ * The compiled decoder (build/scapdrift.wasm), compiled once per process: a worker thread gets
+ * the main thread's through {@link adoptWasmModule} (a WebAssembly.Module crosses threads by
+ * structured clone, its compiled code shared, not compiled again).
+ */
+export function wasmModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
+  return compiled;
+}
+
+/** Uses `module` (compiled on another thread by {@link wasmModule}) for this thread's instances. */
+export function adoptWasmModule(module: WebAssembly.Module): void {
+  compiled = module;
+}
+
 function kindOf(id: number): number {
   const info = eventInfo(id);
   if (!info || info.params.length === 0) {
@@ -187,8 +202,7 @@ export interface DecoderModule {
  * Throws if build/scapdrift.wasm is missing (run `npm run build`).
  */
 export function createDecoderModule(): DecoderModule {
-  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
-  const instance = new WebAssembly.Instance(compiled, { env: { abort: wasmAbort } });
+  const instance = new WebAssembly.Instance(wasmModule(), { env: { abort: wasmAbort } });
   const raw = instance.exports as unknown as DecoderExports & Record<string, WebAssembly.Global>;
   const g = (name: string): number => Number(raw[name]!.value);
   const layout: RecordLayout = {

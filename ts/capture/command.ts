@@ -10,13 +10,13 @@ import { finished } from 'node:stream/promises';
 import { unlink } from 'node:fs/promises';
 import { openByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
-import { printEvents, type ReadCommandOptions } from '../cli_read.js';
-import { EventPrinter } from '../event_printer.js';
+import { printEvents, openAlertOutputs, type ReadCommandOptions } from '../cli_read.js';
+import { compilePrintPlan } from '../plan.js';
+import { warnLine } from '../warn.js';
 import { ScapdriftError, ErrorCode, isScapdriftError } from '../errors.js';
 import { startLoader, STOP_GRACE_MS } from './loader.js';
 import { LiveStatus } from './status.js';
 import { closeRecording } from '../scap/recording.js';
-import { AlertOutputs } from '../alerts/outputs.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
 export interface CaptureCommandOptions extends ReadCommandOptions {
@@ -99,10 +99,10 @@ class StdoutUntilClosed extends Writable {
  * or stdout went away first.
  */
 export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary | undefined> {
-  new EventPrinter(opts, () => {}); // a bad -p, condition or rules file fails before the driver loads
+  const plan = await compilePrintPlan(opts, warnLine); // a bad -p, condition or rules file fails before the driver loads
   const durationSeconds = parseSeconds(opts.duration, '--duration');
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
-  const alertOutputs = AlertOutputs.open(opts); // a bad URL or an unwritable file fails before the driver loads
+  const alertOutputs = await openAlertOutputs(opts); // a bad URL or an unwritable file fails before the driver loads
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
   const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs);
   const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c) });
@@ -137,7 +137,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   try {
     const source = await openByteSource(toDecoder);
     try {
-      summary = await printEvents(source, { workers: 1, ...opts }, { progress: false, live: true, out, ...(alertOutputs ? { alertOutputs } : {}) });
+      summary = await printEvents(source, plan, 1, { progress: false, live: true, out, ...(alertOutputs ? { alertOutputs } : {}) });
     } finally {
       await source.close();
     }

@@ -49,12 +49,16 @@ export function layoutPrograms(programs: readonly Program[]): Uint8Array {
 
 /** Installs `programs` into the decoder: from now on only events some program matches are emitted. */
 export function installPrograms(module: DecoderModule, programs: readonly Program[]): void {
+  if (programs.length === 0) { module.exports.setFilterCount(0); return; }
+  installBlob(module, layoutPrograms(programs), programs.length);
+}
+
+/** Installs `count` programs already laid out as `blob` (by {@link layoutPrograms}, e.g. in a plan made on another thread). */
+export function installBlob(module: DecoderModule, blob: Uint8Array, count: number): void {
   const ex = module.exports;
-  if (programs.length === 0) { ex.setFilterCount(0); return; }
-  const blob = layoutPrograms(programs);
   const ptr = ex.reserveFilter(blob.length);
   new Uint8Array(ex.memory.buffer).set(blob, ptr);
-  ex.setFilterCount(programs.length);
+  ex.setFilterCount(count);
 }
 
 /** Indexes of the programs that matched the event the decoder stopped on, ascending. */

@@ -14,14 +14,15 @@
  * batch is split while the consumer of the results has not taken the last ones.
  */
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
 import type { ByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
 import { fromErrorData, ScapdriftError, ErrorCode } from '../errors.js';
 import { BatchBuffers } from './batch_buffers.js';
 import { splitBatches } from './splitter.js';
 import { createReplica } from './replica.js';
-import type { BatchDone, BatchMessage, WorkerInit, WorkerTask } from './messages.js';
+import { wasmModule } from '../wasm.js';
+import type { JobModule, JobSpec } from './job.js';
+import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 
 /**
  * Target batch size, bytes: large enough to amortise messages and scans, small enough to
@@ -36,33 +37,9 @@ export const BATCH_BYTES = Number(process.env.SCAPDRIFT_BATCH_BYTES) > 0 ? Numbe
  * buffer of its own.
  */
 const BATCH_SLACK_BYTES = 256 << 10;
-/** Plain files smaller than this decode on one thread by default (bytes). */
-const SMALL_INPUT_BYTES = 16 << 20;
-/**
- * Most decoding threads by default, whatever the cores: each holds a replica of the state
- * (DESIGN.md §4), so memory grows with the count.
- */
-const MAX_DEFAULT_WORKERS = 4;
 /** Batches sent beyond the last one every worker has finished, per worker. */
 const MAX_BATCHES_AHEAD_PER_WORKER = 3;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
-
-/**
- * Worker count from `--workers` (or the option named `name`): a positive integer, or the
- * default, sized by the decompressed bytes to decode (`plainBytes`: known for a plain regular
- * file only) — the cores, at most 4, for 16 MiB or more, else 1 (gzip, pipes and streams too:
- * their size is not known before they are read). Throws E_OPTION.
- */
-export function workerCount(option: string | number | undefined, plainBytes: number | undefined, name = '--workers'): number {
-  if (option === undefined) {
-    return plainBytes !== undefined && plainBytes >= SMALL_INPUT_BYTES ? Math.min(availableParallelism(), MAX_DEFAULT_WORKERS) : 1;
-  }
-  const n = typeof option === 'number' ? option : Number(option);
-  if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a positive integer, got ${String(option)}`);
-  }
-  return n;
-}
 
 interface PoolWorker {
   worker: Worker;
@@ -71,22 +48,27 @@ interface PoolWorker {
 }
 
 /**
- * One parallel decode of `source` on `n` replicas doing `task`. Iterate it once: it yields
- * each batch's results in stream order (from the batch's owner) and throws the first fault
- * in stream order after the results before it, or a worker failure. Every worker is
- * terminated when the iteration ends, however it ends. Throws E_OPTION for bad options.
+ * One parallel decode of `source` on `n` replicas running `job` (its module loaded by every
+ * worker, its plan sent to each as data; without a job, batches go back undecoded: the
+ * splitter's benchmark). Iterate it once: it yields each batch's results in stream order
+ * (from the batch's owner) and throws the first fault in stream order after the results
+ * before it, or a worker failure. Every worker is terminated when the iteration ends, however
+ * it ends.
  */
-export class ParallelDecode implements AsyncIterable<BatchDone> {
-  /** Totals, once the iteration has finished (undefined for the task 'none'). */
+export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
+  /** Totals, once the iteration has finished (undefined without a job). */
   summary: DecodeSummary | undefined;
 
-  constructor(private readonly source: ByteSource, private readonly task: WorkerTask, private readonly n: number) {}
+  constructor(private readonly source: ByteSource, private readonly job: JobSpec<P> | undefined, private readonly n: number) {}
 
   async *[Symbol.asyncIterator](): AsyncGenerator<BatchDone> {
     const n = this.n;
-    const local = createReplica(this.task); // replica 0: owns seq ≡ 0 (mod n)
-    const init: WorkerInit = { task: this.task };
-    const pool: PoolWorker[] = Array.from({ length: n - 1 }, () => ({ worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1 }));
+    const job = this.job;
+    const jobModule = job ? (await import(job.module.href)) as JobModule<P, unknown> : undefined;
+    const local = createReplica(jobModule, job?.plan as P); // replica 0: owns seq ≡ 0 (mod n)
+    const init: WorkerInit = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule() };
+    // Started at the second batch: an input of one batch is decoded here alone, with no worker to start.
+    const pool: PoolWorker[] = [];
     const buffers = new BatchBuffers(BATCH_BYTES + BATCH_SLACK_BYTES);
     const inFlight = new Map<number, SharedArrayBuffer>(); // seq → buffer some worker still reads
     const results = new Map<number, BatchDone>();
@@ -96,7 +78,9 @@ export class ParallelDecode implements AsyncIterable<BatchDone> {
     /** Resolves at the next message; call it right after checking what it waits for. */
     const progress = (): Promise<void> => new Promise((r) => { wake = r; });
     let nextSeq = 0; // next batch to send
-    const lowestDone = (): number => Math.min(nextSeq - 1, ...pool.map((p) => p.doneSeq));
+    let firstLength = 0; // bytes of batch 0
+    // Until the workers start, batch 0 is kept for them (they start at batch 1 and need every batch).
+    const lowestDone = (): number => (pool.length === 0 ? -1 : Math.min(nextSeq - 1, ...pool.map((p) => p.doneSeq)));
     const release = (): void => {
       const low = lowestDone();
       for (const [seq, bytes] of inFlight) {
@@ -105,7 +89,11 @@ export class ParallelDecode implements AsyncIterable<BatchDone> {
         inFlight.delete(seq);
       }
     };
-    pool.forEach((p, i) => {
+    const startWorkers = (): void => {
+      for (let i = 0; i < n - 1; i++) pool.push(startWorker(i));
+    };
+    const startWorker = (i: number): PoolWorker => {
+      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1 };
       p.worker.on('message', (m: BatchDone) => {
         p.doneSeq = m.seq;
         if (m.seq % n === i + 1) results.set(m.seq, m);
@@ -114,7 +102,8 @@ export class ParallelDecode implements AsyncIterable<BatchDone> {
       });
       p.worker.on('error', (e) => { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); signal(); });
       p.worker.on('exit', (code) => { if (code !== 0) { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); signal(); } });
-    });
+      return p;
+    };
 
     let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
     let nextOut = 0; // next batch to hand out
@@ -133,10 +122,15 @@ export class ParallelDecode implements AsyncIterable<BatchDone> {
     try {
       for await (const batch of splitBatches(this.source, BATCH_BYTES, buffers)) {
         const seq = nextSeq++;
+        if (seq === 1) {
+          startWorkers();
+          for (const p of pool) p.worker.postMessage({ seq: 0, bytes: inFlight.get(0)!, length: firstLength, owned: false } satisfies BatchMessage);
+        }
+        if (seq === 0) firstLength = batch.length;
         inFlight.set(seq, batch.bytes);
         pool.forEach((p, i) => p.worker.postMessage({ seq, bytes: batch.bytes, length: batch.length, owned: seq % n === i + 1 } satisfies BatchMessage));
         const mine = local.feed(new Uint8Array(batch.bytes, 0, batch.length), seq % n === 0);
-        if (seq % n === 0) results.set(seq, { seq, ...mine });
+        if (seq % n === 0) results.set(seq, { seq, ...mine.results });
         release();
         // Backpressure: the slowest worker and the consumer bound what is in flight.
         while (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) {

@@ -1,25 +1,28 @@
 /**
- * `read --workers N`: decodes on N threads (this one and N − 1 workers) and
- * writes their output lines to the sink in stream order — byte for byte what
- * one thread prints.
+ * `read --workers N`: decodes on N threads (this one and N − 1 workers), each
+ * running the print job (ts/event_printer.ts createJob) on the one plan, and
+ * writes their output to the sink in stream order — byte for byte what one
+ * thread prints.
  */
 import type { ByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
-import { EventPrinter, type PrintOptions } from '../event_printer.js';
+import type { Plan } from '../plan.js';
 import type { OutputSink } from '../cli_read.js';
 import { warnLine } from '../warn.js';
 import { ParallelDecode } from './pool.js';
+
+/** The print job's module (ts/event_printer.ts), loaded by every worker. */
+const PRINT_JOB = new URL('../event_printer.js', import.meta.url);
 
 /**
  * Decodes `source` on `n` threads and writes the output to `sink` in stream order. Rejects
  * with the first fault in stream order (after the output before it), or a worker failure.
  */
-export async function printEventsParallel(source: ByteSource, options: PrintOptions, n: number, sink: OutputSink): Promise<DecodeSummary> {
-  new EventPrinter(options, () => {}); // warnings and option errors once, on the main thread
-  const run = new ParallelDecode(source, { kind: 'print', options }, n);
+export async function printEventsParallel(source: ByteSource, plan: Plan, n: number, sink: OutputSink): Promise<DecodeSummary> {
+  const run = new ParallelDecode(source, { module: PRINT_JOB, plan }, n);
   try {
     for await (const done of run) {
-      if (done.output) await sink.writeBytes(done.output);
+      if (done.result) await sink.writeBytes(done.result as Uint8Array);
       for (const message of done.skipped ?? []) warnLine(message);
     }
   } finally {

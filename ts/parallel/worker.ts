@@ -1,16 +1,23 @@
 /**
  * A decode worker: one replica of the decoder (ts/parallel/replica.ts) in its
- * own thread, fed every batch in stream order by the pool (ts/parallel/pool.ts);
- * it answers each with the results of the batches it owns.
+ * own thread, running the job module named in its workerData on the plan sent
+ * with it, fed every batch in stream order by the pool (ts/parallel/pool.ts);
+ * it answers each with the results of the batches it owns. Batches that arrive
+ * while the job module loads wait in the port (it starts with the listener).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReplica } from './replica.js';
+import { adoptWasmModule } from '../wasm.js';
+import type { JobModule } from './job.js';
 import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 
 const port = parentPort!;
-const replica = createReplica((workerData as WorkerInit).task);
+const init = workerData as WorkerInit;
+adoptWasmModule(init.wasm);
+const jobModule = init.job !== undefined ? (await import(init.job)) as JobModule<unknown, unknown> : undefined;
+const replica = createReplica(jobModule, init.plan);
 
 port.on('message', (msg: BatchMessage) => {
-  const results = replica.feed(new Uint8Array(msg.bytes, 0, msg.length), msg.owned);
-  port.postMessage({ seq: msg.seq, ...results } satisfies BatchDone, results.output ? [results.output.buffer as ArrayBuffer] : []);
+  const { results, transfer } = replica.feed(new Uint8Array(msg.bytes, 0, msg.length), msg.owned);
+  port.postMessage({ seq: msg.seq, ...results } satisfies BatchDone, transfer);
 });

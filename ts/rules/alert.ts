@@ -12,8 +12,11 @@ import { clockText, extractField, type FieldRef } from '../fields.js';
 import { renderFormat, jsonValue } from '../output.js';
 import { escapeText } from '../escape.js';
 
+/** What an alert shows of its rule. */
+export type AlertRule = Pick<LoadedRule, 'name' | 'priority' | 'tags' | 'source' | 'output'>;
+
 /** Falco's text line of an alert. */
-export function alertText(v: EventView, rule: LoadedRule): string {
+export function alertText(v: EventView, rule: AlertRule): string {
   return `${clockText(v.ts)}: ${rule.priority} ${renderFormat(v, rule.output)}`;
 }
 
@@ -24,7 +27,7 @@ export function isoTime(ts: bigint): string {
 }
 
 /** Falco's JSON object of an alert (keys in Falco's order). */
-export function alertJson(v: EventView, rule: LoadedRule, hostname: string): string {
+export function alertJson(v: EventView, rule: AlertRule, hostname: string): string {
   const fields = rule.output.filter((p): p is FieldRef => typeof p !== 'string');
   let outputFields = `{"evt.time":${v.ts}`;
   for (const f of fields) {

@@ -1,0 +1,40 @@
+/**
+ * A preload (`node --import dist/test/helpers/probe.js …`) that reports, on stderr, one line
+ * per event the start-up and plan tests count, from any thread, as it happens:
+ * `PROBE load URL` for every module loaded (through the loader hooks of probe_hooks.js),
+ * `PROBE wasm-instance` for every WebAssembly instance made, `PROBE read PATH` for every
+ * readFileSync. It changes no behaviour.
+ */
+import { register, syncBuiltinESMExports } from 'node:module';
+import fs from 'node:fs';
+import wt from 'node:worker_threads';
+
+const say = (line: string): void => { (process as unknown as { _rawDebug(s: string): void })._rawDebug(`PROBE ${line}`); };
+
+register('./probe_hooks.js', import.meta.url);
+
+const Instance = WebAssembly.Instance;
+WebAssembly.Instance = new Proxy(Instance, {
+  construct(target, args: [WebAssembly.Module, WebAssembly.Imports?]) {
+    say('wasm-instance');
+    return Reflect.construct(target, args) as object;
+  },
+});
+
+const readFileSync = fs.readFileSync;
+fs.readFileSync = ((path: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+  say(`read ${path instanceof URL ? path.pathname : String(path)}`);
+  return (readFileSync as (...a: unknown[]) => unknown)(path, ...rest);
+}) as typeof fs.readFileSync;
+syncBuiltinESMExports();
+
+// Workers run this preload too (Node 20 runs no --import preload in workers): each starts as a
+// small script that imports this file, then the worker's own module.
+const Worker = wt.Worker;
+wt.Worker = class extends Worker {
+  constructor(url: string | URL, options: wt.WorkerOptions = {}) {
+    const script = `import(${JSON.stringify(import.meta.url)}).then(() => import(${JSON.stringify(String(url))}))`;
+    super(script, { ...options, eval: true });
+  }
+};
+syncBuiltinESMExports();

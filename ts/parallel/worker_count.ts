@@ -1,0 +1,80 @@
+/**
+ * How many threads decode by default (`read`, `openCapture` with no `workers`),
+ * from the work as known before reading: a small module, loaded at start-up,
+ * apart from the pool (ts/parallel/pool.ts), which is loaded only when more
+ * than one thread decodes.
+ */
+import { availableParallelism } from 'node:os';
+import type { ByteSource } from '../scap/byte_source.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
+
+/**
+ * Decompressed bytes below which the default is one thread whatever the output, bytes. A
+ * worker costs a Node isolate, its module graph and a Wasm instance, and every replica walks
+ * every batch's state-changing frames: only long inputs whose every event is printed could win
+ * that back (bench/RESULTS.md).
+ */
+export const PARALLEL_MIN_BYTES = 256 << 20;
+/**
+ * Cores needed before the default uses a second thread. On the 2-vCPU benchmark VM, JSON of
+ * every event of busy.scap took twice the CPU time on 2 threads as on 1 (10.5 s → 21 s), so
+ * 2 threads cannot be faster there: the default stays at 1 on 2 cores, and a second thread is
+ * used only where cores are left for it, the replica's rescans and the output's GC.
+ */
+const PARALLEL_MIN_CORES = 4;
+/**
+ * Most decoding threads by default, whatever the cores: each holds a replica of the state
+ * (DESIGN.md §4), so the bound on memory (README, Hostile input) is this many replicas.
+ */
+export const MAX_DEFAULT_WORKERS = 2;
+/** What the default worker count weighs. */
+export interface Work {
+  /** Decompressed bytes to decode, when known before reading (see {@link decompressedBytes}). */
+  bytes: number | undefined;
+  /** Output is made for (nearly) every event: no filter, no rules (ts/plan.ts printsEveryEvent). */
+  everyEvent: boolean;
+}
+
+/**
+ * Worker count from `--workers` (or the option named `name`): a positive integer, or the
+ * default, sized by the work: one thread, unless every event is printed, the input is known to
+ * hold at least PARALLEL_MIN_BYTES decompressed and the machine has PARALLEL_MIN_CORES cores:
+ * then MAX_DEFAULT_WORKERS. A filter or rules print little: decoding is then bound by the
+ * state every replica keeps, and more threads only add their start-up. Throws E_OPTION.
+ */
+export function workerCount(option: string | number | undefined, work: Work | undefined, name = '--workers'): number {
+  if (option === undefined) {
+    const pays = work !== undefined && work.everyEvent && work.bytes !== undefined && work.bytes >= PARALLEL_MIN_BYTES && availableParallelism() >= PARALLEL_MIN_CORES;
+    return pays ? MAX_DEFAULT_WORKERS : 1;
+  }
+  const n = typeof option === 'number' ? option : Number(option);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a positive integer, got ${String(option)}`);
+  }
+  return n;
+}
+
+/**
+ * Decompressed bytes of `source` as known before reading it: a plain regular file's size; a
+ * gzip regular file's ISIZE trailer (the last member's size mod 2^32, RFC 1952 §2.3.1) or its
+ * size on disk, whichever is larger; undefined for a stream or a pipe.
+ */
+export async function decompressedBytes(source: ByteSource): Promise<number | undefined> {
+  if (source.totalBytes === undefined) return undefined;
+  if (!source.compressed || source.path === undefined) return source.totalBytes;
+  if (source.totalBytes < 4) return source.totalBytes;
+  const { open } = await import('node:fs/promises');
+  const file = await open(source.path, 'r').catch(() => undefined);
+  if (!file) return source.totalBytes;
+  try {
+    const tail = new Uint8Array(4);
+    const { bytesRead } = await file.read(tail, 0, 4, source.totalBytes - 4);
+    if (bytesRead !== 4) return source.totalBytes;
+    return Math.max(source.totalBytes, new DataView(tail.buffer).getUint32(0, true));
+  } catch {
+    return source.totalBytes; // a heuristic only: the read itself reports the error
+  } finally {
+    await file.close();
+  }
+}
+

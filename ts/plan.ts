@@ -1,0 +1,128 @@
+/**
+ * One plan, compiled once (DESIGN.md §6): the options of `read`, `capture` and
+ * `openCapture` turned, on the main thread, into plain data — the filter
+ * bytecode laid out for the Wasm VM, the rules' alert shapes, the output form and
+ * its field list — that every decoder (this thread's, or a parallel worker's)
+ * receives as is. Nothing in a plan is compiled again: a decoder installs the
+ * bytecode and looks its fields up by name (a Map get).
+ *
+ * A plan is structured-clonable (no functions, no class instances): it crosses
+ * to worker threads by `postMessage`/`workerData`.
+ */
+import { compileFormat, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
+import { layoutPrograms } from './filter/blob.js';
+import { checkEventTypes } from './decoder.js';
+import { selectEvents } from './rules/select.js';
+import { resolveField, type FieldRef } from './fields.js';
+import type { FormatPart } from './output.js';
+
+/** A format part as data: literal text, or a field by its name as written ("evt.arg.flags"). */
+export type PlanPart = string | { field: string };
+
+/** The alert shape of one rule (ts/rules/alert.ts), as data. */
+export interface PlanRule {
+  name: string;
+  /** Printed form ("Critical"). */
+  priority: string;
+  tags: string[];
+  source: string;
+  /** The rule's output format, its literal text already escaped (ts/rules/load.ts). */
+  output: PlanPart[];
+}
+
+/** What a decoder makes of each selected event. */
+export type PlanOutput =
+  /** The default line (ts/output.ts renderDefault). */
+  | { kind: 'line' }
+  /** A `-p` format. */
+  | { kind: 'format'; parts: PlanPart[] }
+  /** JSON lines of these fields (`--json`, `--json -p`). */
+  | { kind: 'json'; fields: string[] }
+  /** Alerts of the rules, one per matched rule (program i ↔ rule i), text or JSON. */
+  | { kind: 'alerts'; json: boolean; rules: PlanRule[] }
+  /** Event objects of these fields (the library API). */
+  | { kind: 'events'; fields: string[]; jsonSafe: boolean };
+
+/** The compiled options of one decode. */
+export interface Plan {
+  /** Event type names to deliver (evt.type); all when absent. Checked. */
+  types?: string[];
+  /** The first corrupt frame is fatal. */
+  strict: boolean;
+  /** Filter programs as the VM's blob (assembly/filter/layout.ts) and how many; absent: every event. */
+  filter?: { blob: Uint8Array; count: number };
+  output: PlanOutput;
+}
+
+/** What `read` and `capture` print: their shared options. */
+export interface PrintOptions {
+  json?: boolean;
+  print?: string;
+  type?: string;
+  /** Falco condition (trailing argument). */
+  condition?: string;
+  /** Falco condition (-f); both given: both must match. */
+  filter?: string;
+  /** Rules files (-r): print alerts instead of events. */
+  rules?: string[];
+  /** Load rules/scapdrift_rules.yaml first. */
+  defaultRules?: boolean;
+  /** The first corrupt frame is fatal (default: reported and skipped when its block is sound). */
+  strict?: boolean;
+}
+
+/** Format parts as data. */
+export function planParts(parts: readonly FormatPart[]): PlanPart[] {
+  return parts.map((p) => (typeof p === 'string' ? p : { field: p.text }));
+}
+
+/** Format parts from data (fields looked up by name; a plan holds only names it resolved). */
+export function formatParts(parts: readonly PlanPart[]): FormatPart[] {
+  return parts.map((p) => (typeof p === 'string' ? p : resolveField(p.field)!));
+}
+
+/** Field references from names checked when the plan was made. */
+export function fieldRefs(names: readonly string[]): FieldRef[] {
+  return names.map((n) => resolveField(n)!);
+}
+
+/**
+ * Compiles the options of `read` / `capture` into a plan: the conditions and rules files (read
+ * and compiled here, once; the YAML parser is loaded only when there are rules), the `-p`
+ * format, the event types. Rule warnings go to `warn`, once. Throws E_OPTION naming the
+ * position of a bad format, condition or event type, a RulesError naming FILE:LINE:COLUMN.
+ */
+export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) => void): Promise<Plan> {
+  const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  if (types) checkEventTypes(types);
+  const parts = opts.print !== undefined ? compileFormat(opts.print) : undefined;
+  const selection = await selectEvents(opts, warn);
+  let output: PlanOutput;
+  if (selection.rules) {
+    output = {
+      kind: 'alerts',
+      json: opts.json === true,
+      rules: selection.rules.map((r) => ({ name: r.name, priority: r.priority, tags: r.tags, source: r.source, output: planParts(r.output) })),
+    };
+  } else if (opts.json) {
+    output = { kind: 'json', fields: (parts ? formatFields(parts) : DEFAULT_JSON_FIELDS).map((f) => f.text) };
+  } else if (parts) {
+    output = { kind: 'format', parts: planParts(parts) };
+  } else {
+    output = { kind: 'line' };
+  }
+  return {
+    ...(types ? { types } : {}),
+    strict: opts.strict === true,
+    ...(selection.programs ? { filter: { blob: layoutPrograms(selection.programs), count: selection.programs.length } } : {}),
+    output,
+  };
+}
+
+/**
+ * Whether the plan prints something for most events it is given: no filter and no rules
+ * (an event-type list may still select many). What the default worker count weighs.
+ */
+export function printsEveryEvent(plan: Plan): boolean {
+  return plan.filter === undefined && plan.output.kind !== 'alerts';
+}
