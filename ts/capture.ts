@@ -9,12 +9,13 @@
  * }
  * ```
  */
-import { openByteSource, type ByteSource } from './scap/byte_source.js';
+import { openByteSource, type ByteSource, type ByteStream } from './scap/byte_source.js';
 import { checkEventTypes, type DecodeSummary } from './decoder.js';
 import { resolveField, suggestField, type FieldRef } from './fields.js';
-import { createJob as createEventsJob, type CaptureEvent, type EventsResult } from './capture_event.js';
+import { createJob as createEventsJob, type CaptureEvent, type CaptureAlert, type EventsResult } from './capture_event.js';
 import { layoutPrograms } from './filter/blob.js';
-import type { Plan } from './plan.js';
+import { compilePrintPlan, type Plan } from './plan.js';
+import { parseCondition } from './filter/parser.js';
 import { workerCount } from './parallel/worker_count.js';
 import { DEFAULT_JSON_FIELDS } from './output.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
@@ -41,19 +42,34 @@ export interface OpenCaptureOptions {
    * instead of bigint, so that `JSON.stringify(event)` works and loses no digit. Default false.
    */
   jsonSafe?: boolean;
+  /**
+   * Falco rules files (paths, YAML): the capture then yields a {@link CaptureAlert} per rule
+   * that matched an event, instead of events (`fields` does not apply: each alert carries its
+   * rule's output fields). Read and compiled once, when the iteration starts — a bad file throws
+   * there (a ScapdriftError naming FILE:LINE:COLUMN); rules scapdrift cannot run are skipped
+   * and listed in {@link Capture.warnings}.
+   */
+  rules?: readonly string[];
+  /** Load the shipped drift rules (rules/scapdrift_rules.yaml) before `rules`. */
+  defaultRules?: boolean;
 }
 
-export type { CaptureEvent };
+/** Options of {@link openCapture} that load rules: the capture yields alerts. */
+export type OpenCaptureRulesOptions = OpenCaptureOptions & ({ rules: readonly string[] } | { defaultRules: true });
 
-/** An open capture: iterate it once for its events. */
-export interface Capture extends AsyncIterable<CaptureEvent> {
+export type { CaptureEvent, CaptureAlert };
+
+/** An open capture: iterate it once for its events (or, with rules, its alerts). */
+export interface Capture<T = CaptureEvent> extends AsyncIterable<T> {
   /** The machine-info block, once it has been read (after the first event at the latest). */
   readonly machineInfo: MachineInfo | undefined;
   /** Totals, once the iteration has finished. */
   readonly summary: DecodeSummary | undefined;
+  /** With rules: one line per rule skipped (a field or source scapdrift does not have), once the iteration has started. */
+  readonly warnings: readonly string[];
 }
 
-const OPTION_KEYS = new Set(['types', 'fields', 'filter', 'workers', 'jsonSafe']);
+const OPTION_KEYS = new Set(['types', 'fields', 'filter', 'workers', 'jsonSafe', 'rules', 'defaultRules']);
 
 /** The events job's module (ts/capture_event.ts), loaded by every worker. */
 const EVENTS_JOB = new URL('./capture_event.js', import.meta.url);
@@ -83,6 +99,12 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.types must be an array of event type names');
   }
   checkEventTypes(options.types ?? [], 'options.types: ');
+  if (options.rules !== undefined && (!Array.isArray(options.rules) || options.rules.some((r) => typeof r !== 'string' || r === ''))) {
+    throw new ScapdriftError(ErrorCode.OPTION, 'options.rules must be an array of rules file paths');
+  }
+  if (options.defaultRules !== undefined && typeof options.defaultRules !== 'boolean') {
+    throw new ScapdriftError(ErrorCode.OPTION, `options.defaultRules must be a boolean, got ${describe(options.defaultRules)}`);
+  }
   if (options.jsonSafe !== undefined && typeof options.jsonSafe !== 'boolean') {
     throw new ScapdriftError(ErrorCode.OPTION, `options.jsonSafe must be a boolean, got ${describe(options.jsonSafe)}`);
   }
@@ -105,14 +127,24 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
   });
 }
 
-/** The filter option compiled; a FilterError names the option and the position. */
-function compileOption(condition: string): Program {
+/** Runs `f` on the filter option; a FilterError names the option and the position. */
+function filterOption<T>(f: () => T): T {
   try {
-    return compileFilter(condition);
+    return f();
   } catch (e) {
     if (e instanceof FilterError) throw new FilterError(`options.filter: ${e.message}`, e.pos, e.unsupportedField);
     throw e;
   }
+}
+
+/** The filter option compiled. */
+function compileOption(condition: string): Program {
+  return filterOption(() => compileFilter(condition));
+}
+
+/** The filter option parsed (with rules, it is compiled once with them when the iteration starts). */
+function parseOption(condition: string): void {
+  filterOption(() => parseCondition(condition));
 }
 
 /**
@@ -123,25 +155,47 @@ function compileOption(condition: string): Program {
  * E_TRUNCATED, E_BAD_BLOCK_LENGTH, E_CORRUPT_FRAME, ... naming the byte offset — thrown after
  * every complete event before the fault was yielded.
  */
-export function openCapture(input: string | NodeJS.ReadableStream, options: OpenCaptureOptions = {}): Capture {
+export function openCapture(input: string | ByteStream, options: OpenCaptureRulesOptions): Capture<CaptureAlert>;
+export function openCapture(input: string | ByteStream, options?: OpenCaptureOptions): Capture<CaptureEvent>;
+export function openCapture(input: string | ByteStream, options: OpenCaptureOptions = {}): Capture<CaptureEvent | CaptureAlert> {
   validateInput(input);
   const fields = validate(options);
-  const programs = options.filter !== undefined ? [compileOption(options.filter)] : undefined;
-  const plan: Plan = {
-    ...(options.types ? { types: [...options.types] } : {}),
-    strict: false,
-    ...(programs ? { filter: { blob: layoutPrograms(programs), count: programs.length } } : {}),
-    output: { kind: 'events', fields: fields.map((f) => f.text), jsonSafe: options.jsonSafe === true },
+  const withRules = (options.rules?.length ?? 0) > 0 || options.defaultRules === true;
+  const jsonSafe = options.jsonSafe === true;
+  const warnings: string[] = [];
+  let plan: Plan | undefined;
+  if (withRules) {
+    if (options.filter !== undefined) parseOption(options.filter); // checked here; compiled once with the rules
+  } else {
+    const programs = options.filter !== undefined ? [compileOption(options.filter)] : undefined;
+    plan = {
+      ...(options.types ? { types: [...options.types] } : {}),
+      strict: false,
+      ...(programs ? { filter: { blob: layoutPrograms(programs), count: programs.length } } : {}),
+      output: { kind: 'events', fields: fields.map((f) => f.text), jsonSafe },
+    };
+  }
+  /** The plan with the rules read and compiled (once, at the start of the iteration). */
+  const rulesPlan = async (): Promise<Plan> => {
+    const p = await compilePrintPlan({
+      ...(options.filter !== undefined ? { filter: options.filter } : {}),
+      ...(options.types ? { type: options.types.join(',') } : {}),
+      rules: [...(options.rules ?? [])],
+      defaultRules: options.defaultRules === true,
+    }, (w) => warnings.push(w));
+    if (p.output.kind !== 'alerts') throw new Error('rules gave no alerts plan');
+    return { ...p, output: { kind: 'alertObjects', rules: p.output.rules, jsonSafe } };
   };
   const workers = options.workers ?? 1;
   let machineInfo: MachineInfo | undefined;
   let summary: DecodeSummary | undefined;
   let used = false;
+  type Item = CaptureEvent | CaptureAlert;
 
   /** Decodes on this thread; the events of a chunk are handed out before the next is read. */
-  async function* onThisThread(source: ByteSource): AsyncGenerator<CaptureEvent> {
+  async function* onThisThread(source: ByteSource, plan: Plan): AsyncGenerator<Item> {
     const job = createEventsJob(plan, () => {});
-    let pending: CaptureEvent[] = [];
+    let pending: Item[] = [];
     const it = source[Symbol.asyncIterator]();
     let done = false;
     let failure: unknown;
@@ -185,7 +239,7 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
   }
 
   /** Decodes on `workers` threads (ts/parallel), each running the events job on the plan; events in stream order. */
-  async function* onWorkers(source: ByteSource): AsyncGenerator<CaptureEvent> {
+  async function* onWorkers(source: ByteSource, plan: Plan): AsyncGenerator<Item> {
     const { ParallelDecode } = await import('./parallel/pool.js'); // loaded only when workers run
     const run = new ParallelDecode(source, { module: EVENTS_JOB, plan }, workers);
     for await (const done of run) {
@@ -199,12 +253,14 @@ export function openCapture(input: string | NodeJS.ReadableStream, options: Open
   return {
     get machineInfo() { return machineInfo; },
     get summary() { return summary; },
+    get warnings() { return warnings; },
     async *[Symbol.asyncIterator]() {
       if (used) throw new ScapdriftError(ErrorCode.OPTION, 'a capture can be iterated once; open it again');
       used = true;
+      const thePlan = plan ?? await rulesPlan();
       const source = await openByteSource(input);
       try {
-        yield* workers > 1 ? onWorkers(source) : onThisThread(source);
+        yield* workers > 1 ? onWorkers(source, thePlan) : onThisThread(source, thePlan);
       } finally {
         await source.close();
       }

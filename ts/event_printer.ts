@@ -14,7 +14,7 @@ import { fieldRefs, formatParts, type Plan, type PlanOutput } from './plan.js';
 import type { Job } from './parallel/job.js';
 
 /** The per-event line renderer of an output that is not alerts. */
-export function lineRenderer(output: Exclude<PlanOutput, { kind: 'alerts' | 'events' }>): (v: EventView) => string {
+export function lineRenderer(output: Exclude<PlanOutput, { kind: 'alerts' | 'events' | 'alertObjects' }>): (v: EventView) => string {
   switch (output.kind) {
     case 'json': {
       const fields = fieldRefs(output.fields);
@@ -55,8 +55,8 @@ export class EventPrinter {
           out(json ? object : alertText(v, rule));
         }
       };
-    } else if (output.kind === 'events') {
-      throw new Error('a print plan cannot have the output kind "events"');
+    } else if (output.kind === 'events' || output.kind === 'alertObjects') {
+      throw new Error(`a print plan cannot have the output kind "${output.kind}"`);
     } else {
       const render = lineRenderer(output);
       onEvent = (v) => out(render(v));

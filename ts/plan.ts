@@ -41,7 +41,9 @@ export type PlanOutput =
   /** Alerts of the rules, one per matched rule (program i ↔ rule i), text or JSON. */
   | { kind: 'alerts'; json: boolean; rules: PlanRule[] }
   /** Event objects of these fields (the library API). */
-  | { kind: 'events'; fields: string[]; jsonSafe: boolean };
+  | { kind: 'events'; fields: string[]; jsonSafe: boolean }
+  /** Alert objects of the rules, one per matched rule (the library API with rules). */
+  | { kind: 'alertObjects'; rules: PlanRule[]; jsonSafe: boolean };
 
 /** The compiled options of one decode. */
 export interface Plan {

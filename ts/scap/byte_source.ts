@@ -121,16 +121,23 @@ function asBytes(chunk: unknown, inputName: string): Uint8Array {
 }
 
 /**
+ * A readable byte stream as the sources take it: any async iterable of byte chunks — a Node
+ * `Readable` without an encoding (its chunks are Buffers), e.g. `process.stdin`. Typed without
+ * Node's own types, so the public API needs no `@types/node`.
+ */
+export type ByteStream = AsyncIterable<Uint8Array | string>;
+
+/**
  * Opens a capture for streaming: `input` is a file path or a readable byte stream (e.g. the live
  * loader's stdout), which the source then owns and destroys on close. Peeks the first two bytes
  * to detect gzip. Throws E_IO when the file cannot be opened or read, E_OPTION for a bad option.
  */
 export async function openByteSource(
-  input: string | NodeJS.ReadableStream,
+  input: string | ByteStream,
   opts?: ByteSourceOptions,
 ): Promise<ByteSource> {
   const chunkBytes = validateOptions(opts);
-  let raw: NodeJS.ReadableStream;
+  let raw: AsyncIterable<unknown>;
   let totalBytes: number | undefined;
   let regularPath: string | undefined;
   let inputName: string;
@@ -175,7 +182,7 @@ class StreamByteSource implements ByteSource {
   private gunzip: GzipMembers | undefined;
 
   constructor(
-    private readonly raw: NodeJS.ReadableStream,
+    private readonly raw: AsyncIterable<unknown>,
     private readonly inputName: string,
     readonly totalBytes: number | undefined,
     private readonly chunkBytes: number,
@@ -285,7 +292,7 @@ class StreamByteSource implements ByteSource {
     this.rawDone = true;
     this.gunzip?.destroy();
     // Destroying the raw stream ends its async iterator too; a file descriptor is released here.
-    const stream = this.raw as NodeJS.ReadableStream & { destroy?: () => void };
+    const stream = this.raw as AsyncIterable<unknown> & { destroy?: () => void };
     if (typeof stream.destroy === 'function') stream.destroy();
   }
 }

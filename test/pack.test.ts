@@ -1,0 +1,75 @@
+/**
+ * The library as an npm user meets it (issue 17): `npm pack` runs `prepack` (the Wasm decoder
+ * and dist/ts built from the sources), the tarball is installed into a temporary app outside
+ * the checkout (its dependencies from the npm cache, or the registry), and the README's
+ * library example — events, then alerts of the default rules — runs there and is type-checked
+ * without @types/node.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { capture } from './helpers/captures.js';
+
+const ROOT = process.cwd();
+const app = mkdtempSync(join(tmpdir(), 'scapdrift-app-'));
+
+/** The environment of the children: no colours (uvu sets FORCE_COLOR, which console.log obeys). */
+const { FORCE_COLOR: _color, ...ENV } = process.env;
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000, env: { ...ENV, NO_COLOR: '1' } });
+  assert.is(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The first ```ts block of the README's Library section. */
+function readmeExample(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const library = readme.slice(readme.indexOf('\n## Library\n'));
+  const m = /```ts\n([\s\S]*?)```/.exec(library);
+  assert.ok(m, 'the README has a library example');
+  return m[1]!;
+}
+
+test('npm pack builds and ships dist/ts and the Wasm decoder; the README example runs in an app outside the checkout, with rules', () => {
+  run('npm', ['pack', '--pack-destination', app, '--silent'], ROOT);
+  const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'a tarball');
+  const listing = run('tar', ['tzf', join(app, tarball)], app).split('\n');
+  for (const f of ['package/dist/ts/index.js', 'package/dist/ts/index.d.ts', 'package/dist/ts/parallel/worker.js', 'package/build/scapdrift.wasm', 'package/rules/scapdrift_rules.yaml']) {
+    assert.ok(listing.includes(f), `the tarball ships ${f}`);
+  }
+  assert.not.ok(listing.some((f) => f.startsWith('package/dist/test/') || f.startsWith('package/driver/build/')), 'no tests or machine-built driver objects');
+
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  run('npm', ['install', join(app, tarball), '--prefer-offline', '--no-audit', '--no-fund', '--silent'], app);
+  copyFileSync(capture('drop_exec.scap'), join(app, 'drop_exec.scap'));
+  const example = readmeExample();
+  writeFileSync(join(app, 'example.mjs'), example);
+  const out = run(process.execPath, ['example.mjs'], app).trimEnd().split('\n');
+  // Events: execve exits of drop_exec.scap, evt.num first; the copied ls among them.
+  assert.ok(/^139 \/usr\/bin\/grep -?\d+n$/.test(out[0]!), `first line: ${out.slice(0, 3).join('\n')}`);
+  assert.ok(out.some((l) => /^\d+ \/tmp\/dropped_ls -?\d+n$/.test(l)), 'the dropped binary is an event');
+  assert.ok(out.includes('vm 6471'), 'hostname and event count');
+  // Alerts of the default rules, typed objects with JSON-safe values.
+  const alert = out.find((l) => l.startsWith('Critical Binary written and made executable during the capture, then run '));
+  assert.ok(alert, `the drift alert, in:\n${out.slice(-4).join('\n')}`);
+  const fields = JSON.parse(alert!.slice(alert!.indexOf('{'))) as Record<string, unknown>;
+  assert.is(fields['proc.exepath'], '/tmp/dropped_ls');
+  assert.is(fields['drift.exe_writer.name'], 'cp');
+  assert.is(fields['proc.pid'], '14429', '64-bit values as strings (jsonSafe)');
+
+  // The public types, with no @types/node (no Node globals) and every declaration checked.
+  writeFileSync(join(app, 'example.ts'), example);
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [], skipLibCheck: false },
+    files: ['example.ts'],
+  }));
+  run(process.execPath, [resolve(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
+});
+
+test.after(() => rmSync(app, { recursive: true, force: true }));
+test.run();
