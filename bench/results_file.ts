@@ -8,7 +8,7 @@ import path from 'node:path';
 
 export const RESULTS_PATH = path.resolve(process.cwd(), 'bench', 'RESULTS.md');
 /** The order of the sections in a new file. */
-const SECTIONS = ['workers', 'before-after', 'rss', 'read', 'capture'];
+const SECTIONS = ['sinsp', 'workers', 'before-after', 'rss', 'read', 'capture'];
 const HEADER = '# Benchmark results\n\nEach section is rewritten by the harness it names; see README.md (Benchmarks).\n';
 
 /** Replaces section `name` of bench/RESULTS.md with `markdown` (added in SECTIONS order when missing). */
