@@ -7,7 +7,8 @@
  *
  * sinsp-example comes from $SINSP_EXAMPLE (default /opt/oracle/bin/sinsp-example, built by
  * ../shared/tools/build-oracle.sh); when it is absent the harness says so in one line and
- * measures nothing. Environment: BENCH_RUNS (runs per tool and row, default 3), BENCH_ROWS
+ * measures nothing. Environment: BENCH_RUNS (runs per tool and row, default 3),
+ * BENCH_RUNS_EVERY_EVENT (runs of the rows that print every event, default BENCH_RUNS), BENCH_ROWS
  * (comma-separated row ids, default all: filter, filter-w1, line, format, json-format, json,
  * startup). Writes its section of bench/RESULTS.md with the machine and the load.
  */
@@ -21,6 +22,7 @@ import { writeSection } from './results_file.js';
 
 const SINSP = process.env.SINSP_EXAMPLE ?? '/opt/oracle/bin/sinsp-example';
 const RUNS = Number(process.env.BENCH_RUNS) > 0 ? Number(process.env.BENCH_RUNS) : 3;
+const RUNS_EVERY_EVENT = Number(process.env.BENCH_RUNS_EVERY_EVENT) > 0 ? Number(process.env.BENCH_RUNS_EVERY_EVENT) : RUNS;
 const CLI = resolve(process.cwd(), 'dist', 'ts', 'cli.js');
 const CAPTURES = resolve(process.cwd(), '..', 'shared', 'captures');
 const TINY = join(CAPTURES, 'curl_google.scap');
@@ -31,6 +33,8 @@ const FIELDS = '%evt.num %evt.type %proc.name %thread.tid %proc.pid %proc.exepat
 
 interface Row {
   id: string;
+  /** Prints every event (the long rows: BENCH_RUNS_EVERY_EVENT). */
+  every?: boolean;
   what: string;
   scapdrift: (busy: string) => string[];
   sinsp: (busy: string) => string[];
@@ -39,10 +43,10 @@ interface Row {
 const ROWS: Row[] = [
   { id: 'filter', what: `\`read busy.scap -f '${FILTER}'\` (default workers)`, scapdrift: (b) => ['read', b, '-f', FILTER, '-q'], sinsp: (b) => ['-s', b, '-a', '-f', FILTER] },
   { id: 'filter-w1', what: 'same, `--workers 1`', scapdrift: (b) => ['read', b, '-f', FILTER, '-q', '--workers', '1'], sinsp: (b) => ['-s', b, '-a', '-f', FILTER] },
-  { id: 'line', what: 'every event, default line', scapdrift: (b) => ['read', b, '-q'], sinsp: (b) => ['-s', b, '-a'] },
-  { id: 'format', what: 'every event, the same 8-field `-p` format (`-o`)', scapdrift: (b) => ['read', b, '-q', '-p', FIELDS], sinsp: (b) => ['-s', b, '-a', '-o', FIELDS] },
-  { id: 'json-format', what: 'every event, JSON of those 8 fields', scapdrift: (b) => ['read', b, '-q', '--json', '-p', FIELDS], sinsp: (b) => ['-s', b, '-a', '-j', '-o', FIELDS] },
-  { id: 'json', what: 'every event, default `--json` vs `-j`', scapdrift: (b) => ['read', b, '-q', '--json'], sinsp: (b) => ['-s', b, '-a', '-j'] },
+  { id: 'line', every: true, what: 'every event, default line', scapdrift: (b) => ['read', b, '-q'], sinsp: (b) => ['-s', b, '-a'] },
+  { id: 'format', every: true, what: 'every event, the same 8-field `-p` format (`-o`)', scapdrift: (b) => ['read', b, '-q', '-p', FIELDS], sinsp: (b) => ['-s', b, '-a', '-o', FIELDS] },
+  { id: 'json-format', every: true, what: 'every event, JSON of those 8 fields', scapdrift: (b) => ['read', b, '-q', '--json', '-p', FIELDS], sinsp: (b) => ['-s', b, '-a', '-j', '-o', FIELDS] },
+  { id: 'json', every: true, what: 'every event, default `--json` vs `-j`', scapdrift: (b) => ['read', b, '-q', '--json'], sinsp: (b) => ['-s', b, '-a', '-j'] },
   { id: 'startup', what: 'a tiny capture (curl_google.scap, 22 KB: start-up)', scapdrift: () => ['read', TINY, '-q'], sinsp: () => ['-s', TINY, '-a'] },
 ];
 
@@ -79,7 +83,8 @@ async function main(): Promise<void> {
       const a: { s: number; rssMib: number }[] = [];
       const b: { s: number; rssMib: number }[] = [];
       const floor: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
+      const runs = row.every ? RUNS_EVERY_EVENT : RUNS;
+      for (let i = 0; i < runs; i++) {
         a.push(runOnce(process.execPath, [CLI, ...row.scapdrift(busy)], dir));
         b.push(runOnce(SINSP, row.sinsp(busy), dir));
         if (row.id === 'startup') floor.push(runOnce(process.execPath, ['-e', '0'], dir).s);
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
     const markdown = [
       '## scapdrift against libsinsp\'s sinsp-example (`npm run bench:sinsp`, bench/sinsp.ts)',
       '',
-      `Whole processes alternated A B A B, ${RUNS} runs each, medians of wall time and peak RSS; output to /dev/null; busy.scap gunzipped to a temp file (page cache). sinsp-example: \`${SINSP}\` (\`-s FILE -a\`, with \`-f\`, \`-o\`, \`-j\` as the row says).`,
+      `Whole processes alternated A B A B, ${RUNS} runs each (${RUNS_EVERY_EVENT} for the rows of every event), medians of wall time and peak RSS; output to /dev/null; busy.scap gunzipped to a temp file (page cache). sinsp-example: \`${SINSP}\` (\`-s FILE -a\`, with \`-f\`, \`-o\`, \`-j\` as the row says).`,
       '',
       '| what the user runs | scapdrift | libsinsp | scapdrift vs libsinsp (wall) |',
       '|---|---:|---:|---|',

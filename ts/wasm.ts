@@ -71,13 +71,13 @@ export interface DecoderExports {
   filterMatches(): number;
 }
 
-/** Status codes of scan() (assembly/status.ts). */
+/** Status codes of scan() (assembly/status.ts; test/wasm_boundary.test.ts checks both sides agree). */
 export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3 } as const;
 
 /** Fault codes at or above this are inside a sound block (length and trailer checked): skippable. */
 export const FIRST_FRAME_FAULT = 3;
 
-/** Fault codes of scan() (assembly/status.ts), with what each means. */
+/** Fault codes of scan() (assembly/status.ts; checked by test/wasm_boundary.test.ts), with what each means. */
 export const FAULT_MESSAGES: Record<number, string> = {
   1: 'block_total_length outside the valid range',
   2: 'trailing copy of block_total_length differs from the header',
