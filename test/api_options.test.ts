@@ -7,7 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { openCapture, isScapdriftError, type OpenCaptureOptions } from '../ts/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCapture, isScapdriftError, type OpenCaptureOptions, type CaptureEvent, type CaptureAlert } from '../ts/index.js';
 import { capture } from './helpers/captures.js';
 
 const FILE = capture('drop_exec.scap');
@@ -43,7 +45,12 @@ for (const [input, message] of INPUTS) {
 const OPTIONS: [unknown, string][] = [
   [null, 'options must be an object'],
   ['execve', 'options must be an object'],
-  [{ worker: 2 }, 'unknown option worker; known: types, fields, filter, workers, jsonSafe'],
+  [{ worker: 2 }, 'unknown option worker; known: types, fields, filter, workers, jsonSafe, rules, defaultRules'],
+  [{ jsonSafe: 'yes' }, 'options.jsonSafe must be a boolean, got the string "yes"'],
+  [{ rules: 'r.yaml' }, 'options.rules must be an array of rules file paths'],
+  [{ rules: [''] }, 'options.rules must be an array of rules file paths'],
+  [{ defaultRules: 1 }, 'options.defaultRules must be a boolean, got number 1'],
+  [{ defaultRules: true, filter: 'evt.type =' }, 'options.filter: expected a string value at 11'],
   [{ types: 'execve' }, 'options.types must be an array of event type names'],
   [{ types: ['execve', 'nosuch'] }, 'options.types: unknown event type nosuch (names as evt.type prints them, e.g. execve)'],
   [{ fields: 'evt.num' }, 'options.fields must be an array of field names'],
@@ -60,6 +67,45 @@ for (const [options, message] of OPTIONS) {
     assert.is(callError(FILE, options).message, message);
   });
 }
+
+test('jsonSafe: 64-bit values as decimal strings, JSON.stringify works; the same values as bigint without it', async () => {
+  const fields = ['evt.num', 'proc.exe_ino', 'proc.exe_ino.ctime_duration_proc_start', 'proc.name'];
+  const exact: CaptureEvent[] = [];
+  for await (const ev of openCapture(FILE, { types: ['execve'], fields })) exact.push(ev);
+  const safe: CaptureEvent[] = [];
+  for await (const ev of openCapture(FILE, { types: ['execve'], fields, jsonSafe: true })) safe.push(ev);
+  assert.is(safe.length, exact.length);
+  assert.ok(exact.some((ev) => typeof ev['proc.exe_ino'] === 'bigint'));
+  exact.forEach((ev, i) => {
+    const s = safe[i]!;
+    for (const f of fields) assert.is(s[f], typeof ev[f] === 'bigint' ? ev[f]!.toString() : ev[f]);
+  });
+  assert.is(JSON.parse(JSON.stringify(safe))[0]['proc.exe_ino'], exact[0]!['proc.exe_ino']!.toString());
+});
+
+test('rules: typed alerts, the same on 1 and 3 threads; a bad rules file throws at the iteration, naming it', async () => {
+  const alertsOf = async (workers: number) => {
+    const out: CaptureAlert[] = [];
+    for await (const a of openCapture(FILE, { defaultRules: true, workers })) out.push(a);
+    return out;
+  };
+  const one = await alertsOf(1);
+  assert.equal(one.map((a) => a.rule), ['Non-root user runs an executable it can write', 'Binary written and made executable during the capture, then run']);
+  assert.is(one[1]!.priority, 'Critical');
+  assert.is(one[1]!.outputFields['drift.exe_writer.name'], 'cp');
+  assert.is(one[1]!.outputFields['proc.pid'], 14429n);
+  assert.is(typeof one[1]!.time, 'bigint');
+  assert.match(one[1]!.output, /^\d\d:\d\d:\d\d\.\d{9}: Critical Binary written and made executable during the capture, then run \(proc\.exepath=\/tmp\/dropped_ls /);
+  assert.equal(await alertsOf(3), one);
+  const bad = openCapture(FILE, { rules: [join(tmpdir(), 'scapdrift-no-such-rules.yaml')] });
+  try {
+    for await (const _ of bad) assert.unreachable('no alert');
+    assert.unreachable('throws');
+  } catch (e) {
+    assert.ok(isScapdriftError(e));
+    assert.match((e as Error).message, /scapdrift-no-such-rules\.yaml/);
+  }
+});
 
 test('the stream the Buffer hint suggests is accepted', async () => {
   let n = 0;
