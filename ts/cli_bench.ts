@@ -204,7 +204,7 @@ export async function benchReport(file: string, opts: BenchOptions): Promise<str
       const mbs = summary.bytes / MB / sec;
       if (n === 1) oneWorker.set(task.name, evs);
       const one = oneWorker.get(task.name);
-      rows.push(`| ${n} | ${task.name} | ${fmt(evs)} | ${fmt(mbs)} | ${fmt(mbs / copy.mbs, 3)} | ${one ? `${fmt(evs / one, 2)}×` : '—'} | ${timeText(ms)} | ${fmt(median(cpuMs))} ms |`);
+      rows.push(`| ${n} | ${task.name} | ${fmt(evs)} | ${fmt(mbs, mbs < 10 ? 2 : 0)} | ${fmt(mbs / copy.mbs, 3)} | ${one ? `${fmt(evs / one, 2)}×` : '—'} | ${timeText(ms)} | ${fmt(median(cpuMs))} ms |`);
     }
   }
   return [
