@@ -45,7 +45,7 @@ const everyEvent = workers === 'default-every-event';
 const options = { quiet: true, ...(everyEvent ? {} : { condition: 'proc.name = nosuch' }), ...(workers.startsWith('default') ? {} : { workers: Number(workers) }) };
 try { out = { events: (await readCommand(file, options)).events }; }
 catch (e) { out = { error: e.message }; }
-process.stdout.write('\n' + JSON.stringify({ ...out, rssMib: process.resourceUsage().maxRSS / 1024 }));
+process.stdout.write('\\n' + JSON.stringify({ ...out, rssMib: process.resourceUsage().maxRSS / 1024 }));
 `);
 
 /**
