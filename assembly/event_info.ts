@@ -25,6 +25,10 @@ export const KIND_FILE_CHMOD: u8 = 7;
 export const KIND_FILE_RENAME: u8 = 8;
 /** memfd_create exits: a new memory-backed file, known by its name. */
 export const KIND_FILE_MEMFD: u8 = 9;
+/** setsid exits: the thread's session id is the return value (thread_attrs.ts). */
+export const KIND_SETSID: u8 = 10;
+/** capset exits: the thread's capability sets (thread_attrs.ts). */
+export const KIND_CAPSET: u8 = 11;
 
 // Parameter roles (the libs parameter name in brackets).
 export const ROLE_RES: u32 = 0; // res
@@ -54,7 +58,13 @@ export const ROLE_INO: u32 = 23; // ino
 export const ROLE_MODE: u32 = 24; // mode
 export const ROLE_OLDPATH: u32 = 25; // oldpath
 export const ROLE_NEWPATH: u32 = 26; // newpath
-export const ROLE_COUNT: u32 = 27;
+export const ROLE_ENV: u32 = 27; // env
+export const ROLE_TTY: u32 = 28; // tty
+export const ROLE_VPGID: u32 = 29; // vpgid
+export const ROLE_CAP_INHERITABLE: u32 = 30; // cap_inheritable
+export const ROLE_CAP_PERMITTED: u32 = 31; // cap_permitted
+export const ROLE_CAP_EFFECTIVE: u32 = 32; // cap_effective
+export const ROLE_COUNT: u32 = 33;
 /** Role slot value meaning "this event version has no such parameter". */
 export const ROLE_ABSENT: u8 = 0xff;
 

@@ -24,6 +24,43 @@ export { reserveScratch, stageProcessString, addProcess } from "./process_list";
 export { threadCount, droppedThreads } from "./thread_table";
 export { filesEvicted } from "./file_table";
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
+import { currentFrame, currentCpu, currentEventNum } from "./scanner";
+import { beginEvent, loadNumber, loadString, num, numSigned, strAt, strBytes } from "./filter/fields";
+import { isStringField } from "./filter/layout";
+import { FRAME_TYPE } from "./frame";
+
+// Field values for the shell, computed by the filter VM's own loaders (filter/fields.ts):
+// one definition of each state field, for conditions and for output alike.
+const FIELD_ARG = memory.data(8);
+let fieldFrame: usize = 0;
+let fieldEventNum: u64 = 0;
+
+/** No value: the field is missing for this event. */
+export const FIELD_MISSING: u32 = 0;
+/** A number: fieldNumber(), signed when fieldNumberSigned(). */
+export const FIELD_NUMBER: u32 = 1;
+/** A byte string: fieldStringPtr(), fieldStringLen(), valid until the next call. */
+export const FIELD_STRING: u32 = 2;
+
+/**
+ * Loads VM field `field` (filter/layout.ts F_*; not F_PARAM) with ancestor index
+ * `arg` (ARG_ANY for none) for the event scan() stopped on; returns FIELD_*.
+ */
+export function extractField(field: u32, arg: u32): u32 {
+  const f = currentFrame();
+  if (f != fieldFrame || currentEventNum() != fieldEventNum) {
+    fieldFrame = f;
+    fieldEventNum = currentEventNum();
+    beginEvent(f, <u32>load<u16>(f, FRAME_TYPE), currentCpu(), fieldEventNum);
+  }
+  store<u32>(FIELD_ARG, arg);
+  if (isStringField(field)) return loadString(field, FIELD_ARG) ? FIELD_STRING : FIELD_MISSING;
+  return loadNumber(field, FIELD_ARG) ? FIELD_NUMBER : FIELD_MISSING;
+}
+export function fieldNumber(): u64 { return num; }
+export function fieldNumberSigned(): bool { return numSigned; }
+export function fieldStringPtr(): usize { return strAt; }
+export function fieldStringLen(): u32 { return strBytes; }
 
 /**
  * A new section of a concatenated capture: empty thread and file tables, as
@@ -31,6 +68,7 @@ export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
  * dropped threads and evicted files go on.
  */
 export function resetState(): void {
+  fieldFrame = 0;
   resetThreads(false);
   resetLifecycle();
   resetFiles(false);
@@ -39,6 +77,7 @@ export function resetState(): void {
 
 /** Starts a new capture: empty thread table, event numbering from 1. */
 export function reset(): void {
+  fieldFrame = 0;
   resetThreads(true);
   resetScanner();
   resetLifecycle();

@@ -8,14 +8,14 @@ import {
   ROLE_RES, ROLE_EXE, ROLE_ARGS, ROLE_PID, ROLE_PTID, ROLE_CWD, ROLE_COMM, ROLE_CGROUPS,
   ROLE_FLAGS, ROLE_UID, ROLE_GID, ROLE_VTID, ROLE_VPID, ROLE_PIDNS_INIT_START_TS,
   ROLE_EXE_INO, ROLE_EXE_INO_CTIME, ROLE_EXE_INO_MTIME, ROLE_TRUSTED_EXEPATH, ROLE_LOGINUID, ROLE_PATH,
-  roleIndex, isVforkEvent,
+  ROLE_ENV, ROLE_TTY, ROLE_VPGID, ROLE_CAP_INHERITABLE, ROLE_CAP_PERMITTED, ROLE_CAP_EFFECTIVE, roleIndex, isVforkEvent,
 } from "./event_info";
 import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from "./params";
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
   HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, RECORD_BYTES, STR_LEN_BASE, STR_COUNT,
-  STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, strLen, strPtr,
+  STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, STR_ENV, strLen, strPtr,
 } from "./thread_record";
 import { findThread, insertThread, removeThread } from "./thread_table";
 import { stageString, stageFrom, commitStrings, freeStrings } from "./thread_strings";
@@ -145,6 +145,21 @@ function inheritExe(dst: ThreadRecord, src: ThreadRecord): void {
   inheritExeOrigin(dst, src);
 }
 
+/**
+ * Session, process group, terminal and capabilities from `src` (libsinsp copies them
+ * from a valid caller or lookup thread, parse_clone_exit_caller/_child); the
+ * environment too when `leader` (a thread reads its leader's).
+ */
+function inheritSession(dst: ThreadRecord, src: ThreadRecord, leader: bool): void {
+  dst.sid = src.sid;
+  dst.vpgid = src.vpgid;
+  dst.tty = src.tty;
+  dst.capInheritable = src.capInheritable;
+  dst.capPermitted = src.capPermitted;
+  dst.capEffective = src.capEffective;
+  if (leader) stageString(STR_ENV, strPtr(src, STR_ENV), strLen(src, STR_ENV));
+}
+
 /** Stages exepath and the interpreter from `src` (a clone runs its parent's file). */
 function stageExeStrings(src: ThreadRecord): void {
   stageString(STR_EXEPATH, strPtr(src, STR_EXEPATH), strLen(src, STR_EXEPATH));
@@ -225,6 +240,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   child.vpid = child.pid;
   child.presence |= HAS_VPID;
   inheritExe(child, caller);
+  inheritSession(child, caller, leader);
   stageExeStrings(caller);
   stageString(STR_CWD, strPtr(caller, STR_CWD), strLen(caller, STR_CWD));
   stageStringParam(STR_EXE, param(type, ROLE_EXE));
@@ -250,6 +266,7 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
   const parent = findThread(leader ? child.ptid : child.pid);
   if (parent != null) {
     inheritExe(child, parent);
+    inheritSession(child, parent, leader);
     stageExeStrings(parent);
     stageString(STR_CWD, strPtr(parent, STR_CWD), strLen(parent, STR_CWD));
   } else {
@@ -321,7 +338,10 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   // cwd; for a thread first seen here this is the only source).
   const cwd = param(type, ROLE_CWD);
   if (paramStrLen(cwd) > 0) stageStringParam(STR_CWD, cwd);
+  const env = param(type, ROLE_ENV);
+  if (!paramEmpty(env)) stageStringParam(STR_ENV, env);
   commitStrings(rec);
+  setSessionFromExecve(rec, type);
 
   const cg = param(type, ROLE_CGROUPS);
   if (!paramEmpty(cg)) enterContainer(rec, paramPtr(cg), paramLen(cg), ts, known);
@@ -338,6 +358,20 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   setExeOrigin(rec, ts, !paramEmpty(mtime), !paramEmpty(exepath));
   // libsinsp keeps only these flags across execve (plus the inverted mark).
   rec.cloneFlags &= PPM_CL_CLONE_INVERTED;
+}
+
+/** tty, vpgid and capabilities of an execve exit, when the version carries them (parse_execve_exit). */
+function setSessionFromExecve(rec: ThreadRecord, type: u32): void {
+  const tty = param(type, ROLE_TTY);
+  if (!paramEmpty(tty)) rec.tty = <u32>paramU64(tty);
+  const vpgid = param(type, ROLE_VPGID);
+  if (!paramEmpty(vpgid)) rec.vpgid = paramI64(vpgid);
+  const eff = param(type, ROLE_CAP_EFFECTIVE);
+  if (!paramEmpty(eff)) {
+    rec.capInheritable = paramU64(param(type, ROLE_CAP_INHERITABLE));
+    rec.capPermitted = paramU64(param(type, ROLE_CAP_PERMITTED));
+    rec.capEffective = paramU64(eff);
+  }
 }
 
 // libs encodes "unknown" as 0 for inode, ctime and mtime: a 0 stays missing.

@@ -33,7 +33,8 @@ export function stageProcessString(slot: u32, offset: u32, len: u32): void {
 /**
  * Adds (or replaces) the thread `tid` from a PL entry. Times are epoch ns; a
  * `has*` false leaves the field missing, and so does a pid-namespace start past
- * 2^63 (epoch_ns.ts). Cgroups are scratch[cgOffset, +cgLen).
+ * 2^63 (epoch_ns.ts). Cgroups are scratch[cgOffset, +cgLen). sid and vpgid are -1,
+ * tty and the capability sets 0, when the block's version lacks them (libsinsp's defaults).
  */
 export function addProcess(
   tid: i64, pid: i64, ptid: i64, vtid: i64, vpid: i64, hasVpid: bool,
@@ -41,6 +42,7 @@ export function addProcess(
   exeIno: u64, exeCtime: u64, exeMtime: u64, exeFlags: u32, hasExeFlags: bool,
   pidnsInitStartTs: u64, hasPidns: bool, ownPidns: bool, cloneTs: u64, hasCloneTs: bool, hasExepath: bool,
   cgOffset: u32, cgLen: u32,
+  sid: i64, vpgid: i64, tty: u32, capInheritable: u64, capPermitted: u64, capEffective: u64,
 ): void {
   const found = insertThread(tid);
   if (found == null) return; // table full
@@ -72,6 +74,12 @@ export function addProcess(
   if (hasCloneTs) p |= HAS_CLONE_TS;
   if (hasExepath) p |= HAS_EXEPATH;
   r.presence = p;
+  r.sid = sid;
+  r.vpgid = vpgid;
+  r.tty = tty;
+  r.capInheritable = capInheritable;
+  r.capPermitted = capPermitted;
+  r.capEffective = capEffective;
   if (cgLen > 0) setContainerId(r, scratch + cgOffset, cgLen);
   commitStrings(r);
 }

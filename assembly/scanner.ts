@@ -18,10 +18,11 @@ import {
 } from "./status";
 import {
   EVENT_CAPACITY, KIND_OTHER, KIND_CLONE, KIND_EXECVE, KIND_PROCEXIT, KIND_INITIAL_STATE,
-  KIND_FILE_OPEN, eventKind, eventNparams, isKnownEvent, isLargePayload, paramWidth,
+  KIND_FILE_OPEN, KIND_SETSID, eventKind, eventNparams, isKnownEvent, isLargePayload, paramWidth,
 } from "./event_info";
 import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
 import { onCloneExit, onExecveExit, onProcexitApplied } from "./lifecycle";
+import { onThreadAttrExit } from "./thread_attrs";
 import { onFileEvent } from "./file_events";
 import { filterCount, runFilters } from "./filter/vm";
 
@@ -299,6 +300,7 @@ export function scan(end: u32): i32 {
     const tid = load<i64>(f, FRAME_TID);
     if (kind == KIND_CLONE) onCloneExit(type, tid, load<u64>(f, FRAME_TS));
     else if (kind == KIND_EXECVE) onExecveExit(type, tid, load<u64>(f, FRAME_TS));
+    else if (kind >= KIND_SETSID) onThreadAttrExit(kind, type, tid);
     else if (kind >= KIND_FILE_OPEN) onFileEvent(kind, type, tid, load<u64>(f, FRAME_TS));
     else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; pendingExitTs = load<u64>(f, FRAME_TS); hasPendingExit = true; }
     const cpu = <u32>load<u16>(b, BLOCK_HEADER);

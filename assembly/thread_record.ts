@@ -40,7 +40,9 @@ export const STR_ARGS: u32 = 3; // NUL-separated, as the args parameter carries 
 export const STR_CWD: u32 = 4;
 /** Resolved path of the interpreter the kernel ran for a `#!` script (empty otherwise). */
 export const STR_INTERPRETER: u32 = 5;
-export const STR_COUNT: u32 = 6;
+/** Environment, NUL-separated as the env parameter carries it (kept on the main thread; threads read their leader's). */
+export const STR_ENV: u32 = 6;
+export const STR_COUNT: u32 = 7;
 
 /** Width of container.id: Falco shows the first 12 hex digits of the runtime's id. */
 export const CONTAINER_ID_BYTES: u32 = 12;
@@ -84,6 +86,16 @@ export class ThreadRecord {
    * the start of a container that shares the host's pid namespace.
    */
   containerStartTs: u64;
+  /** Session id (libsinsp m_sid; -1 when unknown): PL, inherited on clone, setsid's return. */
+  sid: i64;
+  /** Process group id in the thread's pid namespace (m_vpgid; -1 when unknown): PL, inherited, execve. */
+  vpgid: i64;
+  /** Capability bit sets (kernel CAP_* bit numbers; 0 when the capture has none): PL, inherited, execve, capset. */
+  capInheritable: u64;
+  capPermitted: u64;
+  capEffective: u64;
+  /** Controlling terminal (m_tty: the tty's device number as the driver sends it; 0 = none). */
+  tty: u32;
   // Origin of the executable (drift.ts), copied from the file table at execve and
   // inherited on clone like the exe identity. From writerPid to chmodComm1: one block.
   writerPid: i64;
@@ -109,6 +121,7 @@ export class ThreadRecord {
   strLen3: u32;
   strLen4: u32;
   strLen5: u32;
+  strLen6: u32;
 }
 
 export const RECORD_BYTES: usize = offsetof<ThreadRecord>();

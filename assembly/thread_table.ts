@@ -93,7 +93,7 @@ function grow(): void {
 }
 
 /**
- * A fresh, zeroed record for `tid`, or null when the table holds MAX_THREADS.
+ * A fresh record for `tid` (zeroed, sid and vpgid -1), or null when the table holds MAX_THREADS.
  * An existing record of the same tid is removed first (libsinsp replaces a
  * stale thread on a tid collision).
  */
@@ -111,6 +111,9 @@ export function insertThread(tid: i64): ThreadRecord | null {
   memory.fill(changetype<usize>(r), 0, RECORD_BYTES);
   r.used = 1;
   r.tid = tid;
+  // libsinsp's defaults (threadinfo.cpp init): no session, no process group.
+  r.sid = -1;
+  r.vpgid = -1;
   liveCount++;
   return r;
 }

@@ -428,18 +428,18 @@ export class Decoder {
   /** Adds a PL entry to the thread table; strings go as the file's bytes (not re-encoded text). */
   private addProcess(e: ProcessEntry, s: ProcessStrings): void {
     const ex = this.module.exports;
-    const parts = [s.comm, s.exe, s.exepath, s.args, s.cwd, s.cgroups];
+    const parts = [s.comm, s.exe, s.exepath, s.args, s.cwd, s.env, s.cgroups];
     const size = parts.reduce((n, p) => n + p.length, 0);
     const scratch = ex.reserveScratch(size);
     const mem = new Uint8Array(ex.memory.buffer);
     let off = 0;
-    const slots = [StrSlot.COMM, StrSlot.EXE, StrSlot.EXEPATH, StrSlot.ARGS, StrSlot.CWD];
+    const slots = [StrSlot.COMM, StrSlot.EXE, StrSlot.EXEPATH, StrSlot.ARGS, StrSlot.CWD, StrSlot.ENV];
     for (let i = 0; i < parts.length; i++) {
       mem.set(parts[i]!, scratch + off);
       if (i < slots.length) ex.stageProcessString(slots[i]!, off, parts[i]!.length);
       off += parts[i]!.length;
     }
-    const cgLen = parts[5]!.length;
+    const cgLen = parts[6]!.length;
     const exeFlags = (e.exeWritable ? 1 : 0) | (e.exeUpperLayer ? 2 : 0) | (e.exeFromMemfd ? 4 : 0) | (e.exeLowerLayer ? 8 : 0);
     const hasExeFlags = e.exeWritable !== undefined ? 1 : 0;
     const hostPidns = e.vtid === undefined || BigInt(e.vtid) === BigInt(e.tid);
@@ -455,6 +455,7 @@ export class Decoder {
       e.exeIno ?? 0n, e.exeInoCtimeEpochNs ?? 0n, e.exeInoMtimeEpochNs ?? 0n, exeFlags, hasExeFlags,
       pidns, pidns !== 0n ? 1 : 0, hostPidns ? 0 : 1, 0n, 0,
       e.exepath !== undefined ? 1 : 0, off - cgLen, cgLen,
+      e.sid ?? -1n, e.vpgid ?? -1n, (e.tty ?? 0) >>> 0, e.capInheritable ?? 0n, e.capPermitted ?? 0n, e.capEffective ?? 0n,
     );
   }
 }

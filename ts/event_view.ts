@@ -4,7 +4,7 @@
  * Valid only until the decoder scans again — copy what you keep (the public
  * API hands out plain objects; see ts/capture.ts).
  */
-import type { DecoderModule, RecordLayout } from './wasm.js';
+import { FieldResult, type DecoderModule, type RecordLayout } from './wasm.js';
 import { eventInfo, type EventInfo } from './events/event_table.js';
 
 const FRAME_TS = 0;
@@ -132,6 +132,24 @@ export class EventView {
   /** String slot `slot` decoded as UTF-8 (invalid bytes become U+FFFD). */
   recString(slot: number): string {
     return utf8.decode(this.recStringBytes(slot));
+  }
+  /**
+   * VM field `field` (ts/filter/layout.ts F) of this event, computed by the Wasm loaders
+   * that conditions use: a bigint (signed or not as the loader says), or null when missing.
+   */
+  wasmNumber(field: number, arg: number): bigint | null {
+    const ex = this.ex;
+    if (ex.extractField(field, arg) !== FieldResult.NUMBER) return null;
+    const n = ex.fieldNumber();
+    return ex.fieldNumberSigned() ? BigInt.asIntN(64, n) : BigInt.asUintN(64, n);
+  }
+  /** String VM field `field` of this event as bytes (a view into Wasm memory), or null when missing. */
+  wasmBytes(field: number, arg: number): Uint8Array | null {
+    const ex = this.ex;
+    if (ex.extractField(field, arg) !== FieldResult.STRING) return null;
+    this.refresh();
+    const p = ex.fieldStringPtr();
+    return this.bytes.subarray(p, p + ex.fieldStringLen());
   }
   /** container.id bytes as text ("" for the host). */
   containerId(): string {

@@ -10,6 +10,7 @@ import { paramText, paramValue, readInt, type FieldValue } from './param_format.
 import { errnoText } from './errno.js';
 import { escapeBytes } from './escape.js';
 import { EC, PPME } from './events/ppm_constants.js';
+import { F, ARG_ANY } from './filter/layout.js';
 
 export type { FieldValue };
 
@@ -25,6 +26,8 @@ export interface FieldDef {
   description: string;
   /** Takes an argument: `evt.arg.NAME` or `evt.arg[N]`. */
   takesArg?: boolean;
+  /** Takes an optional ancestor index: `proc.aname[2]`, or `proc.aname` for every ancestor. */
+  indexArg?: boolean;
   /** The value for filters and JSON. */
   extract(v: EventView, arg?: string): FieldValue;
   /** Text for `-p` output when it differs from String(value). */
@@ -100,6 +103,28 @@ function argIndex(v: EventView, arg: string | undefined): number {
   const m = /^\[?(\d+)\]?$/.exec(arg);
   return m ? Number(m[1]) : v.paramIndex(arg);
 }
+
+// Fields of the process state (ancestry, session, environment, capabilities), computed once,
+// in Wasm, by the loaders conditions use (assembly/filter/fields.ts); here only named and typed.
+/** The ancestor index of `arg` (digits) for the Wasm loaders: ARG_ANY when there is none. */
+export function ancestorArg(arg: string | undefined): number {
+  return arg === undefined ? ARG_ANY : Math.min(Number(arg), ARG_ANY - 1);
+}
+const wasmString = (id: number) => (v: EventView, arg?: string): FieldValue => {
+  const b = v.wasmBytes(id, ancestorArg(arg));
+  return b === null ? null : escapeBytes(b);
+};
+const wasmI64 = (id: number) => (v: EventView, arg?: string): FieldValue => v.wasmNumber(id, ancestorArg(arg));
+const wasmU32 = (id: number) => (v: EventView): FieldValue => {
+  const n = v.wasmNumber(id, 0);
+  return n === null ? null : Number(n);
+};
+const wasmBool = (id: number) => (v: EventView): FieldValue => {
+  const n = v.wasmNumber(id, 0);
+  return n === null ? null : n !== 0n;
+};
+const ANCESTOR_INDEX = 'With [N], the Nth ancestor process (0: this process, 1: its parent); without, every ancestor nearest first, space-separated, and in a condition true when any ancestor matches (libsinsp).';
+const CAPS = 'Capability names of the set bits, space-separated, as libsinsp prints them (CAP_CHOWN CAP_KILL ...); from the process list, execve and capset; empty when the capture carries none.';
 
 function pad(n: number, w: number): string {
   return String(n).padStart(w, '0');
@@ -198,6 +223,34 @@ const defs: FieldDef[] = [
   { name: 'drift.exe_chmod.name', type: 'string', unit: '', description: 'Name (comm) of that process; missing when its thread was unknown (drift.exe_chmod.pid is then its tid).', extract: (v) => origin(v, Has.CHMOD_NAME, () => escapeBytes(v.recInlineBytes(v.layout.chmodComm, v.layout.chmodCommLen))) },
   { name: 'drift.exe_chmod_ts', type: 'abstime', unit: 'epoch ns', description: 'Time of that chmod.', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recU64(v.layout.chmodTs)) },
   { name: 'drift.exe_chmod_duration', type: 'reltime', unit: 'ns', description: 'From that chmod to the execve that ran the executable (signed).', extract: (v) => origin(v, Has.EXE_CHMOD, () => v.recI64(v.layout.chmodDuration)) },
+  { name: 'proc.pname', type: 'string', unit: '', description: 'Name (comm) of the parent process: the main thread of the parent of this process\'s main thread (libsinsp get_ancestor_process); missing when not in the thread table.', extract: wasmString(F.PROC_PNAME) },
+  { name: 'proc.pexe', type: 'string', unit: '', description: 'argv[0] of the parent process.', extract: wasmString(F.PROC_PEXE) },
+  { name: 'proc.pexepath', type: 'string', unit: '', description: 'proc.exepath of the parent process.', extract: wasmString(F.PROC_PEXEPATH) },
+  { name: 'proc.pcmdline', type: 'string', unit: '', description: 'proc.cmdline of the parent process.', extract: wasmString(F.PROC_PCMDLINE) },
+  { name: 'proc.aname', type: 'string', unit: '', indexArg: true, description: `Name (comm) of an ancestor process. ${ANCESTOR_INDEX}`, extract: wasmString(F.PROC_ANAME) },
+  { name: 'proc.aexe', type: 'string', unit: '', indexArg: true, description: `argv[0] of an ancestor process. ${ANCESTOR_INDEX}`, extract: wasmString(F.PROC_AEXE) },
+  { name: 'proc.aexepath', type: 'string', unit: '', indexArg: true, description: `proc.exepath of an ancestor process. ${ANCESTOR_INDEX}`, extract: wasmString(F.PROC_AEXEPATH) },
+  { name: 'proc.acmdline', type: 'string', unit: '', indexArg: true, description: `proc.cmdline of an ancestor process. ${ANCESTOR_INDEX}`, extract: wasmString(F.PROC_ACMDLINE) },
+  { name: 'proc.apid', type: 'i64', unit: '', indexArg: true, description: 'Pid of an ancestor process: [N] as proc.aname[N]; without an index the process itself, and in a condition any ancestor (libsinsp).', extract: wasmI64(F.PROC_APID) },
+  { name: 'proc.cmdnargs', type: 'u64', unit: '', description: 'Number of arguments after argv[0].', extract: wasmI64(F.PROC_CMDNARGS) },
+  { name: 'proc.env', type: 'string', unit: '', description: 'Environment (NAME=value, space-separated) from the last execve or the process list, inherited on fork; a thread shows its process\'s. Empty when the capture carries none (at most 4 KiB, as libs sends it).', extract: wasmString(F.PROC_ENV) },
+  { name: 'proc.sid', type: 'i64', unit: '', description: 'Session id (process list, inherited on clone, setsid\'s return); -1 when unknown.', extract: wasmI64(F.PROC_SID) },
+  { name: 'proc.sname', type: 'string', unit: '', description: 'Name of the session leader: the thread whose tid is proc.sid, or the oldest ancestor of the run sharing proc.sid (libsinsp); empty when none.', extract: wasmString(F.PROC_SNAME) },
+  { name: 'proc.vpgid', type: 'i64', unit: '', description: 'Process group id in the process\'s pid namespace (process list, execve, inherited on clone); -1 when unknown.', extract: wasmI64(F.PROC_VPGID) },
+  { name: 'proc.vpgid.name', type: 'string', unit: '', description: 'Name of the process group leader, found as proc.sname is for the session.', extract: wasmString(F.PROC_VPGID_NAME) },
+  { name: 'proc.vpgid.exe', type: 'string', unit: '', description: 'argv[0] of the process group leader.', extract: wasmString(F.PROC_VPGID_EXE) },
+  { name: 'proc.vpgid.exepath', type: 'string', unit: '', description: 'proc.exepath of the process group leader.', extract: wasmString(F.PROC_VPGID_EXEPATH) },
+  { name: 'proc.sid.exe', type: 'string', unit: '', description: 'argv[0] of the session leader (found as for proc.sname).', extract: wasmString(F.PROC_SID_EXE) },
+  { name: 'proc.sid.exepath', type: 'string', unit: '', description: 'proc.exepath of the session leader.', extract: wasmString(F.PROC_SID_EXEPATH) },
+  { name: 'proc.cmdlenargs', type: 'u64', unit: 'bytes', description: 'Total length of the arguments after argv[0], separators not counted.', extract: wasmI64(F.PROC_CMDLENARGS) },
+  { name: 'proc.pvpid', type: 'i64', unit: '', description: 'proc.vpid of the parent thread (by ptid); missing when not in the thread table.', extract: wasmI64(F.PROC_PVPID) },
+  { name: 'thread.ismain', type: 'bool', unit: '', description: 'The thread is its process\'s main thread (tid = pid).', extract: wasmBool(F.THREAD_ISMAIN) },
+  { name: 'proc.is_sid_leader', type: 'bool', unit: '', description: 'proc.sid equals proc.vpid.', extract: wasmBool(F.PROC_IS_SID_LEADER) },
+  { name: 'proc.is_vpgid_leader', type: 'bool', unit: '', description: 'proc.vpgid equals proc.vpid.', extract: wasmBool(F.PROC_IS_VPGID_LEADER) },
+  { name: 'proc.tty', type: 'u32', unit: '', description: 'Controlling terminal as the driver sends it (the tty\'s device number; 0 = none): process list, execve, inherited on clone.', extract: wasmU32(F.PROC_TTY) },
+  { name: 'thread.cap_permitted', type: 'string', unit: '', description: `Permitted capabilities. ${CAPS}`, extract: wasmString(F.CAP_PERMITTED) },
+  { name: 'thread.cap_inheritable', type: 'string', unit: '', description: `Inheritable capabilities. ${CAPS}`, extract: wasmString(F.CAP_INHERITABLE) },
+  { name: 'thread.cap_effective', type: 'string', unit: '', description: `Effective capabilities. ${CAPS}`, extract: wasmString(F.CAP_EFFECTIVE) },
 ];
 
 /** Every field, in documentation order. */
@@ -220,6 +273,7 @@ export function resolveField(text: string): FieldRef | undefined {
   if (m) {
     const def = byName.get(m[1]!);
     if (def?.takesArg) return { def, arg: m[2] ?? m[3]!, text };
+    if (def?.indexArg && m[3] !== undefined) return { def, arg: m[3], text };
   }
   return undefined;
 }

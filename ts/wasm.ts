@@ -58,6 +58,7 @@ export interface DecoderExports {
     exeIno: bigint, exeCtime: bigint, exeMtime: bigint, exeFlags: number, hasExeFlags: number,
     pidnsInitStartTs: bigint, hasPidns: number, ownPidns: number, cloneTs: bigint, hasCloneTs: number, hasExepath: number,
     cgOffset: number, cgLen: number,
+    sid: bigint, vpgid: bigint, tty: number, capInheritable: bigint, capPermitted: bigint, capEffective: bigint,
   ): void;
   threadCount(): number;
   threadPtr(tid: bigint): number;
@@ -69,7 +70,16 @@ export interface DecoderExports {
   reserveFilter(bytes: number): number;
   setFilterCount(count: number): void;
   filterMatches(): number;
+  /** A VM field of the current event (assembly/index.ts extractField): FieldResult. */
+  extractField(field: number, arg: number): number;
+  fieldNumber(): bigint;
+  fieldNumberSigned(): number;
+  fieldStringPtr(): number;
+  fieldStringLen(): number;
 }
+
+/** Results of extractField() (assembly/index.ts FIELD_*). */
+export const FieldResult = { MISSING: 0, NUMBER: 1, STRING: 2 } as const;
 
 /** Status codes of scan() (assembly/status.ts; test/wasm_boundary.test.ts checks both sides agree). */
 export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3 } as const;
@@ -94,7 +104,7 @@ export const FAULT_PARAM_WIDTH = 7;
 /** Event kinds (assembly/event_info.ts). */
 const KIND = {
   OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4,
-  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9,
+  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9, SETSID: 10, CAPSET: 11,
 } as const;
 
 /** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name(s). */
@@ -102,11 +112,12 @@ const ROLE_PARAM_NAMES: readonly (readonly string[])[] = [
   ['res'], ['exe'], ['args'], ['tid'], ['pid'], ['ptid'], ['cwd'], ['comm'], ['cgroups'], ['flags'], ['uid'], ['gid'],
   ['vtid'], ['vpid'], ['pidns_init_start_ts'], ['exe_ino'], ['exe_ino_ctime'], ['exe_ino_mtime'],
   ['trusted_exepath'], ['loginuid'], ['fd', 'fdout', 'out_fd', 'fd_out'], ['name', 'filename'], ['dev'], ['ino'],
-  ['mode'], ['oldpath'], ['newpath'],
+  ['mode'], ['oldpath'], ['newpath'], ['env'], ['tty'], ['vpgid'], ['cap_inheritable'], ['cap_permitted'],
+  ['cap_effective'],
 ];
 
 /** String slots of a thread record (assembly/thread_record.ts STR_*). */
-export const StrSlot = { COMM: 0, EXE: 1, EXEPATH: 2, ARGS: 3, CWD: 4, INTERPRETER: 5 } as const;
+export const StrSlot = { COMM: 0, EXE: 1, EXEPATH: 2, ARGS: 3, CWD: 4, INTERPRETER: 5, ENV: 6 } as const;
 
 /** Presence bits of a thread record (assembly/thread_record.ts HAS_*). */
 export const Has = {
@@ -169,6 +180,8 @@ function kindOf(id: number): number {
   if (info.direction === '>') return info.name === 'procexit' ? KIND.PROCEXIT : KIND.OTHER;
   if (CLONE_NAMES.has(info.name)) return KIND.CLONE;
   if (info.name === 'execve' || info.name === 'execveat') return KIND.EXECVE;
+  if (info.name === 'setsid') return KIND.SETSID;
+  if (info.name === 'capset') return KIND.CAPSET;
   return FILE_KINDS.get(info.name) ?? KIND.OTHER;
 }
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);

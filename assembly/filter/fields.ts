@@ -8,8 +8,10 @@ import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
   HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, HAS_WRITER_NAME, HAS_CHMOD_NAME, HAS_CONTAINER_START, IN_OWN_PIDNS, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
-  STR_CWD, STR_INTERPRETER, strLen, strPtr,
+  STR_CWD, STR_INTERPRETER, STR_ENV, strLen, strPtr,
 } from "../thread_record";
+import { mainThread, ancestorProcess, beginParents, nextParent, oldestWithId } from "../ancestry";
+import { capsText } from "./caps";
 import { SD_PPM_EXE_SCRIPT, isScriptFlagKnown } from "../lifecycle";
 import { findThread } from "../thread_table";
 import { isPlausibleNs, signedDeltaNs } from "../epoch_ns";
@@ -24,6 +26,11 @@ import {
   F_CONTAINER_ID, F_PARAM, F_IS_EXE_SCRIPT, F_EXE_INTERPRETER, F_WRITER_PID, F_WRITER_NAME,
   F_WRITTEN_TS, F_WRITTEN_DURATION, F_CHMOD_PID, F_CHMOD_NAME, F_CHMOD_TS, F_CHMOD_DURATION,
   PK_STRING, PK_SIGNED, PK_UNSIGNED,
+  F_PROC_PNAME, F_PROC_PEXE, F_PROC_PEXEPATH, F_PROC_PCMDLINE, F_PROC_ANAME, F_PROC_AEXE, F_PROC_AEXEPATH,
+  F_PROC_ACMDLINE, F_PROC_SNAME, F_PROC_VPGID_NAME, F_PROC_VPGID_EXE, F_PROC_ENV, F_CAP_PERMITTED,
+  F_CAP_INHERITABLE, F_CAP_EFFECTIVE, F_PROC_APID, F_PROC_SID, F_PROC_VPGID, F_PROC_TTY, F_PROC_CMDNARGS,
+  F_PROC_IS_SID_LEADER, F_PROC_IS_VPGID_LEADER, ARG_ANY, F_PROC_SID_EXE, F_PROC_SID_EXEPATH,
+  F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN,
 } from "./layout";
 
 // PPM_EXE_* flags (libs driver/ppm_events_public.h).
@@ -36,8 +43,10 @@ const PPM_EXE_LOWER_LAYER: u32 = 8;
 const HOST = memory.data<u8>([104, 111, 115, 116]); // "host"
 const HOST_LEN: u32 = 4;
 
-// proc.args and proc.cmdline are rebuilt here (NULs → spaces): comm, a space, args.
-const SCRATCH_BYTES: u32 = 2 * MAX_STRING_BYTES + 2;
+// proc.args, proc.cmdline, proc.env, the capability names and the ancestor lists are
+// built here (NULs → spaces). A list of every ancestor's value (proc.aname without
+// an index, in output) stops at SCRATCH_BYTES.
+const SCRATCH_BYTES: u32 = 4 * MAX_STRING_BYTES;
 const SCRATCH = memory.data(<i32>SCRATCH_BYTES);
 
 // The event being filtered (set by beginEvent).
@@ -47,8 +56,9 @@ let eventCpu: u32 = 0;
 let eventNum: u64 = 0;
 let rec: usize = 0;
 let recLooked: bool = false;
-/** The field (F_PROC_ARGS or F_PROC_CMDLINE) the scratch holds for this event, 0 for none. */
+/** The field and argument the scratch holds for this event; field 0 for none. */
 let scratchField: u32 = 0;
+let scratchArg: u32 = 0;
 let scratchLen: u32 = 0;
 
 /** The value a loader left. */
@@ -109,7 +119,7 @@ function containerStart(r: ThreadRecord): bool {
   return true;
 }
 
-/** Loads numeric field `field` (bools as 0/1); `table` is the per-type table of F_PARAM. */
+/** Loads numeric field `field` (bools as 0/1); `table` is the per-type table of F_PARAM, or proc.apid's index. */
 export function loadNumber(field: u32, table: usize): bool {
   if (field == F_EVT_NUM) return setU(eventNum);
   if (field == F_EVT_RAWTIME) return setU(load<u64>(frame, FRAME_TS));
@@ -147,8 +157,33 @@ export function loadNumber(field: u32, table: usize): bool {
     case F_CHMOD_PID: return (has & HAS_EXE_CHMOD) != 0 && setS(r.chmodPid);
     case F_CHMOD_TS: return (has & HAS_EXE_CHMOD) != 0 && setU(r.chmodTs);
     case F_CHMOD_DURATION: return (has & HAS_EXE_CHMOD) != 0 && setS(r.chmodDuration);
+    case F_PROC_SID: return setS(r.sid);
+    case F_PROC_VPGID: return setS(r.vpgid);
+    case F_PROC_TTY: return setU(<u64>r.tty);
+    case F_PROC_CMDNARGS: return setU(<u64>argCount(r));
+    case F_PROC_CMDLENARGS: { const n = argCount(r); return setU(n == 0 ? 0 : <u64>(strLen(r, STR_ARGS) - (n - 1))); }
+    case F_THREAD_ISMAIN: return setU(r.tid == r.pid ? 1 : 0);
+    case F_PROC_PVPID: { const pt = findThread(r.ptid); return pt != null && setS(pt.vpid); }
+    case F_PROC_IS_SID_LEADER: return setU(r.sid == r.vpid ? 1 : 0);
+    case F_PROC_IS_VPGID_LEADER: return setU(r.vpgid == r.vpid ? 1 : 0);
+    case F_PROC_APID: {
+      // Without an index, the process itself (libsinsp: get_ancestor_process(tinfo, 0)).
+      const n = load<u32>(table);
+      const a = ancestorProcess(r, n == ARG_ANY ? 0 : n);
+      return a != null && setS(a.pid);
+    }
     default: return false;
   }
+}
+
+/** m_args.size(): the NUL-separated items of the args string. */
+function argCount(r: ThreadRecord): u32 {
+  const n = strLen(r, STR_ARGS);
+  if (n == 0) return 0;
+  const p = strPtr(r, STR_ARGS);
+  let count: u32 = 1;
+  for (let i: u32 = 0; i < n; i++) if (load<u8>(p + i) == 0) count++;
+  return count;
 }
 
 /** Index and kind of the parameter the table gives for this event id. */
@@ -175,14 +210,17 @@ export function paramIsNumber(table: usize): bool {
 // @ts-ignore: decorator
 @inline function setStr(p: usize, n: u32): bool { strAt = p; strBytes = n; return true; }
 
-function setScratch(field: u32, len: u32): bool {
+function setScratch(field: u32, arg: u32, len: u32): bool {
   scratchField = field;
+  scratchArg = arg;
   scratchLen = len;
   return setStr(SCRATCH, len);
 }
 
-/** Copies `n` bytes to the scratch at `at`, NULs turned into spaces; returns the end. */
+/** Copies `n` bytes to the scratch at `at`, NULs turned into spaces, up to its end; returns the end. */
 function copySpaced(at: u32, src: usize, n: u32): u32 {
+  if (at >= SCRATCH_BYTES) return at;
+  if (n > SCRATCH_BYTES - at) n = SCRATCH_BYTES - at;
   for (let i: u32 = 0; i < n; i++) {
     const c = load<u8>(src + i);
     store<u8>(SCRATCH + at + i, c == 0 ? 32 : c);
@@ -190,7 +228,99 @@ function copySpaced(at: u32, src: usize, n: u32): u32 {
   return at + n;
 }
 
-/** Loads string field `field`; `table` is the per-type table of F_PARAM. */
+/** A space at `at` when `at` > 0 (a list separator); returns the end. */
+function separate(at: u32): u32 {
+  if (at == 0 || at >= SCRATCH_BYTES) return at;
+  store<u8>(SCRATCH + at, 32);
+  return at + 1;
+}
+
+/** libsinsp populate_cmdline of `r` written at `at`: comm, then each argument after a space. */
+function writeCmdline(at: u32, r: ThreadRecord): u32 {
+  let end = copySpaced(at, strPtr(r, STR_COMM), strLen(r, STR_COMM));
+  const an = strLen(r, STR_ARGS);
+  if (an > 0) end = copySpaced(separate(end), strPtr(r, STR_ARGS), an);
+  return end;
+}
+
+/** The value of A* field `field` for the one process `a` (comm, exe, exepath or cmdline). */
+function ancestorValue(field: u32, a: ThreadRecord, arg: u32): bool {
+  if (field == F_PROC_ANAME || field == F_PROC_PNAME) return setStr(strPtr(a, STR_COMM), strLen(a, STR_COMM));
+  if (field == F_PROC_AEXE || field == F_PROC_PEXE) return setStr(strPtr(a, STR_EXE), strLen(a, STR_EXE));
+  if (field == F_PROC_AEXEPATH || field == F_PROC_PEXEPATH) return setStr(strPtr(a, STR_EXEPATH), strLen(a, STR_EXEPATH));
+  return setScratch(field, arg, writeCmdline(0, a));
+}
+
+/**
+ * An A* field without an index, in output: the values of every ancestor, nearest
+ * first, space-separated (libsinsp traverse_parent_state from the main thread);
+ * missing when there is none.
+ */
+function allAncestors(field: u32, r: ThreadRecord): bool {
+  beginParents(mainThread(r));
+  let end: u32 = 0;
+  let any = false;
+  for (let p = nextParent(); p != 0; p = nextParent()) {
+    const a = changetype<ThreadRecord>(p);
+    end = separate(end);
+    if (field == F_PROC_ACMDLINE) end = writeCmdline(end, a);
+    else {
+      const slot = field == F_PROC_ANAME ? STR_COMM : field == F_PROC_AEXE ? STR_EXE : STR_EXEPATH;
+      end = copySpaced(end, strPtr(a, slot), strLen(a, slot));
+    }
+    any = true;
+  }
+  return any && end > 0 && setScratch(field, ARG_ANY, end);
+}
+
+/** libsinsp get_ancestor_field_as_string: comm or exe of the oldest thread sharing sid/vpgid; "" when none. */
+function leaderValue(r: ThreadRecord, bySid: bool, slot: u32): bool {
+  const p = oldestWithId(r, bySid ? r.sid : r.vpgid, bySid);
+  if (p == 0) return setStr(SCRATCH, 0);
+  const l = changetype<ThreadRecord>(p);
+  return setStr(strPtr(l, slot), strLen(l, slot));
+}
+
+/** The environment, space-separated: a thread reads its main thread's (libsinsp get_env). */
+function envValue(field: u32, r: ThreadRecord): bool {
+  const m = mainThread(r);
+  return setScratch(field, 0, copySpaced(0, strPtr(m, STR_ENV), strLen(m, STR_ENV)));
+}
+
+// An A* field without an index in a condition matches when any ancestor's value does
+// (libsinsp compare_full_aname and its siblings): the VM walks them with these.
+
+/** Starts the walk over the ancestors of the event's thread; false when it has no record. */
+export function beginAnyAncestor(): bool {
+  const p = thread();
+  if (p == 0) return false;
+  beginParents(mainThread(changetype<ThreadRecord>(p)));
+  return true;
+}
+
+/** Ends the walk: the scratch held one ancestor's value, not this event's field. */
+export function endAnyAncestor(): void {
+  scratchField = 0;
+}
+
+/** Loads A* field `field` of the next ancestor; false at the end of the walk. */
+export function nextAncestorValue(field: u32): bool {
+  const q = nextParent();
+  if (q == 0) return false;
+  const a = changetype<ThreadRecord>(q);
+  return field == F_PROC_APID ? setS(a.pid) : ancestorValue(field, a, ARG_ANY);
+}
+
+/** Whether `table` of field `field` points at its argument (an ancestor index). */
+// @ts-ignore: decorator
+@inline function isArgField(field: u32): bool {
+  return field >= F_PROC_ANAME && field <= F_PROC_ACMDLINE;
+}
+
+/**
+ * Loads string field `field`; `table` is the per-type table of F_PARAM, or for an
+ * A* field a pointer to its ancestor index (ARG_ANY: every ancestor, space-separated).
+ */
 export function loadString(field: u32, table: usize): bool {
   if (field == F_PARAM) {
     if (tableKind(table) != PK_STRING) return false;
@@ -200,7 +330,8 @@ export function loadString(field: u32, table: usize): bool {
   }
   const p = thread();
   if (p == 0) return false;
-  if (field == scratchField) return setStr(SCRATCH, scratchLen); // built by an earlier check of this event
+  const arg = isArgField(field) ? load<u32>(table) : 0;
+  if (field == scratchField && arg == scratchArg) return setStr(SCRATCH, scratchLen); // built by an earlier check of this event
   const r = changetype<ThreadRecord>(p);
   switch (field) {
     case F_PROC_NAME: return setStr(strPtr(r, STR_COMM), strLen(r, STR_COMM));
@@ -213,16 +344,27 @@ export function loadString(field: u32, table: usize): bool {
       return (r.presence & HAS_WRITER_NAME) != 0 && setStr(p + offsetof<ThreadRecord>("writerComm0"), r.writerCommLen);
     case F_CHMOD_NAME:
       return (r.presence & HAS_CHMOD_NAME) != 0 && setStr(p + offsetof<ThreadRecord>("chmodComm0"), r.chmodCommLen);
-    case F_PROC_ARGS: return setScratch(field, copySpaced(0, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
-    case F_PROC_CMDLINE: {
-      let end = copySpaced(0, strPtr(r, STR_COMM), strLen(r, STR_COMM));
-      const an = strLen(r, STR_ARGS);
-      if (an > 0) {
-        store<u8>(SCRATCH + end, 32);
-        end = copySpaced(end + 1, strPtr(r, STR_ARGS), an);
-      }
-      return setScratch(field, end);
+    case F_PROC_ARGS: return setScratch(field, 0, copySpaced(0, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
+    case F_PROC_CMDLINE: return setScratch(field, 0, writeCmdline(0, r));
+    case F_PROC_PNAME: case F_PROC_PEXE: case F_PROC_PEXEPATH: case F_PROC_PCMDLINE: {
+      const a = ancestorProcess(r, 1);
+      return a != null && ancestorValue(field, a, 0);
     }
+    case F_PROC_ANAME: case F_PROC_AEXE: case F_PROC_AEXEPATH: case F_PROC_ACMDLINE: {
+      if (arg == ARG_ANY) return allAncestors(field, r);
+      const a = ancestorProcess(r, arg);
+      return a != null && ancestorValue(field, a, arg);
+    }
+    case F_PROC_SNAME: return leaderValue(r, true, STR_COMM);
+    case F_PROC_VPGID_NAME: return leaderValue(r, false, STR_COMM);
+    case F_PROC_VPGID_EXE: return leaderValue(r, false, STR_EXE);
+    case F_PROC_VPGID_EXEPATH: return leaderValue(r, false, STR_EXEPATH);
+    case F_PROC_SID_EXE: return leaderValue(r, true, STR_EXE);
+    case F_PROC_SID_EXEPATH: return leaderValue(r, true, STR_EXEPATH);
+    case F_PROC_ENV: return envValue(field, r);
+    case F_CAP_PERMITTED: return setScratch(field, 0, capsText(r.capPermitted, SCRATCH, SCRATCH_BYTES));
+    case F_CAP_INHERITABLE: return setScratch(field, 0, capsText(r.capInheritable, SCRATCH, SCRATCH_BYTES));
+    case F_CAP_EFFECTIVE: return setScratch(field, 0, capsText(r.capEffective, SCRATCH, SCRATCH_BYTES));
     case F_CONTAINER_ID:
       return r.containerIdLen == 0
         ? setStr(HOST, HOST_LEN)

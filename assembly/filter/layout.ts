@@ -102,9 +102,49 @@ export const F_CHMOD_NAME: u32 = 39;
 export const F_CHMOD_TS: u32 = 40;
 export const F_CHMOD_DURATION: u32 = 41;
 
+// Process state (ancestry, session, environment, capabilities; ../ancestry.ts):
+// strings from 64, numbers from 96. The A* fields take an ancestor index: their
+// instruction's aux points at a u32 constant, ARG_ANY when the field has none.
+export const F_PROC_PNAME: u32 = 64;
+export const F_PROC_PEXE: u32 = 65;
+export const F_PROC_PEXEPATH: u32 = 66;
+export const F_PROC_PCMDLINE: u32 = 67;
+export const F_PROC_ANAME: u32 = 68;
+export const F_PROC_AEXE: u32 = 69;
+export const F_PROC_AEXEPATH: u32 = 70;
+export const F_PROC_ACMDLINE: u32 = 71;
+export const F_PROC_SNAME: u32 = 72;
+export const F_PROC_VPGID_NAME: u32 = 73;
+export const F_PROC_VPGID_EXE: u32 = 74;
+export const F_PROC_ENV: u32 = 75;
+export const F_CAP_PERMITTED: u32 = 76;
+export const F_CAP_INHERITABLE: u32 = 77;
+export const F_CAP_EFFECTIVE: u32 = 78;
+export const F_PROC_SID_EXE: u32 = 79;
+export const F_PROC_SID_EXEPATH: u32 = 80;
+export const F_PROC_VPGID_EXEPATH: u32 = 81;
+export const F_PROC_APID: u32 = 96;
+export const F_PROC_SID: u32 = 97;
+export const F_PROC_VPGID: u32 = 98;
+export const F_PROC_TTY: u32 = 99;
+export const F_PROC_CMDNARGS: u32 = 100;
+export const F_PROC_IS_SID_LEADER: u32 = 101;
+export const F_PROC_IS_VPGID_LEADER: u32 = 102;
+export const F_PROC_CMDLENARGS: u32 = 103;
+export const F_PROC_PVPID: u32 = 104;
+export const F_THREAD_ISMAIN: u32 = 105;
+/** The ancestor index of an A* field without one: any ancestor in a condition, all of them in output. */
+export const ARG_ANY: u32 = 0xffffffff;
+
 /** Whether field `f` holds a byte string (the rest are numbers; F_PARAM is per event id). */
 export function isStringField(f: u32): bool {
-  return (f >= F_PROC_NAME && f <= F_CONTAINER_ID) || f == F_EXE_INTERPRETER || f == F_WRITER_NAME || f == F_CHMOD_NAME;
+  return (f >= F_PROC_NAME && f <= F_CONTAINER_ID) || f == F_EXE_INTERPRETER || f == F_WRITER_NAME || f == F_CHMOD_NAME ||
+    (f >= F_PROC_PNAME && f < F_PROC_APID);
+}
+
+/** Whether field `f` takes an ancestor index (proc.aname[N], proc.apid[N], ...). */
+export function isAncestorField(f: u32): bool {
+  return (f >= F_PROC_ANAME && f <= F_PROC_ACMDLINE) || f == F_PROC_APID;
 }
 
 /** Value flags. */

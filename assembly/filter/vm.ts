@@ -7,9 +7,12 @@ import {
   INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_END,
   CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_ICONTAINS, CMP_STARTSWITH,
   CMP_ENDSWITH, CMP_GLOB, CMP_PMATCH, CMP_EXISTS, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
-  isStringField,
+  isStringField, isAncestorField, ARG_ANY,
 } from "./layout";
-import { beginEvent, currentType, loadNumber, loadString, paramIsNumber, num, numSigned, strAt, strBytes } from "./fields";
+import {
+  beginEvent, currentType, loadNumber, loadString, paramIsNumber, num, numSigned, strAt, strBytes,
+  beginAnyAncestor, nextAncestorValue, endAnyAncestor,
+} from "./fields";
 import {
   compareBytes, bytesEqual, startsWith, endsWith, containsBytes, globMatch, pathPrefixMatch,
 } from "./bytes";
@@ -100,8 +103,20 @@ function stringMatches(cmp: u32, p: usize, n: u32): bool {
 function check(field: u32, cmp: u32, table: usize, list: usize): bool {
   // A parameter is what its table says.
   const isNumber = field == F_PARAM ? paramIsNumber(table) : !isStringField(field);
+  if (isAncestorField(field) && load<u32>(table) == ARG_ANY) {
+    // proc.aname (no index) and its siblings: true when some ancestor's value matches.
+    if (!beginAnyAncestor()) return false;
+    let hit = false;
+    while (!hit && nextAncestorValue(field)) hit = compareLoaded(isNumber, cmp, list);
+    endAnyAncestor();
+    return hit;
+  }
   const present = isNumber ? loadNumber(field, table) : loadString(field, table);
-  if (!present) return false;
+  return present && compareLoaded(isNumber, cmp, list);
+}
+
+/** The comparison `cmp` of the value a loader left against the value list. */
+function compareLoaded(isNumber: bool, cmp: u32, list: usize): bool {
   if (cmp == CMP_EXISTS) return true;
   const count = load<u32>(list);
   let v = list + 8;

@@ -10,7 +10,7 @@ import { FilterError, filterError } from './filter_error.js';
 import { MSG, at } from './messages.js';
 import { Op, Cmp, F, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS } from './layout.js';
 import { filterField, argTable, RAWRES_TABLE, type FilterField } from './field_map.js';
-import { resolveField, suggestField } from '../fields.js';
+import { resolveField, suggestField, ancestorArg } from '../fields.js';
 import { eventInfo, EVENT_COUNT } from '../events/event_table.js';
 import { errnoText } from '../errno.js';
 
@@ -228,8 +228,9 @@ class Compiler {
       cmp = this.opFor(c, field.kind === 'bool' ? EQUALITY_OPS : NUMERIC_OPS, kind);
       encoded = encodeValues(values.map((v) => field.kind === 'bool' ? boolValue(c.field, v) : numberValue(c.field, v)));
     }
-    const table = field.kind === 'param' ? (arg === undefined ? RAWRES_TABLE : argTable(arg)) : undefined;
-    this.emit(Op.CHECK, cmp, field.id, table, encoded);
+    const aux = field.kind === 'param' ? (arg === undefined ? RAWRES_TABLE : argTable(arg))
+      : field.indexArg ? ancestorIndex(arg) : undefined;
+    this.emit(Op.CHECK, cmp, field.id, aux, encoded);
   }
 
   /** evt.type / evt.dir depend on the event id only: the check becomes a set of ids. */
@@ -276,6 +277,13 @@ class Compiler {
     }
     this.chain(Op.JUMP_TRUE, values.map(one));
   }
+}
+
+/** The u32 constant an indexed field's instruction points at: the index, or ARG_ANY. */
+function ancestorIndex(arg: string | undefined): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, ancestorArg(arg), true);
+  return out;
 }
 
 /** errno name → -errno, for evt.res. */

@@ -16,6 +16,8 @@ export interface FilterField {
   kind: FilterKind;
   /** VM field id (F.*); 0 for 'type' and 'dir'. */
   id: number;
+  /** Takes an ancestor index (proc.aname[N]): the instruction's aux holds it (ARG_ANY for none). */
+  indexArg?: boolean;
 }
 
 const u = (id: number): FilterField => ({ kind: 'unsigned', id });
@@ -71,6 +73,34 @@ const MAP: Record<string, FilterField> = {
   'drift.exe_chmod.name': str(F.CHMOD_NAME),
   'drift.exe_chmod_ts': u(F.CHMOD_TS),
   'drift.exe_chmod_duration': s(F.CHMOD_DURATION),
+  'proc.pname': str(F.PROC_PNAME),
+  'proc.pexe': str(F.PROC_PEXE),
+  'proc.pexepath': str(F.PROC_PEXEPATH),
+  'proc.pcmdline': str(F.PROC_PCMDLINE),
+  'proc.aname': { ...str(F.PROC_ANAME), indexArg: true },
+  'proc.aexe': { ...str(F.PROC_AEXE), indexArg: true },
+  'proc.aexepath': { ...str(F.PROC_AEXEPATH), indexArg: true },
+  'proc.acmdline': { ...str(F.PROC_ACMDLINE), indexArg: true },
+  'proc.apid': { ...s(F.PROC_APID), indexArg: true },
+  'proc.cmdnargs': u(F.PROC_CMDNARGS),
+  'proc.env': str(F.PROC_ENV),
+  'proc.sid': s(F.PROC_SID),
+  'proc.sname': str(F.PROC_SNAME),
+  'proc.vpgid': s(F.PROC_VPGID),
+  'proc.vpgid.name': str(F.PROC_VPGID_NAME),
+  'proc.vpgid.exe': str(F.PROC_VPGID_EXE),
+  'proc.vpgid.exepath': str(F.PROC_VPGID_EXEPATH),
+  'proc.sid.exe': str(F.PROC_SID_EXE),
+  'proc.sid.exepath': str(F.PROC_SID_EXEPATH),
+  'proc.cmdlenargs': u(F.PROC_CMDLENARGS),
+  'proc.pvpid': s(F.PROC_PVPID),
+  'thread.ismain': b(F.THREAD_ISMAIN),
+  'proc.is_sid_leader': b(F.PROC_IS_SID_LEADER),
+  'proc.is_vpgid_leader': b(F.PROC_IS_VPGID_LEADER),
+  'proc.tty': u(F.PROC_TTY),
+  'thread.cap_permitted': str(F.CAP_PERMITTED),
+  'thread.cap_inheritable': str(F.CAP_INHERITABLE),
+  'thread.cap_effective': str(F.CAP_EFFECTIVE),
 };
 
 /** The filter view of field definition `name` (a ts/fields.ts name), or undefined. */

@@ -172,6 +172,8 @@ export interface ProcessStrings {
   args: Uint8Array;
   cwd: Uint8Array;
   cgroups: Uint8Array;
+  /** NUL-separated, without the trailing NUL (v3+; empty before). */
+  env: Uint8Array;
 }
 
 /**
@@ -317,7 +319,11 @@ function readEntry(
     e.pfmajor = c.u64('pfmajor');
     e.pfminor = c.u64('pfminor');
   }
-  if (version >= 3) e.env = splitList(listBytes(c.lenBytes('env', MAX_ENV_BYTES)));
+  let env: Uint8Array = NO_BYTES;
+  if (version >= 3) {
+    env = listBytes(c.lenBytes('env', MAX_ENV_BYTES));
+    e.env = splitList(env);
+  }
   if (version >= 4) {
     e.vtid = c.i64('vtid');
     e.vpid = c.i64('vpid');
@@ -332,7 +338,7 @@ function readEntry(
     c.end = bytesEnd;
   }
   c.scope = '';
-  visit(e, { comm, exe, exepath: exepath ?? NO_BYTES, args, cwd, cgroups });
+  visit(e, { comm, exe, exepath: exepath ?? NO_BYTES, args, cwd, cgroups, env });
 }
 
 /**

@@ -1,0 +1,175 @@
+/**
+ * The process state libsinsp keeps and Falco's rules read — ancestry (proc.pname,
+ * proc.aname[N], ...), session and terminal (proc.sid, proc.sname, proc.vpgid,
+ * proc.tty), environment, capabilities — against libsinsp's own values:
+ * ../shared/captures/reference/falco/*.falco_fields.tsv.gz on every row of every
+ * shared capture, and /opt/oracle/bin/sinsp-example (when built) for the fields and
+ * condition semantics those files do not hold.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { openByteSource } from '../ts/scap/byte_source.js';
+import { Decoder } from '../ts/decoder.js';
+import { resolveField, fieldText, type FieldRef } from '../ts/fields.js';
+import { escapeBytes } from '../ts/escape.js';
+import { openCapture } from '../ts/index.js';
+import { compileFilter } from '../ts/filter/index.js';
+import { F, ARG_ANY } from '../ts/filter/layout.js';
+import { capture, CAPTURES_DIR } from './helpers/captures.js';
+
+const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
+
+/** Columns of the reference files that this state gives (reference/falco/README.md). */
+const COLUMNS = [
+  'proc.pname', 'proc.pcmdline', 'proc.aname[2]', 'proc.aname[3]', 'proc.sname', 'proc.sid', 'proc.vpgid', 'proc.tty',
+  'proc.exe', 'proc.pexe', 'proc.pexepath', 'proc.cmdline', 'proc.env',
+];
+
+/**
+ * Rows where libsinsp's thread for the event is not scapdrift's, so no column of the
+ * thread can agree: in the old captures libsinsp gives the last events of an exited
+ * process to a thread built like init (proc.exe /sbin/init), and builds a placeholder
+ * thread (proc.exe <NA>, proc.sid -1) for a tid it never saw where scapdrift has none
+ * (its fields are missing). Counted exactly, so a change in either shows.
+ */
+const OTHER_THREAD: Record<string, number> = {
+  drop_exec: 0, memfd_exec: 0, busy: 0, curl_google: 105, curl_google_comments: 105, single_ipv6_conn: 655,
+  test_ipv6_client: 82,
+};
+
+/** A reference cell as scapdrift prints it: the TSV's escapes undone, then escaped as scapdrift escapes. */
+function refText(cell: string): string {
+  if (cell === '<NA>') return cell;
+  const raw = cell.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+  return escapeBytes(Buffer.from(raw, 'utf8'));
+}
+/** busy's reference is 0.5 GB of text: long cells are kept as digests. */
+const digest = (s: string): string => (s.length < 120 ? s : `sha1:${createHash('sha1').update(s).digest('base64')}`);
+
+async function readReference(name: string, cols: string[]): Promise<Map<string, string[]>> {
+  const rows = new Map<string, string[]>();
+  let index: number[] | undefined;
+  const lines = createInterface({ input: createReadStream(join(CAPTURES_DIR, 'reference', 'falco', `${name}.falco_fields.tsv.gz`)).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of lines) {
+    const cells = line.split('\t');
+    if (!index) { index = cols.map((c) => cells.indexOf(c)); continue; }
+    rows.set(cells[0]!, index.map((i) => digest(refText(cells[i]!))));
+  }
+  return rows;
+}
+
+async function captureFile(name: string): Promise<string> {
+  if (name !== 'busy') return capture(`${name}.scap`);
+  const out = join(tmpdir(), `scapdrift-process-state-busy-${process.pid}.scap`);
+  if (!existsSync(out)) writeFileSync(out, gunzipSync(readFileSync(capture('busy.scap.gz'))));
+  return out;
+}
+
+for (const name of Object.keys(OTHER_THREAD)) {
+  test(`${name}: ancestry, session, terminal and environment equal libsinsp's on every row`, async () => {
+    const ref = await readReference(name, [...COLUMNS, 'proc.exe', 'proc.cmdline']);
+    const refs = COLUMNS.map((c) => resolveField(c)!) as FieldRef[];
+    const exe = resolveField('proc.exe')!;
+    const cmdline = resolveField('proc.cmdline')!;
+    const mismatches: string[] = [];
+    let rows = 0;
+    let otherThread = 0;
+    await new Decoder().run(await openByteSource(await captureFile(name)), {
+      onEvent(v) {
+        const want = ref.get(String(v.num));
+        if (!want) return;
+        rows++;
+        const n = COLUMNS.length;
+        if (digest(fieldText(v, exe)) !== want[n] || digest(fieldText(v, cmdline)) !== want[n + 1] ||
+          (v.thread() === 0 && want[COLUMNS.indexOf('proc.sid')] !== '<NA>')) { otherThread++; return; }
+        refs.forEach((r, i) => {
+          const mine = fieldText(v, r);
+          if (digest(mine) !== want[i]) mismatches.push(`evt.num ${v.num} ${COLUMNS[i]}: ours ${mine.slice(0, 80)} libsinsp ${want[i]!.slice(0, 80)}`);
+        });
+      },
+    });
+    assert.is(rows, ref.size, 'every reference row was decoded');
+    assert.is(otherThread, OTHER_THREAD[name], 'rows where libsinsp has another thread');
+    assert.equal(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
+  });
+}
+
+const oracle = existsSync(ORACLE);
+if (!oracle) console.warn(`\n  SKIPPED libsinsp checks of proc.aname/apid/aexe/acmdline/cmdnargs/thread.cap_*: no ${ORACLE} (build it with ../shared/tools/build-oracle.sh, or set SCAPDRIFT_ORACLE)\n`);
+
+/** sinsp-example's rows for `fields` ('|'-joined, <NA> for missing) on `file`, filtered by `filter`. */
+function sinsp(file: string, filter: string, fields: string[]): string[] {
+  const r = spawnSync(ORACLE, ['-a', '-s', file, '-f', filter, '-o', `*${fields.map((f) => `%${f}`).join('|')}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.is(r.stderr.includes('ERROR'), false, r.stderr);
+  return r.stdout.split('\n').filter((l) => /^\d+(\||$)/.test(l));
+}
+
+async function ours(file: string, filter: string, fields: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const refs = fields.map((f) => resolveField(f)!) as FieldRef[];
+  await new Decoder({ programs: [compileFilter(filter)] }).run(await openByteSource(file), {
+    onEvent(v) { out.push(refs.map((r) => fieldText(v, r)).join('|')); },
+  });
+  return out;
+}
+
+const EXTRA = [
+  'evt.num', 'proc.aname', 'proc.aname[1]', 'proc.aname[4]', 'proc.apid', 'proc.apid[2]', 'proc.aexe[1]', 'proc.aexepath[2]',
+  'proc.acmdline[1]', 'proc.cmdnargs', 'proc.cmdlenargs', 'proc.is_sid_leader', 'proc.is_vpgid_leader', 'proc.vpgid.name',
+  'proc.vpgid.exe', 'proc.vpgid.exepath', 'proc.sid.exe', 'proc.sid.exepath', 'proc.pvpid', 'thread.ismain',
+  'thread.cap_permitted', 'thread.cap_inheritable', 'thread.cap_effective',
+];
+
+for (const name of ['drop_exec', 'memfd_exec']) {
+  test(`${name}: indexed ancestors, argument count, group leaders and capabilities equal sinsp-example's`, async () => {
+    if (!oracle) return;
+    const file = capture(`${name}.scap`);
+    const filter = 'evt.dir = < and evt.type in (execve, clone, openat, close)';
+    const want = sinsp(file, filter, EXTRA);
+    assert.ok(want.length > 100, `sinsp-example printed ${want.length} rows`);
+    assert.equal(await ours(file, filter, EXTRA), want);
+  });
+
+  test(`${name}: proc.aname/proc.apid without an index match any ancestor in a condition, as in libsinsp`, async () => {
+    if (!oracle) return;
+    const file = capture(`${name}.scap`);
+    for (const filter of [
+      'proc.aname in (sudo, run_capture.sh)', 'proc.aname = bash and not proc.pname = bash', 'proc.aname != bash',
+      'proc.apid = 3024', 'proc.aexe = line_io_tools/binary_backend', 'proc.aexepath startswith /memfd:',
+      'proc.acmdline contains scenarios/run_capture.sh and evt.type = execve',
+      'thread.cap_effective contains CAP_SYS_ADMIN and proc.aname[2] exists',
+    ]) {
+      const want = sinsp(file, filter, ['evt.num']);
+      assert.ok(want.length > 0, `sinsp-example matched nothing for ${filter}`);
+      assert.equal(await ours(file, filter, ['evt.num']), want, filter);
+    }
+  });
+}
+
+test('proc.aname without an index prints every ancestor, nearest first; a condition sees each one', async () => {
+  const rows: { all: string; each: string[] }[] = [];
+  const fields = ['proc.aname', ...Array.from({ length: 8 }, (_, i) => `proc.aname[${i + 1}]`)];
+  for await (const ev of openCapture(capture('drop_exec.scap'), { types: ['execve'], fields })) {
+    rows.push({ all: String(ev['proc.aname']), each: fields.slice(1).map((f) => ev[f]).filter((x) => x !== null).map(String) });
+  }
+  assert.ok(rows.length > 10);
+  // The chain by index and the list without one agree where processes are their own main threads.
+  assert.ok(rows.every((r) => r.all === r.each.join(' ')), JSON.stringify(rows.find((r) => r.all !== r.each.join(' '))));
+});
+
+test('field ids and ARG_ANY are the same on both sides of the Wasm boundary', () => {
+  const src = readFileSync('assembly/filter/layout.ts', 'utf8');
+  const wasm = new Map([...src.matchAll(/export const F_([A-Z0-9_]+): u32 = (\d+);/g)].map((m) => [m[1]!, Number(m[2])]));
+  assert.equal(Object.fromEntries(wasm), { ...F });
+  assert.is(Number(/export const ARG_ANY: u32 = (0x[0-9a-f]+);/.exec(src)![1]), ARG_ANY);
+});
+
+test.run();
