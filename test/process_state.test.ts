@@ -8,8 +8,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,9 @@ import { openCapture } from '../ts/index.js';
 import { compileFilter } from '../ts/filter/index.js';
 import { F, ARG_ANY } from '../ts/filter/layout.js';
 import { capture, CAPTURES_DIR } from './helpers/captures.js';
+import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
+import type { ProcessEntry } from '../ts/scap/process_list.js';
+import { PPME } from '../ts/events/ppm_constants.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 
@@ -66,11 +69,9 @@ async function readReference(name: string, cols: string[]): Promise<Map<string, 
   return rows;
 }
 
-async function captureFile(name: string): Promise<string> {
-  if (name !== 'busy') return capture(`${name}.scap`);
-  const out = join(tmpdir(), `scapdrift-process-state-busy-${process.pid}.scap`);
-  if (!existsSync(out)) writeFileSync(out, gunzipSync(readFileSync(capture('busy.scap.gz'))));
-  return out;
+/** The capture's path; busy.scap.gz is read through gunzip (the byte source detects it). */
+function captureFile(name: string): string {
+  return capture(name === 'busy' ? 'busy.scap.gz' : `${name}.scap`);
 }
 
 for (const name of Object.keys(OTHER_THREAD)) {
@@ -82,7 +83,7 @@ for (const name of Object.keys(OTHER_THREAD)) {
     const mismatches: string[] = [];
     let rows = 0;
     let otherThread = 0;
-    await new Decoder().run(await openByteSource(await captureFile(name)), {
+    await new Decoder().run(await openByteSource(captureFile(name)), {
       onEvent(v) {
         const want = ref.get(String(v.num));
         if (!want) return;
@@ -163,6 +164,75 @@ test('proc.aname without an index prints every ancestor, nearest first; a condit
   assert.ok(rows.length > 10);
   // The chain by index and the list without one agree where processes are their own main threads.
   assert.ok(rows.every((r) => r.all === r.each.join(' ')), JSON.stringify(rows.find((r) => r.all !== r.each.join(' '))));
+});
+
+// A capture written by the project's own writer: the state changes no shared capture holds
+// (setsid, capset, an execve with env/tty/vpgid/capabilities, a thread reading its leader's env).
+const SEC = 1_000_000_000n;
+const BOOT = 1_700_000_000n * SEC;
+const T0 = BOOT + 3600n * SEC;
+const CAP = (...bits: number[]): bigint => bits.reduce((a, b) => a | (1n << BigInt(b)), 0n);
+const PL: ProcessEntry[] = [
+  { tid: 1n, pid: 1n, ptid: 0n, sid: 1n, vpgid: 1n, comm: 'systemd', exe: '/sbin/init', exepath: '/usr/lib/systemd/systemd', args: [], cwd: '/', fdlimit: 1024n, flags: 0, uid: 0, gid: 0, vtid: 1n, vpid: 1n, env: ['HOME=/'] },
+  {
+    tid: 100n, pid: 100n, ptid: 1n, sid: 100n, vpgid: 100n, comm: 'bash', exe: '-bash', exepath: '/usr/bin/bash', args: ['-i'], cwd: '/home/u',
+    fdlimit: 1024n, flags: 0, uid: 1000, gid: 1000, vtid: 100n, vpid: 100n, env: ['HOME=/home/u', 'TERM=xterm'], tty: 34816,
+    capInheritable: 0n, capPermitted: CAP(0, 21), capEffective: CAP(0, 21),
+  },
+  { tid: 101n, pid: 100n, ptid: 1n, sid: 100n, vpgid: 100n, comm: 'bash', exe: '-bash', exepath: '/usr/bin/bash', args: ['-i'], cwd: '/home/u', fdlimit: 1024n, flags: 0, uid: 1000, gid: 1000, vtid: 101n, vpid: 100n, tty: 34816 },
+];
+
+function clone(ts: bigint, tid: bigint, res: bigint, pid: bigint, ptid: bigint): EventFrame {
+  return frameByName(PPME.PPME_SYSCALL_CLONE_20_X, ts, tid, {
+    res, exe: '-bash', args: ['-i'], tid, pid, ptid, cwd: null, fdlimit: 1024, pgft_maj: 0, pgft_min: 0, vm_size: 0, vm_rss: 0,
+    vm_swap: 0, comm: 'bash', cgroups: [], flags: 0, uid: 1000, gid: 1000, vtid: tid, vpid: pid, pidns_init_start_ts: 0,
+  });
+}
+const open = (ts: bigint, tid: bigint): EventFrame =>
+  frameByName(PPME.PPME_SYSCALL_OPENAT_2_X, ts, tid, { fd: 3, dirfd: -100, name: '/etc/hosts', flags: 1, mode: 0, dev: 0, ino: 0 });
+
+function stateCapture(): Uint8Array {
+  const w = new ScapWriter().sectionHeader();
+  w.machineInfo({ numCpus: 1, memorySizeBytes: 1n << 30n, hostname: 'synthetic', bootTsEpochNs: BOOT });
+  w.processList(PL);
+  const ev = (f: EventFrame): void => { w.event(0, f); };
+  ev(clone(T0, 100n, 200n, 100n, 1n));
+  ev(clone(T0 + 1000n, 200n, 0n, 200n, 100n));
+  ev(open(T0 + 2000n, 200n)); // inherited: session, terminal, env, capabilities
+  ev(frameByName(PPME.PPME_SYSCALL_SETSID_X, T0 + 3000n, 200n, { res: 200 }));
+  ev(frameByName(PPME.PPME_SYSCALL_CAPSET_X, T0 + 4000n, 200n, { res: 0, cap_inheritable: 0, cap_permitted: CAP(12, 13), cap_effective: CAP(12) }));
+  ev(open(T0 + 5000n, 200n));
+  ev(frameByName(PPME.PPME_SYSCALL_EXECVE_19_X, T0 + 6000n, 200n, {
+    res: 0, exe: '/usr/bin/env', args: ['A=1', 'env'], tid: 200n, pid: 200n, ptid: 100n, cwd: null, fdlimit: 1024, pgft_maj: 0,
+    pgft_min: 0, vm_size: 0, vm_rss: 0, vm_swap: 0, comm: 'env', cgroups: [], env: ['A=1', 'B=2'], tty: 0, vpgid: 150,
+    loginuid: 1000, flags: 0, cap_inheritable: CAP(5), cap_permitted: CAP(5, 7), cap_effective: CAP(7), exe_ino: 2222,
+    exe_ino_ctime: T0 - SEC, exe_ino_mtime: T0 - SEC, uid: 1000, trusted_exepath: '/usr/bin/env', pgid: 150, gid: 1000,
+  }));
+  ev(open(T0 + 7000n, 200n));
+  ev(open(T0 + 8000n, 101n)); // a thread: its leader's environment
+  return w.finish();
+}
+
+const STATE_FIELDS = [
+  'evt.num', 'thread.tid', 'proc.sid', 'proc.sname', 'proc.vpgid', 'proc.tty', 'proc.env', 'thread.cap_permitted',
+  'thread.cap_inheritable', 'thread.cap_effective', 'proc.pname', 'proc.aname[2]', 'proc.aname', 'proc.cmdnargs',
+];
+
+test('setsid, capset and execve change the session, capabilities, terminal and environment as in libsinsp', async () => {
+  const file = join(tmpdir(), `scapdrift-process-state-${process.pid}.scap`);
+  writeFileSync(file, stateCapture());
+  const rows = await ours(file, 'evt.type = openat', STATE_FIELDS);
+  assert.equal(rows, [
+    '3|200|100|bash|100|34816|HOME=/home/u TERM=xterm|CAP_CHOWN CAP_SYS_ADMIN||CAP_CHOWN CAP_SYS_ADMIN|bash|systemd|bash systemd|1',
+    '6|200|200|bash|100|34816|HOME=/home/u TERM=xterm|CAP_NET_ADMIN CAP_NET_RAW||CAP_NET_ADMIN|bash|systemd|bash systemd|1',
+    '8|200|200|env|150|0|A=1 B=2|CAP_KILL CAP_SETUID|CAP_KILL|CAP_SETUID|bash|systemd|bash systemd|2',
+    '9|101|100|bash|100|34816|HOME=/home/u TERM=xterm||||systemd|<NA>|systemd|1',
+  ]);
+  try {
+    if (oracle) assert.equal(rows, sinsp(file, 'evt.type = openat', STATE_FIELDS), 'sinsp-example on the same file');
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
 
 test('field ids and ARG_ANY are the same on both sides of the Wasm boundary', () => {
