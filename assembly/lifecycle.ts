@@ -14,7 +14,7 @@ import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from 
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, RECORD_BYTES, STR_LEN_BASE, STR_COUNT,
+  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, RECORD_BYTES, STR_LEN_BASE, STR_COUNT, SESSION_BASE, SESSION_BYTES,
   STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, STR_ENV, strLen, strPtr,
 } from "./thread_record";
 import { findThread, insertThread, removeThread } from "./thread_table";
@@ -151,12 +151,7 @@ function inheritExe(dst: ThreadRecord, src: ThreadRecord): void {
  * environment too when `leader` (a thread reads its leader's).
  */
 function inheritSession(dst: ThreadRecord, src: ThreadRecord, leader: bool): void {
-  dst.sid = src.sid;
-  dst.vpgid = src.vpgid;
-  dst.tty = src.tty;
-  dst.capInheritable = src.capInheritable;
-  dst.capPermitted = src.capPermitted;
-  dst.capEffective = src.capEffective;
+  memory.copy(changetype<usize>(dst) + SESSION_BASE, changetype<usize>(src) + SESSION_BASE, SESSION_BYTES);
   if (leader) stageString(STR_ENV, strPtr(src, STR_ENV), strLen(src, STR_ENV));
 }
 

@@ -96,6 +96,7 @@ export class ThreadRecord {
   capEffective: u64;
   /** Controlling terminal (m_tty: the tty's device number as the driver sends it; 0 = none). */
   tty: u32;
+  // From sid to here: the session block (SESSION_BASE).
   // Origin of the executable (drift.ts), copied from the file table at execve and
   // inherited on clone like the exe identity. From writerPid to chmodComm1: one block.
   writerPid: i64;
@@ -126,6 +127,9 @@ export class ThreadRecord {
 
 export const RECORD_BYTES: usize = offsetof<ThreadRecord>();
 export const STR_LEN_BASE: usize = offsetof<ThreadRecord>("strLen0");
+/** The session block (sid … tty), copied whole on clone inheritance (lifecycle.ts). */
+export const SESSION_BASE: usize = offsetof<ThreadRecord>("sid");
+export const SESSION_BYTES: usize = offsetof<ThreadRecord>("writerPid") - SESSION_BASE;
 /** The exe-origin block (writerPid … chmodComm1), copied whole on inheritance. */
 export const ORIGIN_BASE: usize = offsetof<ThreadRecord>("writerPid");
 export const ORIGIN_BYTES: usize = offsetof<ThreadRecord>("strBlob") - ORIGIN_BASE;
