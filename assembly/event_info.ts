@@ -29,6 +29,11 @@ export const KIND_FILE_MEMFD: u8 = 9;
 export const KIND_SETSID: u8 = 10;
 /** capset exits: the thread's capability sets (thread_attrs.ts). */
 export const KIND_CAPSET: u8 = 11;
+/** setuid, setreuid, setresuid exits: the thread's (effective) uid (thread_attrs.ts). */
+export const KIND_SETUID: u8 = 12;
+/** setgid, setregid, setresgid exits: the thread's (effective) gid. */
+export const KIND_SETGID: u8 = 13;
+// Kinds from KIND_SETSID up are thread attributes (thread_attrs.ts); keep them last.
 
 // Parameter roles (the libs parameter name in brackets).
 export const ROLE_RES: u32 = 0; // res
@@ -64,7 +69,11 @@ export const ROLE_VPGID: u32 = 29; // vpgid
 export const ROLE_CAP_INHERITABLE: u32 = 30; // cap_inheritable
 export const ROLE_CAP_PERMITTED: u32 = 31; // cap_permitted
 export const ROLE_CAP_EFFECTIVE: u32 = 32; // cap_effective
-export const ROLE_COUNT: u32 = 33;
+export const ROLE_HOME: u32 = 33; // home
+export const ROLE_SHELL: u32 = 34; // shell
+export const ROLE_CONTAINER_ID: u32 = 35; // container_id
+export const ROLE_EUID: u32 = 36; // euid, egid: the effective id setre*id / setres*id set
+export const ROLE_COUNT: u32 = 37;
 /** Role slot value meaning "this event version has no such parameter". */
 export const ROLE_ABSENT: u8 = 0xff;
 

@@ -8,6 +8,7 @@ import { findThread, resetThreads } from "./thread_table";
 import { resetScanner, restartInitialPhase } from "./scanner";
 import { resetLifecycle } from "./lifecycle";
 import { resetFiles } from "./file_table";
+import { resetCredentials } from "./users";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
@@ -20,9 +21,12 @@ export {
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
   getFaultValue, getFaultEvent, getFaultParam, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, splitBlocks, unknownEventCount,
 } from "./scanner";
-export { reserveScratch, stageProcessString, addProcess } from "./process_list";
+export { reserveScratch, stageProcessString, addProcess, addCredential } from "./process_list";
 export { threadCount, droppedThreads } from "./thread_table";
 export { filesEvicted } from "./file_table";
+export {
+  setCredentialEvent, credentialsDropped, KIND_USER as CREDENTIAL_USER, KIND_GROUP as CREDENTIAL_GROUP, CRED_OP_USER_ADDED, CRED_OP_USER_DELETED, CRED_OP_GROUP_ADDED, CRED_OP_GROUP_DELETED,
+} from "./users";
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 import { currentFrame, currentCpu, currentEventNum } from "./scanner";
 import { beginEvent, loadNumber, loadString, num, numSigned, strAt, strBytes } from "./filter/fields";
@@ -72,6 +76,7 @@ export function resetState(): void {
   resetThreads(false);
   resetLifecycle();
   resetFiles(false);
+  resetCredentials(false);
   restartInitialPhase();
 }
 
@@ -82,6 +87,7 @@ export function reset(): void {
   resetScanner();
   resetLifecycle();
   resetFiles(true);
+  resetCredentials(true);
 }
 
 /** Pointer to the record of `tid`, or 0. Valid until the next scan() or addProcess(). */

@@ -14,7 +14,7 @@ import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from 
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, RECORD_BYTES, STR_LEN_BASE, STR_COUNT, SESSION_BASE, SESSION_BYTES,
+  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_GID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, RECORD_BYTES, STR_LEN_BASE, STR_COUNT, SESSION_BASE, SESSION_BYTES,
   STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, STR_ENV, strLen, strPtr,
 } from "./thread_record";
 import { findThread, insertThread, removeThread } from "./thread_table";
@@ -169,7 +169,7 @@ function setIdentityFromParams(rec: ThreadRecord, type: u32, ts: u64, known: boo
   const uid = param(type, ROLE_UID);
   if (!paramEmpty(uid)) { rec.uid = <u32>paramU64(uid); rec.presence |= HAS_UID; }
   const gid = param(type, ROLE_GID);
-  if (!paramEmpty(gid)) rec.gid = <u32>paramU64(gid);
+  if (!paramEmpty(gid)) { rec.gid = <u32>paramU64(gid); rec.presence |= HAS_GID; }
   const cg = param(type, ROLE_CGROUPS);
   if (!paramEmpty(cg)) enterContainer(rec, paramPtr(cg), paramLen(cg), ts, known);
   rec.cloneTs = ts;
@@ -346,7 +346,7 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   const uid = param(type, ROLE_UID);
   if (!paramEmpty(uid)) { rec.uid = <u32>paramU64(uid); rec.presence |= HAS_UID; }
   const gid = param(type, ROLE_GID);
-  if (!paramEmpty(gid)) rec.gid = <u32>paramU64(gid);
+  if (!paramEmpty(gid)) { rec.gid = <u32>paramU64(gid); rec.presence |= HAS_GID; }
 
   const mtime = param(type, ROLE_EXE_INO_MTIME);
   if (!paramEmpty(mtime)) setExeIdentity(rec, type);

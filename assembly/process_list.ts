@@ -1,16 +1,18 @@
-// Threads from a process-list (PL) block, parsed by the shell (ts/scap/process_list.ts)
-// and handed over one entry at a time: the shell writes the entry's strings into
+// Threads from a process-list (PL) block, parsed by the shell (ts/scap/process_list.ts),
+// and users and groups from a user-list (UL) block (ts/scap/user_list.ts), handed over
+// one entry at a time: the shell writes the entry's strings into
 // the scratch buffer, stages them with stageProcessString(), then calls
 // addProcess() with the numeric fields.
 
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
-  HAS_EXE_INO_MTIME, HAS_VPID, HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_EXEPATH, IN_OWN_PIDNS, STR_EXEPATH,
+  HAS_EXE_INO_MTIME, HAS_VPID, HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_GID, HAS_EXEPATH, IN_OWN_PIDNS, STR_EXEPATH,
 } from "./thread_record";
 import { insertThread } from "./thread_table";
 import { stageString, commitStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
 import { isPlausibleNs } from "./epoch_ns";
+import { putCredential } from "./users";
 
 let scratch: usize = 0;
 let scratchCapacity: u32 = 0;
@@ -55,7 +57,7 @@ export function addProcess(
   if (hasVpid) p |= HAS_VPID;
   r.uid = uid;
   r.gid = gid;
-  if (hasUid) p |= HAS_UID;
+  if (hasUid) p |= HAS_UID | HAS_GID; // the process list has both
   r.loginuid = loginuid;
   if (hasLoginuid) p |= HAS_LOGINUID;
   // libs writes 0 for an inode or time it could not read.
@@ -82,6 +84,14 @@ export function addProcess(
   r.capEffective = capEffective;
   if (cgLen > 0) setContainerId(r, scratch + cgOffset, cgLen);
   commitStrings(r);
+}
+
+/**
+ * Adds user or group `id` (users.ts KIND_*) from a UL block entry, its strings at
+ * scratch offsets (the shell writes them there, ts/decoder.ts).
+ */
+export function addCredential(kind: u32, id: u32, nameOff: u32, nameLen: u32, homeOff: u32, homeLen: u32, shellOff: u32, shellLen: u32): void {
+  putCredential(kind, id, scratch + nameOff, nameLen, scratch + homeOff, homeLen, scratch + shellOff, shellLen);
 }
 
 export { STR_EXEPATH };

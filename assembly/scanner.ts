@@ -23,6 +23,7 @@ import {
 import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
 import { onCloneExit, onExecveExit, onProcexitApplied } from "./lifecycle";
 import { onThreadAttrExit } from "./thread_attrs";
+import { onCredentialEvent } from "./users";
 import { onFileEvent } from "./file_events";
 import { filterCount, runFilters } from "./filter/vm";
 
@@ -295,7 +296,10 @@ export function scan(end: u32): i32 {
     if (!isKnownEvent(type)) { unknownEvents++; continue; }
     eventNum++;
     // libsinsp consumes the leading user/group/container events at open: numbered, never shown.
-    if (kind == KIND_INITIAL_STATE && initialPhase) continue;
+    if (kind == KIND_INITIAL_STATE) {
+      onCredentialEvent(type);
+      if (initialPhase) continue;
+    }
     initialPhase = false;
     const tid = load<i64>(f, FRAME_TID);
     if (kind == KIND_CLONE) onCloneExit(type, tid, load<u64>(f, FRAME_TS));

@@ -31,6 +31,7 @@ export const HAS_CHMOD_NAME: u32 = 1 << 15;
 export const HAS_CONTAINER_START: u32 = 1 << 16;
 /** Not a presence bit: the thread runs in a pid namespace other than the host's (pidnsInitStartTs is that namespace's). */
 export const IN_OWN_PIDNS: u32 = 1 << 17;
+export const HAS_GID: u32 = 1 << 18;
 
 // String slots inside the blob.
 export const STR_COMM: u32 = 0;

@@ -22,6 +22,7 @@ import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from './scap
 import { RECORDER } from './scap/recording.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
 import { ProcessListReader, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
+import { UserListReader, isUserListBlock, type Credential } from './scap/user_list.js';
 import { installPrograms, installBlob } from './filter/blob.js';
 import { ioError, type ByteSource } from './scap/byte_source.js';
 import { open as openFile } from 'node:fs/promises';
@@ -45,6 +46,8 @@ interface StreamedBlock {
   at: number;
   /** The entries' reader (process lists only). */
   pl?: ProcessListReader;
+  /** The users' and groups' reader (user lists only). */
+  ul?: UserListReader;
   /** The entries, collected only when the handlers want them. */
   entries?: ProcessEntry[];
 }
@@ -344,6 +347,7 @@ export class Decoder {
         type, offset, len, at: BLOCK_HEADER_BYTES,
         ...(isProcessListBlock(type) ? { pl: new ProcessListReader(type, offset, len - BLOCK_HEADER_BYTES - BLOCK_TRAILER_BYTES) } : {}),
         ...(isProcessListBlock(type) && handlers.onProcessList ? { entries: [] } : {}),
+        ...(isUserListBlock(type) ? { ul: new UserListReader(type, offset, len - BLOCK_HEADER_BYTES - BLOCK_TRAILER_BYTES) } : {}),
       };
       ex.setCursor(cursor + BLOCK_HEADER_BYTES);
       return this.readStreamed(end, handlers);
@@ -403,6 +407,11 @@ export class Decoder {
           this.addProcess(e, strings);
           st.entries?.push(e);
         }) - bodyAt;
+      } else if (st.ul) {
+        const input = ex.inputPtr() + cursor;
+        const bytes = new Uint8Array(ex.memory.buffer.slice(input, input + avail));
+        const bodyAt = st.at - BLOCK_HEADER_BYTES;
+        used = st.ul.read(bytes, bodyAt, (c) => this.addCredential(c)) - bodyAt;
       }
       st.at += used;
       cursor += used;
@@ -421,8 +430,21 @@ export class Decoder {
     ex.setCursor(cursor + BLOCK_TRAILER_BYTES);
     this.streamed = undefined;
     if (st.entries) handlers.onProcessList!(st.entries, st.offset);
-    if (!st.pl) this.skippedBlocks++;
+    if (!st.pl && !st.ul) this.skippedBlocks++;
     return true;
+  }
+
+  /** Adds a UL entry (a user or group) to the decoder's users and groups. */
+  private addCredential(c: Credential): void {
+    const ex = this.module.exports;
+    const scratch = ex.reserveScratch(c.name.length + c.home.length + c.shell.length);
+    const mem = new Uint8Array(ex.memory.buffer);
+    mem.set(c.name, scratch);
+    mem.set(c.home, scratch + c.name.length);
+    mem.set(c.shell, scratch + c.name.length + c.home.length);
+    const kinds = this.module.credentialKinds;
+    ex.addCredential(c.kind === 'user' ? kinds.user : kinds.group, c.id, 0, c.name.length, c.name.length, c.home.length,
+      c.name.length + c.home.length, c.shell.length);
   }
 
   /** Adds a PL entry to the thread table; strings go as the file's bytes (not re-encoded text). */

@@ -26,6 +26,8 @@ export interface DecoderExports {
   setBootTs(epochNs: bigint, present: number): void;
   setHashKey(k0: bigint, k1: bigint): void;
   setVforkEvent(id: number): void;
+  setCredentialEvent(id: number, op: number): void;
+  credentialsDropped(): number;
   setParamWidth(id: number, index: number, bytes: number): void;
   setEmit(id: number, on: number): void;
   scan(end: number): number;
@@ -60,6 +62,7 @@ export interface DecoderExports {
     cgOffset: number, cgLen: number,
     sid: bigint, vpgid: bigint, tty: number, capInheritable: bigint, capPermitted: bigint, capEffective: bigint,
   ): void;
+  addCredential(kind: number, id: number, nameOff: number, nameLen: number, homeOff: number, homeLen: number, shellOff: number, shellLen: number): void;
   threadCount(): number;
   threadPtr(tid: bigint): number;
   threadStringPtr(rec: number, slot: number): number;
@@ -104,7 +107,7 @@ export const FAULT_PARAM_WIDTH = 7;
 /** Event kinds (assembly/event_info.ts). */
 const KIND = {
   OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4,
-  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9, SETSID: 10, CAPSET: 11,
+  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9, SETSID: 10, CAPSET: 11, SETUID: 12, SETGID: 13,
 } as const;
 
 /** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name(s). */
@@ -113,7 +116,7 @@ const ROLE_PARAM_NAMES: readonly (readonly string[])[] = [
   ['vtid'], ['vpid'], ['pidns_init_start_ts'], ['exe_ino'], ['exe_ino_ctime'], ['exe_ino_mtime'],
   ['trusted_exepath'], ['loginuid'], ['fd', 'fdout', 'out_fd', 'fd_out'], ['name', 'filename'], ['dev'], ['ino'],
   ['mode'], ['oldpath'], ['newpath'], ['env'], ['tty'], ['vpgid'], ['cap_inheritable'], ['cap_permitted'],
-  ['cap_effective'],
+  ['cap_effective'], ['home'], ['shell'], ['container_id'], ['euid', 'egid'],
 ];
 
 /** String slots of a thread record (assembly/thread_record.ts STR_*). */
@@ -140,6 +143,7 @@ export const Has = {
   CONTAINER_START: 1 << 16,
   /** Not a presence bit: the thread runs in a pid namespace other than the host's. */
   IN_OWN_PIDNS: 1 << 17,
+  GID: 1 << 18,
 } as const;
 
 /** Byte offsets inside a thread record, read from the module's exported REC_* globals. */
@@ -182,6 +186,8 @@ function kindOf(id: number): number {
   if (info.name === 'execve' || info.name === 'execveat') return KIND.EXECVE;
   if (info.name === 'setsid') return KIND.SETSID;
   if (info.name === 'capset') return KIND.CAPSET;
+  if (/^set(res|re)?uid$/.test(info.name)) return KIND.SETUID;
+  if (/^set(res|re)?gid$/.test(info.name)) return KIND.SETGID;
   return FILE_KINDS.get(info.name) ?? KIND.OTHER;
 }
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
@@ -203,6 +209,8 @@ const INITIAL_STATE_IDS = new Set<number>([
 export interface DecoderModule {
   exports: DecoderExports;
   layout: RecordLayout;
+  /** Kinds of addCredential() (assembly/users.ts KIND_USER, KIND_GROUP). */
+  credentialKinds: { user: number; group: number };
   /**
    * Latest plausible epoch-ns time, 2^63 − 1 (assembly/epoch_ns.ts): no duration
    * is derived from a later time.
@@ -247,8 +255,13 @@ export function createDecoderModule(): DecoderModule {
       if (role >= 0) ex.setEventRole(id, role, index);
     });
   }
+  // User and group events (assembly/users.ts CRED_OP_*).
+  ex.setCredentialEvent(PPME.PPME_USER_ADDED_E, g('CRED_OP_USER_ADDED'));
+  ex.setCredentialEvent(PPME.PPME_USER_DELETED_E, g('CRED_OP_USER_DELETED'));
+  ex.setCredentialEvent(PPME.PPME_GROUP_ADDED_E, g('CRED_OP_GROUP_ADDED'));
+  ex.setCredentialEvent(PPME.PPME_GROUP_DELETED_E, g('CRED_OP_GROUP_DELETED'));
   ex.reset();
-  return { exports: ex, layout, maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value) };
+  return { exports: ex, layout, credentialKinds: { user: g('CREDENTIAL_USER'), group: g('CREDENTIAL_GROUP') }, maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value) };
 }
 
 function wasmAbort(_msg: number, _file: number, line: number, column: number): never {

@@ -7,11 +7,12 @@ import { FRAME_TS, FRAME_TID } from "../frame";
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_LOGINUID, HAS_UID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, HAS_WRITER_NAME, HAS_CHMOD_NAME, HAS_CONTAINER_START, IN_OWN_PIDNS, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
+  HAS_LOGINUID, HAS_UID, HAS_GID, HAS_EXE_WRITTEN, HAS_EXE_CHMOD, HAS_WRITER_NAME, HAS_CHMOD_NAME, HAS_CONTAINER_START, IN_OWN_PIDNS, STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS,
   STR_CWD, STR_INTERPRETER, STR_ENV, strLen, strPtr,
 } from "../thread_record";
 import { mainThread, ancestorProcess, beginParents, nextParent, oldestWithId } from "../ancestry";
 import { capsText } from "./caps";
+import { credentialString, credPtr, credLen, KIND_USER, KIND_GROUP, CRED_NAME, CRED_HOME, CRED_SHELL } from "../users";
 import { SD_PPM_EXE_SCRIPT, isScriptFlagKnown } from "../lifecycle";
 import { findThread } from "../thread_table";
 import { isPlausibleNs, signedDeltaNs } from "../epoch_ns";
@@ -30,7 +31,8 @@ import {
   F_PROC_ACMDLINE, F_PROC_SNAME, F_PROC_VPGID_NAME, F_PROC_VPGID_EXE, F_PROC_ENV, F_CAP_PERMITTED,
   F_CAP_INHERITABLE, F_CAP_EFFECTIVE, F_PROC_APID, F_PROC_SID, F_PROC_VPGID, F_PROC_TTY, F_PROC_CMDNARGS,
   F_PROC_IS_SID_LEADER, F_PROC_IS_VPGID_LEADER, ARG_ANY, F_PROC_SID_EXE, F_PROC_SID_EXEPATH,
-  F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN,
+  F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN, F_USER_NAME, F_USER_HOMEDIR,
+  F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID,
 } from "./layout";
 
 // PPM_EXE_* flags (libs driver/ppm_events_public.h).
@@ -163,6 +165,7 @@ export function loadNumber(field: u32, table: usize): bool {
     case F_PROC_CMDNARGS: return setU(<u64>argCount(r));
     case F_PROC_CMDLENARGS: { const n = argCount(r); return setU(n == 0 ? 0 : <u64>(strLen(r, STR_ARGS) - (n - 1))); }
     case F_THREAD_ISMAIN: return setU(r.tid == r.pid ? 1 : 0);
+    case F_GROUP_GID: return (has & HAS_GID) != 0 && setU(<u64>r.gid);
     case F_PROC_PVPID: { const pt = findThread(r.ptid); return pt != null && setS(pt.vpid); }
     case F_PROC_IS_SID_LEADER: return setU(r.sid == r.vpid ? 1 : 0);
     case F_PROC_IS_VPGID_LEADER: return setU(r.vpgid == r.vpid ? 1 : 0);
@@ -311,6 +314,21 @@ export function nextAncestorValue(field: u32): bool {
   return field == F_PROC_APID ? setS(a.pid) : ancestorValue(field, a, ARG_ANY);
 }
 
+/** What libsinsp names id 0 when the capture has no entry for it (sinsp_filtercheck_user/_group.cpp). */
+const ROOT = memory.data<u8>([114, 111, 111, 116]); // "root"
+const ROOT_LEN: u32 = 4;
+const ROOT_HOME = memory.data<u8>([47, 114, 111, 111, 116]); // "/root"
+const ROOT_HOME_LEN: u32 = 5;
+
+/**
+ * String `slot` of user or group `id` from the capture's users and groups; for id 0
+ * without an entry, `root0` (none when its length is 0); else missing.
+ */
+function credential(kind: u32, id: u32, slot: u32, root0: usize, root0Len: u32): bool {
+  if (credentialString(kind, id, slot)) return setStr(credPtr, credLen);
+  return id == 0 && root0Len > 0 && setStr(root0, root0Len);
+}
+
 /** Whether `table` of field `field` points at its argument (an ancestor index). */
 // @ts-ignore: decorator
 @inline function isArgField(field: u32): bool {
@@ -362,6 +380,11 @@ export function loadString(field: u32, table: usize): bool {
     case F_PROC_SID_EXE: return leaderValue(r, true, STR_EXE);
     case F_PROC_SID_EXEPATH: return leaderValue(r, true, STR_EXEPATH);
     case F_PROC_ENV: return envValue(field, r);
+    case F_USER_NAME: return (r.presence & HAS_UID) != 0 && credential(KIND_USER, r.uid, CRED_NAME, ROOT, ROOT_LEN);
+    case F_USER_HOMEDIR: return (r.presence & HAS_UID) != 0 && credential(KIND_USER, r.uid, CRED_HOME, ROOT_HOME, ROOT_HOME_LEN);
+    case F_USER_SHELL: return (r.presence & HAS_UID) != 0 && credential(KIND_USER, r.uid, CRED_SHELL, 0, 0);
+    case F_USER_LOGINNAME: return (r.presence & HAS_LOGINUID) != 0 && credential(KIND_USER, r.loginuid, CRED_NAME, ROOT, ROOT_LEN);
+    case F_GROUP_NAME: return (r.presence & HAS_GID) != 0 && credential(KIND_GROUP, r.gid, CRED_NAME, ROOT, ROOT_LEN);
     case F_CAP_PERMITTED: return setScratch(field, 0, capsText(r.capPermitted, SCRATCH, SCRATCH_BYTES));
     case F_CAP_INHERITABLE: return setScratch(field, 0, capsText(r.capInheritable, SCRATCH, SCRATCH_BYTES));
     case F_CAP_EFFECTIVE: return setScratch(field, 0, capsText(r.capEffective, SCRATCH, SCRATCH_BYTES));

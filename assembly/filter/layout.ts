@@ -123,6 +123,11 @@ export const F_CAP_EFFECTIVE: u32 = 78;
 export const F_PROC_SID_EXE: u32 = 79;
 export const F_PROC_SID_EXEPATH: u32 = 80;
 export const F_PROC_VPGID_EXEPATH: u32 = 81;
+export const F_USER_NAME: u32 = 82;
+export const F_USER_HOMEDIR: u32 = 83;
+export const F_USER_SHELL: u32 = 84;
+export const F_USER_LOGINNAME: u32 = 85;
+export const F_GROUP_NAME: u32 = 86;
 export const F_PROC_APID: u32 = 96;
 export const F_PROC_SID: u32 = 97;
 export const F_PROC_VPGID: u32 = 98;
@@ -133,6 +138,7 @@ export const F_PROC_IS_VPGID_LEADER: u32 = 102;
 export const F_PROC_CMDLENARGS: u32 = 103;
 export const F_PROC_PVPID: u32 = 104;
 export const F_THREAD_ISMAIN: u32 = 105;
+export const F_GROUP_GID: u32 = 106;
 /** The ancestor index of an A* field without one: any ancestor in a condition, all of them in output. */
 export const ARG_ANY: u32 = 0xffffffff;
 
