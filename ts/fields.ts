@@ -28,6 +28,8 @@ export interface FieldDef {
   takesArg?: boolean;
   /** Takes an optional ancestor index: `proc.aname[2]`, or `proc.aname` for every ancestor. */
   indexArg?: boolean;
+  /** Takes a key in brackets: `container.mount.dest[/etc]`, `k8s.pod.label[app]`. */
+  keyArg?: boolean;
   /** The value for filters and JSON. */
   extract(v: EventView, arg?: string): FieldValue;
   /** Text for `-p` output when it differs from String(value). */
@@ -125,6 +127,28 @@ const wasmBool = (id: number) => (v: EventView): FieldValue => {
 };
 const ANCESTOR_INDEX = 'With [N], the Nth ancestor process (0: this process, 1: its parent); without, every ancestor nearest first, space-separated, and in a condition true when any ancestor matches (libsinsp).';
 const CAPS = 'Capability names of the set bits, space-separated, as libsinsp prints them (CAP_CHOWN CAP_KILL ...); from the process list, execve and capset; empty when the capture carries none.';
+
+/**
+ * The container plugin's fields (falcosecurity/plugins `plugins/container`) that need the
+ * runtime's metadata: name, type, and whether it takes a key (`container.label[app]`).
+ * container.id, container.start_ts and container.duration are scapdrift's own (above).
+ */
+export const CONTAINER_PLUGIN_FIELDS: readonly (readonly [string, FieldType, boolean?])[] = [
+  ['container.full_id', 'string'], ['container.name', 'string'], ['container.image', 'string'],
+  ['container.image.id', 'string'], ['container.type', 'string'], ['container.privileged', 'bool'],
+  ['container.mounts', 'string'], ['container.mount', 'string', true], ['container.mount.source', 'string', true],
+  ['container.mount.dest', 'string', true], ['container.mount.mode', 'string', true], ['container.mount.rdwr', 'string', true],
+  ['container.mount.propagation', 'string', true], ['container.image.repository', 'string'], ['container.image.tag', 'string'],
+  ['container.image.digest', 'string'], ['container.healthcheck', 'string'], ['container.liveness_probe', 'string'],
+  ['container.readiness_probe', 'string'], ['container.ip', 'string'], ['container.cni.json', 'string'],
+  ['container.host_pid', 'bool'], ['container.host_network', 'bool'], ['container.host_ipc', 'bool'],
+  ['container.label', 'string', true], ['container.labels', 'string'], ['container.user', 'string'],
+  ['k8s.pod.name', 'string'], ['k8s.pod.id', 'string'], ['k8s.pod.uid', 'string'], ['k8s.pod.sandbox_id', 'string'],
+  ['k8s.pod.full_sandbox_id', 'string'], ['k8s.pod.label', 'string', true], ['k8s.pod.labels', 'string'],
+  ['k8s.pod.ip', 'string'], ['k8s.pod.cni.json', 'string'], ['k8s.ns.name', 'string'],
+  ['proc.is_container_healthcheck', 'bool'], ['proc.is_container_liveness_probe', 'bool'],
+  ['proc.is_container_readiness_probe', 'bool'],
+];
 
 function pad(n: number, w: number): string {
   return String(n).padStart(w, '0');
@@ -257,6 +281,10 @@ const defs: FieldDef[] = [
   { name: 'thread.cap_permitted', type: 'string', unit: '', description: `Permitted capabilities. ${CAPS}`, extract: wasmString(F.CAP_PERMITTED) },
   { name: 'thread.cap_inheritable', type: 'string', unit: '', description: `Inheritable capabilities. ${CAPS}`, extract: wasmString(F.CAP_INHERITABLE) },
   { name: 'thread.cap_effective', type: 'string', unit: '', description: `Effective capabilities. ${CAPS}`, extract: wasmString(F.CAP_EFFECTIVE) },
+  ...CONTAINER_PLUGIN_FIELDS.map(([name, type, keyArg]): FieldDef => ({
+    name, type, unit: type === 'abstime' ? 'epoch ns' : '', ...(keyArg ? { keyArg } : {}), extract: () => null,
+    description: 'Container plugin field: container runtime or Kubernetes metadata, which no capture carries (Falco\'s container plugin asks the runtime live). Always missing; rules using it load and evaluate it as Falco does a missing value.',
+  })),
 ];
 
 /** Every field, in documentation order. */
@@ -280,6 +308,11 @@ export function resolveField(text: string): FieldRef | undefined {
     const def = byName.get(m[1]!);
     if (def?.takesArg) return { def, arg: m[2] ?? m[3]!, text };
     if (def?.indexArg && m[3] !== undefined) return { def, arg: m[3], text };
+  }
+  const k = /^([a-z_.]+)\[(.+)\]$/.exec(text);
+  if (k) {
+    const def = byName.get(k[1]!);
+    if (def?.keyArg) return { def, arg: k[2]!, text };
   }
   return undefined;
 }

@@ -102,6 +102,9 @@ export const F_CHMOD_NAME: u32 = 39;
 export const F_CHMOD_TS: u32 = 40;
 export const F_CHMOD_DURATION: u32 = 41;
 
+/** A field whose data no capture carries (the container plugin's runtime metadata): never loaded, always missing. */
+export const F_NONE: u32 = 63;
+
 // Process state (ancestry, session, environment, capabilities; ../ancestry.ts):
 // strings from 64, numbers from 96. The A* fields take an ancestor index: their
 // instruction's aux points at a u32 constant, ARG_ANY when the field has none.

@@ -8,6 +8,7 @@
 import { eventInfo, EVENT_COUNT, type EventInfo } from '../events/event_table.js';
 import { EC, PPME, PT } from '../events/ppm_constants.js';
 import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout.js';
+import { CONTAINER_PLUGIN_FIELDS } from '../fields.js';
 
 /** The value kind of a filter field. */
 export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'type' | 'dir' | 'res';
@@ -108,6 +109,9 @@ const MAP: Record<string, FilterField> = {
   'thread.cap_inheritable': str(F.CAP_INHERITABLE),
   'thread.cap_effective': str(F.CAP_EFFECTIVE),
 };
+
+// The container plugin's fields read as missing: one VM id that never loads.
+for (const [name, type] of CONTAINER_PLUGIN_FIELDS) MAP[name] = type === 'bool' ? b(F.NONE) : str(F.NONE);
 
 /** The filter view of field definition `name` (a ts/fields.ts name), or undefined. */
 export function filterField(name: string): FilterField | undefined {
