@@ -85,12 +85,22 @@ function latest(mark: u32): FileRecord | null {
  * Sets the exe origin of `t`, whose exe identity execve just set, for an exec
  * at epoch ns `ts`; `useInode` / `usePath` false when the event carried no
  * identity / no exe path (an old event version: what the record holds is the
- * previous program's).
+ * previous program's). `script` (`scriptLen` bytes, 0 for none) is the absolute
+ * path given to execve when the capture's driver does not say whether it ran a
+ * script (a Falco capture's execve `filename`): when nothing made the executable,
+ * a file made during the capture at that path — a script whose interpreter is
+ * the executable — gives the origin.
  */
-export function setExeOrigin(t: ThreadRecord, ts: u64, useInode: bool, usePath: bool): void {
+export function setExeOrigin(t: ThreadRecord, ts: u64, useInode: bool, usePath: bool, script: usize, scriptLen: u32): void {
   t.presence &= ~(HAS_EXE_WRITTEN | HAS_EXE_CHMOD | HAS_WRITER_NAME | HAS_CHMOD_NAME);
   memory.fill(changetype<usize>(t) + ORIGIN_BASE, 0, ORIGIN_BYTES);
   findCandidates(t, ts, useInode, usePath);
+  if (latest(FILE_WRITTEN) == null && latest(FILE_CHMOD_EXEC) == null && scriptLen > 0 && load<u8>(script) == SLASH) {
+    // Nothing made the executable; the path given to execve may name a `#!` script that
+    // was made (the interpreter is what the exe fields describe): that file, by path.
+    byPath = findByPath(pathHash(script, scriptLen));
+    byIno = null;
+  }
   const w = latest(FILE_WRITTEN);
   if (w != null) {
     t.writerPid = w.writerPid;

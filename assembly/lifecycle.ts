@@ -350,7 +350,10 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
 
   const mtime = param(type, ROLE_EXE_INO_MTIME);
   if (!paramEmpty(mtime)) setExeIdentity(rec, type);
-  setExeOrigin(rec, ts, !paramEmpty(mtime), !paramEmpty(exepath));
+  // A driver that flags scripts names them in exepath already; for another, the path given to execve.
+  const given = param(type, ROLE_PATH);
+  const scriptLen = scriptFlagKnown || script ? 0 : paramStrLen(given);
+  setExeOrigin(rec, ts, !paramEmpty(mtime), !paramEmpty(exepath), scriptLen > 0 ? paramPtr(given) : 0, scriptLen);
   // libsinsp keeps only these flags across execve (plus the inverted mark).
   rec.cloneFlags &= PPM_CL_CLONE_INVERTED;
 }

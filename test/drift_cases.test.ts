@@ -13,9 +13,10 @@ import { makeContainerCgroup, removeContainerCgroup } from './helpers/container_
 import { randomBytes } from 'node:crypto';
 import {
   accessSync, chmodSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync,
-  statSync, symlinkSync, writeFileSync,
+  readFileSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { parse, stringify } from 'yaml';
 import { join, resolve } from 'node:path';
 import { openCapture, type CaptureEvent } from '../ts/index.js';
 import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/capture/index.js';
@@ -209,8 +210,8 @@ function execOn(r: Recording, tid: number): CaptureEvent {
 }
 
 /** The default rules' alerts on the recording, by the exe path they name. */
-function defaultAlerts(r: Recording): Map<string, string[]> {
-  const res = runCli(['read', r.file, '-q', '--default-rules', '--json']);
+function defaultAlerts(r: Recording, rules: string[] = ['--default-rules']): Map<string, string[]> {
+  const res = runCli(['read', r.file, '-q', ...rules, '--json']);
   assert.is(res.status, 0, res.stderr);
   const byPath = new Map<string, string[]>();
   for (const l of res.stdout.split('\n').filter(Boolean)) {
@@ -327,6 +328,26 @@ if (why) {
     assert.equal(alerts.get(c.copiedUp) ?? [], [], 'no default rule on a copied-up image binary');
     assert.ok((alerts.get(c.dropped) ?? []).includes('Drop and execute new binary in container'),
       `a binary written into the upper layer still raises the rule: ${(alerts.get(c.dropped) ?? []).join(', ')}`);
+  });
+
+  test("6. copy-up: Falco's upstream 'Drop and execute new binary in container', loaded unchanged, fires on both, as in Falco", () => {
+    const c = r.copyUp;
+    if (typeof c === 'string') {
+      console.warn(`\n  SKIPPED upstream copy-up check: ${c}\n`);
+      return;
+    }
+    // The rule with the macros and lists of its file, as falco_rules.yaml has them (its other
+    // rules need fields scapdrift does not have yet). container.image.repository is missing
+    // without the container plugin's runtime data: `not ... in (...)` holds, as in Falco.
+    const upstream = parse(readFileSync(resolve(process.cwd(), '..', 'shared', 'falco-rules', 'falco_rules.yaml'), 'utf8')) as Record<string, unknown>[];
+    const rule = 'Drop and execute new binary in container';
+    const items = upstream.filter((i) => 'macro' in i || 'list' in i || i['rule'] === rule);
+    assert.ok(items.some((i) => i['rule'] === rule), 'falco_rules.yaml holds the rule');
+    const file = join(r.dir, 'upstream_drop_and_execute.yaml');
+    writeFileSync(file, stringify(items));
+    const alerts = defaultAlerts(r, ['-r', file]);
+    assert.equal(alerts.get(c.copiedUp), [rule], 'the copied-up image binary: the false positive Falco raises too (tailscale#13595)');
+    assert.equal(alerts.get(c.dropped), [rule], 'the binary written into the upper layer');
   });
 }
 

@@ -306,6 +306,31 @@ test("proc.is_exe_script is missing in a capture another writer made (libs' driv
     "scapdrift's loader: false");
 });
 
+test("a Falco capture's script: drift.* of the file named by execve's filename when nothing made the interpreter", async () => {
+  // libs' driver sends the interpreter as trusted_exepath (and its inode) and the path given to
+  // execve as filename; it does not say whether a script ran.
+  const bytes = scap([
+    openat(T0, 10n, 5, '/tmp/s.sh', 808),
+    write(T0 + MS, 10n, 5),
+    fchmodat(T0 + 2n * MS, 11n, '/tmp/s.sh'),
+    execve(T0 + 3n * MS, 12n, '/usr/bin/dash', 4242, BOOT - SEC, { filename: '/tmp/s.sh', exe: '/tmp/s.sh' }),
+    execve(T0 + 4n * MS, 12n, '/usr/bin/true', 1, BOOT - SEC, { filename: '/usr/bin/true' }),
+    // A made binary run through a path that names another made file: the binary's own origin wins.
+    openat(T0 + 5n * MS, 13n, 6, '/tmp/bin', 909),
+    execve(T0 + 6n * MS, 12n, '/tmp/bin', 909, T0 + 5n * MS, { filename: '/tmp/s.sh' }),
+  ]);
+  const execs = (await decode(bytes)).rows.filter((r) => r['evt.type'] === 'execve');
+  assert.equal(execs.map((r) => [r['proc.exepath'], r['proc.is_exe_script'], r['drift.exe_writer.name'], r['drift.exe_written_ts'], r['drift.exe_chmod.name']]), [
+    ['/usr/bin/dash', null, 'curl', T0 + MS, 'chmod'],
+    ['/usr/bin/true', null, null, null, null],
+    ['/tmp/bin', null, 'mv', T0 + 5n * MS, null],
+  ]);
+  // scapdrift's own recordings name the script in exepath (flag bit 31): filename is not used there.
+  const own = (await decode(scap([openat(T0, 10n, 5, '/tmp/s.sh', 808),
+    execve(T0 + 3n * MS, 12n, '/usr/bin/dash', 4242, BOOT - SEC, { filename: '/tmp/s.sh' })], RECORDER))).rows;
+  assert.is(lastExec(own)['drift.exe_writer.name'], null);
+});
+
 // Cases a break-it round found (each failed before its fix).
 
 test('an fd number reused for a file opened read-only names nothing: its fchmod and writes are not the earlier file\'s', async () => {
