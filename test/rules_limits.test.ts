@@ -106,7 +106,7 @@ test('rule names, output text and the capture hostname reach the terminal escape
   const path = rulesFile('escape.yaml', [
     `- rule: "evil${osc52.replace('\x1b', '\\e').replace('\x07', '\\a')}"\n  desc: d\n  condition: evt.type = execve and evt.dir = <\n` +
       `  output: "ran \\e[2J%proc.name"\n  priority: WARNING\n  tags: ["t\\e"]`,
-    `- rule: "skipped\\e]0;x\\a"\n  desc: d\n  condition: k8s.ns.name = x\n  output: o\n  priority: WARNING`,
+    `- rule: "skipped\\e]0;x\\a"\n  desc: d\n  condition: proc.stdin.type = x\n  output: o\n  priority: WARNING`,
   ]).path;
   const writer = new ScapWriter().sectionHeader()
     .machineInfo({ numCpus: 1, memorySizeBytes: 1n << 30n, hostname: `host${osc52}`, bootTsEpochNs: 1n })
