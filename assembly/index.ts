@@ -13,6 +13,7 @@ import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
 export { setEventInfo, setEventRole, setVforkEvent, setParamWidth } from "./event_info";
+export { setGenericExitEvent, setNativeSyscall, setEmitSyscall, setEmitAllSyscalls } from "./syscall";
 export { setBootTs, isBootCalibrated, setScriptFlagKnown } from "./lifecycle";
 export { setHashKey } from "./hash";
 export { MAX_PLAUSIBLE_EPOCH_NS } from "./epoch_ns";

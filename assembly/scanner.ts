@@ -26,6 +26,7 @@ import { onThreadAttrExit } from "./thread_attrs";
 import { onCredentialEvent } from "./users";
 import { onFileEvent } from "./file_events";
 import { filterCount, runFilters } from "./filter/vm";
+import { isGenericExit, syscallEmitted } from "./syscall";
 
 // Input: a buffer owned by the scanner; the shell copies stream bytes into it.
 let input: usize = 0;
@@ -308,8 +309,10 @@ export function scan(end: u32): i32 {
     else if (kind >= KIND_FILE_OPEN) onFileEvent(kind, type, tid, load<u64>(f, FRAME_TS));
     else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; pendingExitTs = load<u64>(f, FRAME_TS); hasPendingExit = true; }
     const cpu = <u32>load<u16>(b, BLOCK_HEADER);
-    // Emitted: the type is selected and, when a filter is set, some program matches.
+    // Emitted: the type is selected (for a generic exit, its syscall) and, when a filter is set,
+    // some program matches.
     if (!owned || load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0 ||
+      (isGenericExit(type) && !syscallEmitted()) ||
       (filterCount() > 0 && !runFilters(f, type, cpu, eventNum))) {
       if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
       continue;

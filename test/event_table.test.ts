@@ -16,10 +16,10 @@ import {
   PPM_CL,
   PPM_EVENT_MAX,
   PPM_EXE,
-  PPM_SC_NAMES,
   PPME,
   PT,
 } from '../ts/events/ppm_constants.js';
+import { PPM_SC_NAMES } from '../ts/events/syscalls.js';
 
 // Facts below are read from falcosecurity/libs @ 48dfd53c (driver/ppm_events_public.h, event_table.c).
 

@@ -13,6 +13,8 @@
 import { createDecoderModule, Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
 import { EventView } from './event_view.js';
 import { EVENT_COUNT, eventInfo, eventIdsByName, fixedWidthBytes } from './events/event_table.js';
+import { PPME } from './events/ppm_constants.js';
+import { PPM_SC_NAMES, isSyscallName } from './events/syscalls.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 import {
   SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
@@ -123,7 +125,7 @@ function widthFault(id: number, index: number, bytes: number): string {
 /** Throws E_OPTION for the first name that no event type has; `what` prefixes the message (the option's name). */
 export function checkEventTypes(types: Iterable<string>, what = ''): void {
   for (const t of types) {
-    if (eventIdsByName(t).length === 0) throw new ScapdriftError(ErrorCode.OPTION, `${what}unknown event type ${t} (names as evt.type prints them, e.g. execve)`);
+    if (eventIdsByName(t).length === 0 && !isSyscallName(t)) throw new ScapdriftError(ErrorCode.OPTION, `${what}unknown event type ${t} (names as evt.type prints them, e.g. execve)`);
   }
 }
 
@@ -147,9 +149,14 @@ export class Decoder {
     const wanted = options.types ? new Set(options.types) : undefined;
     checkEventTypes(wanted ?? []);
     // Ids beyond the table are skipped by the scanner before emission: only the table's ids matter.
+    // A generic exit is named by its syscall (ts/events/syscalls.ts): selected per ppm_sc code.
+    const wantedSyscalls = [...wanted ?? []].filter(isSyscallName);
     for (let id = 0; id < EVENT_COUNT; id++) {
-      ex.setEmit(id, wanted === undefined || wanted.has(eventInfo(id)!.name) ? 1 : 0);
+      const on = id === PPME.PPME_GENERIC_X ? wantedSyscalls.length > 0 : wanted?.has(eventInfo(id)!.name);
+      ex.setEmit(id, wanted === undefined || on ? 1 : 0);
     }
+    ex.setEmitAllSyscalls(wanted === undefined ? 1 : 0);
+    PPM_SC_NAMES.forEach((name, sc) => { if (wantedSyscalls.includes(name)) ex.setEmitSyscall(sc, 1); });
     if (options.programs) installPrograms(this.module, options.programs);
     else if (options.filter) installBlob(this.module, options.filter.blob, options.filter.count);
   }

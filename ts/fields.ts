@@ -11,6 +11,7 @@ import { errnoText } from './errno.js';
 import { escapeBytes } from './escape.js';
 import { EC, PPME } from './events/ppm_constants.js';
 import { F, ARG_ANY } from './filter/layout.js';
+import { PPM_SC_UNKNOWN, genericSyscall, syscallName } from './events/syscalls.js';
 
 export type { FieldValue };
 
@@ -100,6 +101,14 @@ function resIndex(v: EventView): number {
   if (!info || info.direction !== '<' || (info.category & EC.EC_SYSCALL) === 0 || v.type === PPME.PPME_GENERIC_X || v.nparams === 0) return -1;
   return 0;
 }
+/** evt.type: the event's name, or for a generic exit its syscall's (ts/events/syscalls.ts). */
+function eventType(v: EventView): string {
+  if (v.type !== PPME.PPME_GENERIC_X) return v.info?.name ?? `unknown(${v.type})`;
+  const id = v.param(0);
+  const native = v.param(1);
+  const sc = id?.length === 2 ? readInt(id, false) as number : PPM_SC_UNKNOWN;
+  return syscallName(genericSyscall(sc, native?.length === 2 ? readInt(native, false) as number : undefined));
+}
 function argIndex(v: EventView, arg: string | undefined): number {
   if (arg === undefined) return -1;
   const m = /^\[?(\d+)\]?$/.exec(arg);
@@ -168,7 +177,7 @@ const defs: FieldDef[] = [
   { name: 'evt.time', type: 'string', unit: '', description: 'Event time of day, local time, with nanoseconds.', extract: (v) => clockText(v.ts) },
   { name: 'evt.datetime', type: 'string', unit: '', description: 'Event date and time, local time, with nanoseconds.', extract: (v) => dateText(v.ts) },
   { name: 'evt.rawtime', type: 'abstime', unit: 'epoch ns', description: 'Event timestamp.', extract: (v) => v.ts },
-  { name: 'evt.type', type: 'string', unit: '', description: 'Event name (libs event table), e.g. execve.', extract: (v) => v.info?.name ?? `unknown(${v.type})` },
+  { name: 'evt.type', type: 'string', unit: '', description: "Event name (libs event table), e.g. execve; a generic syscall exit (libs' syscall event) is named by its syscall, e.g. fadvise64, as libsinsp does.", extract: eventType },
   { name: 'evt.dir', type: 'string', unit: '', description: "'>' for enter events, '<' for exit events.", extract: (v) => v.info?.direction ?? null },
   { name: 'evt.cpu', type: 'u32', unit: '', description: 'CPU that produced the event.', extract: (v) => v.cpu },
   {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { EVENT_COUNT, eventInfo, fixedWidthBytes } from './events/event_table.js';
 import { EF, PPME } from './events/ppm_constants.js';
+import { NATIVE_TO_PPM_SC } from './events/syscalls.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -28,6 +29,14 @@ export interface DecoderExports {
   setVforkEvent(id: number): void;
   setCredentialEvent(id: number, op: number): void;
   credentialsDropped(): number;
+  /** Records the event id of PPME_GENERIC_X (assembly/syscall.ts). */
+  setGenericExitEvent(id: number): void;
+  /** Records that x86_64 native syscall `native` is ppm_sc code `sc`. */
+  setNativeSyscall(native: number, sc: number): void;
+  /** Whether generic exits of ppm_sc code `sc` are emitted (off until set). */
+  setEmitSyscall(sc: number, on: number): void;
+  /** Whether generic exits of every ppm_sc code are emitted. */
+  setEmitAllSyscalls(on: number): void;
   setParamWidth(id: number, index: number, bytes: number): void;
   setEmit(id: number, on: number): void;
   scan(end: number): number;
@@ -260,6 +269,8 @@ export function createDecoderModule(): DecoderModule {
   ex.setCredentialEvent(PPME.PPME_USER_DELETED_E, g('CRED_OP_USER_DELETED'));
   ex.setCredentialEvent(PPME.PPME_GROUP_ADDED_E, g('CRED_OP_GROUP_ADDED'));
   ex.setCredentialEvent(PPME.PPME_GROUP_DELETED_E, g('CRED_OP_GROUP_DELETED'));
+  ex.setGenericExitEvent(PPME.PPME_GENERIC_X);
+  NATIVE_TO_PPM_SC.forEach((sc, native) => ex.setNativeSyscall(native, sc));
   ex.reset();
   return { exports: ex, layout, credentialKinds: { user: g('CREDENTIAL_USER'), group: g('CREDENTIAL_GROUP') }, maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value) };
 }

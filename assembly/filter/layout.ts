@@ -15,20 +15,27 @@
 //   +-----------------+----------+------------------+----------+----------+
 //   | opcode u8       | cmp u8   | field u16        | aux u32  | value u32|
 //   +-----------------+----------+------------------+----------+----------+
-//   aux:   OP_JUMP_*: the target's offset; F_PARAM: offset of its per-type table.
+//   aux:   OP_JUMP_*: the target's offset; F_PARAM: offset of its per-type table;
+//          OP_TYPES: offset of a syscall bitmap for generic exits (0: none, the event id decides).
 //   value: OP_CHECK: offset of a value list; OP_TYPES: offset of a type bitmap.
 //
 // Value list: count u32, pad u32, then `count` values, each
 //   flags u32 (VAL_*), len u32, num u64 (i64, or u64 when VAL_BIG), text[len], pad to 8.
 // Type bitmap: TYPE_BITMAP_BYTES, bit `id` set when event id `id` is selected.
+// Syscall bitmap: SYSCALL_BITMAP_BYTES, bit `sc` set when a generic exit of ppm_sc code `sc` is.
 // Per-type parameter table (F_PARAM): PARAM_TABLE_BYTES, per event id 2 bytes:
 //   parameter index (PARAM_NONE: none) and kind (PK_*).
+
+import { SYSCALL_CAPACITY } from "../syscall";
 
 export const INSN_BYTES: u32 = 12;
 
 /** Sets acc to the comparison `cmp` of `field` against the value list. */
 export const OP_CHECK: u32 = 1;
-/** Sets acc to whether the event id is in the type bitmap (evt.type, evt.dir). */
+/**
+ * Sets acc to whether the event id is in the type bitmap (evt.type, evt.dir); for a generic exit
+ * with a syscall bitmap at aux (evt.type), whether its syscall is in that bitmap.
+ */
 export const OP_TYPES: u32 = 2;
 /** Jumps to aux when acc is false (and). */
 export const OP_JUMP_FALSE: u32 = 3;
@@ -171,4 +178,7 @@ export const PARAM_NONE: u32 = 0xff;
 /** Event ids a bitmap or table covers (EVENT_CAPACITY of event_info.ts). */
 export const FILTER_EVENT_IDS: u32 = 1024;
 export const TYPE_BITMAP_BYTES: u32 = FILTER_EVENT_IDS / 8;
+/** ppm_sc codes a syscall bitmap covers. */
+export const FILTER_SYSCALLS: u32 = SYSCALL_CAPACITY;
+export const SYSCALL_BITMAP_BYTES: u32 = FILTER_SYSCALLS / 8;
 export const PARAM_TABLE_BYTES: u32 = FILTER_EVENT_IDS * 2;

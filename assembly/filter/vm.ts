@@ -7,8 +7,9 @@ import {
   INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_END,
   CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_ICONTAINS, CMP_STARTSWITH,
   CMP_ENDSWITH, CMP_GLOB, CMP_PMATCH, CMP_EXISTS, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
-  isStringField, isAncestorField, ARG_ANY,
+  FILTER_SYSCALLS, isStringField, isAncestorField, ARG_ANY,
 } from "./layout";
+import { isGenericExit, currentSyscall } from "../syscall";
 import {
   beginEvent, currentType, loadNumber, loadString, paramIsNumber, num, numSigned, strAt, strBytes,
   beginAnyAncestor, nextAncestorValue, endAnyAncestor,
@@ -147,7 +148,13 @@ function runProgram(pc: usize): bool {
       acc = check(w0 >> 16, (w0 >> 8) & 0xff, blob + load<u32>(pc, 4), blob + load<u32>(pc, 8));
     } else if (op == OP_TYPES) {
       const t = currentType();
-      acc = t < FILTER_EVENT_IDS && (load<u8>(blob + load<u32>(pc, 8) + (t >> 3)) & (1 << (t & 7))) != 0;
+      const syscalls = load<u32>(pc, 4);
+      if (syscalls != 0 && isGenericExit(t)) {
+        const sc = currentSyscall();
+        acc = sc < FILTER_SYSCALLS && (load<u8>(blob + syscalls + (sc >> 3)) & (1 << (sc & 7))) != 0;
+      } else {
+        acc = t < FILTER_EVENT_IDS && (load<u8>(blob + load<u32>(pc, 8) + (t >> 3)) & (1 << (t & 7))) != 0;
+      }
     } else if (op == OP_JUMP_FALSE) {
       if (!acc) { pc = blob + load<u32>(pc, 4); continue; }
     } else if (op == OP_JUMP_TRUE) {

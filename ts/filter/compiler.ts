@@ -8,10 +8,11 @@
 import type { Expr, CheckNode, Literal } from './ast.js';
 import { FilterError, filterError } from './filter_error.js';
 import { MSG, at } from './messages.js';
-import { Op, Cmp, F, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS } from './layout.js';
+import { Op, Cmp, F, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS, FILTER_SYSCALLS, SYSCALL_BITMAP_BYTES } from './layout.js';
 import { filterField, argTable, RAWRES_TABLE, type FilterField } from './field_map.js';
 import { resolveField, suggestField, ancestorArg } from '../fields.js';
-import { eventInfo, EVENT_COUNT } from '../events/event_table.js';
+import { eventInfo, eventIdsByName, EVENT_COUNT } from '../events/event_table.js';
+import { isSyscallName, syscallName } from '../events/syscalls.js';
 import { errnoText } from '../errno.js';
 
 /** Macros and lists a condition may use (the rules loader provides them). */
@@ -233,7 +234,11 @@ class Compiler {
     this.emit(Op.CHECK, cmp, field.id, aux, encoded);
   }
 
-  /** evt.type / evt.dir depend on the event id only: the check becomes a set of ids. */
+  /**
+   * evt.type / evt.dir depend on the event id only: the check becomes a set of ids. A generic
+   * exit's evt.type is its syscall's name (ts/events/syscalls.ts): for evt.type, a set of ppm_sc
+   * codes decides those.
+   */
   private typeCheck(c: CheckNode, kind: 'type' | 'dir', values: Literal[]): void {
     const cmp = OPS[c.op]!;
     const of = (id: number): string | undefined => {
@@ -242,19 +247,23 @@ class Compiler {
     };
     if (cmp === Cmp.EQ || cmp === Cmp.NE) {
       for (const v of values) {
-        const known = kind === 'type' ? ids((id) => of(id) === v.text).length > 0 : v.text === '<' || v.text === '>';
+        const known = kind === 'type' ? eventIdsByName(v.text).length > 0 || isSyscallName(v.text) : v.text === '<' || v.text === '>';
         if (!known) throw filterError(kind === 'type' ? MSG.UNKNOWN_EVENT_TYPE(v.text) : MSG.UNKNOWN_DIR(v.text), v.pos);
       }
     }
+    const hit = (value: string): boolean => cmp === Cmp.EXISTS || (cmp === Cmp.NE
+      ? values.every((v) => v.text !== value)
+      : values.some((v) => stringOp(cmp, value, v.text)));
     const bitmap = new Uint8Array(TYPE_BITMAP_BYTES);
     for (const id of ids((id) => of(id) !== undefined)) {
-      const value = of(id)!;
-      const hit = cmp === Cmp.EXISTS || (cmp === Cmp.NE
-        ? values.every((v) => v.text !== value)
-        : values.some((v) => stringOp(cmp, value, v.text)));
-      if (hit) bitmap[id >> 3]! |= 1 << (id & 7);
+      if (hit(of(id)!)) bitmap[id >> 3]! |= 1 << (id & 7);
     }
-    this.emit(Op.TYPES, 0, 0, undefined, bitmap);
+    let syscalls: Uint8Array | undefined;
+    if (kind === 'type') {
+      syscalls = new Uint8Array(SYSCALL_BITMAP_BYTES);
+      for (let sc = 0; sc < FILTER_SYSCALLS; sc++) if (hit(syscallName(sc))) syscalls[sc >> 3]! |= 1 << (sc & 7);
+    }
+    this.emit(Op.TYPES, 0, 0, syscalls, bitmap);
   }
 
   /** evt.res is SUCCESS (rawres ≥ 0) or an errno name (rawres = -errno). */

@@ -9,7 +9,7 @@ export const INSN_BYTES = 12;
 export const Op = {
   /** acc = field `cmp` value list. */
   CHECK: 1,
-  /** acc = event id in the type bitmap. */
+  /** acc = event id in the type bitmap (a generic exit: its syscall in the syscall bitmap at aux, when set). */
   TYPES: 2,
   /** Jump to aux when acc is false. */
   JUMP_FALSE: 3,
@@ -57,4 +57,7 @@ export const PARAM_NONE = 0xff;
 /** Event ids a type bitmap or parameter table covers. */
 export const FILTER_EVENT_IDS = 1024;
 export const TYPE_BITMAP_BYTES = FILTER_EVENT_IDS / 8;
+/** ppm_sc codes a syscall bitmap covers (assembly/syscall.ts SYSCALL_CAPACITY). */
+export const FILTER_SYSCALLS = 1024;
+export const SYSCALL_BITMAP_BYTES = FILTER_SYSCALLS / 8;
 export const PARAM_TABLE_BYTES = FILTER_EVENT_IDS * 2;
