@@ -28,7 +28,7 @@ test('curl_google.scap (gzip named .scap, EV v1): counts and the curl execve', (
   assert.is(nums.length, 1536, 'one line per EV block');
   assert.is(nums[0], 1);
   assert.is(nums[nums.length - 1], 1536);
-  const [exec] = jsonLines(['read', capture('curl_google.scap'), '-q', '--json', '-t', 'execve',
+  const [exec] = jsonLines(['read', capture('curl_google.scap'), '-q', '--json', '--type', 'execve',
     '-p', '%evt.num %proc.name %proc.exe %proc.args %proc.cwd %proc.ppid %container.id %proc.cmdline %proc.exe_ino']);
   // From the event's own parameters: exe=curl args=-6\0http://www.google.com cwd=/home/ubuntu ptid=3200.
   assert.equal(exec, {
@@ -46,7 +46,7 @@ test('curl_google_comments.scap decodes like curl_google.scap (SHB options skipp
 });
 
 test('test_ipv6_client.scap: execve then procexit of the same thread', () => {
-  const rows = jsonLines(['read', capture('test_ipv6_client.scap'), '-q', '--json', '-t', 'execve,procexit', '-p', '%evt.num %evt.type %thread.tid %proc.name %proc.exe']);
+  const rows = jsonLines(['read', capture('test_ipv6_client.scap'), '-q', '--json', '--type', 'execve,procexit', '-p', '%evt.num %evt.type %thread.tid %proc.name %proc.exe']);
   assert.equal(rows.map((r) => r['evt.type']), ['execve', 'procexit']);
   assert.equal(rows[0], { 'evt.num': 173, 'evt.type': 'execve', 'thread.tid': 19747, 'proc.name': 'test_ipv6_clien', 'proc.exe': './test_ipv6_client' });
   assert.is(rows[1]!['thread.tid'], 19747);
@@ -54,7 +54,7 @@ test('test_ipv6_client.scap: execve then procexit of the same thread', () => {
 });
 
 test('single_ipv6_conn.scap (EV v2, PL v9): every event read, failed connect named', () => {
-  const rows = jsonLines(['read', capture('single_ipv6_conn.scap'), '-q', '--json', '-t', 'connect', '-p', '%evt.num %evt.dir %evt.res %evt.rawres']);
+  const rows = jsonLines(['read', capture('single_ipv6_conn.scap'), '-q', '--json', '--type', 'connect', '-p', '%evt.num %evt.dir %evt.res %evt.rawres']);
   assert.ok(rows.some((r) => r['evt.res'] === 'ENOENT' && r['evt.rawres'] === -2), 'connect to a missing unix socket fails with ENOENT');
   const all = runCli(['read', capture('single_ipv6_conn.scap'), '-q', '-p', '%evt.num']);
   assert.is(all.stdout.trimEnd().split('\n').length, 1728);

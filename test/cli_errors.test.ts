@@ -143,7 +143,7 @@ test('unknown field in -p suggests the right one', () => {
 });
 
 test('format: %% is a literal %, a leading * is accepted, an unclosed %{ is named', () => {
-  const ok = runCli(['read', capture('drop_exec.scap'), '-t', 'execve', '-p', '*%evt.num 100%% %proc.name']);
+  const ok = runCli(['read', capture('drop_exec.scap'), '--type', 'execve', '-p', '*%evt.num 100%% %proc.name']);
   assert.is(ok.stdout.split('\n')[0], '139 100% grep');
   const bad = runCli(['read', capture('drop_exec.scap'), '-p', '%evt.num %{proc.name']);
   assert.is(bad.status, 1);
@@ -151,7 +151,7 @@ test('format: %% is a literal %, a leading * is accepted, an unclosed %{ is name
 });
 
 test('unknown event type in --type', () => {
-  const r = runCli(['read', capture('drop_exec.scap'), '-t', 'execve,nosuch']);
+  const r = runCli(['read', capture('drop_exec.scap'), '--type', 'execve,nosuch']);
   assert.is(r.status, 1);
   assertOneLineError(r.stderr, /unknown event type nosuch/);
 });

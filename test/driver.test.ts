@@ -296,7 +296,7 @@ if (why) {
   });
 
   test('the written capture reads back with `scapdrift read` to the same values', () => {
-    const r = runCli(['read', s.file, '-q', '--json', '-t', 'execve', '-p', '%proc.exepath %proc.exe_ino %proc.exe_ino.ctime %proc.exe_ino.mtime']);
+    const r = runCli(['read', s.file, '-q', '--json', '--type', 'execve', '-p', '%proc.exepath %proc.exe_ino %proc.exe_ino.ctime %proc.exe_ino.mtime']);
     assert.is(r.status, 0, r.stderr);
     const row = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((x) => x['proc.exepath'] === s.dropped);

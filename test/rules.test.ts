@@ -99,7 +99,8 @@ test('a file shaped like Falco\'s drift rules loads unchanged', () => {
     ['Drop and execute new binary in container', 'Critical'],
     ['Fileless execution via memfd_create', 'Critical'],
   ]);
-  assert.equal(set.rules[1]!.tags, ['maturity_stable', 'host', 'container', 'process', 'mitre_defense_evasion', 'T1620']);
+  // Sorted as Falco keeps them (a std::set: byte order, upper case first).
+  assert.equal(set.rules[1]!.tags, ['T1620', 'container', 'host', 'maturity_stable', 'mitre_defense_evasion', 'process']);
 });
 
 test('Falco-shaped rules fire on memfd_exec exactly where the execs from a memfd are', () => {
@@ -182,30 +183,49 @@ test('legacy append: true appends to a rule condition and a macro', () => {
   assert.is(set.rules.length, 1);
 });
 
-test('a rule using a field scapdrift does not have is skipped with one warning naming it; the others load', () => {
+test('a rule naming a field scapdrift does not have refuses the file, naming rule, field and FILE:LINE:COLUMN, as Falco', () => {
+  const head = '- rule: Kept\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: WARNING\n';
+  assert.match(loadError(`${head}- rule: Uses image\n  desc: d\n  condition: nosuch.repository = nginx\n  output: o\n  priority: WARNING\n`),
+    /rules\d+\.yaml:8:14: rule 'Uses image': condition: unknown field nosuch\.repository at 1$/);
+  // In a macro: the rule's condition, and the macro's own place.
+  assert.match(loadError(`${head}- macro: m\n  condition: nosuch.aname = bash\n- rule: Uses macro\n  desc: d\n  condition: evt.type = execve and m\n  output: o\n  priority: WARNING\n`),
+    /rules\d+\.yaml:10:14: rule 'Uses macro': condition: macro 'm' \(\S+rules\d+\.yaml:6:3\): unknown field nosuch\.aname at 1$/);
+  // In the output.
+  assert.match(loadError(`${head}- rule: Output\n  desc: d\n  condition: evt.type = execve\n  output: user=%nosuch.name\n  priority: WARNING\n`),
+    /rules\d+\.yaml:9:11: rule 'Output': output: unknown field nosuch\.name at character 6 of the format$/);
+  // A disabled rule is compiled too (Falco compiles every rule).
+  assert.match(loadError(`${head}- rule: Off\n  desc: d\n  condition: nosuch.x = 1\n  output: o\n  priority: WARNING\n  enabled: false\n`),
+    /rule 'Off': condition: unknown field nosuch\.x/);
+});
+
+test('skip-if-unknown-filter: true skips such a rule with one warning naming it; the others load', () => {
   const set = loadRules([rulesFile(`
 - rule: Uses stdin
   desc: d
-  condition: proc.stdin.type = pipe
+  condition: nosuch.repository = nginx
   output: o
   priority: WARNING
-- macro: many_threads
-  condition: proc.nthreads > 2
-- rule: Uses macro with thread count
+  skip-if-unknown-filter: true
+- macro: ancestor_is_shell
+  condition: nosuch.aname[2] = bash
+- rule: Uses macro with ancestors
   desc: d
   condition: evt.type = execve and many_threads
   output: o
   priority: WARNING
-- rule: Output with memory size
+  skip-if-unknown-filter: true
+- rule: Output with user name
   desc: d
   condition: evt.type = execve
-  output: vm=%proc.vmsize
+  output: user=%nosuch.name
   priority: WARNING
+  skip-if-unknown-filter: true
 - rule: Kept
   desc: d
   condition: evt.type = execve
   output: o
   priority: WARNING
+  skip-if-unknown-filter: true
 - rule: Other source
   desc: d
   condition: ka.verb = get
@@ -214,10 +234,14 @@ test('a rule using a field scapdrift does not have is skipped with one warning n
   source: k8s_audit
 `)]);
   assert.equal(set.rules.map((r) => r.name), ['Kept']);
+  assert.equal(set.unknownFields, [
+    { rule: 'Uses image', field: 'nosuch.repository' }, { rule: 'Uses macro with ancestors', field: 'nosuch.aname[2]' },
+    { rule: 'Output with user name', field: 'nosuch.name' },
+  ]);
   assert.is(set.warnings.length, 4);
-  assert.match(set.warnings[0]!, /^rule 'Uses stdin' skipped: field proc\.stdin\.type is not supported/);
-  assert.match(set.warnings[1]!, /^rule 'Uses macro with thread count' skipped: field proc\.nthreads/);
-  assert.match(set.warnings[2]!, /^rule 'Output with memory size' skipped: output: unknown field proc\.vmsize/);
+  assert.match(set.warnings[0]!, /^rule 'Uses image' skipped \(skip-if-unknown-filter\): field nosuch\.repository is not supported by scapdrift \(\S+:4:14: /);
+  assert.match(set.warnings[1]!, /^rule 'Uses macro with ancestors' skipped \(skip-if-unknown-filter\): field nosuch\.aname\[2\]/);
+  assert.match(set.warnings[2]!, /^rule 'Output with user name' skipped \(skip-if-unknown-filter\): field nosuch\.name .*output: unknown field/);
   assert.match(set.warnings[3]!, /^rule 'Other source' skipped: source 'k8s_audit'/);
   assert.ok(set.warnings.every((w) => !w.includes('\n')));
 });
@@ -230,21 +254,21 @@ test('errors name FILE:LINE:COLUMN and what is wrong', () => {
   assert.match(loadError('- rule: a\n  desc: d\n  condition: evt.num = 1\n  output: o\n  priority: loud\n'), /:1:3: invalid priority 'loud'/);
   assert.match(loadError('- rule: a\n  desc: d\n  condition: evt.num = 1\n  priority: info\n'), /:1:3: missing required key 'output'/);
   assert.match(loadError('\n- rule: a\n  desc: d\n  condition: evt.num = 1 and (proc.name = x\n  output: o\n  priority: info\n'),
-    /rules\d+\.yaml:2:3: rule 'a': condition: expected a '\)' token at 31$/);
+    /rules\d+\.yaml:4:14: rule 'a': condition: expected a '\)' token at 31$/);
   assert.match(loadError('- rule: a\n  desc: d\n  condition: proc.exe_ino = abc\n  output: o\n  priority: info\n'),
     /rule 'a': condition: expected a number for proc.exe_ino, found 'abc' at 16/);
   assert.match(loadError('- macro: m\n  condition: proc.name = \n'), /:1:3: macro 'm': condition: expected a string value at 12/);
   assert.match(loadError('- rule: a\n  desc: d\n  condition: undefined_macro\n  output: o\n  priority: info\n'), /undefined macro 'undefined_macro'/);
   assert.match(loadError('- list: a\n  items: [x]\n  append: true\n'), /list 'a' has 'append' or 'override' but no list of that name was defined before/);
-  assert.match(loadError('- rule: a\n  condition: x\n  override:\n    condition: prepend\n'), /override of 'condition' must be 'append' or 'replace'/);
-  assert.match(loadError('- foo: bar\n'), /unknown item \(keys: foo\)/);
+  assert.match(loadError('- rule: a\n  condition: x\n  override:\n    condition: prepend\n'), /:4:16: rule 'a': 'override.condition' must be one of append, replace$/);
+  assert.match(loadError('- foo: bar\n'), /:1:3: item: unknown key 'foo'; expected one of /);
 });
 
 test('the CLI prints one line and exits 1 on a bad rules file or condition, never a stack trace', () => {
   const bad = rulesFile('- rule: a\n  desc: d\n  condition: evt.num = = 1\n  output: o\n  priority: info\n');
   const r = runCli(['read', capture('drop_exec.scap'), '-r', bad]);
   assert.is(r.status, 1);
-  assert.match(r.stderr, /^scapdrift: \S+rules\d+\.yaml:1:3: rule 'a': condition: expected a string value at 11\n$/);
+  assert.match(r.stderr, /^scapdrift: \S+rules\d+\.yaml:3:14: rule 'a': condition: expected a string value at 11\n$/);
   const c = runCli(['read', capture('drop_exec.scap'), 'evt.type=execve and proc.exe_inode = 3']);
   assert.is(c.status, 1);
   assert.is(c.stderr, 'scapdrift: unknown field proc.exe_inode at 21; did you mean proc.exe_ino?\n');
@@ -256,10 +280,10 @@ test('the CLI prints one line and exits 1 on a bad rules file or condition, neve
 });
 
 test('skipped rules warn on stderr; alerts still print', () => {
-  const f = rulesFile('- rule: U\n  desc: d\n  condition: fd.name = x\n  output: o\n  priority: info\n- rule: K\n  desc: d\n  condition: evt.type = execve and proc.name = dropped_ls\n  output: "%evt.num"\n  priority: info\n');
+  const f = rulesFile('- rule: U\n  desc: d\n  condition: nosuch.name = x\n  output: o\n  priority: info\n  skip-if-unknown-filter: true\n- rule: K\n  desc: d\n  condition: evt.type = execve and proc.name = dropped_ls\n  output: "%evt.num"\n  priority: info\n');
   const r = runCli(['read', capture('drop_exec.scap'), '-q', '-r', f]);
   assert.is(r.status, 0);
-  assert.match(r.stderr, /^scapdrift: warning: rule 'U' skipped: field fd.name is not supported by scapdrift/);
+  assert.match(r.stderr, /^scapdrift: warning: rule 'U' skipped \(skip-if-unknown-filter\): field nosuch.name is not supported by scapdrift/);
   assert.match(r.stdout, /^\d\d:\d\d:\d\d\.\d{9}: Informational 3177\n$/);
 });
 

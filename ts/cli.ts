@@ -34,10 +34,16 @@ interface CommandSpec {
 }
 
 const FILTER: OptionSpec = { long: 'filter', short: 'f', value: '<condition>', help: 'Falco filter condition (same as the trailing argument)' };
-const RULES: OptionSpec = { long: 'rules', short: 'r', value: '<file>', multiple: true, help: 'Falco rules file: print alerts of its rules (repeatable)' };
+const RULES: OptionSpec = { long: 'rules', short: 'r', value: '<file>', multiple: true, help: 'Falco rules file, or a directory of them (name order): print alerts of its rules (repeatable)' };
+/** Rule selection, spelled as Falco spells it (-t, -T; the priority setting). */
+const RULE_SELECTION: OptionSpec[] = [
+  { long: 'priority', value: '<level>', help: 'only rules of this priority or more severe (emergency … debug)' },
+  { long: 'tag', short: 't', value: '<tag>', multiple: true, help: 'only rules with this tag (repeatable), as Falco -t' },
+  { long: 'disable-tag', short: 'T', value: '<tag>', multiple: true, help: 'no rule with this tag (repeatable), as Falco -T' },
+];
 const DEFAULT_RULES: OptionSpec = { long: 'default-rules', help: 'load the shipped drift rules (rules/scapdrift_rules.yaml)' };
 const JSON_OPT: OptionSpec = { long: 'json', short: 'j', help: 'one JSON object per line, keys named by field' };
-const TYPE: OptionSpec = { long: 'type', short: 't', value: '<names>', help: 'only these event types, comma-separated (e.g. execve,clone)' };
+const TYPE: OptionSpec = { long: 'type', value: '<names>', help: 'only these event types, comma-separated (e.g. execve,clone,fadvise64)' };
 /** --output-http, --output-file and their settings (ts/alerts/outputs.ts), for read and capture. */
 const ALERT_OUTPUTS: OptionSpec[] = [
   { long: 'output-http', value: '<url>', help: "POST each alert to URL as Falcosidekick's payload (Falco's JSON alert with a uuid)" },
@@ -56,7 +62,7 @@ const COMMANDS: CommandSpec[] = [
       { name: 'condition', required: false, help: "Falco filter condition, e.g. 'evt.type = execve and proc.is_exe_writable = true'" },
     ],
     options: [
-      FILTER, RULES, DEFAULT_RULES, JSON_OPT,
+      FILTER, RULES, DEFAULT_RULES, ...RULE_SELECTION, JSON_OPT,
       { long: 'print', short: 'p', value: '<format>', help: 'sysdig-style format, e.g. "%evt.num %proc.name %proc.exe_ino"' },
       TYPE,
       { long: 'quiet', short: 'q', help: 'no progress bar' },
@@ -105,7 +111,7 @@ const COMMANDS: CommandSpec[] = [
     description: 'live capture with the eBPF driver (root, kernel with BTF); prints events as read does',
     args: [{ name: 'condition', required: false, help: 'Falco filter condition' }],
     options: [
-      FILTER, RULES, DEFAULT_RULES,
+      FILTER, RULES, DEFAULT_RULES, ...RULE_SELECTION,
       { long: 'write', short: 'w', value: '<file>', help: 'also save the raw scap stream to this file' },
       JSON_OPT,
       { long: 'print', short: 'p', value: '<format>', help: 'sysdig-style format' },

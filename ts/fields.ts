@@ -9,7 +9,7 @@ import { Has, StrSlot } from './wasm.js';
 import { paramText, paramValue, readInt, type FieldValue } from './param_format.js';
 import { errnoText } from './errno.js';
 import { escapeBytes } from './escape.js';
-import { EC, PPME } from './events/ppm_constants.js';
+import { EC, PPME, PT } from './events/ppm_constants.js';
 import { F, ARG_ANY } from './filter/layout.js';
 import { PPM_SC_UNKNOWN, genericSyscall, syscallName } from './events/syscalls.js';
 
@@ -192,6 +192,10 @@ const defs: FieldDef[] = [
     name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]); symbolic text, numeric in JSON.',
     extract: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramValue(v.info?.params[i], b) : null; },
     text: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramText(v.info?.params[i], b) : '<NA>'; },
+  },
+  {
+    name: 'evt.buffer', type: 'string', unit: '', description: 'The data buffer of an event that has one (the data parameter of read, write, sendto, recvfrom, ...): its bytes, non-printable ones shown as "." (libsinsp\'s default buffer format).',
+    extract: (v) => { const i = v.paramIndex('data'); const b = v.param(i); return b && v.info?.params[i]?.type === PT.PT_BYTEBUF ? paramValue(v.info.params[i], b) : null; },
   },
   {
     name: 'evt.args', type: 'string', unit: '', description: 'All parameters as name=value.',

@@ -7,6 +7,13 @@ import type { EventView } from './event_view.js';
 import { resolveField, suggestField, fieldText, extractField, type FieldRef, type FieldValue } from './fields.js';
 import { ScapdriftError, ErrorCode } from './errors.js';
 
+/** A bad format (code E_OPTION); `unknownField` names the field when that is the cause. */
+export class FormatError extends ScapdriftError {
+  constructor(message: string, readonly unknownField?: string) {
+    super(ErrorCode.OPTION, message);
+  }
+}
+
 /** A compiled `-p` format: literal text and field references. */
 export type FormatPart = string | FieldRef;
 
@@ -14,7 +21,7 @@ export type FormatPart = string | FieldRef;
  * Compiles a format: `%field` or `%{field}` where field is any name of `scapdrift fields`
  * (with `.NAME` or `[N]` for evt.arg); `%%` is a literal `%`. A leading `*` (sysdig: print
  * events with missing fields too) is accepted and dropped: scapdrift always prints them, as
- * `<NA>`. Throws E_OPTION naming the character position of an unknown field or an unclosed `%{`.
+ * `<NA>`. Throws FormatError (E_OPTION) naming the character position of an unknown field or an unclosed `%{`.
  */
 export function compileFormat(format: string): FormatPart[] {
   const parts: FormatPart[] = [];
@@ -24,14 +31,14 @@ export function compileFormat(format: string): FormatPart[] {
   for (let m = re.exec(format); m; m = re.exec(format)) {
     if (m.index > last) parts.push(format.slice(last, m.index));
     if (m[3] !== undefined) { parts.push('%'); last = re.lastIndex; continue; }
-    if (m[4] !== undefined) throw new ScapdriftError(ErrorCode.OPTION, `unclosed %{ at character ${m.index + 1} of the format`);
+    if (m[4] !== undefined) throw new FormatError(`unclosed %{ at character ${m.index + 1} of the format`);
     const raw = m[1] ?? m[2]!;
     // A trailing dot is punctuation ("%proc.name."), not part of the name.
     const name = m[1] === undefined ? raw.replace(/\.$/, '') : raw;
     const ref = resolveField(name);
     if (!ref) {
       const hint = suggestField(name);
-      throw new ScapdriftError(ErrorCode.OPTION, `unknown field ${name} at character ${m.index + 1} of the format${hint ? `; did you mean ${hint}?` : ''}`);
+      throw new FormatError(`unknown field ${name} at character ${m.index + 1} of the format${hint ? `; did you mean ${hint}?` : ''}`, name);
     }
     parts.push(ref);
     last = m.index + m[0].length - (raw.length - name.length);

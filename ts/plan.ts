@@ -69,6 +69,12 @@ export interface PrintOptions {
   rules?: string[];
   /** Load rules/scapdrift_rules.yaml first. */
   defaultRules?: boolean;
+  /** The least severe rule priority that runs (Falco's `priority` setting). */
+  priority?: string;
+  /** `-t`: only rules with one of these tags run (Falco's -t). */
+  tag?: string[];
+  /** `-T`: rules with one of these tags do not run (Falco's -T). */
+  disableTag?: string[];
   /** The first corrupt frame is fatal (default: reported and skipped when its block is sound). */
   strict?: boolean;
 }

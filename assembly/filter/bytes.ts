@@ -49,10 +49,11 @@ export function containsBytes(a: usize, an: u32, b: usize, bn: u32, fold: bool):
  * Matches one pattern element at p (not '*') against byte c. Returns the
  * length of the element (≥ 1) when it matches, 0 when it does not.
  */
-function matchOne(p: usize, pend: usize, c: u32): u32 {
-  const pc = <u32>load<u8>(p);
+function matchOne(p: usize, pend: usize, c: u32, fold: bool): u32 {
+  if (fold) c = lower(c);
+  const pc = fold ? lower(<u32>load<u8>(p)) : <u32>load<u8>(p);
   if (pc == 63 /* ? */) return 1;
-  if (pc == 92 /* \ */ && p + 1 < pend) return <u32>load<u8>(p + 1) == c ? 2 : 0;
+  if (pc == 92 /* \ */ && p + 1 < pend) return (fold ? lower(<u32>load<u8>(p + 1)) : <u32>load<u8>(p + 1)) == c ? 2 : 0;
   if (pc != 91 /* [ */) return pc == c ? 1 : 0;
   // [set], [!set], [^set], ranges a-z; a ']' right after the opening is literal.
   let q = p + 1;
@@ -64,10 +65,10 @@ function matchOne(p: usize, pend: usize, c: u32): u32 {
     const lo = <u32>load<u8>(q);
     if (q + 2 < pend && load<u8>(q + 1) == 45 && load<u8>(q + 2) != 93) {
       const hi = <u32>load<u8>(q + 2);
-      if (c >= lo && c <= hi) hit = true;
+      if ((c >= lo && c <= hi) || (fold && c - 97 < 26 && (c ^ 32) >= lo && (c ^ 32) <= hi)) hit = true;
       q += 3;
     } else {
-      if (c == lo) hit = true;
+      if (c == lo || (fold && lower(lo) == c)) hit = true;
       q++;
     }
   }
@@ -75,8 +76,11 @@ function matchOne(p: usize, pend: usize, c: u32): u32 {
   return hit != negate ? <u32>(q + 1 - p) : 0;
 }
 
-/** Shell-style glob of pattern p[0,pn) over s[0,sn): '*' spans any bytes ('/' included). */
-export function globMatch(s: usize, sn: u32, p: usize, pn: u32): bool {
+/**
+ * Shell-style glob of pattern p[0,pn) over s[0,sn): '*' spans any bytes ('/' included);
+ * `fold` compares ASCII letters case-blind (iglob).
+ */
+export function globMatch(s: usize, sn: u32, p: usize, pn: u32, fold: bool): bool {
   const pend = p + pn;
   let si: u32 = 0;
   let pi = p;
@@ -91,7 +95,7 @@ export function globMatch(s: usize, sn: u32, p: usize, pn: u32): bool {
       continue;
     }
     if (pi < pend) {
-      const n = matchOne(pi, pend, <u32>load<u8>(s + si));
+      const n = matchOne(pi, pend, <u32>load<u8>(s + si), fold);
       if (n > 0) { pi += n; si++; continue; }
     }
     if (!haveStar) return false;
@@ -126,7 +130,7 @@ export function pathPrefixMatch(s: usize, sn: u32, p: usize, pn: u32): bool {
     if (si >= sn) return false;
     const pe = componentEnd(p, pi, pn);
     const se = componentEnd(s, si, sn);
-    if (!globMatch(s + si, se - si, p + pi, pe - pi)) return false;
+    if (!globMatch(s + si, se - si, p + pi, pe - pi, false)) return false;
     pi = skipSlashes(p, pe, pn);
     si = skipSlashes(s, se, sn);
   }

@@ -26,7 +26,7 @@ import {
   F_PROC_NAME, F_PROC_EXE, F_PROC_EXEPATH, F_PROC_ARGS, F_PROC_CMDLINE, F_PROC_CWD,
   F_CONTAINER_ID, F_PARAM, F_IS_EXE_SCRIPT, F_EXE_INTERPRETER, F_WRITER_PID, F_WRITER_NAME,
   F_WRITTEN_TS, F_WRITTEN_DURATION, F_CHMOD_PID, F_CHMOD_NAME, F_CHMOD_TS, F_CHMOD_DURATION,
-  PK_STRING, PK_SIGNED, PK_UNSIGNED,
+  PK_STRING, PK_SIGNED, PK_UNSIGNED, PK_BYTES,
   F_PROC_PNAME, F_PROC_PEXE, F_PROC_PEXEPATH, F_PROC_PCMDLINE, F_PROC_ANAME, F_PROC_AEXE, F_PROC_AEXEPATH,
   F_PROC_ACMDLINE, F_PROC_SNAME, F_PROC_VPGID_NAME, F_PROC_VPGID_EXE, F_PROC_ENV, F_CAP_PERMITTED,
   F_CAP_INHERITABLE, F_CAP_EFFECTIVE, F_PROC_APID, F_PROC_SID, F_PROC_VPGID, F_PROC_TTY, F_PROC_CMDNARGS,
@@ -341,10 +341,11 @@ function credential(kind: u32, id: u32, slot: u32, root0: usize, root0Len: u32):
  */
 export function loadString(field: u32, table: usize): bool {
   if (field == F_PARAM) {
-    if (tableKind(table) != PK_STRING) return false;
+    const kind = tableKind(table);
+    if (kind != PK_STRING && kind != PK_BYTES) return false;
     const i = tableIndex(table);
     if (paramLen(i) == 0) return false;
-    return setStr(paramPtr(i), paramStrLen(i));
+    return setStr(paramPtr(i), kind == PK_BYTES ? paramLen(i) : paramStrLen(i));
   }
   const p = thread();
   if (p == 0) return false;

@@ -64,6 +64,8 @@ export const CMP_GLOB: u32 = 10;
 /** Any value is a path prefix, component by component (a component may be a glob). */
 export const CMP_PMATCH: u32 = 11;
 export const CMP_EXISTS: u32 = 12;
+/** glob with ASCII case folding. */
+export const CMP_IGLOB: u32 = 13;
 
 // Fields the VM reads (ts/filter/field_map.ts names them).
 export const F_EVT_NUM: u32 = 1;
@@ -173,6 +175,8 @@ export const PK_NONE: u32 = 0;
 export const PK_STRING: u32 = 1;
 export const PK_SIGNED: u32 = 2;
 export const PK_UNSIGNED: u32 = 3;
+/** A byte buffer compared as it is (no trailing NUL dropped): evt.buffer. */
+export const PK_BYTES: u32 = 4;
 export const PARAM_NONE: u32 = 0xff;
 
 /** Event ids a bitmap or table covers (EVENT_CAPACITY of event_info.ts). */

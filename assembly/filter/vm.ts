@@ -6,7 +6,7 @@
 import {
   INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_END,
   CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_ICONTAINS, CMP_STARTSWITH,
-  CMP_ENDSWITH, CMP_GLOB, CMP_PMATCH, CMP_EXISTS, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
+  CMP_ENDSWITH, CMP_GLOB, CMP_IGLOB, CMP_PMATCH, CMP_EXISTS, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
   FILTER_SYSCALLS, isStringField, isAncestorField, ARG_ANY,
 } from "./layout";
 import { isGenericExit, currentSyscall } from "../syscall";
@@ -85,7 +85,8 @@ function stringMatches(cmp: u32, p: usize, n: u32): bool {
     case CMP_ICONTAINS: return containsBytes(s, sn, p, n, true);
     case CMP_STARTSWITH: return startsWith(s, sn, p, n);
     case CMP_ENDSWITH: return endsWith(s, sn, p, n);
-    case CMP_GLOB: return globMatch(s, sn, p, n);
+    case CMP_GLOB: return globMatch(s, sn, p, n, false);
+    case CMP_IGLOB: return globMatch(s, sn, p, n, true);
     case CMP_PMATCH: return pathPrefixMatch(s, sn, p, n);
     default: return orderMatches(cmp, compareBytes(s, sn, p, n));
   }

@@ -45,8 +45,11 @@ export type Program = Insn[];
 const OPS: Record<string, number> = {
   '=': Cmp.EQ, '==': Cmp.EQ, '!=': Cmp.NE, '<': Cmp.LT, '<=': Cmp.LE, '>': Cmp.GT, '>=': Cmp.GE,
   contains: Cmp.CONTAINS, icontains: Cmp.ICONTAINS, startswith: Cmp.STARTSWITH, endswith: Cmp.ENDSWITH,
-  glob: Cmp.GLOB, pmatch: Cmp.PMATCH, in: Cmp.EQ, intersects: Cmp.EQ, exists: Cmp.EXISTS,
+  glob: Cmp.GLOB, iglob: Cmp.IGLOB, pmatch: Cmp.PMATCH, in: Cmp.EQ, intersects: Cmp.EQ, exists: Cmp.EXISTS,
+  // The value is hex: the bytes it spells are looked for (libsinsp's bcontains, bstartswith).
+  bcontains: Cmp.CONTAINS, bstartswith: Cmp.STARTSWITH,
 };
+const HEX_OPS = new Set(['bcontains', 'bstartswith']);
 const NUMERIC_OPS = new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists']);
 const EQUALITY_OPS = new Set(['=', '==', '!=', 'in', 'intersects', 'exists']);
 const I64_MIN = -(1n << 63n);
@@ -109,7 +112,7 @@ class Compiler {
       if (!(e instanceof FilterError) || e instanceof LimitError || this.expanding.length === 0) throw e;
       // Positions inside a macro refer to the macro's own text: say which, innermost first.
       let message = e.message;
-      for (let i = this.expanding.length - 1; i >= 0; i--) message = MSG.IN_MACRO(this.expanding[i]!.name, message);
+      for (let i = this.expanding.length - 1; i >= 0; i--) message = MSG.IN_MACRO(this.expanding[i]!.name, this.env.where?.(this.expanding[i]!.name), message);
       throw new FilterError(message, e.pos, e.unsupportedField);
     }
   }
@@ -221,7 +224,11 @@ class Compiler {
   private fieldCheck(c: CheckNode, field: FilterField, arg: string | undefined, values: Literal[]): void {
     let cmp: number;
     let encoded: Uint8Array;
-    if (field.kind === 'string' || field.kind === 'param') {
+    if (HEX_OPS.has(c.op)) {
+      if (field.kind !== 'string' && field.kind !== 'param') throw filterError(MSG.OP_NOT_FOR_TYPE(c.op, field.kind), c.opPos);
+      cmp = OPS[c.op]!;
+      encoded = encodeValues(values.map((v) => hexValue(c.op, v)));
+    } else if (field.kind === 'string' || field.kind === 'param') {
       cmp = OPS[c.op]!;
       encoded = encodeValues(values.map((v) => textValue(v.text, field.kind === 'param')));
     } else {
@@ -229,7 +236,7 @@ class Compiler {
       cmp = this.opFor(c, field.kind === 'bool' ? EQUALITY_OPS : NUMERIC_OPS, kind);
       encoded = encodeValues(values.map((v) => field.kind === 'bool' ? boolValue(c.field, v) : numberValue(c.field, v)));
     }
-    const aux = field.kind === 'param' ? (arg === undefined ? RAWRES_TABLE : argTable(arg))
+    const aux = field.kind === 'param' ? field.table ?? (arg === undefined ? RAWRES_TABLE : argTable(arg))
       : field.indexArg ? ancestorIndex(arg) : undefined;
     this.emit(Op.CHECK, cmp, field.id, aux, encoded);
   }
@@ -316,7 +323,8 @@ function stringOp(cmp: number, s: string, v: string): boolean {
     case Cmp.ICONTAINS: return s.toLowerCase().includes(v.toLowerCase());
     case Cmp.STARTSWITH: return s.startsWith(v);
     case Cmp.ENDSWITH: return s.endsWith(v);
-    case Cmp.GLOB: return globToRegExp(v).test(s);
+    case Cmp.GLOB: return globToRegExp(v, '').test(s);
+    case Cmp.IGLOB: return globToRegExp(v, 'i').test(s);
     case Cmp.LT: return s < v;
     case Cmp.LE: return s <= v;
     case Cmp.GT: return s > v;
@@ -325,13 +333,13 @@ function stringOp(cmp: number, s: string, v: string): boolean {
   }
 }
 
-function globToRegExp(g: string): RegExp {
+function globToRegExp(g: string, flags: string): RegExp {
   const body = g.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
-  return new RegExp(`^${body}$`, 's');
+  return new RegExp(`^${body}$`, `s${flags}`);
 }
 
-/** A value before encoding. */
-interface Value { flags: number; num: bigint; text: string }
+/** A value before encoding; `bytes` (when set) are its text as raw bytes. */
+interface Value { flags: number; num: bigint; text: string; bytes?: Uint8Array }
 
 function parseInteger(text: string): bigint | undefined {
   if (!/^[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(text)) return undefined;
@@ -368,9 +376,15 @@ function textValue(text: string, withNumber: boolean): Value {
   return { flags: 0, num: 0n, text };
 }
 
+/** The bytes a hex value spells (bcontains, bstartswith), as text-only. */
+function hexValue(op: string, v: Literal): Value {
+  if (!/^([0-9a-fA-F]{2})+$/.test(v.text)) throw filterError(MSG.NOT_HEX(op, v.text), v.pos);
+  return { flags: 0, num: 0n, text: '', bytes: Uint8Array.from(v.text.match(/../g)!, (h) => parseInt(h, 16)) };
+}
+
 /** Value list: count u32, pad u32, then per value flags u32, len u32, num u64, text, pad to 8. */
 function encodeValues(values: Value[]): Uint8Array {
-  const texts = values.map((v) => enc.encode(v.text));
+  const texts = values.map((v) => v.bytes ?? enc.encode(v.text));
   const size = 8 + texts.reduce((n, t) => n + 16 + ((t.length + 7) & ~7), 0);
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);

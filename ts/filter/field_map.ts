@@ -19,12 +19,20 @@ export interface FilterField {
   id: number;
   /** Takes an ancestor index (proc.aname[N]): the instruction's aux holds it (ARG_ANY for none). */
   indexArg?: boolean;
+  /** For a 'param' field that reads one parameter of fixed name: its per-type table. */
+  table?: Uint8Array;
 }
 
 const u = (id: number): FilterField => ({ kind: 'unsigned', id });
 const s = (id: number): FilterField => ({ kind: 'signed', id });
 const b = (id: number): FilterField => ({ kind: 'bool', id });
 const str = (id: number): FilterField => ({ kind: 'string', id });
+
+/** evt.buffer: the `data` parameter (PT_BYTEBUF) of read/write/send/recv..., its bytes as they are. */
+export const BUFFER_TABLE = table((info) => {
+  const i = info.params.findIndex((p) => p.name === 'data' && p.type === PT.PT_BYTEBUF);
+  return i >= 0 ? [i, PK.BYTES] : undefined;
+});
 
 /** Every filterable field by name; fields of ts/fields.ts absent here cannot be filtered on. */
 const MAP: Record<string, FilterField> = {
@@ -36,6 +44,7 @@ const MAP: Record<string, FilterField> = {
   'evt.res': { kind: 'res', id: F.PARAM },
   'evt.rawres': { kind: 'param', id: F.PARAM },
   'evt.arg': { kind: 'param', id: F.PARAM },
+  'evt.buffer': { kind: 'param', id: F.PARAM, table: BUFFER_TABLE },
   'thread.tid': s(F.TID),
   'proc.tid': s(F.TID),
   'proc.pid': s(F.PID),

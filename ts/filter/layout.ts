@@ -21,7 +21,7 @@ export const Op = {
 
 export const Cmp = {
   EQ: 0, NE: 1, LT: 2, LE: 3, GT: 4, GE: 5, CONTAINS: 6, ICONTAINS: 7, STARTSWITH: 8,
-  ENDSWITH: 9, GLOB: 10, PMATCH: 11, EXISTS: 12,
+  ENDSWITH: 9, GLOB: 10, PMATCH: 11, EXISTS: 12, IGLOB: 13,
 } as const;
 
 /** Field ids the VM reads (assembly/filter/layout.ts F_*). */
@@ -51,7 +51,7 @@ export const VAL_NUM = 1;
 export const VAL_BIG = 2;
 
 /** Parameter kinds of a per-type table. */
-export const PK = { NONE: 0, STRING: 1, SIGNED: 2, UNSIGNED: 3 } as const;
+export const PK = { NONE: 0, STRING: 1, SIGNED: 2, UNSIGNED: 3, BYTES: 4 } as const;
 export const PARAM_NONE = 0xff;
 
 /** Event ids a type bitmap or parameter table covers. */

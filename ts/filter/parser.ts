@@ -30,7 +30,7 @@ const NUM_OPS = ['<=', '<', '>=', '>'];
 const STR_OPS = ['==', '=', '!=', 'glob ', 'iglob ', 'contains ', 'icontains ', 'bcontains ', 'startswith ', 'bstartswith ', 'endswith ', 'regex '];
 const LIST_OPS = ['intersects', 'in', 'pmatch'];
 /** Falco operators scapdrift parses but does not evaluate. */
-const UNSUPPORTED_OPS = new Set(['iglob', 'bcontains', 'bstartswith', 'regex']);
+const UNSUPPORTED_OPS = new Set(['regex']);
 const ALL_OPS = [...UNARY_OPS, ...NUM_OPS, ...STR_OPS, ...LIST_OPS].map((o) => o.trim());
 /** Nesting deeper than this is refused (libsinsp's default is 100 too). */
 const MAX_DEPTH = 100;

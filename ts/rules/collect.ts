@@ -4,13 +4,15 @@
  *   has `append: true` (condition/items appended) or `override:` (per key:
  *   `append` or `replace`);
  * - a rule item with only `rule` and `enabled` switches an existing rule;
- * - `required_engine_version` and `required_plugin_versions` are accepted.
+ * - `required_engine_version` is checked against FALCO_ENGINE_VERSION (engine_version.ts);
+ *   `required_plugin_versions` is accepted (scapdrift has no plugins).
  * Throws {@link RulesError} naming the item's FILE:LINE:COLUMN.
  */
 import type { RulesItem } from './yaml_file.js';
 import { RulesError, type Place } from './rules_error.js';
 import { RULES_MSG } from './messages.js';
 import { parsePriority } from './priority.js';
+import { FALCO_ENGINE_VERSION, engineSatisfies, parseEngineVersion } from './engine_version.js';
 
 /** One Falco exception of a rule (fields, comps and values as written). */
 export interface ExceptionDef {
@@ -31,7 +33,12 @@ export interface RuleDef {
   tags: string[];
   source: string;
   exceptions: ExceptionDef[];
+  /** Skip the rule with a warning (instead of refusing the file) when it names an unknown field. */
+  skipIfUnknownFilter: boolean;
   place: Place;
+  /** Where its condition and output start (messages about them). */
+  conditionPlace: Place;
+  outputPlace: Place;
 }
 export interface MacroDef { name: string; condition: string; place: Place }
 export interface ListDef { name: string; items: string[]; place: Place }
@@ -47,14 +54,19 @@ export function emptyDefinitions(): Definitions {
   return { rules: new Map(), macros: new Map(), lists: new Map() };
 }
 
-const IGNORED_ITEMS = ['required_engine_version', 'required_plugin_versions'];
+/** Accepted and not acted on: scapdrift has no plugins (its container fields are built in). */
+const IGNORED_ITEMS = ['required_plugin_versions'];
 /** Keys `override` may append to / replace, per item kind (Falco's rules-file schema). */
 const RULE_APPEND = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
-const RULE_REPLACE = new Set(['condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'source']);
+const RULE_REPLACE = new Set(['condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'source', 'skip-if-unknown-filter']);
 
 /** Reads typed values of one item, failing with the item's place. */
 class Item {
-  constructor(readonly v: Record<string, unknown>, readonly place: Place) {}
+  constructor(readonly v: Record<string, unknown>, readonly place: Place, readonly keyPlaces: Record<string, Place> = {}) {}
+  /** Where the value of `key` starts (the item's place when it has none). */
+  at(key: string): Place {
+    return this.keyPlaces[key] ?? this.place;
+  }
   fail(detail: string): never {
     throw new RulesError(this.place, detail);
   }
@@ -97,13 +109,22 @@ class Item {
 
 /** Adds the items of one file to `defs`. */
 export function collect(items: readonly RulesItem[], defs: Definitions): void {
-  for (const { value, place } of items) {
-    const item = new Item(value, place);
+  for (const { value, place, keyPlaces } of items) {
+    const item = new Item(value, place, keyPlaces);
     if ('rule' in value) collectRule(item, defs);
     else if ('macro' in value) collectMacro(item, defs);
     else if ('list' in value) collectList(item, defs);
+    else if ('required_engine_version' in value) checkEngineVersion(item);
     else if (!IGNORED_ITEMS.some((k) => k in value)) item.fail(RULES_MSG.UNKNOWN_ITEM(Object.keys(value).join(', ')));
   }
+}
+
+/** Refuses a file that requires a later Falco engine than scapdrift's (engine_version.ts). */
+function checkEngineVersion(item: Item): void {
+  const v = item.v.required_engine_version as string | number;
+  const required = parseEngineVersion(v);
+  if (!required) throw new RulesError(item.at('required_engine_version'), RULES_MSG.BAD_ENGINE_VERSION(String(v)));
+  if (!engineSatisfies(required)) throw new RulesError(item.at('required_engine_version'), RULES_MSG.ENGINE_TOO_OLD(String(v), FALCO_ENGINE_VERSION));
 }
 
 function previous<T>(item: Item, map: Map<string, T>, what: string, name: string): T {
@@ -191,7 +212,10 @@ function collectRule(item: Item, defs: Definitions): void {
     tags: item.strList('tags') ?? [],
     source: item.str('source') ?? 'syscall',
     exceptions: exceptionsOf(item),
+    skipIfUnknownFilter: item.bool('skip-if-unknown-filter') ?? false,
     place: item.place,
+    conditionPlace: item.at('condition'),
+    outputPlace: item.at('output'),
   });
 }
 
@@ -205,6 +229,7 @@ function overrideRule(item: Item, rule: RuleDef, key: string, how: 'append' | 'r
     case 'priority': rule.priority = priorityOf(item); break;
     case 'enabled': rule.enabled = item.bool(key)!; break;
     case 'source': rule.source = item.str(key)!; break;
+    case 'skip-if-unknown-filter': rule.skipIfUnknownFilter = item.bool(key)!; break;
     case 'exceptions':
       if (append) appendExceptions(rule.exceptions, exceptionsOf(item));
       else rule.exceptions = exceptionsOf(item);

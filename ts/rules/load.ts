@@ -1,20 +1,27 @@
 /**
- * Loads Falco rules files into compiled rules: collects the items of every
- * file (collect.ts), expands lists, parses every macro, then compiles each
- * enabled rule's condition into a VM program and its output into a `-p`
- * format. A rule that uses a field scapdrift does not have (in its condition,
- * a macro it uses, or its output) or another event source is skipped with a
- * one-line warning; anything else wrong fails the load with FILE:LINE:COLUMN.
+ * Loads Falco rules files into compiled rules, as Falco does: collects the items of every
+ * file (collect.ts; a directory stands for its files in name order), expands lists, parses
+ * every macro, then compiles every rule — enabled or not — condition into a VM program and
+ * output into a `-p` format. A rule naming a field scapdrift does not have (in its condition,
+ * a macro it uses, or its output) refuses the files, naming the rule, the field and
+ * FILE:LINE:COLUMN of the condition or output — unless the rule says
+ * `skip-if-unknown-filter: true`: then it is skipped with a one-line warning. A rule of another
+ * event source is skipped with a warning. The enabled rules that pass the priority and tag
+ * selection (Falco's `priority`, `-t`, `-T`) run.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { readRulesFile } from './yaml_file.js';
 import { collect, emptyDefinitions, type Definitions, type ListDef, type RuleDef } from './collect.js';
 import { withExceptions } from './exceptions.js';
 import { RulesError, placeText } from './rules_error.js';
 import { RULES_MSG } from './messages.js';
+import { priorityRank } from './priority.js';
 import { parseCondition, compileProgram, FilterError, type FilterEnv, type Program } from '../filter/index.js';
 import type { Expr } from '../filter/ast.js';
-import { compileFormat, type FormatPart } from '../output.js';
+import { compileFormat, FormatError, type FormatPart } from '../output.js';
 import { escapeText } from '../escape.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
 
 /** A rule ready to run. */
 export interface LoadedRule {
@@ -22,6 +29,7 @@ export interface LoadedRule {
   desc: string;
   /** Printed form ("Critical"). */
   priority: string;
+  /** Unique and sorted, as Falco keeps them (a std::set). */
   tags: string[];
   source: string;
   output: FormatPart[];
@@ -30,38 +38,89 @@ export interface LoadedRule {
   program: Program;
 }
 
+/** A rule skipped for a field scapdrift does not have. */
+export interface UnknownFieldSkip { rule: string; field: string }
+
 export interface RuleSet {
-  /** Enabled, supported rules in definition order. */
+  /** Enabled, selected rules in definition order. */
   rules: LoadedRule[];
   /** One line per skipped rule. */
   warnings: string[];
+  /** The rules skipped for an unknown field (skip-if-unknown-filter), with that field. */
+  unknownFields: UnknownFieldSkip[];
   /** The macros and lists of the files. */
   env: FilterEnv;
 }
 
-/** Loads the rules files at `paths`, in order (later files append to or override earlier ones). */
-export function loadRules(paths: readonly string[]): RuleSet {
-  const defs = emptyDefinitions();
-  for (const p of paths) collect(readRulesFile(p), defs);
-  return buildRuleSet(defs);
+/** Which rules run (Falco's `priority` setting and its `-t`/`-T` options), and how unknown fields are met. */
+export interface RuleSelection {
+  /** The least severe priority that runs (e.g. "warning": Warning and more severe); default all. */
+  minPriority?: string;
+  /** `-t`: only rules with one of these tags run. */
+  enableTags?: readonly string[];
+  /** `-T`: no rule with one of these tags runs. */
+  disableTags?: readonly string[];
+  /**
+   * Every rule is treated as if it said `skip-if-unknown-filter: true`: what a rules file needs
+   * beyond scapdrift's fields is listed in `unknownFields` instead of refusing the files.
+   */
+  skipUnknownFields?: boolean;
 }
 
-/** Compiles collected definitions. */
-export function buildRuleSet(defs: Definitions): RuleSet {
+/**
+ * The rules files of `paths`: a file stands for itself, a directory for the regular files in it
+ * (not its subdirectories), in name order, as Falco reads a rules directory.
+ */
+export function rulesFiles(paths: readonly string[]): string[] {
+  return paths.flatMap((p) => {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      throw new ScapdriftError(ErrorCode.IO, RULES_MSG.READ(p, (e as Error).message), { cause: e });
+    }
+    if (!isDir) return [p];
+    return readdirSync(p, { withFileTypes: true })
+      .filter((d) => d.isFile() || (d.isSymbolicLink() && statSync(join(p, d.name)).isFile()))
+      .map((d) => d.name)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((name) => join(p, name));
+  });
+}
+
+/** Loads the rules files (or directories) at `paths`, in order (later files append to or override earlier ones). */
+export function loadRules(paths: readonly string[], selection: RuleSelection = {}): RuleSet {
+  const defs = emptyDefinitions();
+  for (const p of rulesFiles(paths)) collect(readRulesFile(p), defs);
+  return buildRuleSet(defs, selection);
+}
+
+/** Compiles collected definitions; the selected enabled rules run. */
+export function buildRuleSet(defs: Definitions, selection: RuleSelection = {}): RuleSet {
+  if (selection.enableTags?.length && selection.disableTags?.length) {
+    throw new ScapdriftError(ErrorCode.OPTION, RULES_MSG.TAGS_BOTH);
+  }
+  const minRank = selection.minPriority === undefined ? Infinity : priorityRank(selection.minPriority);
+  if (minRank === undefined) throw new ScapdriftError(ErrorCode.OPTION, RULES_MSG.BAD_PRIORITY(selection.minPriority!));
   const env = environment(defs);
-  const warnings: string[] = [];
-  const rules: LoadedRule[] = [];
+  const set: RuleSet = { rules: [], warnings: [], unknownFields: [], env };
   let insns = 0;
   for (const def of defs.rules.values()) {
-    if (!def.enabled) continue;
-    if (def.source !== 'syscall') { warnings.push(RULES_MSG.SKIPPED_SOURCE(def.name, def.source)); continue; }
-    const rule = compileRule(def, env, warnings);
-    if (!rule) continue;
+    if (def.source !== 'syscall') { set.warnings.push(RULES_MSG.SKIPPED_SOURCE(def.name, def.source)); continue; }
+    // Falco compiles every rule, the disabled ones too: a bad one refuses the files either way.
+    const rule = compileRule(def, env, set, selection.skipUnknownFields === true);
+    if (!rule || !def.enabled || !selected(rule, minRank, selection)) continue;
     insns += rule.program.length;
     if (insns > MAX_RULESET_INSNS) throw new RulesError(def.place, RULES_MSG.RULES_TOO_LARGE(def.name, MAX_RULESET_INSNS));
-    rules.push(rule);
+    set.rules.push(rule);
   }
-  return { rules, warnings, env };
+  return set;
+}
+
+function selected(rule: LoadedRule, minRank: number, s: RuleSelection): boolean {
+  if (priorityRank(rule.priority)! > minRank) return false;
+  if (s.enableTags?.length && !rule.tags.some((t) => s.enableTags!.includes(t))) return false;
+  return !rule.tags.some((t) => s.disableTags?.includes(t));
 }
 
 /**
@@ -130,7 +189,13 @@ function environment(defs: Definitions): FilterEnv {
   };
 }
 
-function compileRule(def: RuleDef, env: FilterEnv, warnings: string[]): LoadedRule | undefined {
+function compileRule(def: RuleDef, env: FilterEnv, set: RuleSet, skipUnknown: boolean): LoadedRule | undefined {
+  const unknown = (field: string, where: RulesError): undefined => {
+    if (!def.skipIfUnknownFilter && !skipUnknown) throw where;
+    set.warnings.push(RULES_MSG.SKIPPED_FIELD(def.name, field, where.message));
+    set.unknownFields.push({ rule: def.name, field });
+    return undefined;
+  };
   let expr: Expr;
   let program: Program;
   try {
@@ -138,19 +203,22 @@ function compileRule(def: RuleDef, env: FilterEnv, warnings: string[]): LoadedRu
     program = compileProgram(expr, env);
   } catch (e) {
     if (!(e instanceof FilterError)) throw e;
-    if (e.unsupportedField === undefined) throw new RulesError(def.place, RULES_MSG.CONDITION('rule', def.name, e.message));
-    warnings.push(RULES_MSG.SKIPPED_FIELD(def.name, e.unsupportedField, e.message));
-    return undefined;
+    const error = new RulesError(def.conditionPlace, RULES_MSG.CONDITION('rule', def.name, e.message));
+    if (e.unsupportedField === undefined) throw error;
+    return unknown(e.unsupportedField, error);
   }
   let output: FormatPart[];
   try {
     // The output's own text comes from the rules file: escaped like kernel strings.
     output = compileFormat(def.output.trim()).map((part) => (typeof part === 'string' ? escapeText(part) : part));
   } catch (e) {
-    warnings.push(RULES_MSG.SKIPPED_OUTPUT(def.name, (e as Error).message));
-    return undefined;
+    if (!(e instanceof FormatError)) throw e;
+    const error = new RulesError(def.outputPlace, RULES_MSG.OUTPUT(def.name, e.message));
+    if (e.unknownField === undefined) throw error;
+    return unknown(e.unknownField, error);
   }
-  return { name: def.name, desc: def.desc, priority: def.priority, tags: def.tags, source: def.source, output, expr, program };
+  const tags = [...new Set(def.tags)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { name: def.name, desc: def.desc, priority: def.priority, tags, source: def.source, output, expr, program };
 }
 
 /** The programs of `set`, one per rule in order; with `filter`, each is `filter and rule`. */

@@ -15,6 +15,10 @@ export interface SelectOptions {
   filter?: string;
   rules?: string[];
   defaultRules?: boolean;
+  /** Rule selection (load.ts RuleSelection): least severe priority, -t and -T tags. */
+  priority?: string;
+  tag?: string[];
+  disableTag?: string[];
 }
 
 export interface Selection {
@@ -40,7 +44,11 @@ export async function selectEvents(opts: SelectOptions, warn: (line: string) => 
   const files = [...(opts.defaultRules ? [DEFAULT_RULES_PATH] : []), ...(opts.rules ?? [])];
   if (files.length === 0) return filter ? { programs: [compileProgram(filter)] } : {};
   const { loadRules, rulePrograms } = await import('./load.js');
-  const set = loadRules(files);
+  const set = loadRules(files, {
+    ...(opts.priority !== undefined ? { minPriority: opts.priority } : {}),
+    ...(opts.tag ? { enableTags: opts.tag } : {}),
+    ...(opts.disableTag ? { disableTags: opts.disableTag } : {}),
+  });
   for (const w of set.warnings) warn(w);
   return { programs: rulePrograms(set, filter), rules: set.rules };
 }

@@ -5,7 +5,8 @@
  * Throws {@link RulesError} naming FILE:LINE:COLUMN.
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument, LineCounter, visit, isNode, isSeq, isMap } from 'yaml';
+import { parseDocument, LineCounter, visit, isNode, isSeq, isMap, isScalar, type Node, type YAMLMap } from 'yaml';
+import { checkItem } from './schema.js';
 import { RulesError, type Place } from './rules_error.js';
 import { RULES_MSG } from './messages.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
@@ -14,6 +15,8 @@ import { ScapdriftError, ErrorCode } from '../errors.js';
 export interface RulesItem {
   value: Record<string, unknown>;
   place: Place;
+  /** Where the value of each key starts (the condition's place names an unknown field). */
+  keyPlaces: Record<string, Place>;
 }
 
 /** Aliases expanded at most this many times (a "billion laughs" file fails). */
@@ -42,13 +45,52 @@ export function parseRulesText(text: string, file: string): RulesItem[] {
   return root.items.map((node) => {
     const place = placeOf(isNode(node) ? node.range?.[0] ?? 0 : 0);
     if (!isMap(node)) throw new RulesError(place, RULES_MSG.ITEM_NOT_A_MAP);
+    let value: Record<string, unknown>;
     try {
-      return { value: node.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>, place };
+      value = node.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
     } catch (e) {
       // The yaml library throws plain errors for alias problems (unresolved, too many).
       throw new RulesError(place, RULES_MSG.YAML((e as Error).message.split('\n')[0]!));
     }
+    const bad = checkItem(value);
+    if (bad) {
+      const at = nodeAt(node, bad.path, bad.unknownKey);
+      throw new RulesError(at?.range ? placeOf(at.range[0]) : place, RULES_MSG.SCHEMA(itemName(value), bad.message));
+    }
+    const keyPlaces: Record<string, Place> = {};
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      const at = isNode(pair.value) ? pair.value : isNode(pair.key) ? pair.key : undefined;
+      if (key !== undefined && at?.range) keyPlaces[key] = placeOf(at.range[0]);
+    }
+    return { value, place, keyPlaces };
   });
+}
+
+/** How an item is named in messages: "rule 'X'", "macro 'X'", "list 'X'", or "item". */
+function itemName(value: Record<string, unknown>): string {
+  for (const kind of ['rule', 'macro', 'list']) if (typeof value[kind] === 'string') return `${kind} '${value[kind] as string}'`;
+  return 'item';
+}
+
+/** The node at `path` inside `item` (for an unknown key, the key itself), or the deepest one found. */
+function nodeAt(item: YAMLMap, path: readonly (string | number)[], unknownKey: boolean): Node | undefined {
+  let node: Node | undefined = item;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (!pair) return node;
+      const next: unknown = unknownKey && i === path.length - 1 ? pair.key : pair.value;
+      if (!isNode(next)) return node;
+      node = next;
+    } else if (isSeq(node) && typeof seg === 'number' && isNode(node.items[seg])) {
+      node = node.items[seg] as Node;
+    } else {
+      return node;
+    }
+  }
+  return node;
 }
 
 /** Reads and parses the rules file at `path`. */
