@@ -25,7 +25,7 @@ const MS = 1_000_000n;
 const FIELDS = [
   'evt.type', 'evt.rawtime', 'evt.rawres', 'thread.tid', 'proc.pid', 'proc.exepath', 'proc.pid.ts',
   'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.ctime_duration_proc_start', 'proc.pidns_init_start_ts',
-  'evt.arg.trusted_exepath', 'proc.is_exe_writable', 'proc.is_exe_from_memfd', 'container.id', 'container.start_ts',
+  'evt.rawarg.trusted_exepath', 'proc.is_exe_writable', 'proc.is_exe_from_memfd', 'container.id', 'container.start_ts',
   'container.duration', 'proc.is_exe_upper_layer', 'drift.exe_writer.pid', 'drift.exe_chmod.pid',
   'proc.exe_ino.mtime', 'proc.is_exe_script', 'proc.exe_interpreter',
 ];
@@ -257,7 +257,7 @@ if (why) {
     const d = r.deleted;
     assert.ok(d.kernelExe.endsWith(' (deleted)'), `readlink /proc/${d.pid}/exe: ${d.kernelExe}`);
     const ev = execOn(r, d.pid);
-    assert.is(ev['evt.arg.trusted_exepath'], d.kernelExe, 'the driver sends what d_path() gives');
+    assert.is(ev['evt.rawarg.trusted_exepath'], d.kernelExe, 'the driver sends what d_path() gives');
     assert.is(ev['proc.exepath'], d.kernelExe);
     assert.is(ev['proc.exe_ino'], d.ino, 'the unlinked file\'s inode (stat() before the unlink)');
     const fired = defaultAlerts(r).get(d.kernelExe) ?? [];

@@ -27,8 +27,8 @@ const DRIFT_FIELDS = [
 ];
 const FIELD_NAMES = [
   'evt.num', 'evt.type', 'evt.rawtime', 'evt.args', 'thread.tid', 'proc.pid', 'proc.name', 'proc.exepath',
-  'proc.exe_ino', 'proc.is_exe_script', 'proc.exe_interpreter', 'evt.arg.name', 'evt.arg.filename',
-  'evt.arg.fd', 'evt.arg.fdout', 'evt.arg.flags', 'evt.arg.ino', 'evt.rawres', ...DRIFT_FIELDS,
+  'proc.exe_ino', 'proc.is_exe_script', 'proc.exe_interpreter', 'evt.rawarg.name', 'evt.rawarg.filename',
+  'evt.rawarg.fd', 'evt.rawarg.fdout', 'evt.rawarg.flags', 'evt.rawarg.ino', 'evt.rawres', ...DRIFT_FIELDS,
 ];
 const REFS = FIELD_NAMES.map((n) => resolveField(n)!);
 type Row = Record<string, FieldValue>;
@@ -56,16 +56,16 @@ test('drop_exec.scap: the exec of /tmp/dropped_ls names cp as writer and chmod a
   const { rows } = await decode(readFileSync(capture('drop_exec.scap')));
   // Expected values by a plain scan: the openat that created the file, the last write to its fd
   // by the same process, the fchmodat of its path.
-  const created = rows.find((r) => r['evt.type'] === 'openat' && r['evt.arg.name'] === '/tmp/dropped_ls' && (r['evt.arg.fd'] as bigint) >= 0n);
+  const created = rows.find((r) => r['evt.type'] === 'openat' && r['evt.rawarg.name'] === '/tmp/dropped_ls' && (r['evt.rawarg.fd'] as bigint) >= 0n);
   assert.ok(created, 'the capture holds the openat that created /tmp/dropped_ls');
   const writes = rows.filter((r) => ['write', 'copy_file_range'].includes(r['evt.type'] as string) &&
-    r['proc.pid'] === created!['proc.pid'] && (r['evt.arg.fd'] ?? r['evt.arg.fdout']) === created!['evt.arg.fd'] &&
+    r['proc.pid'] === created!['proc.pid'] && (r['evt.rawarg.fd'] ?? r['evt.rawarg.fdout']) === created!['evt.rawarg.fd'] &&
     (r['evt.rawres'] as bigint) > 0n && (r['evt.num'] as bigint) > (created!['evt.num'] as bigint));
   assert.ok(writes.length > 0, 'cp wrote to the new file');
   const lastWrite = writes[writes.length - 1]!;
-  const chmod = rows.find((r) => r['evt.type'] === 'fchmodat' && r['evt.arg.filename'] === '/tmp/dropped_ls')!;
+  const chmod = rows.find((r) => r['evt.type'] === 'fchmodat' && r['evt.rawarg.filename'] === '/tmp/dropped_ls')!;
   const exec = rows.find((r) => r['evt.type'] === 'execve' && r['proc.exepath'] === '/tmp/dropped_ls')!;
-  assert.is(exec['proc.exe_ino'], created!['evt.arg.ino'] as never, 'exec runs the created inode');
+  assert.is(exec['proc.exe_ino'], created!['evt.rawarg.ino'] as never, 'exec runs the created inode');
   const execTs = exec['evt.rawtime'] as bigint;
   assert.equal(pickDrift(exec), {
     'drift.exe_writer.pid': created!['proc.pid'], 'drift.exe_writer.name': 'cp',
@@ -104,7 +104,7 @@ test('memfd_exec.scap: each fileless exec names the process that wrote the memfd
   for (const e of execs) {
     const pid = e['proc.pid'];
     const created = rows.find((r) => r['evt.type'] === 'memfd_create' && r['proc.pid'] === pid)!;
-    const w = rows.filter((r) => r['evt.type'] === 'write' && r['proc.pid'] === pid && r['evt.arg.fd'] === created['evt.rawres'] &&
+    const w = rows.filter((r) => r['evt.type'] === 'write' && r['proc.pid'] === pid && r['evt.rawarg.fd'] === created['evt.rawres'] &&
       r['evt.num']! > created['evt.num']! && r['evt.num']! < e['evt.num']!).pop()!;
     assert.equal(pickDrift(e), {
       ...nulls(), 'drift.exe_writer.pid': pid, 'drift.exe_writer.name': 'python3', 'drift.exe_written_ts': w['evt.rawtime'],

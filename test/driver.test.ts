@@ -21,10 +21,10 @@ import { makeContainerCgroup, removeContainerCgroup, type ContainerCgroup } from
 const NS_PER_S = 1_000_000_000n;
 const FIELDS = [
   'evt.num', 'evt.type', 'evt.rawtime', 'evt.rawres', 'thread.tid', 'thread.vtid', 'proc.name', 'proc.exepath',
-  'evt.arg.filename', 'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime',
+  'evt.rawarg.filename', 'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime',
   'proc.exe_ino.ctime_duration_proc_start', 'proc.pidns_init_start_ts', 'proc.is_exe_writable',
   'proc.is_exe_upper_layer', 'proc.is_exe_lower_layer', 'proc.is_exe_from_memfd',
-  'container.id', 'container.start_ts', 'container.duration', 'evt.arg.cgroups',
+  'container.id', 'container.start_ts', 'container.duration', 'evt.rawarg.cgroups',
   'proc.exe_ino.ctime_duration_pidns_start', 'proc.ppid',
 ];
 
@@ -211,7 +211,7 @@ if (why) {
     assert.is(ev['proc.exe_ino'], st.ino);
     assert.is(ev['proc.exe_ino.ctime'], st.ctimeNs);
     assert.is(ev['proc.exe_ino.mtime'], st.mtimeNs);
-    assert.is(ev['evt.arg.filename'], s.dropped);
+    assert.is(ev['evt.rawarg.filename'], s.dropped);
     const d = ev['proc.exe_ino.ctime_duration_proc_start'] as bigint;
     assert.ok(typeof d === 'bigint' && d >= 0n && d <= 10n * NS_PER_S, `ctime_duration_proc_start ${d} within 0-10 s`);
     assert.is(ev['proc.is_exe_writable'], true, 'root may write its own file');
@@ -260,7 +260,7 @@ if (why) {
     if (!c) return;
     const ev = s.events.find((e) => e['evt.type'] === 'execve' && e['evt.rawres'] === 0n && e['proc.exepath'] === c.bin);
     assert.ok(ev, `the execve of ${c.bin} in the capture`);
-    assert.ok(String(ev!['evt.arg.cgroups']).includes(`/docker-${c.id}.scope`), `cgroups ${String(ev!['evt.arg.cgroups'])}`);
+    assert.ok(String(ev!['evt.rawarg.cgroups']).includes(`/docker-${c.id}.scope`), `cgroups ${String(ev!['evt.rawarg.cgroups'])}`);
     assert.is(ev!['container.id'], c.id.slice(0, 12));
     const start = ev!['proc.pidns_init_start_ts'] as bigint;
     const delta = start - c.unshareStartNs;

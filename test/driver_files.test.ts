@@ -23,9 +23,9 @@ const WRITES = new Set(['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range
 const FIELDS = [
   'evt.type', 'evt.rawtime', 'evt.rawres', 'thread.tid', 'thread.vtid', 'proc.pid', 'proc.name',
   'proc.exepath', 'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime', 'proc.pidns_init_start_ts',
-  'container.start_ts', 'evt.arg.fd', 'evt.arg.fdout', 'evt.arg.out_fd', 'evt.arg.name', 'evt.arg.flags',
-  'evt.arg.mode', 'evt.arg.dev', 'evt.arg.ino', 'evt.arg.filename', 'evt.arg.oldpath', 'evt.arg.newpath',
-  'evt.arg.trusted_exepath', 'evt.arg.size',
+  'container.start_ts', 'evt.rawarg.fd', 'evt.rawarg.fdout', 'evt.rawarg.out_fd', 'evt.rawarg.name', 'evt.rawarg.flags',
+  'evt.rawarg.mode', 'evt.rawarg.dev', 'evt.rawarg.ino', 'evt.rawarg.filename', 'evt.rawarg.oldpath', 'evt.rawarg.newpath',
+  'evt.rawarg.trusted_exepath', 'evt.rawarg.size',
   'drift.exe_writer.pid', 'drift.exe_writer.name', 'drift.exe_written_ts', 'drift.exe_written_duration',
   'drift.exe_chmod.pid', 'drift.exe_chmod.name', 'drift.exe_chmod_ts', 'drift.exe_chmod_duration',
   'proc.is_exe_script', 'proc.exe_interpreter',
@@ -177,7 +177,7 @@ const of = (r: Recording, pid: number, types: string | Set<string>) => r.events.
 
 /** The open exits (open, openat, openat2, creat) of `pid` naming `path`. */
 function opensOf(r: Recording, pid: number, path: string): CaptureEvent[] {
-  return of(r, pid, new Set(['open', 'openat', 'openat2', 'creat'])).filter((e) => e['evt.arg.name'] === path);
+  return of(r, pid, new Set(['open', 'openat', 'openat2', 'creat'])).filter((e) => e['evt.rawarg.name'] === path);
 }
 
 function execOf(r: Recording, pid: number): CaptureEvent {
@@ -203,29 +203,29 @@ if (why) {
     const opens = opensOf(r, r.cpPid, r.x);
     assert.is(opens.length, 1, 'one open exit of the copy target');
     const ev = opens[0]!;
-    assert.is(ev['evt.arg.ino'], r.xStat.ino);
-    assert.is(BigInt(ev['evt.arg.dev'] as number), r.xStat.dev, 'dev: the superblock dev as libs encodes it (= st_dev)');
-    const flags = ev['evt.arg.flags'] as number;
+    assert.is(ev['evt.rawarg.ino'], r.xStat.ino);
+    assert.is(BigInt(ev['evt.rawarg.dev'] as number), r.xStat.dev, 'dev: the superblock dev as libs encodes it (= st_dev)');
+    const flags = ev['evt.rawarg.flags'] as number;
     assert.ok((flags & PPM_O_WRONLY) && (flags & PPM_O_CREAT), `flags ${flags}: O_WRONLY|O_CREAT`);
     assert.ok(flags & PPM_O_F_CREATED, `flags ${flags}: O_F_CREATED, the call created the file`);
-    assert.ok((ev['evt.arg.fd'] as bigint) >= 0n);
+    assert.ok((ev['evt.rawarg.fd'] as bigint) >= 0n);
   });
 
   test('drop: the first write of cp to that descriptor, and only that one', () => {
-    const fd = opensOf(r, r.cpPid, r.x)[0]!['evt.arg.fd'];
+    const fd = opensOf(r, r.cpPid, r.x)[0]!['evt.rawarg.fd'];
     const writes = of(r, r.cpPid, WRITES);
     // cp (coreutils >= 9) copies with copy_file_range(2), others with write(2): the first of either is reported.
     assert.is(writes.length, 1, `one write-family exit of cp, got ${writes.map((e) => e['evt.type']).join(', ')}`);
     const w = writes[0]!;
-    assert.is(w['evt.arg.fd'] ?? w['evt.arg.fdout'] ?? w['evt.arg.out_fd'], fd, 'to the descriptor of the open');
+    assert.is(w['evt.rawarg.fd'] ?? w['evt.rawarg.fdout'] ?? w['evt.rawarg.out_fd'], fd, 'to the descriptor of the open');
     assert.ok((w['evt.rawres'] as bigint) > 0n);
   });
 
   test('drop: chmod +x reports the absolute path and the mode', () => {
     const evs = of(r, r.chmodPid, new Set(['chmod', 'fchmodat']));
     assert.is(evs.length, 1, 'one chmod/fchmodat exit');
-    assert.is(evs[0]!['evt.arg.filename'], r.x);
-    assert.is(evs[0]!['evt.arg.mode'], 0o755, 'PPM_S_* bits of rwxr-xr-x');
+    assert.is(evs[0]!['evt.rawarg.filename'], r.x);
+    assert.is(evs[0]!['evt.rawarg.mode'], 0o755, 'PPM_S_* bits of rwxr-xr-x');
     assert.is(evs[0]!['evt.rawres'], 0n);
   });
 
@@ -233,7 +233,7 @@ if (why) {
     const ev = execOf(r, r.xPid);
     assert.is(ev['proc.exe_ino'], r.xStat.ino);
     assert.is(ev['proc.exe_ino.ctime'], r.xStat.ctimeNs);
-    assert.is(ev['evt.arg.filename'], r.x);
+    assert.is(ev['evt.rawarg.filename'], r.x);
   });
 
   test('drop, decoded: the exec names cp as writer and chmod as chmod author, with their times', () => {
@@ -265,59 +265,59 @@ if (why) {
   test('rename: mv reports both absolute paths', () => {
     const evs = of(r, r.renamed.mvPid, new Set(['rename', 'renameat', 'renameat2']));
     assert.is(evs.length, 1, 'one rename-family exit');
-    assert.is(evs[0]!['evt.arg.oldpath'], r.renamed.from);
-    assert.is(evs[0]!['evt.arg.newpath'], r.renamed.to);
+    assert.is(evs[0]!['evt.rawarg.oldpath'], r.renamed.from);
+    assert.is(evs[0]!['evt.rawarg.newpath'], r.renamed.to);
     assert.is(evs[0]!['evt.rawres'], 0n);
   });
 
   test('script: the exec describes the script file, the interpreter stays trusted_exepath', () => {
     const ev = execOf(r, r.scriptPid);
-    const flags = ev['evt.arg.flags'] as number;
+    const flags = ev['evt.rawarg.flags'] as number;
     assert.ok(flags >= SD_PPM_EXE_SCRIPT, `flags ${flags}: SD_PPM_EXE_SCRIPT (bit 31)`);
     assert.is(ev['proc.exe_ino'], r.scriptStat.ino, 'exe_ino of the script');
     assert.is(ev['proc.exe_ino.ctime'], r.scriptStat.ctimeNs);
     assert.is(ev['proc.exe_ino.mtime'], r.scriptStat.mtimeNs);
-    assert.is(ev['evt.arg.trusted_exepath'], realpathSync('/bin/sh'));
-    assert.is(ev['evt.arg.filename'], r.script);
+    assert.is(ev['evt.rawarg.trusted_exepath'], realpathSync('/bin/sh'));
+    assert.is(ev['evt.rawarg.filename'], r.script);
   });
 
   test('script: written under another name and renamed into place, still known by its inode', () => {
     const ev = execOf(r, r.movedScriptPid);
-    assert.ok((ev['evt.arg.flags'] as number) >= SD_PPM_EXE_SCRIPT);
+    assert.ok((ev['evt.rawarg.flags'] as number) >= SD_PPM_EXE_SCRIPT);
     assert.is(ev['proc.exe_ino'], r.movedScriptStat.ino);
-    assert.is(ev['evt.arg.filename'], r.movedScript);
+    assert.is(ev['evt.rawarg.filename'], r.movedScript);
   });
 
   test('script: one the driver never saw written is described from its own file (stat() identity)', () => {
     const ev = execOf(r, r.oldScriptPid);
-    assert.ok(((ev['evt.arg.flags'] as number) & SD_PPM_EXE_SCRIPT) !== 0, 'the script bit');
+    assert.ok(((ev['evt.rawarg.flags'] as number) & SD_PPM_EXE_SCRIPT) !== 0, 'the script bit');
     const st = stat(r.oldScript);
     assert.is(ev['proc.exe_ino'], st.ino);
     assert.is(ev['proc.exe_ino.ctime'], st.ctimeNs);
-    assert.is(ev['evt.arg.filename'], r.oldScript);
-    assert.is(ev['evt.arg.trusted_exepath'], realpathSync('/bin/sh'));
+    assert.is(ev['evt.rawarg.filename'], r.oldScript);
+    assert.is(ev['evt.rawarg.trusted_exepath'], realpathSync('/bin/sh'));
   });
 
   test('non-script execs do not have the script bit', () => {
-    assert.ok((execOf(r, r.xPid)['evt.arg.flags'] as number) < SD_PPM_EXE_SCRIPT);
+    assert.ok((execOf(r, r.xPid)['evt.rawarg.flags'] as number) < SD_PPM_EXE_SCRIPT);
   });
 
   test(`${LOOP_WRITES} writes to a file opened once: one write event`, () => {
-    assert.is(r.loopStat.ino, opensOf(r, r.loopPid, r.loop)[0]?.['evt.arg.ino'], 'the open of the file');
+    assert.is(r.loopStat.ino, opensOf(r, r.loopPid, r.loop)[0]?.['evt.rawarg.ino'], 'the open of the file');
     const writes = of(r, r.loopPid, WRITES);
     assert.is(writes.length, 1, `write events of the loop: ${writes.length}`);
     assert.is(writes[0]!['evt.type'], 'write');
-    assert.is(writes[0]!['evt.arg.size'], 1);
+    assert.is(writes[0]!['evt.rawarg.size'], 1);
   });
 
   test('memfd_create: the kernel name of the memfd, then its first write', () => {
     const evs = of(r, r.memfdPid, 'memfd_create');
     assert.is(evs.length, 1);
-    assert.is(evs[0]!['evt.arg.name'], 'memfd:sd_files', 'the name an exec of it would have as trusted_exepath');
-    assert.is(evs[0]!['evt.arg.flags'], 1, 'MFD_CLOEXEC');
+    assert.is(evs[0]!['evt.rawarg.name'], 'memfd:sd_files', 'the name an exec of it would have as trusted_exepath');
+    assert.is(evs[0]!['evt.rawarg.flags'], 1, 'MFD_CLOEXEC');
     const writes = of(r, r.memfdPid, 'write');
     assert.is(writes.length, 1);
-    assert.is(writes[0]!['evt.arg.fd'], evs[0]!['evt.arg.fd']);
+    assert.is(writes[0]!['evt.rawarg.fd'], evs[0]!['evt.rawarg.fd']);
   });
 
   test('pid namespace: pidns_init_start_ts is the reaper start, within 10 ms of its clone', () => {

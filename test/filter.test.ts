@@ -20,8 +20,8 @@ const capture = (name: string): string => (name.startsWith('samples/') ? resolve
 const LIVE = 'samples/live_drift.scap.gz';
 
 const FIELDS = [
-  'evt.num', 'evt.type', 'evt.dir', 'evt.cpu', 'evt.res', 'evt.rawres', 'evt.rawtime', 'evt.arg.flags', 'evt.arg.res',
-  'evt.arg[0]', 'evt.arg.exe', 'thread.tid', 'proc.pid', 'proc.ppid', 'proc.vpid', 'proc.name', 'proc.exe',
+  'evt.num', 'evt.type', 'evt.dir', 'evt.cpu', 'evt.res', 'evt.rawres', 'evt.rawtime', 'evt.rawarg.flags', 'evt.rawarg.res',
+  'evt.rawarg[0]', 'evt.rawarg.exe', 'thread.tid', 'proc.pid', 'proc.ppid', 'proc.vpid', 'proc.name', 'proc.exe',
   'proc.exepath', 'proc.args', 'proc.cmdline', 'proc.cwd', 'proc.pid.ts', 'user.uid', 'user.loginuid',
   'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime', 'proc.exe_ino.ctime_duration_proc_start',
   'proc.exe_ino.ctime_duration_pidns_start', 'proc.pidns_init_start_ts', 'proc.is_exe_writable',
@@ -124,10 +124,10 @@ const TABLE: [string, string, Pred][] = [
   ['drop_exec.scap', 'evt.res != SUCCESS and evt.type = execve', and(strCmp('evt.res', (v) => v !== 'SUCCESS'), type('execve'))],
   ['drop_exec.scap', 'evt.res in (EACCES, ENOENT)', strCmp('evt.res', (v) => v === 'EACCES' || v === 'ENOENT')],
   ['drop_exec.scap', 'evt.rawres = -2', numCmp('evt.rawres', (v) => v === -2n)],
-  ['drop_exec.scap', 'evt.arg.res = 0 and evt.type = execve', and(numCmp('evt.arg.res', (v) => v === 0n), type('execve'))],
-  ['drop_exec.scap', 'evt.arg[0] < 0', numCmp('evt.arg[0]', (v) => v < 0n)],
-  ['drop_exec.scap', 'evt.arg.flags exists and evt.type = clone', and(exists('evt.arg.flags'), type('clone'))],
-  ['drop_exec.scap', 'evt.arg.exe = /tmp/dropped_ls', strCmp('evt.arg.exe', (v) => v === '/tmp/dropped_ls')],
+  ['drop_exec.scap', 'evt.rawarg.res = 0 and evt.type = execve', and(numCmp('evt.rawarg.res', (v) => v === 0n), type('execve'))],
+  ['drop_exec.scap', 'evt.rawarg[0] < 0', numCmp('evt.rawarg[0]', (v) => v < 0n)],
+  ['drop_exec.scap', 'evt.rawarg.flags exists and evt.type = clone', and(exists('evt.rawarg.flags'), type('clone'))],
+  ['drop_exec.scap', 'evt.rawarg.exe = /tmp/dropped_ls', strCmp('evt.rawarg.exe', (v) => v === '/tmp/dropped_ls')],
   ['drop_exec.scap', 'container.id = host and evt.num < 200', and(strCmp('container.id', (v) => v === 'host'), num(0, 199))],
   ['drop_exec.scap', 'container.duration exists', exists('container.duration')],
   ['drop_exec.scap', 'proc.pid.ts > 1795978141549265526', numCmp('proc.pid.ts', (v) => v > 1795978141549265526n)],

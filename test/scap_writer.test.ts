@@ -177,8 +177,8 @@ test('events decode with the Decoder: header, parameters, padding and the thread
   assert.is(blockLen % 4, 0);
   assert.is(new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true), EV_BLOCK_TYPE_V2);
 
-  const names = ['evt.num', 'evt.type', 'evt.cpu', 'evt.rawtime', 'thread.tid', 'evt.arg.fd', 'evt.arg.dirfd',
-    'evt.arg.name', 'evt.arg.ino', 'evt.arg.mode', 'proc.name', 'proc.exepath', 'proc.exe_ino', 'container.id'];
+  const names = ['evt.num', 'evt.type', 'evt.cpu', 'evt.rawtime', 'thread.tid', 'evt.rawarg.fd', 'evt.rawarg.dirfd',
+    'evt.rawarg.name', 'evt.rawarg.ino', 'evt.rawarg.mode', 'proc.name', 'proc.exepath', 'proc.exe_ino', 'container.id'];
   const refs = names.map((n) => resolveField(n)!);
   const rows: Record<string, unknown>[] = [];
   const summary = await new Decoder().run(once(bytes), {
@@ -186,8 +186,8 @@ test('events decode with the Decoder: header, parameters, padding and the thread
   });
   assert.is(summary.events, 2);
   assert.equal(rows[0], {
-    'evt.num': 1, 'evt.type': 'openat', 'evt.cpu': 1, 'evt.rawtime': ts, 'thread.tid': 4242n, 'evt.arg.fd': 3n,
-    'evt.arg.dirfd': -100n, 'evt.arg.name': '/etc/passwd', 'evt.arg.ino': 1234n, 'evt.arg.mode': 0o644,
+    'evt.num': 1, 'evt.type': 'openat', 'evt.cpu': 1, 'evt.rawtime': ts, 'thread.tid': 4242n, 'evt.rawarg.fd': 3n,
+    'evt.rawarg.dirfd': -100n, 'evt.rawarg.name': '/etc/passwd', 'evt.rawarg.ino': 1234n, 'evt.rawarg.mode': 0o644,
     'proc.name': 'bash', 'proc.exepath': '/usr/bin/bash', 'proc.exe_ino': 99n, 'container.id': 'host',
   });
   // A generic exit is named by its syscall: ID 5 is PPM_SC_OPEN.

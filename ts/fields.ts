@@ -6,7 +6,7 @@
  */
 import type { EventView } from './event_view.js';
 import { Has, StrSlot } from './wasm.js';
-import { paramText, paramValue, readInt, type FieldValue } from './param_format.js';
+import { paramText, paramPairText, paramValue, rawargText, readInt, type FieldValue } from './param_format.js';
 import { errnoText } from './errno.js';
 import { escapeBytes } from './escape.js';
 import { EC, PPME, PT } from './events/ppm_constants.js';
@@ -109,6 +109,13 @@ function eventType(v: EventView): string {
   const sc = id?.length === 2 ? readInt(id, false) as number : PPM_SC_UNKNOWN;
   return syscallName(genericSyscall(sc, native?.length === 2 ? readInt(native, false) as number : undefined));
 }
+/** evt.args as libsinsp's TYPE_ARGS writes it. */
+function eventArgs(v: EventView): string {
+  if (v.type === PPME.PPME_GENERIC_X) return '';
+  const parts: string[] = [];
+  for (let i = 0; i < v.nparams; i++) parts.push(paramPairText(v.info?.params[i], v.info?.params[i]?.name ?? `arg${i}`, v.param(i)!));
+  return parts.join(' ');
+}
 function argIndex(v: EventView, arg: string | undefined): number {
   if (arg === undefined) return -1;
   const m = /^\[?(\d+)\]?$/.exec(arg);
@@ -189,22 +196,20 @@ const defs: FieldDef[] = [
     extract: (v) => { const b = v.param(resIndex(v)); return b ? readInt(b, true) : null; },
   },
   {
-    name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]); symbolic text, numeric in JSON.',
+    name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]) as libsinsp renders it: flags and modes by name (O_RDONLY|O_CLOEXEC), errnos (ENOENT), AT_FDCWD, signals, octal modes, addresses (1.2.3.4:80); compared as that text. Not resolved yet: fd names, pid comms, user names (the number).',
+    extract: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramText(v.info?.params[i], b) : null; },
+  },
+  {
+    name: 'evt.rawarg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name or position as its raw value: numbers compare as numbers (printed in the parameter\'s print format, e.g. hex flags 1001), strings as they are.',
     extract: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramValue(v.info?.params[i], b) : null; },
-    text: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramText(v.info?.params[i], b) : '<NA>'; },
+    text: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? rawargText(v.info?.params[i], b) : '<NA>'; },
   },
   {
     name: 'evt.buffer', type: 'string', unit: '', description: 'The data buffer of an event that has one (the data parameter of read, write, sendto, recvfrom, ...): its bytes, non-printable ones shown as "." (libsinsp\'s default buffer format).',
     extract: (v) => { const i = v.paramIndex('data'); const b = v.param(i); return b && v.info?.params[i]?.type === PT.PT_BYTEBUF ? paramValue(v.info.params[i], b) : null; },
   },
-  {
-    name: 'evt.args', type: 'string', unit: '', description: 'All parameters as name=value.',
-    extract: (v) => {
-      const parts: string[] = [];
-      for (let i = 0; i < v.nparams; i++) parts.push(`${v.info?.params[i]?.name ?? `arg${i}`}=${paramText(v.info?.params[i], v.param(i)!)}`);
-      return parts.join(' ');
-    },
-  },
+  { name: 'evt.args', type: 'string', unit: '', description: 'All parameters as name=value, with what a value resolves to in parentheses (fd=-2(ENOENT) flags=4097(O_RDONLY|O_CLOEXEC)), as libsinsp; empty for a generic syscall exit.', extract: eventArgs },
+  { name: 'evt.info', type: 'string', unit: '', description: 'libsinsp\'s event information: for syscall events evt.args.', extract: eventArgs },
   { name: 'thread.tid', type: 'i64', unit: '', description: 'Thread id (host pid namespace).', extract: (v) => v.tid },
   { name: 'proc.tid', type: 'i64', unit: '', description: 'Alias of thread.tid.', extract: (v) => v.tid },
   { name: 'proc.pid', type: 'i64', unit: '', description: 'Process id (thread group id, host pid namespace).', extract: (v) => (rec(v) ? v.recI64(v.layout.pid) : null) },

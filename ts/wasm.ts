@@ -11,6 +11,7 @@ import { webcrypto } from 'node:crypto';
 import { EVENT_COUNT, eventInfo, fixedWidthBytes } from './events/event_table.js';
 import { EF, PPME } from './events/ppm_constants.js';
 import { NATIVE_TO_PPM_SC } from './events/syscalls.js';
+import { paramText } from './param_format.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -232,7 +233,10 @@ export interface DecoderModule {
  * Throws if build/scapdrift.wasm is missing (run `npm run build`).
  */
 export function createDecoderModule(): DecoderModule {
-  const instance = new WebAssembly.Instance(wasmModule(), { env: { abort: wasmAbort } });
+  let memory: WebAssembly.Memory | undefined;
+  const instance = new WebAssembly.Instance(wasmModule(), {
+    env: { abort: wasmAbort, renderParam: (type: number, index: number, ptr: number, len: number, out: number, cap: number) => renderParam(memory!, type, index, ptr, len, out, cap) },
+  });
   const raw = instance.exports as unknown as DecoderExports & Record<string, WebAssembly.Global>;
   const g = (name: string): number => Number(raw[name]!.value);
   const layout: RecordLayout = {
@@ -250,6 +254,7 @@ export function createDecoderModule(): DecoderModule {
     chmodCommLen: g('REC_CHMOD_COMM_LEN'), chmodComm: g('REC_CHMOD_COMM'),
   };
   const ex = raw as DecoderExports;
+  memory = ex.memory;
   // A random key per instance for the state tables' hashing (assembly/hash.ts): a capture cannot
   // choose keys that share a probe run. No output depends on it.
   const [k0, k1] = webcrypto.getRandomValues(new BigUint64Array(2));
@@ -273,6 +278,15 @@ export function createDecoderModule(): DecoderModule {
   NATIVE_TO_PPM_SC.forEach((sc, native) => ex.setNativeSyscall(native, sc));
   ex.reset();
   return { exports: ex, layout, credentialKinds: { user: g('CREDENTIAL_USER'), group: g('CREDENTIAL_GROUP') }, maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value) };
+}
+
+const utf8 = new TextEncoder();
+
+/** The filter VM's renderParam import (assembly/filter/fields.ts): libsinsp's text of a parameter, UTF-8 into `out`. */
+function renderParam(memory: WebAssembly.Memory, type: number, index: number, ptr: number, len: number, out: number, cap: number): number {
+  const bytes = new Uint8Array(memory.buffer, ptr, len);
+  const text = paramText(eventInfo(type)?.params[index], bytes) ?? '';
+  return utf8.encodeInto(text, new Uint8Array(memory.buffer, out, cap)).written;
 }
 
 function wasmAbort(_msg: number, _file: number, line: number, column: number): never {

@@ -26,7 +26,7 @@ import {
   F_PROC_NAME, F_PROC_EXE, F_PROC_EXEPATH, F_PROC_ARGS, F_PROC_CMDLINE, F_PROC_CWD,
   F_CONTAINER_ID, F_PARAM, F_IS_EXE_SCRIPT, F_EXE_INTERPRETER, F_WRITER_PID, F_WRITER_NAME,
   F_WRITTEN_TS, F_WRITTEN_DURATION, F_CHMOD_PID, F_CHMOD_NAME, F_CHMOD_TS, F_CHMOD_DURATION,
-  PK_STRING, PK_SIGNED, PK_UNSIGNED, PK_BYTES,
+  PK_STRING, PK_SIGNED, PK_UNSIGNED, PK_BYTES, PK_TEXT,
   F_PROC_PNAME, F_PROC_PEXE, F_PROC_PEXEPATH, F_PROC_PCMDLINE, F_PROC_ANAME, F_PROC_AEXE, F_PROC_AEXEPATH,
   F_PROC_ACMDLINE, F_PROC_SNAME, F_PROC_VPGID_NAME, F_PROC_VPGID_EXE, F_PROC_ENV, F_CAP_PERMITTED,
   F_CAP_INHERITABLE, F_CAP_EFFECTIVE, F_PROC_APID, F_PROC_SID, F_PROC_VPGID, F_PROC_TTY, F_PROC_CMDNARGS,
@@ -34,6 +34,18 @@ import {
   F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN, F_USER_NAME, F_USER_HOMEDIR,
   F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID,
 } from "./layout";
+
+/**
+ * Writes the text libsinsp renders for parameter `index` (bytes at `ptr`, `len` long) of an event
+ * of id `type` into `out` (at most `cap` bytes) and returns its length: the shell's renderer
+ * (ts/param_format.ts paramText), so evt.arg compares what it prints.
+ */
+@external("env", "renderParam")
+declare function renderParam(type: u32, index: u32, ptr: usize, len: u32, out: usize, cap: u32): u32;
+
+/** Bytes of rendered parameter text a comparison sees (longer text is cut). */
+const PARAM_TEXT_BYTES: u32 = 4096;
+const PARAM_TEXT = memory.data(<i32>PARAM_TEXT_BYTES);
 
 // PPM_EXE_* flags (libs driver/ppm_events_public.h).
 const PPM_EXE_WRITABLE: u32 = 1;
@@ -342,9 +354,13 @@ function credential(kind: u32, id: u32, slot: u32, root0: usize, root0Len: u32):
 export function loadString(field: u32, table: usize): bool {
   if (field == F_PARAM) {
     const kind = tableKind(table);
-    if (kind != PK_STRING && kind != PK_BYTES) return false;
+    if (kind != PK_STRING && kind != PK_BYTES && kind != PK_TEXT) return false;
     const i = tableIndex(table);
     if (paramLen(i) == 0) return false;
+    if (kind == PK_TEXT) {
+      const n = renderParam(eventType, i, paramPtr(i), paramLen(i), PARAM_TEXT, PARAM_TEXT_BYTES);
+      return setStr(PARAM_TEXT, n);
+    }
     return setStr(paramPtr(i), kind == PK_BYTES ? paramLen(i) : paramStrLen(i));
   }
   const p = thread();

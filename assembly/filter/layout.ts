@@ -177,6 +177,8 @@ export const PK_SIGNED: u32 = 2;
 export const PK_UNSIGNED: u32 = 3;
 /** A byte buffer compared as it is (no trailing NUL dropped): evt.buffer. */
 export const PK_BYTES: u32 = 4;
+/** A parameter compared as the text libsinsp renders for it (evt.arg), rendered by the shell. */
+export const PK_TEXT: u32 = 5;
 export const PARAM_NONE: u32 = 0xff;
 
 /** Event ids a bitmap or table covers (EVENT_CAPACITY of event_info.ts). */

@@ -225,9 +225,12 @@ class Compiler {
     let cmp: number;
     let encoded: Uint8Array;
     if (HEX_OPS.has(c.op)) {
-      if (field.kind !== 'string' && field.kind !== 'param') throw filterError(MSG.OP_NOT_FOR_TYPE(c.op, field.kind), c.opPos);
+      if (field.kind !== 'string' && field.kind !== 'param' && field.kind !== 'argtext') throw filterError(MSG.OP_NOT_FOR_TYPE(c.op, field.kind), c.opPos);
       cmp = OPS[c.op]!;
       encoded = encodeValues(values.map((v) => hexValue(c.op, v)));
+    } else if (field.kind === 'argtext') {
+      cmp = OPS[c.op]!;
+      encoded = encodeValues(values.map((v) => textValue(v.text, false)));
     } else if (field.kind === 'string' || field.kind === 'param') {
       cmp = OPS[c.op]!;
       encoded = encodeValues(values.map((v) => textValue(v.text, field.kind === 'param')));

@@ -11,7 +11,7 @@ import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout
 import { CONTAINER_PLUGIN_FIELDS } from '../fields.js';
 
 /** The value kind of a filter field. */
-export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'type' | 'dir' | 'res';
+export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'argtext' | 'type' | 'dir' | 'res';
 
 export interface FilterField {
   kind: FilterKind;
@@ -43,7 +43,8 @@ const MAP: Record<string, FilterField> = {
   'evt.dir': { kind: 'dir', id: 0 },
   'evt.res': { kind: 'res', id: F.PARAM },
   'evt.rawres': { kind: 'param', id: F.PARAM },
-  'evt.arg': { kind: 'param', id: F.PARAM },
+  'evt.arg': { kind: 'argtext', id: F.PARAM },
+  'evt.rawarg': { kind: 'param', id: F.PARAM },
   'evt.buffer': { kind: 'param', id: F.PARAM, table: BUFFER_TABLE },
   'thread.tid': s(F.TID),
   'proc.tid': s(F.TID),
@@ -158,16 +159,23 @@ export const RAWRES_TABLE = table((info) =>
 
 const argTables = new Map<string, Uint8Array>();
 
-/** evt.arg.NAME (by name) or evt.arg[N] (by position, `arg` all digits): the per-type table. */
-export function argTable(arg: string): Uint8Array {
-  let t = argTables.get(arg);
+/**
+ * The per-type table of parameter `arg` (a name, or all digits: a position). `text`: as evt.arg
+ * compares it, libsinsp's rendered text (strings as they are, the rest PK.TEXT: rendered by the
+ * shell, ts/param_format.ts paramText); else as evt.rawarg, the raw value.
+ */
+export function argTable(arg: string, text = false): Uint8Array {
+  const key = `${text ? 't' : 'r'}${arg}`;
+  let t = argTables.get(key);
   if (!t) {
     const byIndex = /^\d+$/.test(arg) ? Number(arg) : undefined;
     t = table((info) => {
       const i = byIndex ?? info.params.findIndex((p) => p.name === arg);
-      return i >= 0 && i < info.params.length ? [i, paramKind(info.params[i]!.type)] : undefined;
+      if (i < 0 || i >= info.params.length) return undefined;
+      const type = info.params[i]!.type;
+      return [i, text ? (STRING_PT.has(type) ? PK.STRING : PK.TEXT) : paramKind(type)];
     });
-    argTables.set(arg, t);
+    argTables.set(key, t);
   }
   return t;
 }

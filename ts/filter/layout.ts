@@ -51,7 +51,7 @@ export const VAL_NUM = 1;
 export const VAL_BIG = 2;
 
 /** Parameter kinds of a per-type table. */
-export const PK = { NONE: 0, STRING: 1, SIGNED: 2, UNSIGNED: 3, BYTES: 4 } as const;
+export const PK = { NONE: 0, STRING: 1, SIGNED: 2, UNSIGNED: 3, BYTES: 4, TEXT: 5 } as const;
 export const PARAM_NONE = 0xff;
 
 /** Event ids a type bitmap or parameter table covers. */
