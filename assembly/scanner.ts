@@ -43,6 +43,8 @@ let frameCpu: u32 = 0;
 let blockStart: u32 = 0;
 let eventNum: u64 = 0;
 let initialPhase: bool = true;
+/** In a later section of a concatenated capture (libsinsp does not number its leading user/group events). */
+let laterSection: bool = false;
 
 // Frames of ids the event table does not know, skipped.
 let unknownEvents: u32 = 0;
@@ -135,7 +137,10 @@ export function skipFaultyBlock(): void {
   const b = input + cursor;
   const pre: u32 = hasFlagsWord(load<u32>(b)) ? 6 : 2;
   const type = <u32>load<u16>(b + BLOCK_HEADER + pre, FRAME_TYPE);
-  if (isKnownEvent(type)) { eventNum++; initialPhase = initialPhase && eventKind(type) == KIND_INITIAL_STATE; } else unknownEvents++;
+  if (isKnownEvent(type)) {
+    initialPhase = initialPhase && eventKind(type) == KIND_INITIAL_STATE;
+    if (!(initialPhase && laterSection)) eventNum++;
+  } else unknownEvents++;
   cursor += load<u32>(b, 4);
 }
 
@@ -144,9 +149,13 @@ export function skipBlock(): void {
   cursor += load<u32>(input + cursor, 4);
 }
 
-/** A new section of a concatenated capture: its leading user/group events are consumed again. */
+/**
+ * A new section of a concatenated capture: its leading user/group events are consumed again,
+ * and not numbered (libsinsp numbers those of the first section only).
+ */
 export function restartInitialPhase(): void {
   initialPhase = true;
+  laterSection = true;
 }
 
 /** Resets the event numbering and the per-capture state (a new capture). */
@@ -156,6 +165,7 @@ export function resetScanner(): void {
   eventNum = 0;
   unknownEvents = 0;
   initialPhase = true;
+  laterSection = false;
   hasPendingExit = false;
   faultCode = FAULT_NONE;
 }
@@ -295,12 +305,16 @@ export function scan(end: u32): i32 {
     // An id beyond the event table (a newer driver, or corruption) is walked and
     // skipped, never numbered or delivered, as libscap does; the shell reports the count.
     if (!isKnownEvent(type)) { unknownEvents++; continue; }
-    eventNum++;
-    // libsinsp consumes the leading user/group/container events at open: numbered, never shown.
+    // libsinsp consumes the leading user/group/container events at open: numbered, never shown
+    // (those of a later section of a concatenated capture are not even numbered).
     if (kind == KIND_INITIAL_STATE) {
       onCredentialEvent(type);
-      if (initialPhase) continue;
+      if (initialPhase) {
+        if (!laterSection) eventNum++;
+        continue;
+      }
     }
+    eventNum++;
     initialPhase = false;
     const tid = load<i64>(f, FRAME_TID);
     if (kind == KIND_CLONE) onCloneExit(type, tid, load<u64>(f, FRAME_TS));

@@ -168,7 +168,7 @@ test('standard input as -', () => {
   assert.equal(r.stdout.trimEnd().split('\n'), fullLines.map((l) => l.split(' ')[0]));
 });
 
-test('concatenated captures: the second section header restarts the thread table, numbering goes on', () => {
+test('concatenated captures: the second section header restarts the thread table, numbering goes on as libsinsp', () => {
   const shb = original.subarray(0, 28);
   const r = runCli(['read', write('two_shb.scap', Buffer.concat([shb, shb])), '-q']);
   assert.is(r.status, 0, 'two bare section headers are a valid (empty) capture, not a hang');
@@ -176,7 +176,8 @@ test('concatenated captures: the second section header restarts the thread table
   assert.is(twice.status, 0);
   const nums = twice.stdout.trimEnd().split('\n');
   assert.is(nums.length, 2 * fullLines.length);
-  assert.is(nums[nums.length - 1], String(2 * 6471));
+  // libsinsp numbers the leading user/group events of the first section only (73 in drop_exec).
+  assert.is(nums[nums.length - 1], String(2 * 6471 - 73));
 });
 
 test('an event block before any section header is not a scap capture', () => {

@@ -385,6 +385,7 @@ export class Decoder {
     } else if (type === MI_BLOCK_TYPE || type === MI_BLOCK_TYPE_INT) {
       const info = parseMachineInfo(body, offset);
       this.view.bootTsEpochNs = info.bootTsEpochNs;
+      this.view.hostname = info.hostname || undefined;
       ex.setBootTs(info.bootTsEpochNs ?? 0n, info.bootTsEpochNs !== undefined ? 1 : 0);
       handlers.onMachineInfo?.(info, offset);
     }

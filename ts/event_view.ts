@@ -39,6 +39,8 @@ export class EventView {
   private paramLens = 0;
   /** Boot time of the capture (epoch ns), when the machine-info block had one. */
   bootTsEpochNs: bigint | undefined;
+  /** Host name of the capture's machine-info block (evt.hostname). */
+  hostname: string | undefined;
   /** The section was written by scapdrift's loader, whose driver flags scripts (proc.is_exe_script). */
   scriptFlagKnown = false;
 

@@ -8,7 +8,8 @@ import type { EventView } from './event_view.js';
 import { Has, StrSlot } from './wasm.js';
 import { paramText, paramPairText, paramValue, rawargText, readInt, type FieldValue } from './param_format.js';
 import { errnoText } from './errno.js';
-import { escapeBytes } from './escape.js';
+import { escapeBytes, escapeText } from './escape.js';
+import { isOpen, openKind, type OpenField } from './open_kind.js';
 import { EC, PPME, PT } from './events/ppm_constants.js';
 import { F, ARG_ANY } from './filter/layout.js';
 import { PPM_SC_UNKNOWN, genericSyscall, syscallName } from './events/syscalls.js';
@@ -109,6 +110,20 @@ function eventType(v: EventView): string {
   const sc = id?.length === 2 ? readInt(id, false) as number : PPM_SC_UNKNOWN;
   return syscallName(genericSyscall(sc, native?.length === 2 ? readInt(native, false) as number : undefined));
 }
+/** evt.is_open_*: the event's open flags, mode and result, read as libsinsp reads them (ts/open_kind.ts). */
+function openField(v: EventView, field: OpenField): boolean {
+  const kind = openKind(v.type);
+  if (kind === undefined) return false;
+  const num = (name: string): number | undefined => { const b = v.param(v.paramIndex(name)); const n = b && b.length > 0 ? readInt(b, false) : null; return n === null ? undefined : Number(n); };
+  const res = v.param(resIndex(v));
+  const r = res ? readInt(res, true) : null;
+  return isOpen(field, kind, num('flags'), num('mode'), r === null ? undefined : BigInt(r), v.info?.name === 'open_by_handle_at');
+}
+/** evt.time.iso8601 (libsinsp sinsp_utils::ts_to_iso_8601: "%FT%T", nanoseconds, "%z" of UTC). */
+function iso8601(ts: bigint): string {
+  const s = new Date(Number(ts / 1_000_000n)).toISOString().slice(0, 19);
+  return `${s}.${String(ts % 1_000_000_000n).padStart(9, '0')}+0000`;
+}
 /** evt.args as libsinsp's TYPE_ARGS writes it. */
 function eventArgs(v: EventView): string {
   if (v.type === PPME.PPME_GENERIC_X) return '';
@@ -183,6 +198,8 @@ const defs: FieldDef[] = [
   { name: 'evt.num', type: 'u64', unit: '', description: 'Event number, from 1 in file order, as libsinsp counts (the leading user/group events included, though never shown).', extract: (v) => v.num },
   { name: 'evt.time', type: 'string', unit: '', description: 'Event time of day, local time, with nanoseconds.', extract: (v) => clockText(v.ts) },
   { name: 'evt.datetime', type: 'string', unit: '', description: 'Event date and time, local time, with nanoseconds.', extract: (v) => dateText(v.ts) },
+  { name: 'evt.time.iso8601', type: 'string', unit: '', description: 'Event time in ISO 8601, UTC, with nanoseconds (2026-11-29T19:07:31.421539124+0000), as libsinsp.', extract: (v) => iso8601(v.ts) },
+  { name: 'evt.hostname', type: 'string', unit: '', description: "Host name of the capture's machine-info block; missing when the capture has none.", extract: (v) => (v.hostname === undefined ? null : escapeText(v.hostname)) },
   { name: 'evt.rawtime', type: 'abstime', unit: 'epoch ns', description: 'Event timestamp.', extract: (v) => v.ts },
   { name: 'evt.type', type: 'string', unit: '', description: "Event name (libs event table), e.g. execve; a generic syscall exit (libs' syscall event) is named by its syscall, e.g. fadvise64, as libsinsp does.", extract: eventType },
   { name: 'evt.dir', type: 'string', unit: '', description: "'>' for enter events, '<' for exit events.", extract: (v) => v.info?.direction ?? null },
@@ -191,6 +208,19 @@ const defs: FieldDef[] = [
     name: 'evt.res', type: 'string', unit: '', description: 'Return value as libsinsp prints it: SUCCESS when ≥ 0, else the errno name (ENOENT); evt.rawres has the number.',
     extract: (v) => { const b = v.param(resIndex(v)); const n = b ? readInt(b, true) : null; return n === null ? null : errnoText(BigInt(n)); },
   },
+  {
+    name: 'evt.failed', type: 'bool', unit: '', description: 'The syscall returned an error (return value < 0); missing for an event without a return value, as libsinsp.',
+    extract: (v) => { const b = v.param(resIndex(v)); const n = b ? readInt(b, true) : null; return n === null ? null : BigInt(n) < 0n; },
+  },
+  ...(['read', 'write', 'create', 'exec'] as const).map((f): FieldDef => ({
+    name: `evt.is_open_${f}`, type: 'bool', unit: '', extract: (v) => openField(v, f),
+    description: {
+      read: 'An open, openat, openat2 or open_by_handle_at exit whose flags ask for reading (PPM O_RDONLY bit); false for any other event.',
+      write: 'An open-family exit whose flags ask for writing (PPM O_WRONLY bit); false for any other event.',
+      create: 'An open-family exit that created the file (O_F_CREATED, or O_TMPFILE and it succeeded); false for any other event.',
+      exec: 'An open-family exit with O_CREAT or O_TMPFILE whose mode has an execute bit, or a creat exit whose mode has one; false for any other event.',
+    }[f],
+  })),
   {
     name: 'evt.rawres', type: 'i64', unit: '', description: 'Return value as a number.',
     extract: (v) => { const b = v.param(resIndex(v)); return b ? readInt(b, true) : null; },

@@ -66,6 +66,8 @@ export const CMP_PMATCH: u32 = 11;
 export const CMP_EXISTS: u32 = 12;
 /** glob with ASCII case folding. */
 export const CMP_IGLOB: u32 = 13;
+/** A number with any bit of the value set (evt.is_open_*: flags and mode bits). */
+export const CMP_BITS_ANY: u32 = 14;
 
 // Fields the VM reads (ts/filter/field_map.ts names them).
 export const F_EVT_NUM: u32 = 1;

@@ -6,7 +6,7 @@
 import {
   INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_END,
   CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_ICONTAINS, CMP_STARTSWITH,
-  CMP_ENDSWITH, CMP_GLOB, CMP_IGLOB, CMP_PMATCH, CMP_EXISTS, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
+  CMP_ENDSWITH, CMP_GLOB, CMP_IGLOB, CMP_PMATCH, CMP_EXISTS, CMP_BITS_ANY, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
   FILTER_SYSCALLS, isStringField, isAncestorField, ARG_ANY,
 } from "./layout";
 import { isGenericExit, currentSyscall } from "../syscall";
@@ -128,8 +128,8 @@ function compareLoaded(isNumber: bool, cmp: u32, list: usize): bool {
     const base = cmp == CMP_NE ? CMP_EQ : cmp;
     // A number never matches a text-only value or a string operator.
     const hit = isNumber
-      ? (flags & VAL_NUM) != 0 && base <= CMP_GE && orderMatches(base, compareNumber(v))
-      : stringMatches(base, v + 16, len);
+      ? (flags & VAL_NUM) != 0 && (base == CMP_BITS_ANY ? (num & load<u64>(v, 8)) != 0 : base <= CMP_GE && orderMatches(base, compareNumber(v)))
+      : base != CMP_BITS_ANY && stringMatches(base, v + 16, len);
     if (cmp == CMP_NE) {
       if (hit) return false;
     } else if (hit) {

@@ -14,6 +14,7 @@ import { resolveField, suggestField, ancestorArg } from '../fields.js';
 import { eventInfo, eventIdsByName, EVENT_COUNT } from '../events/event_table.js';
 import { isSyscallName, syscallName } from '../events/syscalls.js';
 import { errnoText } from '../errno.js';
+import { OPEN_BITS, OPEN_IDS, CREAT_IDS, type OpenField } from '../open_kind.js';
 
 /** Macros and lists a condition may use (the rules loader provides them). */
 export interface FilterEnv {
@@ -211,6 +212,12 @@ class Compiler {
       case 'res':
         this.resCheck(c, values);
         return;
+      case 'failed':
+        this.failedCheck(c, values);
+        return;
+      case 'isopen':
+        this.isOpenCheck(c, ref.def.name.slice('evt.is_open_'.length) as OpenField, values);
+        return;
       default:
         this.fieldCheck(c, field, ref.arg, values);
     }
@@ -239,7 +246,8 @@ class Compiler {
       cmp = this.opFor(c, field.kind === 'bool' ? EQUALITY_OPS : NUMERIC_OPS, kind);
       encoded = encodeValues(values.map((v) => field.kind === 'bool' ? boolValue(c.field, v) : numberValue(c.field, v)));
     }
-    const aux = field.kind === 'param' ? field.table ?? (arg === undefined ? RAWRES_TABLE : argTable(arg))
+    const aux = field.kind === 'argtext' ? argTable(arg!, true)
+      : field.kind === 'param' ? field.table ?? (arg === undefined ? RAWRES_TABLE : argTable(arg))
       : field.indexArg ? ancestorIndex(arg) : undefined;
     this.emit(Op.CHECK, cmp, field.id, aux, encoded);
   }
@@ -274,6 +282,64 @@ class Compiler {
       for (let sc = 0; sc < FILTER_SYSCALLS; sc++) if (hit(syscallName(sc))) syscalls[sc >> 3]! |= 1 << (sc & 7);
     }
     this.emit(Op.TYPES, 0, 0, syscalls, bitmap);
+  }
+
+  /**
+   * What a check of a bool field asks: `true` or `false`, 'any' (exists, or values allowing both),
+   * 'none' (values allowing neither).
+   */
+  private boolTarget(c: CheckNode, values: Literal[]): boolean | 'any' | 'none' {
+    const cmp = this.opFor(c, EQUALITY_OPS, 'bool');
+    if (cmp === Cmp.EXISTS) return 'any';
+    const wanted = values.map((v) => boolValue(c.field, v).num === 1n);
+    // = and in: one of the values; !=: none of them.
+    const can = (b: boolean): boolean => (cmp === Cmp.NE ? !wanted.includes(b) : wanted.includes(b));
+    return can(true) && can(false) ? 'any' : can(true) ? true : can(false) ? false : 'none';
+  }
+
+  /** A check that is always `value` (a type bitmap of every id or of none). */
+  private constant(value: boolean): void {
+    this.emit(Op.TYPES, 0, 0, undefined, new Uint8Array(TYPE_BITMAP_BYTES).fill(value ? 0xff : 0));
+  }
+
+  /** evt.failed: the return value is negative; missing without one (rawres). */
+  private failedCheck(c: CheckNode, values: Literal[]): void {
+    const target = this.boolTarget(c, values);
+    if (target === 'none') { this.constant(false); return; }
+    if (target === 'any') { this.emit(Op.CHECK, Cmp.EXISTS, F.PARAM, RAWRES_TABLE, encodeValues([])); return; }
+    this.emit(Op.CHECK, target ? Cmp.LT : Cmp.GE, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }]));
+  }
+
+  /** evt.is_open_*: libsinsp's tests of the open flags and mode (ts/open_kind.ts); never missing. */
+  private isOpenCheck(c: CheckNode, field: OpenField, values: Literal[]): void {
+    const target = this.boolTarget(c, values);
+    if (target === 'any' || target === 'none') { this.constant(target === 'any'); return; }
+    const bits = (arg: string, mask: number) => (): void => {
+      this.emit(Op.CHECK, Cmp.BITS_ANY, F.PARAM, argTable(arg), encodeValues([{ flags: VAL_NUM, num: BigInt(mask), text: String(mask) }]));
+    };
+    const types = (ids: readonly number[]) => (): void => {
+      const bitmap = new Uint8Array(TYPE_BITMAP_BYTES);
+      for (const id of ids) bitmap[id >> 3]! |= 1 << (id & 7);
+      this.emit(Op.TYPES, 0, 0, undefined, bitmap);
+    };
+    const execMode = bits('mode', OPEN_BITS.EXEC_MODE);
+    const byHandle = OPEN_IDS.filter((id) => eventInfo(id)!.name === 'open_by_handle_at');
+    switch (field) {
+      case 'read': this.chain(Op.JUMP_FALSE, [types(OPEN_IDS), bits('flags', OPEN_BITS.RDONLY)]); break;
+      case 'write': this.chain(Op.JUMP_FALSE, [types(OPEN_IDS), bits('flags', OPEN_BITS.WRONLY)]); break;
+      case 'create':
+        this.chain(Op.JUMP_FALSE, [types(OPEN_IDS), () => this.chain(Op.JUMP_TRUE, [
+          bits('flags', OPEN_BITS.F_CREATED),
+          () => this.chain(Op.JUMP_FALSE, [bits('flags', OPEN_BITS.TMPFILE), () => { this.emit(Op.CHECK, Cmp.GE, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }])); }]),
+        ])]);
+        break;
+      case 'exec':
+        this.chain(Op.JUMP_TRUE, [
+          () => this.chain(Op.JUMP_FALSE, [types(OPEN_IDS.filter((id) => !byHandle.includes(id))), bits('flags', OPEN_BITS.TMPFILE | OPEN_BITS.CREAT), execMode]),
+          () => this.chain(Op.JUMP_FALSE, [types(CREAT_IDS), execMode]),
+        ]);
+    }
+    if (!target) this.emit(Op.NOT);
   }
 
   /** evt.res is SUCCESS (rawres ≥ 0) or an errno name (rawres = -errno). */

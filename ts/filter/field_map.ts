@@ -11,7 +11,7 @@ import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout
 import { CONTAINER_PLUGIN_FIELDS } from '../fields.js';
 
 /** The value kind of a filter field. */
-export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'argtext' | 'type' | 'dir' | 'res';
+export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'argtext' | 'type' | 'dir' | 'res' | 'failed' | 'isopen';
 
 export interface FilterField {
   kind: FilterKind;
@@ -43,6 +43,11 @@ const MAP: Record<string, FilterField> = {
   'evt.dir': { kind: 'dir', id: 0 },
   'evt.res': { kind: 'res', id: F.PARAM },
   'evt.rawres': { kind: 'param', id: F.PARAM },
+  'evt.failed': { kind: 'failed', id: F.PARAM },
+  'evt.is_open_read': { kind: 'isopen', id: F.PARAM },
+  'evt.is_open_write': { kind: 'isopen', id: F.PARAM },
+  'evt.is_open_create': { kind: 'isopen', id: F.PARAM },
+  'evt.is_open_exec': { kind: 'isopen', id: F.PARAM },
   'evt.arg': { kind: 'argtext', id: F.PARAM },
   'evt.rawarg': { kind: 'param', id: F.PARAM },
   'evt.buffer': { kind: 'param', id: F.PARAM, table: BUFFER_TABLE },

@@ -21,7 +21,7 @@ export const Op = {
 
 export const Cmp = {
   EQ: 0, NE: 1, LT: 2, LE: 3, GT: 4, GE: 5, CONTAINS: 6, ICONTAINS: 7, STARTSWITH: 8,
-  ENDSWITH: 9, GLOB: 10, PMATCH: 11, EXISTS: 12, IGLOB: 13,
+  ENDSWITH: 9, GLOB: 10, PMATCH: 11, EXISTS: 12, IGLOB: 13, BITS_ANY: 14,
 } as const;
 
 /** Field ids the VM reads (assembly/filter/layout.ts F_*). */
