@@ -13,6 +13,7 @@ import { compileFormat, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
 import { layoutPrograms } from './filter/blob.js';
 import { checkEventTypes } from './decoder.js';
 import { selectEvents } from './rules/select.js';
+import { rulesNeverFiring } from './rules/event_types.js';
 import { resolveField, type FieldRef } from './fields.js';
 import type { FormatPart } from './output.js';
 
@@ -99,12 +100,15 @@ export function fieldRefs(names: readonly string[]): FieldRef[] {
  * and compiled here, once; the YAML parser is loaded only when there are rules), the `-p`
  * format, the event types. Rule warnings go to `warn`, once. Throws E_OPTION naming the
  * position of a bad format, condition or event type, a RulesError naming FILE:LINE:COLUMN.
+ * `captured` (live capture: the event names the driver sends) adds a warning per rule that can
+ * never fire because none of its event types is captured.
  */
-export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) => void): Promise<Plan> {
+export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) => void, captured?: ReadonlySet<string>): Promise<Plan> {
   const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
   if (types) checkEventTypes(types);
   const parts = opts.print !== undefined ? compileFormat(opts.print) : undefined;
   const selection = await selectEvents(opts, warn);
+  if (captured && selection.ruleSet) for (const line of rulesNeverFiring(selection.ruleSet, captured)) warn(line);
   let output: PlanOutput;
   if (selection.rules) {
     output = {

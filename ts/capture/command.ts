@@ -17,6 +17,7 @@ import { ScapdriftError, ErrorCode, isScapdriftError } from '../errors.js';
 import { startLoader, STOP_GRACE_MS } from './loader.js';
 import { LiveStatus } from './status.js';
 import { closeRecording } from '../scap/recording.js';
+import { DRIVER_EVENT_NAMES } from './driver_events.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
 export interface CaptureCommandOptions extends ReadCommandOptions {
@@ -99,7 +100,9 @@ class StdoutUntilClosed extends Writable {
  * or stdout went away first.
  */
 export async function captureCommand(opts: CaptureCommandOptions): Promise<DecodeSummary | undefined> {
-  const plan = await compilePrintPlan(opts, warnLine); // a bad -p, condition or rules file fails before the driver loads
+  // A bad -p, condition or rules file fails before the driver loads; a rule none of whose event
+  // types the driver sends can never fire live: named at start.
+  const plan = await compilePrintPlan(opts, warnLine, DRIVER_EVENT_NAMES);
   const durationSeconds = parseSeconds(opts.duration, '--duration');
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
   const alertOutputs = await openAlertOutputs(opts); // a bad URL or an unwritable file fails before the driver loads

@@ -12,6 +12,8 @@ export const RULES_MSG = {
   SCHEMA: (item: string, detail: string) => `${item}: ${detail}`,
   BAD_ENGINE_VERSION: (v: string) => `invalid required_engine_version '${v}'; expected a version X.Y.Z`,
   ENGINE_TOO_OLD: (v: string, own: string) => `rules require engine version ${v}, but scapdrift implements Falco engine version ${own}`,
+  NEVER_FIRES_LIVE: (name: string, types: string[], captured: string[]) =>
+    `rule '${name}' can never fire in a live capture: it needs event types ${types.length ? types.join(', ') : '(none)'}, which scapdrift's driver does not send (it sends ${captured.join(', ')})`,
   MISSING_KEY: (key: string) => `missing required key '${key}'`,
   BAD_PRIORITY: (p: string) => `invalid priority '${p}'; expected one of emergency, alert, critical, error, warning, notice, informational, debug`,
   APPEND_UNDEFINED: (what: string, name: string) => `${what} '${name}' has 'append' or 'override' but no ${what} of that name was defined before`,

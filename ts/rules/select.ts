@@ -7,7 +7,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { Expr } from '../filter/ast.js';
 import { parseCondition, compileProgram, type Program } from '../filter/index.js';
-import type { LoadedRule } from './load.js';
+import type { LoadedRule, RuleSet } from './load.js';
 import { DEFAULT_RULES_PATH } from './default_rules.js';
 
 export interface SelectOptions {
@@ -26,6 +26,8 @@ export interface Selection {
   programs?: Program[];
   /** With rules: the rules, in program order. */
   rules?: LoadedRule[];
+  /** With rules: the loaded set (its macros and lists, for what a rule can match). */
+  ruleSet?: RuleSet;
 }
 
 /** The host name for alerts when the capture names none. */
@@ -50,5 +52,5 @@ export async function selectEvents(opts: SelectOptions, warn: (line: string) => 
     ...(opts.disableTag ? { disableTags: opts.disableTag } : {}),
   });
   for (const w of set.warnings) warn(w);
-  return { programs: rulePrograms(set, filter), rules: set.rules };
+  return { programs: rulePrograms(set, filter), rules: set.rules, ruleSet: set };
 }

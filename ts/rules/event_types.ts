@@ -1,0 +1,65 @@
+/**
+ * The event types a rule can match, as Falco computes them for its rules (libsinsp
+ * filter/ast.cpp ppm_event_codes: `evt.type = X` / `in (…)` give their names, `!=` all but
+ * them, `and` intersects, `or` joins, `not evt.type …` complements; any other check, and `not`
+ * of anything else, allows every type: a superset of what the rule can match),
+ * and the rules a live capture can never fire because scapdrift's driver does not send any
+ * of their event types.
+ */
+import type { Expr } from '../filter/ast.js';
+import type { FilterEnv } from '../filter/compiler.js';
+import type { RuleSet } from './load.js';
+import { RULES_MSG } from './messages.js';
+
+/** A set of event type names, or all types but those (`except`). */
+export interface TypeSet { names: ReadonlySet<string>; except: boolean }
+
+const ALL: TypeSet = { names: new Set(), except: true };
+
+function intersect(a: TypeSet, b: TypeSet): TypeSet {
+  if (a.except && b.except) return { names: new Set([...a.names, ...b.names]), except: true };
+  if (a.except) return { names: new Set([...b.names].filter((n) => !a.names.has(n))), except: false };
+  if (b.except) return intersect(b, a);
+  return { names: new Set([...a.names].filter((n) => b.names.has(n))), except: false };
+}
+const complement = (a: TypeSet): TypeSet => ({ names: a.names, except: !a.except });
+const union = (a: TypeSet, b: TypeSet): TypeSet => complement(intersect(complement(a), complement(b)));
+
+/** The event types `expr` can match, macros expanded from `env` (a macro seen again: every type). */
+export function eventTypes(expr: Expr, env: FilterEnv, expanding: ReadonlySet<string> = new Set()): TypeSet {
+  switch (expr.kind) {
+    case 'and': return expr.children.map((c) => eventTypes(c, env, expanding)).reduce(intersect);
+    case 'or': return expr.children.map((c) => eventTypes(c, env, expanding)).reduce(union);
+    // The complement only of a check of evt.type itself: `not (evt.type = open and p)` still
+    // matches open events (where p is false), so any other child allows every type.
+    case 'not': return expr.child.kind === 'check' && expr.child.field === 'evt.type' ? complement(eventTypes(expr.child, env, expanding)) : ALL;
+    case 'macro': {
+      const body = env.macro(expr.name);
+      return body && !expanding.has(expr.name) ? eventTypes(body, env, new Set([...expanding, expr.name])) : ALL;
+    }
+    case 'check': {
+      if (expr.field !== 'evt.type' || !expr.operand) return ALL;
+      const o = expr.operand;
+      const names = o.kind === 'value' ? [o.value.text]
+        : o.kind === 'listref' ? [...env.list(o.name) ?? []]
+        : o.items.flatMap((i) => env.list(i.text) ?? [i.text]);
+      if (expr.op === '=' || expr.op === '==' || expr.op === 'in') return { names: new Set(names), except: false };
+      if (expr.op === '!=') return { names: new Set(names), except: true };
+      return ALL;
+    }
+  }
+}
+
+/**
+ * One warning per rule of `set` that can never fire on a live capture: none of its event types
+ * is one that `captured` (the event names scapdrift's driver sends) holds.
+ */
+export function rulesNeverFiring(set: RuleSet, captured: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const r of set.rules) {
+    const t = eventTypes(r.expr, set.env);
+    if (t.except || [...t.names].some((n) => captured.has(n))) continue;
+    out.push(RULES_MSG.NEVER_FIRES_LIVE(r.name, [...t.names].sort(), [...captured].sort()));
+  }
+  return out;
+}
