@@ -109,13 +109,9 @@ const SANDBOX = join(FALCO, 'falco-sandbox_rules.yaml');
  * of each rule that has one). This set only shrinks: when a field lands, take it out.
  */
 const STILL_MISSING: Record<string, string[]> = {
-  stable: ['container.image.repository', 'container.privileged', 'fd.l4proto', 'fd.name',
-    'fd.type', 'fd.typechar', 'proc.pcmdline', 'proc.pname', 'proc.tty', 'thread.cap_effective', 'user.name'],
-  incubating: ['container.image.repository', 'container.privileged', 'fd.directory', 'fd.l4proto',
-    'fd.name', 'fd.type', 'fd.typechar', 'proc.env', 'proc.pcmdline', 'proc.pname', 'proc.tty', 'thread.cap_effective',
-    'thread.cap_permitted', 'user.name'],
-  sandbox: ['container.image.repository', 'container.mount.dest[/proc*]', 'container.privileged', 'fd.l4proto', 'fd.name',
-    'fd.net', 'fd.type', 'fd.typechar', 'k8s.ns.name', 'proc.pcmdline', 'proc.pname', 'proc.tty', 'thread.cap_effective', 'user.name'],
+  stable: ['fd.l4proto', 'fd.name', 'fd.type', 'fd.typechar'],
+  incubating: ['fd.directory', 'fd.l4proto', 'fd.name', 'fd.type', 'fd.typechar'],
+  sandbox: ['fd.l4proto', 'fd.name', 'fd.net', 'fd.type', 'fd.typechar'],
 };
 const SETS: [string, string[], number][] = [['stable', [STABLE], 25], ['incubating', [STABLE, INCUBATING], 56], ['sandbox', [STABLE, SANDBOX], 62]];
 
