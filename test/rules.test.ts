@@ -200,7 +200,7 @@ test('a rule naming a field scapdrift does not have refuses the file, naming rul
 
 test('skip-if-unknown-filter: true skips such a rule with one warning naming it; the others load', () => {
   const set = loadRules([rulesFile(`
-- rule: Uses stdin
+- rule: Uses image
   desc: d
   condition: nosuch.repository = nginx
   output: o
@@ -210,7 +210,7 @@ test('skip-if-unknown-filter: true skips such a rule with one warning naming it;
   condition: nosuch.aname[2] = bash
 - rule: Uses macro with ancestors
   desc: d
-  condition: evt.type = execve and many_threads
+  condition: evt.type = execve and ancestor_is_shell
   output: o
   priority: WARNING
   skip-if-unknown-filter: true
