@@ -13,6 +13,7 @@ import { isOpen, openKind, type OpenField } from './open_kind.js';
 import { EC, PPME, PT } from './events/ppm_constants.js';
 import { F, ARG_ANY } from './filter/layout.js';
 import { PPM_SC_UNKNOWN, genericSyscall, syscallName } from './events/syscalls.js';
+import { enforcedDecision, enforcedPolicies } from './enforce/abi.js';
 
 export type { FieldValue };
 
@@ -45,6 +46,12 @@ const PPM_EXE_FROM_MEMFD = 4;
 const PPM_EXE_LOWER_LAYER = 8;
 /** scapdrift's own execve flag: a `#!` script (assembly/lifecycle.ts SD_PPM_EXE_SCRIPT). */
 const SD_PPM_EXE_SCRIPT = 0x8000_0000;
+
+/** The exec flags of an exec exit written by scapdrift's loader (the enforcement bits are its own), else null. */
+function execExitFlags(v: EventView): number | null {
+  if (!v.scriptFlagKnown || !rec(v) || !v.info || v.info.direction !== '<' || (v.info.name !== 'execve' && v.info.name !== 'execveat')) return null;
+  return v.recU32(v.layout.exeFlags);
+}
 
 function rec(v: EventView): boolean {
   return v.thread() !== 0;
@@ -333,6 +340,8 @@ const defs: FieldDef[] = [
     name, type, unit: type === 'abstime' ? 'epoch ns' : '', ...(keyArg ? { keyArg } : {}), extract: () => null,
     description: 'Container plugin field: container runtime or Kubernetes metadata, which no capture carries (Falco\'s container plugin asks the runtime live). Always missing; rules using it load and evaluate it as Falco does a missing value.',
   })),
+  { name: 'drift.enforced', type: 'string', unit: '', description: "The enforcement decision on this exec (capture --enforce): 'killed' (SIGKILL before the program's first instruction) or 'would-kill' (audit, kill switch, rate limit, or pid 1 / the capture's own); missing when no policy matched, enforcement was off, or the capture was not written by scapdrift's loader (flag bits 29-30 of its driver).", extract: (v) => { const f = execExitFlags(v); return f === null ? null : enforcedDecision(f); } },
+  { name: 'drift.enforced_policy', type: 'string', unit: '', description: 'The enforcement policies that matched this exec, comma-separated (written_untrusted, memfd, deleted, upper_layer; flag bits 24-27 of scapdrift\'s driver); missing when none did.', extract: (v) => { const f = execExitFlags(v); return f === null ? null : enforcedPolicies(f); } },
 ];
 
 /** Every field, in documentation order. */

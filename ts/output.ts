@@ -65,7 +65,7 @@ const EXEC_FIELDS = [
 /** Origin fields shown on exec events by the default line only when the capture saw the file made (or a script). */
 const EXEC_ORIGIN_FIELDS = [
   'drift.exe_writer.pid', 'drift.exe_writer.name', 'drift.exe_written_duration', 'drift.exe_chmod.pid',
-  'drift.exe_chmod.name', 'drift.exe_chmod_duration', 'proc.exe_interpreter',
+  'drift.exe_chmod.name', 'drift.exe_chmod_duration', 'proc.exe_interpreter', 'drift.enforced', 'drift.enforced_policy',
 ].map((n) => resolveField(n)!);
 const DEFAULT_HEAD = compileFormat('%evt.num %evt.time %evt.cpu %proc.name (%thread.tid:%proc.pid) %evt.dir %evt.type res=%evt.res');
 const EXEC_NAMES = new Set(['execve', 'execveat']);

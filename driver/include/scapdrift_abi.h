@@ -99,6 +99,72 @@
  * PPM_EXE_* cannot collide.
  */
 #define SD_PPM_EXE_SCRIPT (1u << 31)
+/*
+ * scapdrift's own bits of param 20 on a successful exec, set when enforcement is on
+ * (loader -e; driver/bpf/README.md, "Enforcement"): a policy matched this exec and
+ * SD_PPM_EXE_ENFORCE_KILLED (SIGKILL sent before the program's first instruction) or
+ * SD_PPM_EXE_ENFORCE_WOULD_KILL (audit mode, kill switch thrown, rate limit reached,
+ * or a process that is never killed: pid 1, the capture's own); bits 24-27 say which
+ * policies matched (SD_ENFORCE_* << SD_PPM_EXE_ENFORCE_POLICY_SHIFT).
+ */
+#define SD_PPM_EXE_ENFORCE_WOULD_KILL (1u << 30)
+#define SD_PPM_EXE_ENFORCE_KILLED (1u << 29)
+#define SD_PPM_EXE_ENFORCE_POLICY_SHIFT 24
+
+/* ---- enforcement: policies, modes, and the loader's configuration map ---- */
+#define SD_ENFORCE_WRITTEN_UNTRUSTED (1u << 0) /* exe opened for writing during the capture by an untrusted writer */
+#define SD_ENFORCE_MEMFD (1u << 1)             /* exe is a memfd not named in the allowed set */
+#define SD_ENFORCE_DELETED (1u << 2)           /* exe was unlinked before the exec */
+#define SD_ENFORCE_UPPER_LAYER (1u << 3)       /* exe in an overlayfs upper layer, opened for writing during the capture */
+#define SD_ENFORCE_POLICY_COUNT 4
+#define SD_ENFORCE_POLICY_NAMES { "written_untrusted", "memfd", "deleted", "upper_layer" }
+
+#define SD_ENFORCE_OFF 0   /* no decision (the policy is not loaded yet) */
+#define SD_ENFORCE_AUDIT 1 /* decide and report, never kill */
+#define SD_ENFORCE_KILL 2  /* decide and kill */
+
+/* FNV-1a 64, the hash of a memfd's name ("memfd:<name>") in sd_enforce_memfd_map. */
+#define SD_FNV64_OFFSET 0xcbf29ce484222325ULL
+#define SD_FNV64_PRIME 0x100000001b3ULL
+#define SD_MEMFD_NAME_MAX 256 /* bytes of the name hashed, NUL included */
+#define SD_ENFORCE_TRUSTED_MAX 4096 /* entries of sd_enforce_trusted_map */
+#define SD_ENFORCE_MEMFD_MAX 256    /* entries of sd_enforce_memfd_map */
+
+/*
+ * The identity of an inode as the file events send it: number and encoded dev
+ * (stat()'s st_ino and st_dev). Key of sd_written_map's peers in the BPF side and
+ * of the trusted writers the loader fills.
+ */
+struct sd_inode_key {
+	unsigned long long ino;
+	unsigned int dev; /* the superblock's dev_t, encoded as the open event's `dev` */
+	unsigned int pad; /* zero */
+};
+
+/* The one entry of sd_enforce_cfg_map, written by the loader. */
+struct sd_enforce_cfg {
+	unsigned int mode;              /* SD_ENFORCE_OFF / AUDIT / KILL */
+	unsigned int policies;          /* SD_ENFORCE_* bits */
+	unsigned int max_kills_per_sec; /* kills beyond it in one second are reported as would-kill */
+	unsigned int spare_tgid[2];     /* never killed: the loader and its parent (scapdrift) */
+	unsigned int pad;               /* zero */
+	unsigned long long scope_cgroup_id; /* only tasks in this cgroup v2 (kernfs id = inode number of
+	                                     * its directory) or below it; 0: every task */
+};
+
+/* Who last opened a file for writing (sd_enforce_written_map, keyed by the file's sd_inode_key). */
+struct sd_enforce_writer {
+	unsigned long long exe_ino; /* the writer's executable: inode number and encoded dev, */
+	unsigned int exe_dev;       /*   the key of sd_enforce_trusted_map */
+	unsigned int tgid;
+};
+
+/* Kills in the current one-second window (sd_enforce_rate_map). */
+struct sd_enforce_rate {
+	unsigned long long window_start_ns; /* bpf_ktime_get_ns() */
+	unsigned int kills;
+	unsigned int pad;
+};
 
 /* open flags (PPM_O_*), creat flags, and the pseudo dirfd */
 #define SD_PPM_O_RDONLY (1u << 0)
@@ -191,11 +257,16 @@
 #define SD_CNT_DROP_TOO_LARGE 3  /* frame would exceed SD_FRAME_MAX: frame lost */
 #define SD_CNT_READ_FAULT 4      /* a kernel/user read failed: that parameter sent empty */
 #define SD_CNT_TRUNCATED 5       /* a string, buffer or cgroup path was cut at its limit */
-#define SD_CNT_MAX 6
+#define SD_CNT_ENFORCE_KILLED 6  /* execs killed (enforce) */
+#define SD_CNT_ENFORCE_WOULD_KILL 7 /* execs a policy matched and that were not killed (audit, kill switch) */
+#define SD_CNT_ENFORCE_RATE_LIMITED 8 /* of those: not killed because of the rate limit */
+#define SD_CNT_ENFORCE_SPARED 9  /* of those: pid 1 or the capture's own processes */
+#define SD_CNT_MAX 10
 
 #define SD_CNT_NAMES                                                                       \
 	{ "events", "drop_ringbuf_full", "drop_no_scratch", "drop_too_large", "read_fault", \
-	  "truncated" }
+	  "truncated", "enforce_killed", "enforce_would_kill", "enforce_rate_limited",      \
+	  "enforce_spared" }
 
 /* Header the BPF side puts before each frame in the ring buffer. */
 struct sd_record_hdr {

@@ -42,6 +42,7 @@
 #include "scapdrift.skel.h"
 #include "proc_scan.h"
 #include "scap_writer.h"
+#include "enforce.h"
 
 #define PROG "scapdrift-loader"
 #define COUNT(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
@@ -65,6 +66,9 @@ struct options {
 	double duration_s;    /* 0: until a signal */
 	unsigned stats_interval_ms; /* 0: counters only at exit and on SIGUSR1 */
 	bool quiet;
+	int enforce_mode;      /* SD_ENFORCE_OFF (no -e), AUDIT or KILL */
+	bool control_stdin;    /* -C: enforcement policy commands on stdin */
+	const char *kill_file; /* -k: enforcement kill-switch file */
 };
 
 #define N_PROGS 3 /* attached: sys_exit, sched_process_exec, sched_process_exit */
@@ -86,6 +90,7 @@ struct loader {
 	pthread_t stats_thread;
 	bool stats_running;
 	bool loaded;          /* programs loaded: the counters map can be read */
+	struct sd_enforcer *enforcer;
 };
 
 static void fail(const char *step, const char *fmt, ...) {
@@ -100,6 +105,8 @@ static void fail(const char *step, const char *fmt, ...) {
 static void on_signal(int sig) {
 	if(sig == SIGUSR1) {
 		g_report = 1;
+	} else if(sig == SIGUSR2) {
+		sd_enforce_kill_switch(); /* one bpf() syscall: at once, and async-signal-safe */
 	} else {
 		g_stop = 1;
 	}
@@ -133,10 +140,13 @@ static uint64_t boot_ts_epoch_ns(void) {
 
 static void usage(FILE *f) {
 	fprintf(f,
-	        "usage: " PROG " [-w FILE] [-d SECONDS] [-i MS] [-q] [-v]\n"
+	        "usage: " PROG " [-w FILE] [-d SECONDS] [-i MS] [-e audit|enforce [-C] [-k FILE]] [-q] [-v]\n"
 	        "  -w FILE     write the scap stream to FILE (default: stdout)\n"
 	        "  -d SECONDS  stop after SECONDS (default: until SIGINT/SIGTERM)\n"
 	        "  -i MS       print the counters on stderr every MS milliseconds\n"
+	        "  -e MODE     enforcement at exec: audit (decide, report) or enforce (also kill)\n"
+	        "  -C          read the enforcement policy from stdin (see driver/README.md)\n"
+	        "  -k FILE     enforcement kill switch: no kill once FILE exists (also SIGUSR2)\n"
 	        "  -q          quiet: no start/stop messages (drops are still reported)\n"
 	        "  -v          verbose libbpf output (verifier log on load errors)\n"
 	        "SIGUSR1 prints the counters; SIGINT/SIGTERM (and the parent's exit) stop with a\n"
@@ -145,8 +155,21 @@ static void usage(FILE *f) {
 
 static int parse_options(int argc, char **argv, struct options *o) {
 	int c;
-	while((c = getopt(argc, argv, "w:d:i:qvh")) != -1) {
+	while((c = getopt(argc, argv, "w:d:i:e:Ck:qvh")) != -1) {
 		switch(c) {
+		case 'e':
+			o->enforce_mode = sd_enforce_parse_mode(optarg);
+			if(o->enforce_mode < 0) {
+				fail("parse options", "-e needs audit or enforce, got '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'C':
+			o->control_stdin = true;
+			break;
+		case 'k':
+			o->kill_file = optarg;
+			break;
 		case 'w':
 			o->out_path = optarg;
 			break;
@@ -187,6 +210,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
 		fail("parse options", "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	if((o->control_stdin || o->kill_file) && o->enforce_mode == SD_ENFORCE_OFF) {
+		fail("parse options", "-C and -k need -e audit or -e enforce");
+		return -1;
+	}
 	return 0;
 }
 
@@ -221,7 +248,7 @@ static void report_counters(struct loader *l, bool at_exit) {
 	}
 	uint64_t malformed = LOAD(l->malformed), spool_drops = LOAD(l->spool_drops), written = LOAD(l->written);
 	bool any_drop = malformed != 0 || spool_drops != 0;
-	for(int i = SD_CNT_DROP_RINGBUF; i < SD_CNT_MAX; i++) {
+	for(int i = SD_CNT_DROP_RINGBUF; i <= SD_CNT_TRUNCATED; i++) {
 		any_drop |= totals[i] != 0;
 	}
 	if(l->opt.quiet && !any_drop && at_exit) {
@@ -584,6 +611,7 @@ int main(int argc, char **argv) {
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Never outlive the process that reads the stream (e.g. a SIGKILLed scapdrift). */
 	pid_t parent = getppid();
@@ -609,6 +637,9 @@ int main(int argc, char **argv) {
 		fprintf(stderr, PROG ": warning: no bpf_loop() (kernel < 5.17): chmod, rename and link "
 		                "events are not sent, scripts are not described\n");
 	}
+	if(l.opt.enforce_mode != SD_ENFORCE_OFF && sd_enforce_prepare(l.skel, l.opt.enforce_mode) != 0) {
+		goto cleanup;
+	}
 	int err = scapdrift_bpf__load(l.skel);
 	if(err) {
 		fail("load", "%s", load_reason(err));
@@ -618,6 +649,13 @@ int main(int argc, char **argv) {
 	if(g_stop) { /* stopped while loading (seconds on a busy host): nothing was written */
 		rc = 0;
 		goto cleanup;
+	}
+	if(l.opt.enforce_mode != SD_ENFORCE_OFF) {
+		l.enforcer = sd_enforce_start(l.skel, l.opt.enforce_mode, l.opt.control_stdin ? STDIN_FILENO : -1,
+		                              l.opt.kill_file, l.opt.quiet);
+		if(!l.enforcer) {
+			goto cleanup;
+		}
 	}
 	if(register_tail_calls(&l) != 0 || attach(&l) != 0) {
 		goto cleanup;
@@ -644,6 +682,7 @@ cleanup:
 		pthread_join(l.stats_thread, NULL);
 	}
 	detach(&l);
+	sd_enforce_stop(l.enforcer);
 	if(l.rb) {
 		ring_buffer__consume(l.rb); /* what was produced before the detach */
 	}

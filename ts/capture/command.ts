@@ -18,9 +18,10 @@ import { startLoader, STOP_GRACE_MS } from './loader.js';
 import { LiveStatus } from './status.js';
 import { closeRecording } from '../scap/recording.js';
 import { DRIVER_EVENT_NAMES } from './driver_events.js';
+import { startEnforcement, type EnforceOptions } from './enforce.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
-export interface CaptureCommandOptions extends ReadCommandOptions {
+export interface CaptureCommandOptions extends ReadCommandOptions, EnforceOptions {
   write?: string;
   /** Seconds, as given on the command line. */
   duration?: string | number;
@@ -108,7 +109,9 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   const alertOutputs = await openAlertOutputs(opts); // a bad URL or an unwritable file fails before the driver loads
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
   const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs);
-  const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c) });
+  const enforcement = startEnforcement(opts); // a bad mode or policy file fails before the driver loads
+  const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c), ...enforcement?.loaderOptions });
+  enforcement?.attach(loader);
   const stream = loader.stdout!;
   const toDecoder = new PassThrough();
   let stopping = false; // we asked the loader to stop
@@ -156,12 +159,14 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   const exit = await loader.stop();
+  enforcement?.detach();
   out.detach();
   if (file && !writeFailure) {
     await finished(file); // the pipe ends it with the loader's stdout
     if (exit.code === 0) await closeRecording(opts.write!); // complete: `read` tells it from one cut short
   }
   status.final(loader.counters, summary?.events ?? 0);
+  if (enforcement && loader.counters) status.enforcementTotals(enforcement.mode, loader.counters);
   if (alertOutputs) status.alertTotals(await alertOutputs.close());
   if (writeFailure) throw writeFailure;
   if (exit.signal !== null) {

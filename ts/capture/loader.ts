@@ -66,6 +66,11 @@ export interface LoaderCounters {
   malformed: number;
   /** Frames lost because the start-up spool (events held while /proc is read) was full. */
   drop_start_spool: number;
+  /** Enforcement (`-e`): execs killed, execs a policy matched that were not killed, of those the ones over the rate limit and the ones never killed (pid 1, the capture's own). */
+  enforce_killed: number;
+  enforce_would_kill: number;
+  enforce_rate_limited: number;
+  enforce_spared: number;
   /** EV blocks the loader wrote to its output. */
   written: number;
 }
@@ -100,6 +105,10 @@ export interface LoaderOptions {
   forwardStderr?: boolean;
   /** Called with the counters each time the loader prints them (every {@link COUNTERS_INTERVAL_MS} and at exit). */
   onCounters?: (counters: LoaderCounters) => void;
+  /** Enforcement at exec: 'audit' decides and reports, 'enforce' also kills (driver/README.md, "Enforcement"). */
+  enforce?: 'audit' | 'enforce';
+  /** With `enforce`: the kill-switch file (no kill once it exists). */
+  killSwitchFile?: string;
 }
 
 /** How a loader ended. */
@@ -127,9 +136,13 @@ export interface RunningLoader {
   stop(): Promise<LoaderExit>;
   /** Asks the loader to print its counters (SIGUSR1). */
   reportCounters(): void;
+  /** With `enforce`: sends policy lines (driver/loader/enforce.c) to the loader. */
+  control(text: string): void;
+  /** With `enforce`: throws the kill switch (SIGUSR2): no more kills, at once. */
+  killSwitch(): void;
 }
 
-const OPTION_KEYS = new Set(['writeFile', 'durationSeconds', 'forwardStderr', 'onCounters']);
+const OPTION_KEYS = new Set(['writeFile', 'durationSeconds', 'forwardStderr', 'onCounters', 'enforce', 'killSwitchFile']);
 
 function validate(options: LoaderOptions): string[] {
   if (typeof options !== 'object' || options === null) throw new ScapdriftError(ErrorCode.OPTION, 'options must be an object');
@@ -152,6 +165,16 @@ function validate(options: LoaderOptions): string[] {
   if (options.onCounters !== undefined && typeof options.onCounters !== 'function') {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.onCounters must be a function');
   }
+  if (options.enforce !== undefined) {
+    if (options.enforce !== 'audit' && options.enforce !== 'enforce') throw new ScapdriftError(ErrorCode.OPTION, "options.enforce must be 'audit' or 'enforce'");
+    args.push('-e', options.enforce, '-C');
+    if (options.killSwitchFile !== undefined) {
+      if (typeof options.killSwitchFile !== 'string' || options.killSwitchFile === '') throw new ScapdriftError(ErrorCode.OPTION, 'options.killSwitchFile must be a file path');
+      args.push('-k', options.killSwitchFile);
+    }
+  } else if (options.killSwitchFile !== undefined) {
+    throw new ScapdriftError(ErrorCode.OPTION, 'options.killSwitchFile needs options.enforce');
+  }
   args.push('-i', String(COUNTERS_INTERVAL_MS));
   return args;
 }
@@ -167,8 +190,9 @@ export function startLoader(options: LoaderOptions = {}): RunningLoader {
   if (why) throw new ScapdriftError(ErrorCode.IO, why);
   const forward = options.forwardStderr ?? true;
   const child: ChildProcess = spawn(loaderPath(), args, {
-    stdio: ['ignore', options.writeFile ? 'ignore' : 'pipe', 'pipe'],
+    stdio: [options.enforce ? 'pipe' : 'ignore', options.writeFile ? 'ignore' : 'pipe', 'pipe'],
   });
+  child.stdin?.on('error', () => {}); // a loader that exited: its exit status says why
   let stderr = '';
   let partial = ''; // an unfinished stderr line
   let counters: LoaderCounters | undefined;
@@ -227,6 +251,12 @@ export function startLoader(options: LoaderOptions = {}): RunningLoader {
     },
     reportCounters() {
       if (child.exitCode === null) child.kill('SIGUSR1');
+    },
+    control(text: string) {
+      child.stdin?.write(text);
+    },
+    killSwitch() {
+      if (child.exitCode === null) child.kill('SIGUSR2');
     },
   };
 }

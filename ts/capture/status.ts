@@ -70,6 +70,12 @@ export class LiveStatus {
     return this.line(`capture ended: ${fmt(c.events + c.drop_ringbuf_full + c.drop_no_scratch + c.drop_too_large)} events produced, ${fmt(lost)} lost${causes}, ${fmt(c.written)} written, ${fmt(decoded)} decoded${kept}`);
   }
 
+  /** Enforcement's totals at exit: "enforcement (enforce): K killed, W would-kill (R over the rate limit, S spared: pid 1 or the capture's own)". */
+  enforcementTotals(mode: string, c: LoaderCounters): void {
+    this.line(`enforcement (${mode}): ${fmt(c.enforce_killed ?? 0)} killed, ${fmt(c.enforce_would_kill ?? 0)} would-kill ` +
+      `(${fmt(c.enforce_rate_limited ?? 0)} over the rate limit, ${fmt(c.enforce_spared ?? 0)} spared: pid 1 or the capture's own)`);
+  }
+
   /** The alert outputs' totals at exit (after {@link final}). */
   alertTotals(text: string): void {
     this.line(text);

@@ -56,7 +56,7 @@ int BPF_PROG(sd_execve_x_2, struct pt_regs *regs, long ret) {
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sd_execve_x_3, struct pt_regs *regs, long ret) {
 	struct sd_frame f;
-	if(!sd_exec_stage3(&f, false, NULL)) {
+	if(!sd_exec_stage3(&f, false, NULL, 0)) {
 		return 0;
 	}
 	bool ia32 = sd_in_ia32_syscall(bpf_get_current_task_btf());

@@ -57,7 +57,7 @@ int BPF_PROG(sd_execveat_x_2, struct pt_regs *regs, long ret) {
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sd_execveat_x_3, struct pt_regs *regs, long ret) {
 	struct sd_frame f;
-	if(sd_exec_stage3(&f, false, NULL)) {
+	if(sd_exec_stage3(&f, false, NULL, 0)) {
 		sd_frame_submit(&f);
 	}
 	return 0;

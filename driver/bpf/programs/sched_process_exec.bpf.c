@@ -2,10 +2,12 @@
 /*
  * Successful execve() and execveat(): PPME_SYSCALL_EXECVE_19_X with res = 0,
  * emitted when the new image is in place (tracepoint sched_process_exec), in
- * three stages, four for a script (see helpers/events/exec.h).
+ * three stages, four for a script (see helpers/events/exec.h). Stage 1 first takes
+ * the enforcement decision (helpers/act/enforce.h).
  * TP_PROTO(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
  */
 #include "../helpers/events/exec.h"
+#include "../helpers/act/enforce.h"
 
 int sd_sched_process_exec_2(unsigned long long *ctx);
 int sd_sched_process_exec_3(unsigned long long *ctx);
@@ -26,6 +28,12 @@ int BPF_PROG(sd_sched_process_exec, struct task_struct *p, pid_t old_pid,
              struct linux_binprm *bprm) {
 	if(BPF_CORE_READ(p, flags) & SD_PF_KTHREAD) {
 		return 0;
+	}
+	/* Enforcement first, whatever becomes of the event: kill before the first instruction. */
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sd_scratch *s = bpf_map_lookup_elem(&sd_scratch_map, &cpu);
+	if(s) {
+		s->enforce_flags = sd_enforce_exec(p, s->name.buf);
 	}
 	struct sd_exec_src src = {.success = true};
 	struct sd_frame f;
@@ -71,7 +79,7 @@ int BPF_PROG(sd_sched_process_exec_3, struct task_struct *p, pid_t old_pid,
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sd_scratch *s = bpf_map_lookup_elem(&sd_scratch_map, &cpu);
 	struct sd_frame f;
-	if(!s || !sd_exec_stage3(&f, script, script ? (struct inode *)s->script_inode : NULL)) {
+	if(!s || !sd_exec_stage3(&f, script, script ? (struct inode *)s->script_inode : NULL, s->enforce_flags)) {
 		return 0;
 	}
 	if(script && s->script_path) {

@@ -17,6 +17,11 @@
 /* CLOCK_REALTIME - CLOCK_BOOTTIME at loader start, ns: boot ns + this = epoch ns. */
 __weak const volatile __u64 sd_boot_ts_epoch_ns = 0;
 
+/* Enforcement compiled in (loader -e): 0 prunes every enforcement path at load. */
+__weak const volatile __u32 sd_enforce_enabled = 0;
+/* bpf_send_signal() may be called (loader -e enforce); 0 prunes it, for kernels without it. */
+__weak const volatile __u32 sd_enforce_can_kill = 0;
+
 /* ---- kernel constants that vmlinux.h (BTF) does not carry ---------------- */
 #define SD_NSEC_PER_SEC 1000000000ULL
 #define SD_PF_KTHREAD 0x00200000     /* include/linux/sched.h */
@@ -37,6 +42,7 @@ __weak const volatile __u64 sd_boot_ts_epoch_ns = 0;
 #define SD_TMPFS_MAGIC 0x01021994        /* include/uapi/linux/magic.h: shmem, memfds */
 #define SD_F_SEAL_WRITE 0x0008           /* include/uapi/linux/fcntl.h */
 #define SD_F_SEAL_FUTURE_WRITE 0x0010
+#define SD_SIGKILL 9
 #define SD_PAGE_SHIFT 12
 #define SD_PAGES_TO_KB(p) ((p) << (SD_PAGE_SHIFT - 10))
 

@@ -62,7 +62,7 @@ struct sd_scratch {
 	struct sd_path_buf out[2];            /* paths resolved from a base and a string */
 	__u64 script_inode;                   /* exec of a script: its inode (0: unknown), */
 	__u32 script_path;                    /*   and whether out[0] holds its path; */
-	__u32 pad2;                           /*   kept across stages (events/exec.h) */
+	__u32 enforce_flags;                  /*   the enforcement decision (param 20 bits); kept across stages (events/exec.h) */
 	__u64 cgroup_names[SD_MAX_CGROUP_DEPTH]; /* kernfs names of a cgroup path, leaf first */
 };
 
@@ -81,12 +81,6 @@ struct {
 	__type(value, __u32);
 } sd_sys_exit_tails __weak SEC(".maps");
 
-/* The identity of an inode as the file events send it: encoded dev and number. */
-struct sd_inode_key {
-	__u64 ino;
-	__u32 dev; /* the superblock's dev_t, encoded as the open event's `dev` */
-	__u32 pad; /* zero */
-};
 
 /*
  * Inodes of regular files opened for writing (an open event was emitted), keyed by
@@ -124,6 +118,56 @@ struct {
 	__type(key, __u64);
 	__type(value, struct sd_path_inode);
 } sd_path_inode_map __weak SEC(".maps");
+
+/*
+ * Enforcement (act/enforce.h, store/enforce_written.h; driver/bpf/README.md,
+ * "Enforcement"): the loader's configuration, the trusted writers' executables
+ * (sd_inode_key of the file: dev, ino), the allowed memfd names (FNV-1a 64 of
+ * "memfd:<name>"), the kill switch (one u32: 1 = never kill, set by the loader and
+ * never cleared), the rate window, and the last writer of each file opened for
+ * writing while enforcement is on.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sd_enforce_cfg);
+} sd_enforce_cfg_map __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sd_enforce_off_map __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sd_enforce_rate);
+} sd_enforce_rate_map __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SD_ENFORCE_TRUSTED_MAX);
+	__type(key, struct sd_inode_key);
+	__type(value, __u8);
+} sd_enforce_trusted_map __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SD_ENFORCE_MEMFD_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} sd_enforce_memfd_map __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SD_WRITTEN_MAX);
+	__type(key, struct sd_inode_key);
+	__type(value, struct sd_enforce_writer);
+} sd_enforce_written_map __weak SEC(".maps");
 
 /*
  * A loop whose iterations take different branches (a path component or a mount

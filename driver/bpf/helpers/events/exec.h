@@ -73,7 +73,8 @@ static __always_inline void sd_push_exec_task_params(struct sd_frame *f, struct 
  * whose inode is `script_inode` (NULL: unknown).
  */
 static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct task_struct *task,
-                                                    bool script, struct inode *script_inode) {
+                                                    bool script, struct inode *script_inode,
+                                                    __u32 enforce_flags) {
 	struct file *exe = sd_task_exe_file(task);
 	struct inode *inode = sd_file_inode(exe);
 	const struct cred *cred = BPF_CORE_READ(task, cred);
@@ -88,15 +89,15 @@ static __always_inline void sd_push_exec_exe_params(struct sd_frame *f, struct t
 	sd_push_u32(f, sd_task_loginuid(task));
 
 	/* Parameter 20: flags (PT_FLAGS32): PPM_EXE_*; for a script SD_PPM_EXE_SCRIPT and
-	 * the script file's bits */
+	 * the script file's bits; the enforcement decision's bits (act/enforce.h) */
 	if(script) {
-		__u32 flags = SD_PPM_EXE_SCRIPT;
+		__u32 flags = SD_PPM_EXE_SCRIPT | enforce_flags;
 		if(script_inode) {
 			flags |= sd_inode_exe_flags(task, script_inode, &f->s->loop_a, &f->s->loop_b);
 		}
 		sd_push_u32(f, flags);
 	} else if(inode) {
-		sd_push_u32(f, sd_task_exe_flags(task, f->s));
+		sd_push_u32(f, sd_task_exe_flags(task, f->s) | enforce_flags);
 	} else {
 		sd_push_empty(f);
 	}
@@ -228,13 +229,14 @@ static __always_inline bool sd_exec_stage2(struct sd_frame *f, const struct sd_e
 	return true;
 }
 
-static __always_inline bool sd_exec_stage3(struct sd_frame *f, bool script, struct inode *script_inode) {
+static __always_inline bool sd_exec_stage3(struct sd_frame *f, bool script, struct inode *script_inode,
+                                           __u32 enforce_flags) {
 	if(!sd_frame_resume(f)) {
 		return false;
 	}
 	/* Parameters 17-30 */
 	sd_push_exec_exe_params(f, (struct task_struct *)bpf_get_current_task_btf(), script,
-	                        script_inode);
+	                        script_inode, enforce_flags);
 	return true;
 }
 

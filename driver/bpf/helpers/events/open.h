@@ -9,7 +9,8 @@
  * `name` is the absolute path of the opened file resolved in the kernel (the same
  * builder as trusted_exepath), not the caller's string: consumers correlate by path.
  * Each emitted open marks the inode for events/write.h (store/written.h) and
- * remembers it by path (store/path_inode.h).
+ * remembers it by path (store/path_inode.h); with enforcement on, its writer too
+ * (store/enforce_written.h).
  */
 #pragma once
 
@@ -18,6 +19,7 @@
 #include "../extract/file.h"
 #include "../store/path_inode.h"
 #include "../store/written.h"
+#include "../store/enforce_written.h"
 
 /* libs' open_flags_to_scap(), bit for bit (its O_SYNC/O_TMPFILE tests are composite too). */
 static __always_inline __u32 sd_open_flags_to_ppm(__u32 flags) {
@@ -89,6 +91,7 @@ static __always_inline struct file *sd_open_target(long ret, __u32 flags, struct
 	}
 	sd_inode_key(inode, key);
 	sd_written_mark(inode);
+	sd_enforce_note_writer(key);
 	return file;
 }
 
