@@ -203,6 +203,21 @@ static uint64_t memfd_hash(const char *name) {
 	return h;
 }
 
+/* Room for one more element in *arr (n used of *cap); false when out of memory. */
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem_size) {
+	if(n < *cap) {
+		return true;
+	}
+	size_t bigger_cap = *cap ? 2 * *cap : 16;
+	void *bigger = realloc(*arr, bigger_cap * elem_size);
+	if(!bigger) {
+		return false;
+	}
+	*arr = bigger;
+	*cap = bigger_cap;
+	return true;
+}
+
 static void command(struct sd_enforcer *e, char *line) {
 	struct sd_pending *p = &e->p;
 	unsigned long long a, b;
@@ -216,18 +231,12 @@ static void command(struct sd_enforcer *e, char *line) {
 	} else if(sscanf(line, "max-kills %llu %c", &a, &extra) == 1 && a <= UINT32_MAX) {
 		p->max_kills = (uint32_t)a;
 	} else if(sscanf(line, "trust %llu %llu %c", &a, &b, &extra) == 2 && a <= UINT32_MAX) {
-		if(p->ntrusted == p->cap_trusted) {
-			size_t cap = p->cap_trusted ? 2 * p->cap_trusted : 64;
-			void *bigger = realloc(p->trusted, cap * sizeof(*p->trusted));
-			if(!bigger) {
-				p->bad = true;
-				return;
-			}
-			p->trusted = bigger;
-			p->cap_trusted = cap;
-		}
 		if(p->ntrusted >= SD_ENFORCE_TRUSTED_MAX) {
 			fprintf(stderr, PROG ": enforcement: more than %d trusted writers\n", SD_ENFORCE_TRUSTED_MAX);
+			p->bad = true;
+			return;
+		}
+		if(!grow((void **)&p->trusted, &p->cap_trusted, p->ntrusted, sizeof(*p->trusted))) {
 			p->bad = true;
 			return;
 		}
@@ -238,15 +247,9 @@ static void command(struct sd_enforcer *e, char *line) {
 			p->bad = true;
 			return;
 		}
-		if(p->nmemfd == p->cap_memfd) {
-			size_t cap = p->cap_memfd ? 2 * p->cap_memfd : 8;
-			void *bigger = realloc(p->memfd, cap * sizeof(*p->memfd));
-			if(!bigger) {
-				p->bad = true;
-				return;
-			}
-			p->memfd = bigger;
-			p->cap_memfd = cap;
+		if(!grow((void **)&p->memfd, &p->cap_memfd, p->nmemfd, sizeof(*p->memfd))) {
+			p->bad = true;
+			return;
 		}
 		p->memfd[p->nmemfd++] = memfd_hash(line + 12);
 	} else {
