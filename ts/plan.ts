@@ -12,7 +12,7 @@
 import { compileFormat, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
 import { layoutPrograms } from './filter/blob.js';
 import { checkEventTypes } from './decoder.js';
-import { selectEvents } from './rules/select.js';
+import { selectEvents, type SelectOptions } from './rules/select.js';
 import { rulesNeverFiring } from './rules/event_types.js';
 import { resolveField, type FieldRef } from './fields.js';
 import type { FormatPart } from './output.js';
@@ -57,25 +57,11 @@ export interface Plan {
   output: PlanOutput;
 }
 
-/** What `read` and `capture` print: their shared options. */
-export interface PrintOptions {
+/** What `read` and `capture` print: their shared options (the selection's, ts/rules/select.ts, and these). */
+export interface PrintOptions extends SelectOptions {
   json?: boolean;
   print?: string;
   type?: string;
-  /** Falco condition (trailing argument). */
-  condition?: string;
-  /** Falco condition (-f); both given: both must match. */
-  filter?: string;
-  /** Rules files (-r): print alerts instead of events. */
-  rules?: string[];
-  /** Load rules/scapdrift_rules.yaml first. */
-  defaultRules?: boolean;
-  /** The least severe rule priority that runs (Falco's `priority` setting). */
-  priority?: string;
-  /** `-t`: only rules with one of these tags run (Falco's -t). */
-  tag?: string[];
-  /** `-T`: rules with one of these tags do not run (Falco's -T). */
-  disableTag?: string[];
   /** The first corrupt frame is fatal (default: reported and skipped when its block is sound). */
   strict?: boolean;
 }

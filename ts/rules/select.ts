@@ -10,14 +10,21 @@ import { parseCondition, compileProgram, type Program } from '../filter/index.js
 import type { LoadedRule, RuleSet } from './load.js';
 import { DEFAULT_RULES_PATH } from './default_rules.js';
 
+/** What selects events: conditions, rules files and which of their rules run. */
 export interface SelectOptions {
+  /** Falco condition (trailing argument). */
   condition?: string;
+  /** Falco condition (-f); both given: both must match. */
   filter?: string;
+  /** Rules files or directories (-r): print alerts instead of events. */
   rules?: string[];
+  /** Load rules/scapdrift_rules.yaml first. */
   defaultRules?: boolean;
-  /** Rule selection (load.ts RuleSelection): least severe priority, -t and -T tags. */
+  /** The least severe rule priority that runs (Falco's `priority` setting). */
   priority?: string;
+  /** `-t`: only rules with one of these tags run (Falco's -t). */
   tag?: string[];
+  /** `-T`: rules with one of these tags do not run (Falco's -T). */
   disableTag?: string[];
 }
 
