@@ -9,6 +9,7 @@ import { resetScanner, restartInitialPhase } from "./scanner";
 import { resetLifecycle } from "./lifecycle";
 import { resetFiles } from "./file_table";
 import { resetCredentials } from "./users";
+import { resetExeHashes } from "./exe_hash";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
@@ -28,6 +29,7 @@ export { filesEvicted } from "./file_table";
 export {
   setCredentialEvent, credentialsDropped, KIND_USER as CREDENTIAL_USER, KIND_GROUP as CREDENTIAL_GROUP, CRED_OP_USER_ADDED, CRED_OP_USER_DELETED, CRED_OP_GROUP_ADDED, CRED_OP_GROUP_DELETED,
 } from "./users";
+export { SD_EXE_HASH_E, exeSha256Ptr, interpreterSha256Ptr, exeHashesStored, exeHashesEvicted } from "./exe_hash";
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 import { currentFrame, currentCpu, currentEventNum } from "./scanner";
 import { beginEvent, loadNumber, loadString, num, numSigned, strAt, strBytes } from "./filter/fields";
@@ -78,6 +80,7 @@ export function resetState(): void {
   resetLifecycle();
   resetFiles(false);
   resetCredentials(false);
+  resetExeHashes();
   restartInitialPhase();
 }
 
@@ -89,6 +92,7 @@ export function reset(): void {
   resetLifecycle();
   resetFiles(true);
   resetCredentials(true);
+  resetExeHashes();
 }
 
 /** Pointer to the record of `tid`, or 0. Valid until the next scan() or addProcess(). */

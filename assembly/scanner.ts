@@ -27,6 +27,7 @@ import { onCredentialEvent } from "./users";
 import { onFileEvent } from "./file_events";
 import { filterCount, runFilters } from "./filter/vm";
 import { isGenericExit, syscallEmitted } from "./syscall";
+import { SD_EXE_HASH_E, onExeHashEvent } from "./exe_hash";
 
 // Input: a buffer owned by the scanner; the shell copies stream bytes into it.
 let input: usize = 0;
@@ -291,6 +292,15 @@ export function scan(end: u32): i32 {
     }
     const f = b + BLOCK_HEADER + pre;
     const type = <u32>load<u16>(f, FRAME_TYPE); // inside the block: blen covers the header
+    // scapdrift's exe-hash metadata (exe_hash.ts): state for every replica, never numbered
+    // or delivered (libscap skips it as an id beyond its table).
+    if (type == SD_EXE_HASH_E && v2) {
+      const code = walkV2(f, blen - BLOCK_HEADER - pre - BLOCK_TRAILER, cursor + BLOCK_HEADER + pre);
+      if (code != FAULT_NONE) { faultCode = code; return STATUS_FAULT; }
+      onExeHashEvent();
+      cursor += blen;
+      continue;
+    }
     const kind = eventKind(type);
     // A batch another worker owns only feeds the thread table: its other frames are hopped over.
     if (owned || kind != KIND_OTHER) {

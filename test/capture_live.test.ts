@@ -19,6 +19,7 @@ import { isProcessListBlock, SHB_BLOCK_TYPE } from '../ts/scap/block_types.js';
 import { parseSectionHeader } from '../ts/scap/section_header.js';
 import { RECORDER } from '../ts/scap/recording.js';
 import { CLI, runCli } from './helpers/cli.js';
+import { startCli, exitsWithin, PROMPT_MS, type Running } from './helpers/live_cli.js';
 
 /** Processes of the busy-host process table, and the environment each carries. */
 const SLEEPERS = 400;
@@ -31,8 +32,6 @@ const STORM_RSS_LIMIT_BYTES = 400 * 1024 * 1024;
 const SHB_BYTES = 52;
 /** libsinsp's sinsp-example (../shared/tools/build-oracle.sh puts it there). */
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
-/** Upper bound for anything that should end "at once" (a stop, an exit after EPIPE), ms. */
-const PROMPT_MS = 15_000;
 
 /** "capture ended: P events produced, L lost (...), W written, D decoded" (ts/capture/status.ts). */
 interface Totals { produced: number; lost: number; written: number; decoded: number }
@@ -42,60 +41,6 @@ function totals(stderr: string): Totals {
   assert.ok(m, `no totals line on stderr:\n${stderr}`);
   const n = (s: string): number => Number(s.replace(/,/g, ''));
   return { produced: n(m[1]!), lost: n(m[2]!), written: n(m[3]!), decoded: n(m[4]!) };
-}
-
-/** A running `scapdrift ARGS`, its output collected. */
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves once the driver is attached (the loader's "capturing" line). */
-  capturing: Promise<void>;
-  /** Resolves when stdout has a line matching `re`. */
-  waitOut(re: RegExp, ms?: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startCli(args: string[], shell?: string): Running {
-  const child = shell === undefined
-    ? spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('bash', ['-c', shell], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (t: string) => {
-    out += t;
-    for (const w of waiters.splice(0)) if (w.re.test(out)) w.resolve(); else waiters.push(w);
-  });
-  let onCapturing: () => void = () => {};
-  const capturing = new Promise<void>((r) => { onCapturing = r; });
-  child.stderr!.on('data', (t: string) => {
-    err += t;
-    if (err.includes('scapdrift-loader: capturing')) onCapturing();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
-  const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => Promise.race([
-    p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what} within ${ms} ms; stderr:\n${err}`)), ms).unref()),
-  ]);
-  const attached = within(Promise.race([capturing, exited.then(() => { throw new Error(`exited before capturing:\n${err}`); })]), 60_000, 'capturing');
-  attached.catch(() => {}); // a test that stops it before then does not wait for it
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    capturing: attached,
-    waitOut: (re, ms = PROMPT_MS) => within(new Promise<void>((resolve) => {
-      if (re.test(out)) resolve(); else waiters.push({ re, resolve });
-    }), ms, `stdout line ${re}`),
-    exited,
-  };
-}
-
-/** Exits within `ms` or fails. */
-async function exitsWithin(r: Running, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return Promise.race([r.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`still running after ${ms} ms; stderr:\n${r.stderr()}`)), ms).unref())]);
 }
 
 /** The loader's pid, from its "capturing (pid N, ...)" line. */

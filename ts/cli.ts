@@ -118,6 +118,8 @@ const COMMANDS: CommandSpec[] = [
       TYPE,
       { long: 'duration', short: 'd', value: '<seconds>', help: 'stop after this many seconds (default: until Ctrl-C)' },
       { long: 'status-interval', value: '<seconds>', help: 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)' },
+      { long: 'hash-wait-ms', value: '<ms>', help: "how long an exec's events wait for its executable's SHA-256 (proc.exe_sha256), ms (default 500)" },
+      { long: 'no-exe-hash', help: 'do not hash executables' },
       ...ALERT_OUTPUTS,
       { long: 'enforce', value: '<mode>', help: 'decide at each exec in the kernel: audit (report drift.enforced = would-kill) or enforce (SIGKILL before the first instruction: killed)' },
       { long: 'enforce-policy', value: '<file>', help: 'enforcement policy (YAML; default rules/scapdrift_enforce.yaml); SIGHUP reloads it, SIGUSR1 is the kill switch' },

@@ -45,7 +45,7 @@ const PPM_EXE_UPPER_LAYER = 2;
 const PPM_EXE_FROM_MEMFD = 4;
 const PPM_EXE_LOWER_LAYER = 8;
 /** scapdrift's own execve flag: a `#!` script (assembly/lifecycle.ts SD_PPM_EXE_SCRIPT). */
-const SD_PPM_EXE_SCRIPT = 0x8000_0000;
+export const SD_PPM_EXE_SCRIPT = 0x8000_0000;
 
 /** The exec flags of an exec exit written by scapdrift's loader (the enforcement bits are its own), else null. */
 function execExitFlags(v: EventView): number | null {
@@ -76,15 +76,20 @@ function args(v: EventView): FieldValue {
   const b = v.recStringBytes(StrSlot.ARGS);
   return escapeBytes(b, 0, b.length, 0, ' ');
 }
+/** The thread record of the parent of this thread's process (as proc.ppid finds it), or 0. */
+function parentRecord(v: EventView): number {
+  if (!rec(v)) return 0;
+  const L = v.layout;
+  const main = v.lookup(v.recI64(L.pid)) || v.thread();
+  return v.lookup(v.i64At(main, L.ptid));
+}
 /**
  * proc.ppid as libsinsp computes it (get_ancestor_process): the pid of the main
  * thread of the parent of this thread's main thread; missing when either is unknown.
  */
 function parentPid(v: EventView): FieldValue {
-  if (!rec(v)) return null;
   const L = v.layout;
-  const main = v.lookup(v.recI64(L.pid)) || v.thread();
-  const parent = v.lookup(v.i64At(main, L.ptid));
+  const parent = parentRecord(v);
   if (parent === 0) return null;
   const parentMain = v.lookup(v.i64At(parent, L.pid)) || parent;
   return v.i64At(parentMain, L.pid);
@@ -294,6 +299,12 @@ const defs: FieldDef[] = [
     name: 'proc.exe_interpreter', type: 'string', unit: '', description: "Resolved path of the interpreter the kernel ran for a '#!' script (e.g. /usr/bin/dash for #!/bin/sh); missing otherwise.",
     extract: (v) => { const s = str(v, StrSlot.INTERPRETER); return s === '' ? null : s; },
   },
+  {
+    name: 'proc.exe_sha256', type: 'string', unit: '', description: "SHA-256 (hex) of the executable's bytes as the kernel ran it (the file behind the exec: memfds, deleted files, overlay upper layers included; a '#!' script's own bytes), hashed by scapdrift's live capture once per identity (dev, ino, ctime, mtime, size) and saved in its recordings (ts/hash/); missing when the capture holds no hash for it (other writers, a hash not ready in time, a file gone before it was opened, larger than the size limit).",
+    extract: (v) => v.exeSha256(v.thread()),
+  },
+  { name: 'proc.pexe_sha256', type: 'string', unit: '', description: 'proc.exe_sha256 of the parent process (the process proc.ppid names).', extract: (v) => v.exeSha256(parentRecord(v)) },
+  { name: 'proc.exe_interpreter_sha256', type: 'string', unit: '', description: "SHA-256 (hex) of the interpreter the kernel ran for a '#!' script (the file of proc.exe_interpreter, as /proc/PID/exe opened it); missing otherwise.", extract: (v) => v.exeSha256(v.thread(), true) },
   { name: 'drift.exe_writer.pid', type: 'i64', unit: '', description: 'Pid of the process that last created or wrote the executable during the capture (open for writing with O_CREAT/O_TRUNC, write, copy_file_range, ...); missing when the capture did not see it made.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recI64(v.layout.writerPid)) },
   { name: 'drift.exe_writer.name', type: 'string', unit: '', description: 'Name (comm) of that process; missing when its thread was unknown (drift.exe_writer.pid is then its tid).', extract: (v) => origin(v, Has.WRITER_NAME, () => escapeBytes(v.recInlineBytes(v.layout.writerComm, v.layout.writerCommLen))) },
   { name: 'drift.exe_written_ts', type: 'abstime', unit: 'epoch ns', description: 'Time of that last creation or write.', extract: (v) => origin(v, Has.EXE_WRITTEN, () => v.recU64(v.layout.writtenTs)) },

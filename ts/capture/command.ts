@@ -19,6 +19,8 @@ import { LiveStatus } from './status.js';
 import { closeRecording } from '../scap/recording.js';
 import { DRIVER_EVENT_NAMES } from './driver_events.js';
 import { startEnforcement, type EnforceOptions } from './enforce.js';
+import { ExeHasher } from '../hash/hasher.js';
+import { ExeHashAnnotator } from '../hash/annotate.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
 export interface CaptureCommandOptions extends ReadCommandOptions, EnforceOptions {
@@ -27,6 +29,10 @@ export interface CaptureCommandOptions extends ReadCommandOptions, EnforceOption
   duration?: string | number;
   /** Seconds between status lines on stderr (0: none); default 10 on a terminal, else none. */
   statusInterval?: string | number;
+  /** Milliseconds an exec's events wait for its executable's hash (default 500). */
+  hashWaitMs?: string | number;
+  /** --no-exe-hash: executables are not hashed. */
+  noExeHash?: boolean;
 }
 
 function parseSeconds(d: string | number | undefined, name: string, zero = false): number | undefined {
@@ -35,6 +41,13 @@ function parseSeconds(d: string | number | undefined, name: string, zero = false
   if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero)) {
     throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a ${zero ? 'non-negative' : 'positive'} number of seconds, got ${String(d)}`);
   }
+  return n;
+}
+
+function parseMs(d: string | number | undefined, name: string): number | undefined {
+  if (d === undefined) return undefined;
+  const n = typeof d === 'number' ? d : Number(d);
+  if (!Number.isInteger(n) || n < 0) throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a non-negative integer of milliseconds, got ${String(d)}`);
   return n;
 }
 
@@ -107,12 +120,16 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   const durationSeconds = parseSeconds(opts.duration, '--duration');
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
   const alertOutputs = await openAlertOutputs(opts); // a bad URL or an unwritable file fails before the driver loads
+  const hashWaitMs = parseMs(opts.hashWaitMs, '--hash-wait-ms');
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
   const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs);
   const enforcement = startEnforcement(opts); // a bad mode or policy file fails before the driver loads
   const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c), ...enforcement?.loaderOptions });
   enforcement?.attach(loader);
-  const stream = loader.stdout!;
+  // Exe hashes (ts/hash/): put in the stream before the decoder and the --write file see it.
+  const hasher = opts.noExeHash === true ? undefined : new ExeHasher();
+  const annotator = hasher ? new ExeHashAnnotator({ hasher, waitMs: hashWaitMs }) : undefined;
+  const stream = annotator ? loader.stdout!.pipe(annotator) : loader.stdout!;
   const toDecoder = new PassThrough();
   let stopping = false; // we asked the loader to stop
   let stdoutGone = false; // nothing more is printed: the rest of the stream is not decoded
@@ -168,6 +185,8 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   status.final(loader.counters, summary?.events ?? 0);
   if (enforcement && loader.counters) status.enforcementTotals(enforcement.mode, loader.counters);
   if (alertOutputs) status.alertTotals(await alertOutputs.close());
+  if (annotator) process.stderr.write(`scapdrift: ${annotator.summary()}\n`);
+  await hasher?.close();
   if (writeFailure) throw writeFailure;
   if (exit.signal !== null) {
     throw new ScapdriftError(ErrorCode.IO, stopping && exit.signal === 'SIGKILL'

@@ -1,0 +1,138 @@
+/**
+ * Issue 13, point 1–2, live: proc.exe_sha256 / proc.pexe_sha256 / proc.exe_interpreter_sha256
+ * under the real driver, checked against the bytes themselves (sha256 of the file, or of the
+ * bytes written into a memfd), never against another field: a dropped binary, a memfd exec,
+ * the exec of a deleted file and a `#!` script. The same values come back from `read` of the
+ * `--write` file, and libsinsp's sinsp-example reads that file with the same event count.
+ * Each executable carries random trailing bytes (ELF ignores them), so its digest is its own
+ * and cannot come from another file. Without root (or a built driver) the suite says why,
+ * loudly, and checks nothing.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { runCli } from './helpers/cli.js';
+import { startCli, exitsWithin, PROMPT_MS } from './helpers/live_cli.js';
+
+const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
+const FORMAT = '%evt.type %evt.rawres %thread.tid %proc.exepath %proc.exe_sha256 %proc.pexe_sha256 %proc.exe_interpreter_sha256';
+
+type Row = Record<string, string | number | null>;
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Writes `bytes` into a memfd, runs it as `sleep 1` (perl: 319 is memfd_create). */
+const MEMFD_EXEC = 'my $fd = syscall(319, my $n = "sd_hash", 0); die "memfd_create: $!" if $fd < 0;'
+  + ' open(my $in, "<:raw", $ARGV[0]) or die; open(my $out, ">&=", $fd) or die; binmode $out;'
+  + ' { local $/; print $out scalar(<$in>); } close $in; $out->flush;'
+  + ' exec {"/proc/self/fd/$fd"} "sleep", "1" or die "exec: $!"';
+
+function waitExit(pid: number | undefined, child: ReturnType<typeof spawn>): Promise<void> {
+  return new Promise((res, rej) => child.once('exit', (code) => (code === 0 ? res() : rej(new Error(`pid ${pid} exited ${code}`)))));
+}
+
+/** The successful execve exit on tid `pid` in `rows`. */
+function execOf(rows: Row[], pid: number, what: string): Row {
+  const r = rows.filter((x) => x['evt.type'] === 'execve' && x['evt.rawres'] === 0 && x['thread.tid'] === pid);
+  assert.ok(r.length > 0, `${what}: a successful execve exit on tid ${pid}`);
+  return r[r.length - 1]!;
+}
+
+const why = liveCaptureUnavailable() ?? (spawnSync('perl', ['-v']).status === 0 ? undefined : 'no perl for the memfd exec');
+if (why) {
+  console.warn(`\n  SKIPPED exe-hash driver tests (nothing checked): ${why}\n`);
+  test(`exe hashes: skipped, ${why}`, () => {});
+} else {
+  test('live: exe, parent and interpreter SHA-256 equal the bytes run; the same after --write + read; libsinsp reads the file', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scapdrift-hash-')));
+    const file = join(dir, 'hash.scap');
+    try {
+      // Three executables of their own: true / sleep with random trailing bytes, and a script.
+      const trueBytes = Buffer.concat([readFileSync('/bin/true'), randomBytes(64)]);
+      const dropped = join(dir, 'dropped_true');
+      const sleepBytes = Buffer.concat([readFileSync('/bin/sleep'), randomBytes(64)]);
+      const sleepSrc = join(dir, 'sleep_src');
+      writeFileSync(sleepSrc, sleepBytes, { mode: 0o755 });
+      const goneBytes = Buffer.concat([readFileSync('/bin/sleep'), randomBytes(64)]);
+      const gone = join(dir, 'gone_sleep');
+      const script = join(dir, 'script.sh');
+      const scriptBytes = Buffer.from(`#!/bin/sh\nsleep 1\n# ${randomBytes(8).toString('hex')}\n`);
+      const sh = realpathSync('/bin/sh');
+
+      const r = startCli(['capture', '-w', file, '--type', 'execve', '--json', '-p', FORMAT, '--hash-wait-ms', '5000']);
+      await r.capturing;
+      // Events of the /proc scan are held until the process table is out (the loader's start
+      // spool): a process that lives less than that is gone when its exec reaches the hasher.
+      while (!r.stderr().includes('scapdrift-loader: process table:')) await new Promise((res) => setTimeout(res, 20));
+      // A binary written during the capture and run (it lives ~1 ms: found by its path).
+      writeFileSync(dropped, trueBytes, { mode: 0o755 });
+      const d = spawnSync(dropped);
+      assert.is(d.status, 0);
+      // A memfd holding sleep's bytes + the trailer, run (found through /proc/PID/exe).
+      const m = spawn('perl', ['-e', MEMFD_EXEC, sleepSrc], { stdio: 'ignore' });
+      await waitExit(m.pid, m);
+      // A deleted file run through its descriptor.
+      writeFileSync(gone, goneBytes, { mode: 0o755 });
+      const g = spawn('sh', ['-c', 'exec 3< "$0" && rm "$0" && exec /proc/self/fd/3 1', gone], { stdio: 'ignore' });
+      await waitExit(g.pid, g);
+      // A script and its interpreter.
+      writeFileSync(script, scriptBytes, { mode: 0o755 });
+      const s = spawn(script, [], { stdio: 'ignore' });
+      await waitExit(s.pid, s);
+
+      await r.waitOut(new RegExp(`"thread.tid":${s.pid},"proc.exepath":"${script}"`));
+      r.child.kill('SIGINT');
+      const { code } = await exitsWithin(r, PROMPT_MS);
+      assert.is(code, 0, r.stderr());
+      assert.match(r.stderr(), /scapdrift: exe hashes: \d+ running processes. executables hashed; \d+ execs, \d+ hashed/);
+      const live = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as Row);
+
+      const back = runCli(['read', file, '--type', 'execve', '--json', '-p', FORMAT]);
+      assert.is(back.status, 0, back.stderr);
+      const read = back.stdout.trim().split('\n').map((l) => JSON.parse(l) as Row);
+
+      for (const [rows, how] of [[live, 'live'], [read, 'read back']] as const) {
+        const e1 = execOf(rows, d.pid!, `${how}: dropped binary`);
+        assert.is(e1['proc.exepath'], dropped);
+        assert.is(e1['proc.exe_sha256'], sha256(trueBytes), `${how}: dropped binary = sha256 of the file`);
+        assert.is(e1['proc.pexe_sha256'], sha256(readFileSync(process.execPath)), `${how}: its parent is this node`);
+        assert.is(e1['proc.exe_interpreter_sha256'], null, `${how}: not a script`);
+
+        const e2 = execOf(rows, m.pid!, `${how}: memfd`);
+        assert.match(String(e2['proc.exepath']), /memfd:sd_hash/);
+        assert.is(e2['proc.exe_sha256'], sha256(sleepBytes), `${how}: memfd = sha256 of the bytes written`);
+
+        const e3 = execOf(rows, g.pid!, `${how}: deleted file`);
+        assert.is(e3['proc.exepath'], `${gone} (deleted)`);
+        assert.is(e3['proc.exe_sha256'], sha256(goneBytes), `${how}: deleted file = sha256 of its bytes`);
+
+        const e4 = execOf(rows, s.pid!, `${how}: script`);
+        assert.is(e4['proc.exe_sha256'], sha256(scriptBytes), `${how}: the script's own bytes`);
+        assert.is(e4['proc.exe_interpreter_sha256'], sha256(readFileSync(sh)), `${how}: the interpreter ${sh}`);
+      }
+      // Every exec printed live has the same values read back.
+      assert.equal(read, live, 'read gives the values printed live');
+
+      // libsinsp skips SD_EXE_HASH_E (an id beyond its table) and sees the same events.
+      if (!existsSync(ORACLE)) {
+        console.warn(`\n  SKIPPED libsinsp check of a hashed recording: no ${ORACLE} (build it with ../shared/tools/build-oracle.sh, or set SCAPDRIFT_ORACLE)\n`);
+        return;
+      }
+      const all = runCli(['read', file, '-p', '%evt.num']);
+      assert.is(all.status, 0, all.stderr);
+      const n = all.stdout.trim().split('\n').length;
+      const sinsp = spawnSync(ORACLE, ['-s', file, '-a'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      assert.is(sinsp.status, 0, sinsp.stderr);
+      assert.match(sinsp.stdout, new RegExp(`Retrieved events: ${n}\n`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test.run();
