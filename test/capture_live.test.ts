@@ -257,7 +257,7 @@ if (why) {
       await r.capturing;
       const { code } = await exitsWithin(r, 30_000);
       assert.is(code, 1);
-      const errLines = r.stderr().split('\n').filter((l) => l.startsWith('scapdrift: ') && !/capture ended|warning: /.test(l));
+      const errLines = r.stderr().split('\n').filter((l) => l.startsWith('scapdrift: ') && !/capture ended|exe hashes: |warning: /.test(l));
       assert.equal(errLines, [`scapdrift: cannot write ${file}: ENOSPC; capture stopped (the file holds the blocks written before)`]);
       await goneWithItsPrograms(loaderPid(r));
       const back = runCli(['read', file, '--quiet', '-p', '%evt.num']);
