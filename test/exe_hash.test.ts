@@ -18,6 +18,7 @@ import { openCapture, type CaptureEvent } from '../ts/index.js';
 import { EV_BLOCK_TYPE_V2 } from '../ts/scap/block_types.js';
 import { readExec, type Exec } from '../ts/hash/annotate.js';
 import { exeHashBlock, SD_EXE_HASH_E } from '../ts/hash/exe_hash_event.js';
+import { createDecoderModule } from '../ts/wasm.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 const SAMPLE = gunzipSync(readFileSync(resolve(process.cwd(), 'samples', 'live_drift.scap.gz')));
@@ -61,8 +62,8 @@ const dir = mkdtempSync(join(tmpdir(), 'scapdrift-hashfile-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('SD_EXE_HASH_E: the shell and the Wasm decoder name the same event id', () => {
-  const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(resolve(process.cwd(), 'build', 'scapdrift.wasm'))), { env: { abort: () => {} } });
-  assert.is(Number((wasm.exports.SD_EXE_HASH_E as WebAssembly.Global).value), SD_EXE_HASH_E);
+  const { exports } = createDecoderModule();
+  assert.is(Number((exports as unknown as Record<string, WebAssembly.Global>).SD_EXE_HASH_E!.value), SD_EXE_HASH_E);
 });
 
 test('hash events before the execs: the exec and what runs the same file get the digest; nothing else changes', async () => {
