@@ -21,7 +21,7 @@ export { MAX_PLAUSIBLE_EPOCH_NS } from "./epoch_ns";
 export {
   scan, setEmit, reserveInput, inputPtr, getCursor, setCursor, neededBytes, currentFrame,
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
-  getFaultValue, getFaultEvent, getFaultParam, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, splitBlocks, unknownEventCount,
+  getFaultValue, getFaultEvent, getFaultParam, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, setStateExecs, splitBlocks, unknownEventCount,
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess, addCredential } from "./process_list";
 export { threadCount, droppedThreads } from "./thread_table";

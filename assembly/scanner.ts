@@ -2,7 +2,7 @@
 // frame, applies state-changing frames to the thread table and stops on every
 // frame the emit mask selects and the filter (filter/vm.ts) matches (STATUS_EVENT), on a non-event block
 // (STATUS_OTHER_BLOCK), on an incomplete block (STATUS_NEED_MORE) or on
-// corruption (STATUS_FAULT). Every length read from input is checked with
+// corruption (STATUS_FAULT); with setStateExecs, on an exec exit not emitted (STATUS_STATE_EXEC). Every length read from input is checked with
 // unsigned comparisons before anything past it is loaded.
 
 import {
@@ -12,7 +12,7 @@ import {
   EVF_BLOCK_TYPE, EVF_BLOCK_TYPE_V2, EVF_BLOCK_TYPE_V2_LARGE,
 } from "./frame";
 import {
-  STATUS_NEED_MORE, STATUS_EVENT, STATUS_OTHER_BLOCK, STATUS_FAULT,
+  STATUS_NEED_MORE, STATUS_EVENT, STATUS_OTHER_BLOCK, STATUS_FAULT, STATUS_STATE_EXEC,
   FAULT_NONE, FAULT_BLOCK_LENGTH, FAULT_BLOCK_TRAILER, FAULT_FRAME_LENGTH, FAULT_NPARAMS,
   FAULT_PARAM_LENGTH, FAULT_V1_NPARAMS, FAULT_PARAM_WIDTH,
 } from "./status";
@@ -74,6 +74,14 @@ let owned: bool = true;
 /** Sets whether the following bytes are this instance's to emit (see parallel.ts). */
 export function setOwned(on: bool): void {
   owned = on;
+}
+
+// Whether exec exits that are not emitted come back as STATUS_STATE_EXEC (status.ts).
+let stateExecs: bool = false;
+
+/** Sets whether exec exits not emitted are returned as STATUS_STATE_EXEC. */
+export function setStateExecs(on: bool): void {
+  stateExecs = on;
 }
 
 /**
@@ -339,7 +347,11 @@ export function scan(end: u32): i32 {
       (isGenericExit(type) && !syscallEmitted()) ||
       (filterCount() > 0 && !runFilters(f, type, cpu, eventNum))) {
       if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
-      continue;
+      if (!stateExecs || kind != KIND_EXECVE) continue;
+      framePtr = f;
+      frameHeaderLen = hdr;
+      frameCpu = cpu;
+      return STATUS_STATE_EXEC;
     }
     framePtr = f;
     frameHeaderLen = hdr;

@@ -9,6 +9,12 @@ export const STATUS_EVENT: i32 = 1;
 export const STATUS_OTHER_BLOCK: i32 = 2;
 /** The input is corrupt at faultOffset(); faultCode() says how. The cursor stays on the block. */
 export const STATUS_FAULT: i32 = 3;
+/**
+ * With setStateExecs(on): an execve/execveat exit that is not emitted (another worker owns its
+ * batch, or the emit mask or filter passed it over), readable like an event until the next
+ * scan(). A learned baseline names a binary's writer by the execs seen before (ts/baseline/).
+ */
+export const STATUS_STATE_EXEC: i32 = 4;
 
 export const FAULT_NONE: i32 = 0;
 /** block_total_length below the smallest event block or above MAX_(LARGE_)EVENT_BLOCK_BYTES. */

@@ -24,13 +24,18 @@ interface OptionSpec {
   help: string;
 }
 
-/** One command: positional arguments (`<required>` or `[optional]`), options, and what it runs. */
+/**
+ * One command (a name of one or two words: `baseline merge`): positional arguments
+ * (`<required>` or `[optional]`; the last may be `variadic`: it takes the rest, as a list),
+ * options, and what it runs.
+ */
 interface CommandSpec {
   name: string;
   description: string;
-  args: { name: string; required: boolean; help: string }[];
+  args: { name: string; required: boolean; variadic?: boolean; help: string }[];
   options: OptionSpec[];
-  run(args: (string | undefined)[], opts: Record<string, unknown>): Promise<unknown>;
+  /** `list`: the values of the variadic argument (empty when there is none). */
+  run(args: (string | undefined)[], opts: Record<string, unknown>, list: string[]): Promise<unknown>;
 }
 
 const FILTER: OptionSpec = { long: 'filter', short: 'f', value: '<condition>', help: 'Falco filter condition (same as the trailing argument)' };
@@ -53,6 +58,9 @@ const ALERT_OUTPUTS: OptionSpec[] = [
   { long: 'output-file-keep', value: '<n>', help: 'rotated files kept: PATH.1 … PATH.N (default 5)' },
 ];
 
+const BASELINE: OptionSpec = { long: 'baseline', value: '<profile>', help: "learned baseline (scapdrift learn): alert on execs outside their workload's profile" };
+const OUTPUT_PROFILE: OptionSpec = { long: 'output', short: 'o', value: '<file>', help: 'the profile to write (required)' };
+
 const COMMANDS: CommandSpec[] = [
   {
     name: 'read',
@@ -68,6 +76,7 @@ const COMMANDS: CommandSpec[] = [
       { long: 'quiet', short: 'q', help: 'no progress bar' },
       { long: 'strict', help: 'the first corrupt frame is fatal (default: reported, skipped, reading goes on)' },
       { long: 'workers', value: '<n>', help: 'decode on N threads: this one and N-1 workers (default 1; 2 when every event of 256 MiB or more is printed on 4 cores or more; 1 with --output-*)' },
+      BASELINE,
       ...ALERT_OUTPUTS,
     ],
     async run([file, condition], opts) {
@@ -120,6 +129,7 @@ const COMMANDS: CommandSpec[] = [
       { long: 'status-interval', value: '<seconds>', help: 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)' },
       { long: 'hash-wait-ms', value: '<ms>', help: "how long an exec's events wait for its executable's SHA-256 (proc.exe_sha256), ms (default 500)" },
       { long: 'no-exe-hash', help: 'do not hash executables' },
+      BASELINE,
       ...ALERT_OUTPUTS,
       { long: 'enforce', value: '<mode>', help: 'decide at each exec in the kernel: audit (report drift.enforced = would-kill) or enforce (SIGKILL before the first instruction: killed)' },
       { long: 'enforce-policy', value: '<file>', help: 'enforcement policy (YAML; default rules/scapdrift_enforce.yaml); SIGHUP reloads it, SIGUSR1 is the kill switch' },
@@ -127,6 +137,34 @@ const COMMANDS: CommandSpec[] = [
     async run([condition], opts) {
       const { captureCommand } = await import('./capture/index.js');
       return captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
+    },
+  },
+  {
+    name: 'learn',
+    description: "learn each workload's baseline of executions from capture files (or --live) into a JSON profile",
+    args: [{ name: 'files', required: false, variadic: true, help: 'capture files (.scap, plain or gzip), learned in order' }],
+    options: [
+      OUTPUT_PROFILE,
+      { long: 'window', value: '<seconds>', help: 'learn only the first SECONDS of capture time after the first exec (default: all)' },
+      { long: 'min-stable', value: '<seconds>', help: 'the profile is stable when nothing new came in the last SECONDS of the learning (default 60)' },
+      { long: 'max-new-per-minute', value: '<n>', help: 'new facts learned per workload per minute at most (default 120)' },
+      { long: 'max-executables', value: '<n>', help: 'paths per workload at most (default 5000)' },
+      { long: 'live', help: 'record with the driver (root), then learn from that recording' },
+      { long: 'duration', short: 'd', value: '<seconds>', help: 'with --live: record this long (default: until Ctrl-C)' },
+    ],
+    async run(_args, opts, files) {
+      const { learnCommand } = await import('./baseline/cli.js');
+      return learnCommand(files, opts);
+    },
+  },
+  {
+    name: 'baseline merge',
+    description: 'combine the profiles of many hosts into one that knows what each knows',
+    args: [{ name: 'profiles', required: true, variadic: true, help: 'profiles to merge' }],
+    options: [OUTPUT_PROFILE],
+    async run(_args, opts, files) {
+      const { mergeCommand } = await import('./baseline/cli.js');
+      mergeCommand(files, opts);
     },
   },
   {
@@ -148,7 +186,7 @@ function packageVersion(): string {
 }
 
 function usage(c: CommandSpec): string {
-  const args = c.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`)).join(' ');
+  const args = c.args.map((a) => { const n = `${a.name}${a.variadic ? '...' : ''}`; return a.required ? `<${n}>` : `[${n}]`; }).join(' ');
   return `scapdrift ${c.name}${c.options.length ? ' [options]' : ''}${args ? ` ${args}` : ''}`;
 }
 
@@ -174,7 +212,7 @@ function usageError(message: string, command?: CommandSpec): ScapdriftError {
 }
 
 /** Parses `argv` (after the command name) for `c`: positionals and camel-cased options. Throws E_OPTION. */
-function parseCommand(c: CommandSpec, argv: string[]): { args: (string | undefined)[]; opts: Record<string, unknown>; help: boolean } {
+function parseCommand(c: CommandSpec, argv: string[]): { args: (string | undefined)[]; list: string[]; opts: Record<string, unknown>; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
   for (const o of c.options) options[o.long] = { type: o.value ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   let parsed;
@@ -186,15 +224,22 @@ function parseCommand(c: CommandSpec, argv: string[]): { args: (string | undefin
     throw usageError(unknown ? `unknown option '${unknown[1]}'` : message.split('\n')[0]!, c);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { args: [], opts: {}, help: true };
+  if (values.help) return { args: [], list: [], opts: {}, help: true };
   const missing = c.args.filter((a, i) => a.required && positionals[i] === undefined);
   if (missing.length) throw usageError(`missing required argument '${missing[0]!.name}'`, c);
-  if (positionals.length > c.args.length) throw usageError(`too many arguments: expected ${c.args.length ? c.args.map((a) => a.name).join(', ') : 'none'}, got ${positionals.length}`, c);
+  const variadic = c.args.at(-1)?.variadic === true;
+  if (!variadic && positionals.length > c.args.length) throw usageError(`too many arguments: expected ${c.args.length ? c.args.map((a) => a.name).join(', ') : 'none'}, got ${positionals.length}`, c);
   const opts: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(values)) {
     if (k !== 'help') opts[k.replace(/-([a-z])/g, (_m, l: string) => l.toUpperCase())] = v;
   }
-  return { args: c.args.map((_a, i) => positionals[i]), opts, help: false };
+  const at = variadic ? c.args.length - 1 : c.args.length;
+  return { args: positionals.slice(0, at), list: variadic ? positionals.slice(at) : [], opts, help: false };
+}
+
+/** The command named `first` (or `first second`: `baseline merge`). */
+function findCommand(first: string | undefined, second: string | undefined): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === first || c.name === `${first} ${second}`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -209,18 +254,18 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (first === 'help') {
-    const c = COMMANDS.find((x) => x.name === rest[0]);
+    const c = findCommand(rest[0], rest[1]);
     process.stdout.write(c ? commandHelp(c) : programHelp());
     return;
   }
-  const command = COMMANDS.find((c) => c.name === first);
+  const command = findCommand(first, rest[0]);
   if (!command) throw usageError(`unknown command '${first}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
-  const { args, opts, help } = parseCommand(command, rest);
+  const { args, list, opts, help } = parseCommand(command, command.name.includes(' ') ? rest.slice(1) : rest);
   if (help) {
     process.stdout.write(commandHelp(command));
     return;
   }
-  await command.run(args, opts);
+  await command.run(args, opts, list);
 }
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -58,6 +58,12 @@ interface StreamedBlock {
 export interface DecodeHandlers {
   /** Called for every event the emit mask selects; the view is valid during the call only. */
   onEvent(view: EventView): void;
+  /**
+   * With the `stateExecs` option: called for every execve/execveat exit that is not delivered
+   * to onEvent (another worker's batch, a type or filter not selected), in stream order with
+   * the events; the view is valid during the call only.
+   */
+  onStateExec?(view: EventView): void;
   onSectionHeader?(header: SectionHeader, offset: number): void;
   onMachineInfo?(info: MachineInfo, offset: number): void;
   /** The entries of a process-list block; collected only when this handler is set. */
@@ -113,6 +119,8 @@ export interface DecoderOptions {
   programs?: readonly Program[];
   /** Or the same already laid out (ts/filter/blob.ts layoutPrograms; a plan's filter). */
   filter?: { readonly blob: Uint8Array; readonly count: number };
+  /** Also hand every exec exit not delivered to {@link DecodeHandlers.onStateExec} (a learned baseline's writers). */
+  stateExecs?: boolean;
 }
 
 /** What FAULT_PARAM_WIDTH found: parameter `index` of event `id` has `bytes` bytes. */
@@ -157,6 +165,7 @@ export class Decoder {
     }
     ex.setEmitAllSyscalls(wanted === undefined ? 1 : 0);
     PPM_SC_NAMES.forEach((name, sc) => { if (wantedSyscalls.includes(name)) ex.setEmitSyscall(sc, 1); });
+    ex.setStateExecs(options.stateExecs ? 1 : 0);
     if (options.programs) installPrograms(this.module, options.programs);
     else if (options.filter) installBlob(this.module, options.filter.blob, options.filter.count);
   }
@@ -299,6 +308,9 @@ export class Decoder {
       if (status === Status.EVENT) {
         view.load(base);
         handlers.onEvent(view);
+      } else if (status === Status.STATE_EXEC) {
+        view.load(base);
+        handlers.onStateExec?.(view);
       } else if (status === Status.NEED_MORE) {
         return;
       } else if (status === Status.OTHER_BLOCK) {

@@ -12,6 +12,7 @@ import { alertJson, alertText, type AlertRule } from './rules/alert.js';
 import { hostnameOfThisMachine } from './rules/select.js';
 import { fieldRefs, formatParts, type Plan, type PlanOutput } from './plan.js';
 import type { Job } from './parallel/job.js';
+import { BaselineJudge } from './baseline/judge.js';
 
 /** The per-event line renderer of an output that is not alerts. */
 export function lineRenderer(output: Exclude<PlanOutput, { kind: 'alerts' | 'events' | 'alertObjects' }>): (v: EventView) => string {
@@ -39,20 +40,37 @@ export class EventPrinter {
    * `forward` each alert as Falco's JSON object (with rules: --output-http / --output-file).
    */
   constructor(plan: Plan, out: (line: string) => void, skip?: (message: string) => void, forward?: (alertJson: string) => void) {
-    const decoder = new Decoder({ ...(plan.types ? { types: plan.types } : {}), ...(plan.filter ? { filter: plan.filter } : {}), strict: plan.strict });
     const output = plan.output;
+    // A baseline sees every exec exit, those of other workers' batches too (ts/baseline/detect.ts).
+    const judge = output.kind === 'alerts' && output.baseline ? new BaselineJudge(output.baseline.profile) : undefined;
+    const decoder = new Decoder({ ...(plan.types ? { types: plan.types } : {}), ...(plan.filter ? { filter: plan.filter } : {}), strict: plan.strict, stateExecs: judge !== undefined });
     let hostname = hostnameOfThisMachine();
     let onEvent: (v: EventView) => void;
     if (output.kind === 'alerts') {
       const rules: AlertRule[] = output.rules.map((r) => ({ ...r, output: formatParts(r.output) }));
       const json = output.json;
+      const baselineRule = judge ? rules.length - 1 : -1;
+      const replaced = new Set(output.baseline?.replaced);
+      const alert = (v: EventView, rule: AlertRule): void => {
+        if (!forward) { out(json ? alertJson(v, rule, hostname) : alertText(v, rule)); return; }
+        const object = alertJson(v, rule, hostname);
+        forward(object);
+        out(json ? object : alertText(v, rule));
+      };
       onEvent = (v) => {
+        const verdict = judge?.observe(v);
         for (const i of matchedPrograms(decoder.module, rules.length)) {
-          const rule = rules[i]!;
-          if (!forward) { out(json ? alertJson(v, rule, hostname) : alertText(v, rule)); continue; }
-          const object = alertJson(v, rule, hostname);
-          forward(object);
-          out(json ? object : alertText(v, rule));
+          if (i !== baselineRule) {
+            if (!verdict || !replaced.has(i)) alert(v, rules[i]!);
+            continue;
+          }
+          if (!verdict || verdict.known) continue;
+          v.baselineVerdict = verdict;
+          try {
+            alert(v, rules[i]!);
+          } finally {
+            v.baselineVerdict = undefined;
+          }
         }
       };
     } else if (output.kind === 'events' || output.kind === 'alertObjects') {
@@ -64,6 +82,7 @@ export class EventPrinter {
     this.decoder = decoder;
     this.handlers = {
       onEvent,
+      ...(judge ? { onStateExec: (v: EventView) => { judge.observe(v); } } : {}),
       onMachineInfo(mi) {
         if (mi.hostname) hostname = mi.hostname;
       },

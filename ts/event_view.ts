@@ -6,6 +6,7 @@
  */
 import { FieldResult, type DecoderModule, type RecordLayout } from './wasm.js';
 import { eventInfo, type EventInfo } from './events/event_table.js';
+import type { BaselineVerdict } from './baseline/match.js';
 
 const FRAME_TS = 0;
 const FRAME_TID = 8;
@@ -44,6 +45,8 @@ export class EventView {
   bootTsEpochNs: bigint | undefined;
   /** Host name of the capture's machine-info block (evt.hostname). */
   hostname: string | undefined;
+  /** The learned baseline's verdict on this exec while its alert renders (ts/baseline/detect.ts); drift.baseline.* read it. */
+  baselineVerdict: BaselineVerdict | undefined;
   /** The section was written by scapdrift's loader, whose driver flags scripts (proc.is_exe_script). */
   scriptFlagKnown = false;
 

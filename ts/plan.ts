@@ -16,6 +16,7 @@ import { selectEvents, type SelectOptions } from './rules/select.js';
 import { rulesNeverFiring } from './rules/event_types.js';
 import { resolveField, type FieldRef } from './fields.js';
 import type { FormatPart } from './output.js';
+import type { Profile } from './baseline/profile.js';
 
 /** A format part as data: literal text, or a field by its name as written ("evt.arg.flags"). */
 export type PlanPart = string | { field: string };
@@ -39,8 +40,12 @@ export type PlanOutput =
   | { kind: 'format'; parts: PlanPart[] }
   /** JSON lines of these fields (`--json`, `--json -p`). */
   | { kind: 'json'; fields: string[] }
-  /** Alerts of the rules, one per matched rule (program i ↔ rule i), text or JSON. */
-  | { kind: 'alerts'; json: boolean; rules: PlanRule[] }
+  /**
+   * Alerts of the rules, one per matched rule (program i ↔ rule i), text or JSON. With
+   * `baseline`, the last rule is the baseline's: it alerts only when the exec is outside the
+   * profile; the rules at `replaced` (name allowlists) stay silent where the profile judged.
+   */
+  | { kind: 'alerts'; json: boolean; rules: PlanRule[]; baseline?: { profile: Profile; replaced: number[] } }
   /** Event objects of these fields (the library API). */
   | { kind: 'events'; fields: string[]; jsonSafe: boolean }
   /** Alert objects of the rules, one per matched rule (the library API with rules). */
@@ -101,6 +106,7 @@ export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) 
       kind: 'alerts',
       json: opts.json === true,
       rules: selection.rules.map((r) => ({ name: r.name, priority: r.priority, tags: r.tags, source: r.source, output: planParts(r.output) })),
+      ...(selection.baseline ? { baseline: selection.baseline } : {}),
     };
   } else if (opts.json) {
     output = { kind: 'json', fields: (parts ? formatFields(parts) : DEFAULT_JSON_FIELDS).map((f) => f.text) };

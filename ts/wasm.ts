@@ -67,6 +67,7 @@ export interface DecoderExports {
   skipBlock(): void;
   skipFaultyBlock(): void;
   setOwned(on: number): void;
+  setStateExecs(on: number): void;
   splitBlocks(start: number, end: number, target: number): number;
   reserveScratch(bytes: number): number;
   stageProcessString(slot: number, offset: number, len: number): void;
@@ -101,7 +102,7 @@ export interface DecoderExports {
 export const FieldResult = { MISSING: 0, NUMBER: 1, STRING: 2 } as const;
 
 /** Status codes of scan() (assembly/status.ts; test/wasm_boundary.test.ts checks both sides agree). */
-export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3 } as const;
+export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3, STATE_EXEC: 4 } as const;
 
 /** Fault codes at or above this are inside a sound block (length and trailer checked): skippable. */
 export const FIRST_FRAME_FAULT = 3;

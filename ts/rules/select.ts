@@ -9,6 +9,7 @@ import type { Expr } from '../filter/ast.js';
 import { parseCondition, compileProgram, type Program } from '../filter/index.js';
 import type { LoadedRule, RuleSet } from './load.js';
 import { DEFAULT_RULES_PATH } from './default_rules.js';
+import type { Profile } from '../baseline/profile.js';
 
 /** What selects events: conditions, rules files and which of their rules run. */
 export interface SelectOptions {
@@ -26,6 +27,8 @@ export interface SelectOptions {
   tag?: string[];
   /** `-T`: rules with one of these tags do not run (Falco's -T). */
   disableTag?: string[];
+  /** A learned baseline profile (ts/baseline/): execs outside it raise its rule, after the rules'. */
+  baseline?: string;
 }
 
 export interface Selection {
@@ -35,6 +38,8 @@ export interface Selection {
   rules?: LoadedRule[];
   /** With rules: the loaded set (its macros and lists, for what a rule can match). */
   ruleSet?: RuleSet;
+  /** With a baseline: its profile (its rule is the last of `rules`) and the rules it replaces (ts/baseline/detect.ts). */
+  baseline?: { profile: Profile; replaced: number[] };
 }
 
 /** The host name for alerts when the capture names none. */
@@ -51,13 +56,26 @@ export async function selectEvents(opts: SelectOptions, warn: (line: string) => 
   const conditions = [opts.condition, opts.filter].filter((c): c is string => c !== undefined).map((c) => parseCondition(c));
   const filter: Expr | undefined = conditions.length > 1 ? { kind: 'and', children: conditions, pos: 1 } : conditions[0];
   const files = [...(opts.defaultRules ? [DEFAULT_RULES_PATH] : []), ...(opts.rules ?? [])];
-  if (files.length === 0) return filter ? { programs: [compileProgram(filter)] } : {};
-  const { loadRules, rulePrograms } = await import('./load.js');
-  const set = loadRules(files, {
-    ...(opts.priority !== undefined ? { minPriority: opts.priority } : {}),
-    ...(opts.tag ? { enableTags: opts.tag } : {}),
-    ...(opts.disableTag ? { disableTags: opts.disableTag } : {}),
-  });
-  for (const w of set.warnings) warn(w);
-  return { programs: rulePrograms(set, filter), rules: set.rules, ruleSet: set };
+  // The profile is read and checked before any rules file or capture (a bad one fails first).
+  const detect = opts.baseline === undefined ? undefined : await import('../baseline/detect.js');
+  const baseline = detect?.compileBaseline(opts.baseline!, filter);
+  if (files.length === 0 && !baseline) return filter ? { programs: [compileProgram(filter)] } : {};
+  let selection: Selection = { programs: [], rules: [] };
+  if (files.length > 0) {
+    const { loadRules, rulePrograms } = await import('./load.js');
+    const set = loadRules(files, {
+      ...(opts.priority !== undefined ? { minPriority: opts.priority } : {}),
+      ...(opts.tag ? { enableTags: opts.tag } : {}),
+      ...(opts.disableTag ? { disableTags: opts.disableTag } : {}),
+    });
+    for (const w of set.warnings) warn(w);
+    selection = { programs: rulePrograms(set, filter), rules: set.rules, ruleSet: set };
+  }
+  if (!baseline) return selection;
+  return {
+    ...selection,
+    programs: [...selection.programs!, baseline.rule.program],
+    rules: [...selection.rules!, baseline.rule],
+    baseline: { profile: baseline.profile, replaced: detect!.replacedByBaseline(selection.rules!) },
+  };
 }
