@@ -24,7 +24,7 @@ export {
   getFaultValue, getFaultEvent, getFaultParam, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, setStateExecs, splitBlocks, unknownEventCount,
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess, addCredential } from "./process_list";
-export { threadCount, droppedThreads } from "./thread_table";
+export { threadCount, droppedThreads, threadSlots, threadSlotPtr } from "./thread_table";
 export { filesEvicted } from "./file_table";
 export {
   setCredentialEvent, credentialsDropped, KIND_USER as CREDENTIAL_USER, KIND_GROUP as CREDENTIAL_GROUP, CRED_OP_USER_ADDED, CRED_OP_USER_DELETED, CRED_OP_GROUP_ADDED, CRED_OP_GROUP_DELETED,
@@ -143,3 +143,9 @@ export const REC_WRITER_COMM: u32 = <u32>offsetof<ThreadRecord>("writerComm0");
 export const REC_CHMOD_COMM_LEN: u32 = <u32>offsetof<ThreadRecord>("chmodCommLen");
 export const REC_CHMOD_COMM: u32 = <u32>offsetof<ThreadRecord>("chmodComm0");
 export const REC_STR_LEN: u32 = <u32>STR_LEN_BASE;
+export const REC_SID: u32 = <u32>offsetof<ThreadRecord>("sid");
+export const REC_VPGID: u32 = <u32>offsetof<ThreadRecord>("vpgid");
+export const REC_TTY: u32 = <u32>offsetof<ThreadRecord>("tty");
+export const REC_CAP_INHERITABLE: u32 = <u32>offsetof<ThreadRecord>("capInheritable");
+export const REC_CAP_PERMITTED: u32 = <u32>offsetof<ThreadRecord>("capPermitted");
+export const REC_CAP_EFFECTIVE: u32 = <u32>offsetof<ThreadRecord>("capEffective");

@@ -59,6 +59,18 @@ export function resetThreads(counts: bool): void {
   if (counts) dropped = 0;
 }
 
+/** Slots of the table, used or not: walking 0..threadSlots()-1 with threadSlotPtr visits every thread. */
+export function threadSlots(): u32 {
+  return slotCount;
+}
+
+/** Pointer to the record in slot `i`, or 0 when the slot is empty or beyond the table. Valid until the next insert or remove. */
+export function threadSlotPtr(i: u32): usize {
+  if (i >= slotCount) return 0;
+  const r = slotAt(i);
+  return r.used ? changetype<usize>(r) : 0;
+}
+
 /** Number of threads in the table. */
 export function threadCount(): u32 {
   return liveCount;

@@ -56,6 +56,11 @@ const ALERT_OUTPUTS: OptionSpec[] = [
   { long: 'output-file', value: '<path>', help: 'append each alert to PATH as a JSON line (the same payload)' },
   { long: 'output-file-max-size', value: '<size>', help: 'rotate --output-file at this size: bytes, or K/M/G (default 100M)' },
   { long: 'output-file-keep', value: '<n>', help: 'rotated files kept: PATH.1 … PATH.N (default 5)' },
+  { long: 'alert-capture', value: '<prefix>', help: "capture-on-alert: write the stream around each alert to PREFIX_<ts>_<evt.num>.scap (Falco's capture)" },
+  { long: 'alert-capture-mode', value: '<mode>', help: "rules: for rules with 'capture: true' (default, as Falco); all_rules: for every alert" },
+  { long: 'alert-capture-duration', value: '<ms>', help: "ms kept after an alert when its rule has no capture_duration (default 5000)" },
+  { long: 'alert-capture-before', value: '<ms>', help: 'ms kept before an alert (default 5000; held in at most 64 MiB)' },
+  { long: 'alert-capture-max-mb', value: '<n>', help: 'a file ends at this size, MiB; 0: no limit (default 100)' },
 ];
 
 const BASELINE: OptionSpec = { long: 'baseline', value: '<profile>', help: "learned baseline (scapdrift learn): alert on execs outside their workload's profile" };

@@ -12,12 +12,13 @@ import { compilePrintPlan, printsEveryEvent, type Plan, type PrintOptions } from
 import { workerCount, decompressedBytes } from './parallel/worker_count.js';
 import { checkRecordingClosed } from './scap/recording.js';
 import type { AlertOutputs, AlertOutputOptions } from './alerts/outputs.js';
+import type { AlertCaptureCliOptions, AlertCaptureOptions } from './alerts/alert_capture.js';
 
 /** How often `read` tells on stderr that alerts to --output-http/--output-file were lost, ms. */
 const ALERT_LOSS_CHECK_MS = 1000;
 
 /** Options of the read command. */
-export interface ReadCommandOptions extends PrintOptions, AlertOutputOptions {
+export interface ReadCommandOptions extends PrintOptions, AlertOutputOptions, AlertCaptureCliOptions {
   quiet?: boolean;
   /** Decoding threads (parallel decoding: this one and N − 1 workers); default: see workerCount. */
   workers?: string | number;
@@ -75,6 +76,19 @@ export interface PrintMode {
   out?: NodeJS.WritableStream;
   /** Also hand each alert to these outputs (decoding then runs on this thread alone). */
   alertOutputs?: AlertOutputs;
+  /** Write the stream around alerts to files (capture-on-alert; decoding then runs on this thread alone). */
+  alertCapture?: AlertCaptureOptions;
+}
+
+/**
+ * The capture-on-alert settings of the options, or undefined when not asked for (its module is
+ * loaded only then). Throws E_OPTION.
+ */
+export async function alertCaptureOf(opts: AlertCaptureCliOptions, plan: Plan): Promise<AlertCaptureOptions | undefined> {
+  const asked = [opts.alertCapture, opts.alertCaptureMode, opts.alertCaptureDuration, opts.alertCaptureBefore, opts.alertCaptureMaxMb].some((v) => v !== undefined);
+  if (!asked) return undefined;
+  const { alertCaptureSettings } = await import('./alerts/alert_capture.js');
+  return alertCaptureSettings(opts, plan.output.kind === 'alerts' ? plan.output.rules : undefined, (line) => process.stderr.write(`scapdrift: ${escapeText(line)}\n`), warnLine);
 }
 
 /**
@@ -97,12 +111,13 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
   const sink = new OutputSink(mode.out);
   // Alerts for the outputs are made where the rules matched: on this thread.
   const outputs = mode.alertOutputs;
-  const workers = outputs ? 1 : workerCount(workersOption, workersOption === undefined ? { bytes: await decompressedBytes(source), everyEvent: printsEveryEvent(plan) } : undefined);
+  const workers = outputs || mode.alertCapture ? 1 : workerCount(workersOption, workersOption === undefined ? { bytes: await decompressedBytes(source), everyEvent: printsEveryEvent(plan) } : undefined);
   if (workers > 1) {
     const { printEventsParallel } = await import('./parallel/print.js');
     return printEventsParallel(source, plan, workers, sink);
   }
-  const printer = new EventPrinter(plan, (line) => sink.push(line), warnLine, outputs && ((json) => outputs.forward(json)));
+  const capture = mode.alertCapture && new (await import('./alerts/alert_capture.js')).AlertCapture(mode.alertCapture);
+  const printer = new EventPrinter(plan, (line) => sink.push(line), warnLine, outputs && ((json) => outputs.forward(json)), capture && ((v, rule) => capture.alert(rule, v.ts, v.num)));
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
   const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;
   const bar = showBar ? await progressBar() : undefined;
@@ -113,7 +128,9 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
   try {
     return await printer.decoder.runSource(source, {
       ...printer.handlers,
+      ...(capture ? { onBytes: (b: Uint8Array) => capture.onBytes(b) } : {}),
       async afterChunk() {
+        await capture?.afterChunk(printer.decoder);
         const events = printer.decoder.eventCount();
         bar?.update(source.compressed ? source.bytesConsumed() : printer.decoder.bytesFed, { rate: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
         await sink.flush(); // and wait when the stream is full: backpressure per chunk
@@ -123,6 +140,7 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
     process.off('SIGINT', restoreTerminal);
     bar?.stop();
     await sink.flush(); // what was decoded before a fault is still printed
+    await capture?.close(printer.decoder); // and the alert files written up to it
   }
 }
 
@@ -137,6 +155,7 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
   if (opts.workers !== undefined) workerCount(opts.workers, undefined); // a bad option fails before anything is read
   const plan = await compilePrintPlan(opts, warnLine); // a bad -p, condition or rules file fails before the file is opened
   const alertOutputs = await openAlertOutputs(opts);
+  const alertCapture = await alertCaptureOf(opts, plan);
   const lossCheck = alertOutputs && setInterval(() => {
     const w = alertOutputs.lossWarning();
     if (w) warnLine(w);
@@ -144,7 +163,7 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
   let source: ByteSource | undefined;
   try {
     source = await openByteSource(file === '-' ? process.stdin : file);
-    const summary = await printEvents(source, plan, opts.workers, { progress: !opts.quiet, live: false, ...(alertOutputs ? { alertOutputs } : {}) });
+    const summary = await printEvents(source, plan, opts.workers, { progress: !opts.quiet, live: false, ...(alertOutputs ? { alertOutputs } : {}), ...(alertCapture ? { alertCapture } : {}) });
     if (summary.droppedThreads > 0) warnLine(`${summary.droppedThreads} threads were not tracked: the thread table was full`);
     if (summary.filesEvicted > 0) warnLine(`${summary.filesEvicted} files forgotten by the file table (full): drift.* fields may miss their writer`);
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);

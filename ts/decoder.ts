@@ -75,6 +75,12 @@ export interface DecodeHandlers {
   onSkip?(error: ScapdriftError): void;
   /** Called after each input chunk; awaited, so a slow consumer slows the reader. */
   afterChunk?(): Promise<void> | void;
+  /**
+   * The decompressed stream, in order: each piece just before it is decoded (a view valid during
+   * the call only: copy what you keep). With afterChunk and {@link Decoder.blockBoundary}, what
+   * cuts pieces out of a stream (ts/alerts/alert_capture.ts).
+   */
+  onBytes?(bytes: Uint8Array): void;
 }
 
 /** Totals of one decode. */
@@ -190,6 +196,7 @@ export class Decoder {
   feed(chunk: Uint8Array, handlers: DecodeHandlers, owned = true): void {
     for (let i = 0; i < chunk.length; i += FEED_PIECE_BYTES) {
       const piece = chunk.subarray(i, i + FEED_PIECE_BYTES);
+      handlers.onBytes?.(piece);
       const at = this.reserve(piece.length);
       new Uint8Array(this.module.exports.memory.buffer).set(piece, at);
       this.commit(piece.length, handlers, owned);
@@ -211,6 +218,7 @@ export class Decoder {
         const view = new Uint8Array(this.module.exports.memory.buffer, at, FILE_READ_BYTES);
         const { bytesRead } = await file.read(view, 0, FILE_READ_BYTES, null).catch((e: unknown) => { throw ioError(e, source.path!, 'read'); });
         if (bytesRead === 0) break;
+        handlers.onBytes?.(view.subarray(0, bytesRead));
         this.commit(bytesRead, handlers, true);
         if (handlers.afterChunk) await handlers.afterChunk();
       }
@@ -218,6 +226,15 @@ export class Decoder {
       await file.close();
     }
     return this.finish();
+  }
+
+  /**
+   * Stream offset up to which every block has been decoded: a block boundary (the state reflects
+   * exactly the blocks before it). Undefined while a process-list or skipped block is read in
+   * pieces.
+   */
+  blockBoundary(): number | undefined {
+    return this.streamed ? undefined : this.base + this.module.exports.getCursor();
   }
 
   /** Stream bytes handed to the decoder so far (decompressed). */

@@ -10,7 +10,7 @@ import type { EventView } from './event_view.js';
 import { matchedPrograms } from './filter/blob.js';
 import { alertJson, alertText, type AlertRule } from './rules/alert.js';
 import { hostnameOfThisMachine } from './rules/select.js';
-import { fieldRefs, formatParts, type Plan, type PlanOutput } from './plan.js';
+import { fieldRefs, formatParts, type Plan, type PlanOutput, type PlanRule } from './plan.js';
 import type { Job } from './parallel/job.js';
 import { BaselineJudge } from './baseline/judge.js';
 
@@ -37,9 +37,10 @@ export class EventPrinter {
 
   /**
    * `out` receives each line (without newline), `skip` a line per corrupt frame skipped,
-   * `forward` each alert as Falco's JSON object (with rules: --output-http / --output-file).
+   * `forward` each alert as Falco's JSON object (with rules: --output-http / --output-file),
+   * `alerted` each alert's event and rule (capture-on-alert) before it is printed.
    */
-  constructor(plan: Plan, out: (line: string) => void, skip?: (message: string) => void, forward?: (alertJson: string) => void) {
+  constructor(plan: Plan, out: (line: string) => void, skip?: (message: string) => void, forward?: (alertJson: string) => void, alerted?: (v: EventView, rule: PlanRule) => void) {
     const output = plan.output;
     // A baseline sees every exec exit, those of other workers' batches too (ts/baseline/detect.ts).
     const judge = output.kind === 'alerts' && output.baseline ? new BaselineJudge(output.baseline.profile) : undefined;
@@ -51,7 +52,9 @@ export class EventPrinter {
       const json = output.json;
       const baselineRule = judge ? rules.length - 1 : -1;
       const replaced = new Set(output.baseline?.replaced);
-      const alert = (v: EventView, rule: AlertRule): void => {
+      const alert = (v: EventView, i: number): void => {
+        const rule = rules[i]!;
+        alerted?.(v, output.rules[i]!);
         if (!forward) { out(json ? alertJson(v, rule, hostname) : alertText(v, rule)); return; }
         const object = alertJson(v, rule, hostname);
         forward(object);
@@ -61,13 +64,13 @@ export class EventPrinter {
         const verdict = judge?.observe(v);
         for (const i of matchedPrograms(decoder.module, rules.length)) {
           if (i !== baselineRule) {
-            if (!verdict || !replaced.has(i)) alert(v, rules[i]!);
+            if (!verdict || !replaced.has(i)) alert(v, i);
             continue;
           }
           if (!verdict || verdict.known) continue;
           v.baselineVerdict = verdict;
           try {
-            alert(v, rules[i]!);
+            alert(v, i);
           } finally {
             v.baselineVerdict = undefined;
           }

@@ -30,6 +30,9 @@ export interface PlanRule {
   source: string;
   /** The rule's output format, its literal text already escaped (ts/rules/load.ts). */
   output: PlanPart[];
+  /** Falco `capture` / `capture_duration` (ms): capture-on-alert (ts/alerts/alert_capture.ts). */
+  capture: boolean;
+  captureDurationMs?: number;
 }
 
 /** What a decoder makes of each selected event. */
@@ -105,7 +108,10 @@ export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) 
     output = {
       kind: 'alerts',
       json: opts.json === true,
-      rules: selection.rules.map((r) => ({ name: r.name, priority: r.priority, tags: r.tags, source: r.source, output: planParts(r.output) })),
+      rules: selection.rules.map((r) => ({
+        name: r.name, priority: r.priority, tags: r.tags, source: r.source, output: planParts(r.output),
+        capture: r.capture, ...(r.captureDurationMs !== undefined ? { captureDurationMs: r.captureDurationMs } : {}),
+      })),
       ...(selection.baseline ? { baseline: selection.baseline } : {}),
     };
   } else if (opts.json) {

@@ -81,6 +81,8 @@ export interface DecoderExports {
   ): void;
   addCredential(kind: number, id: number, nameOff: number, nameLen: number, homeOff: number, homeLen: number, shellOff: number, shellLen: number): void;
   threadCount(): number;
+  threadSlots(): number;
+  threadSlotPtr(i: number): number;
   threadPtr(tid: bigint): number;
   threadStringPtr(rec: number, slot: number): number;
   paramPtrTable(): number;
@@ -172,6 +174,7 @@ export interface RecordLayout {
   strLen: number;
   writerPid: number; writtenTs: number; writtenDuration: number; chmodPid: number; chmodTs: number;
   chmodDuration: number; writerCommLen: number; writerComm: number; chmodCommLen: number; chmodComm: number;
+  sid: number; vpgid: number; tty: number; capInheritable: number; capPermitted: number; capEffective: number;
 }
 
 const WASM_URL = new URL('../../build/scapdrift.wasm', import.meta.url);
@@ -259,6 +262,8 @@ export function createDecoderModule(): DecoderModule {
     chmodPid: g('REC_CHMOD_PID'), chmodTs: g('REC_CHMOD_TS'), chmodDuration: g('REC_CHMOD_DURATION'),
     writerCommLen: g('REC_WRITER_COMM_LEN'), writerComm: g('REC_WRITER_COMM'),
     chmodCommLen: g('REC_CHMOD_COMM_LEN'), chmodComm: g('REC_CHMOD_COMM'),
+    sid: g('REC_SID'), vpgid: g('REC_VPGID'), tty: g('REC_TTY'),
+    capInheritable: g('REC_CAP_INHERITABLE'), capPermitted: g('REC_CAP_PERMITTED'), capEffective: g('REC_CAP_EFFECTIVE'),
   };
   const ex = raw as DecoderExports;
   memory = ex.memory;

@@ -37,6 +37,8 @@ export function compileBaseline(path: string, filter: Expr | undefined): { profi
         + ' proc.pid=%proc.pid drift.exe_writer.pid=%drift.exe_writer.pid container.id=%container.id)'),
       expr,
       program: compileProgram(expr),
+      // Its alerts are drift: capture-on-alert keeps the seconds around them (mode `rules`).
+      capture: true,
     },
   };
 }

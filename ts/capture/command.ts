@@ -10,7 +10,7 @@ import { finished } from 'node:stream/promises';
 import { unlink } from 'node:fs/promises';
 import { openByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../decoder.js';
-import { printEvents, openAlertOutputs, type ReadCommandOptions } from '../cli_read.js';
+import { printEvents, openAlertOutputs, alertCaptureOf, type ReadCommandOptions } from '../cli_read.js';
 import { compilePrintPlan } from '../plan.js';
 import { warnLine } from '../warn.js';
 import { ScapdriftError, ErrorCode, isScapdriftError } from '../errors.js';
@@ -120,6 +120,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   const durationSeconds = parseSeconds(opts.duration, '--duration');
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
   const alertOutputs = await openAlertOutputs(opts); // a bad URL or an unwritable file fails before the driver loads
+  const alertCapture = await alertCaptureOf(opts, plan);
   const hashWaitMs = parseMs(opts.hashWaitMs, '--hash-wait-ms');
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
   const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs);
@@ -160,7 +161,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   try {
     const source = await openByteSource(toDecoder);
     try {
-      summary = await printEvents(source, plan, 1, { progress: false, live: true, out, ...(alertOutputs ? { alertOutputs } : {}) });
+      summary = await printEvents(source, plan, 1, { progress: false, live: true, out, ...(alertOutputs ? { alertOutputs } : {}), ...(alertCapture ? { alertCapture } : {}) });
     } finally {
       await source.close();
     }

@@ -35,6 +35,10 @@ export interface RuleDef {
   exceptions: ExceptionDef[];
   /** Skip the rule with a warning (instead of refusing the file) when it names an unknown field. */
   skipIfUnknownFilter: boolean;
+  /** Falco `capture`: a capture-on-alert file is written for its alerts (ts/alerts/alert_capture.ts, mode `rules`). */
+  capture: boolean;
+  /** Falco `capture_duration`, ms; undefined: the default duration. */
+  captureDurationMs: number | undefined;
   place: Place;
   /** Where its condition and output start (messages about them). */
   conditionPlace: Place;
@@ -58,7 +62,7 @@ export function emptyDefinitions(): Definitions {
 const IGNORED_ITEMS = ['required_plugin_versions'];
 /** Keys `override` may append to / replace, per item kind (Falco's rules-file schema). */
 const RULE_APPEND = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
-const RULE_REPLACE = new Set(['condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'source', 'skip-if-unknown-filter']);
+const RULE_REPLACE = new Set(['condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'source', 'skip-if-unknown-filter', 'capture', 'capture_duration']);
 
 /** Reads typed values of one item, failing with the item's place. */
 class Item {
@@ -84,6 +88,12 @@ class Item {
     const x = this.v[key];
     if (x === undefined || x === null) return undefined;
     return typeof x === 'boolean' ? x : this.fail(RULES_MSG.NOT_A_BOOL(key));
+  }
+  /** A number (the schema has checked its type). */
+  num(key: string): number | undefined {
+    const x = this.v[key];
+    if (x === undefined || x === null) return undefined;
+    return typeof x === 'number' ? x : this.fail(RULES_MSG.NOT_A_NUMBER(key));
   }
   strList(key: string): string[] | undefined {
     const x = this.v[key];
@@ -213,6 +223,8 @@ function collectRule(item: Item, defs: Definitions): void {
     source: item.str('source') ?? 'syscall',
     exceptions: exceptionsOf(item),
     skipIfUnknownFilter: item.bool('skip-if-unknown-filter') ?? false,
+    capture: item.bool('capture') ?? false,
+    captureDurationMs: item.num('capture_duration'),
     place: item.place,
     conditionPlace: item.at('condition'),
     outputPlace: item.at('output'),
@@ -230,6 +242,8 @@ function overrideRule(item: Item, rule: RuleDef, key: string, how: 'append' | 'r
     case 'enabled': rule.enabled = item.bool(key)!; break;
     case 'source': rule.source = item.str(key)!; break;
     case 'skip-if-unknown-filter': rule.skipIfUnknownFilter = item.bool(key)!; break;
+    case 'capture': rule.capture = item.bool(key)!; break;
+    case 'capture_duration': rule.captureDurationMs = item.num(key)!; break;
     case 'exceptions':
       if (append) appendExceptions(rule.exceptions, exceptionsOf(item));
       else rule.exceptions = exceptionsOf(item);

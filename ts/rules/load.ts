@@ -36,6 +36,10 @@ export interface LoadedRule {
   /** The condition with exceptions applied, parsed (macros not yet expanded). */
   expr: Expr;
   program: Program;
+  /** Falco `capture`: its alerts start a capture-on-alert file in mode `rules`. */
+  capture: boolean;
+  /** Falco `capture_duration`, ms (absent: the default duration). */
+  captureDurationMs?: number;
 }
 
 /** A rule skipped for a field scapdrift does not have. */
@@ -218,7 +222,10 @@ function compileRule(def: RuleDef, env: FilterEnv, set: RuleSet, skipUnknown: bo
     return unknown(e.unknownField, error);
   }
   const tags = [...new Set(def.tags)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { name: def.name, desc: def.desc, priority: def.priority, tags, source: def.source, output, expr, program };
+  return {
+    name: def.name, desc: def.desc, priority: def.priority, tags, source: def.source, output, expr, program,
+    capture: def.capture, ...(def.captureDurationMs !== undefined ? { captureDurationMs: def.captureDurationMs } : {}),
+  };
 }
 
 /** The programs of `set`, one per rule in order; with `filter`, each is `filter and rule`. */

@@ -8,6 +8,7 @@ export const RULES_MSG = {
   UNKNOWN_ITEM: (keys: string) => `unknown item (keys: ${keys}); expected rule, macro, list or required_engine_version`,
   NOT_A_STRING: (key: string) => `'${key}' must be a string`,
   NOT_A_BOOL: (key: string) => `'${key}' must be true or false`,
+  NOT_A_NUMBER: (key: string) => `'${key}' must be a number`,
   NOT_A_STRING_LIST: (key: string) => `'${key}' must be a list of strings`,
   SCHEMA: (item: string, detail: string) => `${item}: ${detail}`,
   BAD_ENGINE_VERSION: (v: string) => `invalid required_engine_version '${v}'; expected a version X.Y.Z`,

@@ -187,3 +187,16 @@ export function isProcessListBlock(type: number): boolean {
 export function plVersion(type: number): number | undefined {
   return PL_VERSIONS.get(type >>> 0);
 }
+
+/** Event blocks whose body carries a u32 of flags after the cpu id (libs scap_dump with flags). */
+const EVF_BLOCK_TYPES: ReadonlySet<number> = new Set([EVF_BLOCK_TYPE, EVF_BLOCK_TYPE_V2, EVF_BLOCK_TYPE_V2_LARGE]);
+
+/**
+ * Bytes from an event block's body to its frame (whose first field is the u64 ts, epoch ns):
+ * 2 (the u16 cpu id) for EV blocks, 6 (cpu id, u32 flags) for EVF blocks; undefined for a block
+ * that is not an event block.
+ */
+export function eventFrameOffset(type: number): number | undefined {
+  if (!isEventBlock(type)) return undefined;
+  return EVF_BLOCK_TYPES.has(type >>> 0) ? 6 : 2;
+}
