@@ -12,8 +12,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { CLI, runCli } from './helpers/cli.js';
 import { capture } from './helpers/captures.js';
 import { SAMPLE_CAPTURE } from '../ts/cli_start.js';
@@ -22,7 +23,9 @@ import { liveCaptureUnavailable } from '../ts/capture/index.js';
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 const dir = mkdtempSync(join(tmpdir(), 'scapdrift-alert-capture-'));
 const BUSY = join(dir, 'busy.scap');
-writeFileSync(BUSY, gunzipSync(readFileSync(capture('busy.scap.gz'))));
+// Streamed to disk: the test runner's own memory stays small (children forked from it inherit
+// its peak RSS, which test/memory.test.ts measures).
+await pipeline(createReadStream(capture('busy.scap.gz')), createGunzip(), createWriteStream(BUSY));
 
 /** The files a run wrote under `sub`, sorted (Falco's names sort by ts, then evt.num). */
 function filesIn(sub: string): string[] {

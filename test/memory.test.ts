@@ -45,7 +45,10 @@ const everyEvent = workers === 'default-every-event';
 const options = { quiet: true, ...(everyEvent ? {} : { condition: 'proc.name = nosuch' }), ...(workers.startsWith('default') ? {} : { workers: Number(workers) }) };
 try { out = { events: (await readCommand(file, options)).events }; }
 catch (e) { out = { error: e.message }; }
-process.stdout.write('\\n' + JSON.stringify({ ...out, rssMib: process.resourceUsage().maxRSS / 1024 }));
+// VmHWM: this process's own peak RSS, all threads (maxRSS would include the test runner's, inherited across fork and exec).
+const { readFileSync } = await import('node:fs');
+const hwmKib = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+process.stdout.write('\\n' + JSON.stringify({ ...out, rssMib: hwmKib / 1024 }));
 `);
 
 /**
