@@ -374,13 +374,13 @@ export interface FieldRef {
 export function resolveField(text: string): FieldRef | undefined {
   const direct = byName.get(text);
   if (direct && !direct.takesArg) return { def: direct, text };
-  const m = /^([a-z_.]+?)(?:\.([A-Za-z0-9_]+)|\[(\d+)\])$/.exec(text);
+  const m = /^([a-z0-9_.]+?)(?:\.([A-Za-z0-9_]+)|\[(\d+)\])$/.exec(text);
   if (m) {
     const def = byName.get(m[1]!);
     if (def?.takesArg) return { def, arg: m[2] ?? m[3]!, text };
     if (def?.indexArg && m[3] !== undefined) return { def, arg: m[3], text };
   }
-  const k = /^([a-z_.]+)\[(.+)\]$/.exec(text);
+  const k = /^([a-z0-9_.]+)\[(.+)\]$/.exec(text);
   if (k) {
     const def = byName.get(k[1]!);
     if (def?.keyArg) return { def, arg: k[2]!, text };

@@ -19,13 +19,14 @@ export type FormatPart = string | FieldRef;
 
 /**
  * Compiles a format: `%field` or `%{field}` where field is any name of `scapdrift fields`
- * (with `.NAME` or `[N]` for evt.arg); `%%` is a literal `%`. A leading `*` (sysdig: print
+ * (with `.NAME` or `[N]` for evt.arg, `[N]` for proc.aname, `[KEY]` for k8s.pod.label and the other
+ * keyed fields); `%%` is a literal `%`. A leading `*` (sysdig: print
  * events with missing fields too) is accepted and dropped: scapdrift always prints them, as
  * `<NA>`. Throws FormatError (E_OPTION) naming the character position of an unknown field or an unclosed `%{`.
  */
 export function compileFormat(format: string): FormatPart[] {
   const parts: FormatPart[] = [];
-  const re = /%(?:\{([^}]+)\}|([A-Za-z0-9_.]+(?:\[\d+\])?)|(%)|(\{))/g;
+  const re = /%(?:\{([^}]+)\}|([A-Za-z0-9_.]+(?:\[[^\]\s]+\])?)|(%)|(\{))/g;
   let last = format.startsWith('*') ? 1 : 0;
   re.lastIndex = last;
   for (let m = re.exec(format); m; m = re.exec(format)) {

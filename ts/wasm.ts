@@ -12,6 +12,7 @@ import { EVENT_COUNT, eventInfo, fixedWidthBytes } from './events/event_table.js
 import { EF, PPME } from './events/ppm_constants.js';
 import { NATIVE_TO_PPM_SC } from './events/syscalls.js';
 import { paramText } from './param_format.js';
+import { compileRegex } from './filter/regex.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -244,8 +245,13 @@ export interface DecoderModule {
  */
 export function createDecoderModule(): DecoderModule {
   let memory: WebAssembly.Memory | undefined;
+  const regexes = new RegexCache();
   const instance = new WebAssembly.Instance(wasmModule(), {
-    env: { abort: wasmAbort, renderParam: (type: number, index: number, ptr: number, len: number, out: number, cap: number) => renderParam(memory!, type, index, ptr, len, out, cap) },
+    env: {
+      abort: wasmAbort,
+      renderParam: (type: number, index: number, ptr: number, len: number, out: number, cap: number) => renderParam(memory!, type, index, ptr, len, out, cap),
+      regexMatch: (p: number, pn: number, s: number, sn: number) => (regexes.match(memory!, p, pn, s, sn) ? 1 : 0),
+    },
   });
   const raw = instance.exports as unknown as DecoderExports & Record<string, WebAssembly.Global>;
   const g = (name: string): number => Number(raw[name]!.value);
@@ -299,6 +305,29 @@ function renderParam(memory: WebAssembly.Memory, type: number, index: number, pt
   const bytes = new Uint8Array(memory.buffer, ptr, len);
   const text = paramText(eventInfo(type)?.params[index], bytes) ?? '';
   return utf8.encodeInto(text, new Uint8Array(memory.buffer, out, cap)).written;
+}
+
+const utf8Lossy = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * The filter VM's regexMatch import (assembly/filter/vm.ts): the RegExp of each `regex` pattern,
+ * compiled once per pattern location in the filter blob (checked against its bytes, since a new
+ * blob may reuse the buffer). The text is decoded with U+FFFD for invalid UTF-8, as libsinsp
+ * sanitizes it before RE2 sees it.
+ */
+class RegexCache {
+  private readonly byPtr = new Map<number, { pattern: Uint8Array; re: RegExp }>();
+
+  match(memory: WebAssembly.Memory, p: number, pn: number, s: number, sn: number): boolean {
+    const pattern = new Uint8Array(memory.buffer, p, pn);
+    let entry = this.byPtr.get(p);
+    if (!entry || entry.pattern.length !== pn || !entry.pattern.every((b, i) => b === pattern[i])) {
+      // Validated when the condition was compiled (ts/filter/compiler.ts).
+      entry = { pattern: pattern.slice(), re: compileRegex(utf8Lossy.decode(pattern)) };
+      this.byPtr.set(p, entry);
+    }
+    return entry.re.test(utf8Lossy.decode(new Uint8Array(memory.buffer, s, sn)));
+  }
 }
 
 function wasmAbort(_msg: number, _file: number, line: number, column: number): never {

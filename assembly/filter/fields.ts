@@ -16,7 +16,7 @@ import { credentialString, credPtr, credLen, KIND_USER, KIND_GROUP, CRED_NAME, C
 import { SD_PPM_EXE_SCRIPT, isScriptFlagKnown } from "../lifecycle";
 import { findThread } from "../thread_table";
 import { isPlausibleNs, signedDeltaNs } from "../epoch_ns";
-import { paramLen, paramPtr, paramStrLen, paramU64, paramI64 } from "../params";
+import { paramLen, paramPtr, paramStrLen, paramU64, paramI64, frameNparams } from "../params";
 import { MAX_STRING_BYTES } from "../thread_strings";
 import {
   F_EVT_NUM, F_EVT_RAWTIME, F_EVT_CPU, F_TID, F_PID, F_PPID, F_VPID, F_VTID, F_PID_TS, F_UID,
@@ -216,6 +216,11 @@ function loadParamNumber(table: usize): bool {
   return kind == PK_SIGNED ? setS(paramI64(i)) : setU(paramU64(i));
 }
 
+/** The kind (PK_*) of the parameter F_PARAM reads for this event id. */
+export function paramKind(table: usize): u32 {
+  return tableKind(table);
+}
+
 /** Whether F_PARAM reads a number (else a string, or nothing) for this event id. */
 export function paramIsNumber(table: usize): bool {
   const kind = tableKind(table);
@@ -356,7 +361,8 @@ export function loadString(field: u32, table: usize): bool {
     const kind = tableKind(table);
     if (kind != PK_STRING && kind != PK_BYTES && kind != PK_TEXT) return false;
     const i = tableIndex(table);
-    if (paramLen(i) == 0) return false;
+    // An empty buffer is a value (libsinsp: evt.buffer exists on a read of 0 bytes); an empty string is not.
+    if (i >= frameNparams || (paramLen(i) == 0 && kind != PK_BYTES)) return false;
     if (kind == PK_TEXT) {
       const n = renderParam(eventType, i, paramPtr(i), paramLen(i), PARAM_TEXT, PARAM_TEXT_BYTES);
       return setStr(PARAM_TEXT, n);

@@ -19,6 +19,11 @@
 //          OP_TYPES: offset of a syscall bitmap for generic exits (0: none, the event id decides).
 //   value: OP_CHECK: offset of a value list; OP_TYPES: offset of a type bitmap.
 //
+// A check with transformers or a right-side field is a run of instructions ending in its OP_CHECK:
+//   OP_XFORM (cmp: XF_*, field: 0 left side / 1 right side) × n, innermost first,
+//   OP_RHS (field and aux of the right-side field), OP_CHECK.
+// Jumps never land inside such a run.
+//
 // Value list: count u32, pad u32, then `count` values, each
 //   flags u32 (VAL_*), len u32, num u64 (i64, or u64 when VAL_BIG), text[len], pad to 8.
 // Type bitmap: TYPE_BITMAP_BYTES, bit `id` set when event id `id` is selected.
@@ -44,6 +49,21 @@ export const OP_JUMP_TRUE: u32 = 4;
 export const OP_NOT: u32 = 5;
 /** Ends the program; its result is acc. */
 export const OP_END: u32 = 6;
+/** Applies transformer `cmp` (XF_*) to the next OP_CHECK's left side (field 0) or right-side field (field 1). */
+export const OP_XFORM: u32 = 7;
+/** The next OP_CHECK compares with field `field` (aux as for OP_CHECK) instead of its value list. */
+export const OP_RHS: u32 = 8;
+
+// Transformers (libsinsp sinsp_filter_transformers/): string → string, except XF_LEN → u64.
+export const XF_TOLOWER: u32 = 1;
+export const XF_TOUPPER: u32 = 2;
+/** Base64 decoding (libsinsp Base64::decodeWithoutPadding); an invalid text makes the value missing. */
+export const XF_B64: u32 = 3;
+export const XF_BASENAME: u32 = 4;
+/** Length: bytes up to the first NUL of a string, all bytes of a buffer. */
+export const XF_LEN: u32 = 5;
+/** Most transformers one side of a check may nest. */
+export const MAX_TRANSFORMS: u32 = 8;
 
 // Comparisons. A missing value never matches any of them except CMP_EXISTS (false).
 /** Equal to any value of the list (=, ==, in, intersects). */
@@ -68,6 +88,8 @@ export const CMP_EXISTS: u32 = 12;
 export const CMP_IGLOB: u32 = 13;
 /** A number with any bit of the value set (evt.is_open_*: flags and mode bits). */
 export const CMP_BITS_ANY: u32 = 14;
+/** RE2-POSIX full match of the value as a pattern (ts/filter/regex.ts; matched by the shell's regexMatch). */
+export const CMP_REGEX: u32 = 15;
 
 // Fields the VM reads (ts/filter/field_map.ts names them).
 export const F_EVT_NUM: u32 = 1;

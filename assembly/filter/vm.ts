@@ -4,19 +4,27 @@
 // unless some program matched; which ones did is left in the match bitmap.
 
 import {
-  INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_END,
+  INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_XFORM, OP_RHS,
   CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_ICONTAINS, CMP_STARTSWITH,
-  CMP_ENDSWITH, CMP_GLOB, CMP_IGLOB, CMP_PMATCH, CMP_EXISTS, CMP_BITS_ANY, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
-  FILTER_SYSCALLS, isStringField, isAncestorField, ARG_ANY,
+  CMP_ENDSWITH, CMP_GLOB, CMP_IGLOB, CMP_PMATCH, CMP_EXISTS, CMP_BITS_ANY, CMP_REGEX, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
+  FILTER_SYSCALLS, isStringField, isAncestorField, ARG_ANY, MAX_TRANSFORMS, XF_LEN, PK_BYTES,
 } from "./layout";
 import { isGenericExit, currentSyscall } from "../syscall";
 import {
-  beginEvent, currentType, loadNumber, loadString, paramIsNumber, num, numSigned, strAt, strBytes,
+  beginEvent, currentType, loadNumber, loadString, paramIsNumber, paramKind, num, numSigned, strAt, strBytes,
   beginAnyAncestor, nextAncestorValue, endAnyAncestor,
 } from "./fields";
 import {
   compareBytes, bytesEqual, startsWith, endsWith, containsBytes, globMatch, pathPrefixMatch,
 } from "./bytes";
+import { XfBuffer, transformString, valueLength } from "./transform";
+
+/**
+ * Whether the text s[0,sn) matches the `regex` pattern p[0,pn) (libsinsp: RE2-POSIX, whole text):
+ * the shell's compiled RegExp for that pattern (ts/wasm.ts regexMatch, ts/filter/regex.ts).
+ */
+@external("env", "regexMatch")
+declare function regexMatch(p: usize, pn: u32, s: usize, sn: u32): bool;
 
 let blob: usize = 0;
 let blobCapacity: u32 = 0;
@@ -50,18 +58,17 @@ export function filterCount(): u32 { return programCount; }
 /** Bitmap (u32 words) of the programs that matched the current event. */
 export function filterMatches(): usize { return matches; }
 
-/** Order of the loaded number against value `v`: -1, 0, 1. */
-function compareNumber(v: usize): i32 {
-  const flags = load<u32>(v);
-  const lit = load<u64>(v, 8);
-  if (numSigned) {
-    const a = <i64>num;
-    if ((flags & VAL_BIG) != 0) return -1;
-    const b = <i64>lit;
-    return a < b ? -1 : a > b ? 1 : 0;
-  }
-  if ((flags & VAL_BIG) == 0 && <i64>lit < 0) return 1;
-  return num < lit ? -1 : num > lit ? 1 : 0;
+/** Order of number `a` (signed when `aSigned`) against `b` (signed when `bSigned`): -1, 0, 1. */
+function compareNumbers(a: u64, aSigned: bool, b: u64, bSigned: bool): i32 {
+  if (aSigned && <i64>a < 0) return bSigned && <i64>b < 0 ? (<i64>a < <i64>b ? -1 : <i64>a > <i64>b ? 1 : 0) : -1;
+  if (bSigned && <i64>b < 0) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Order of number `a` against value `v` (i64, or u64 when VAL_BIG): -1, 0, 1. */
+// @ts-ignore: decorator
+@inline function compareNumber(a: u64, aSigned: bool, v: usize): i32 {
+  return compareNumbers(a, aSigned, load<u64>(v, 8), (load<u32>(v) & VAL_BIG) == 0);
 }
 
 // @ts-ignore: decorator
@@ -75,10 +82,8 @@ function compareNumber(v: usize): i32 {
   }
 }
 
-/** One value against the loaded string. */
-function stringMatches(cmp: u32, p: usize, n: u32): bool {
-  const s = strAt;
-  const sn = strBytes;
+/** One value p[0,n) against the string s[0,sn). */
+function stringMatches(cmp: u32, s: usize, sn: u32, p: usize, n: u32): bool {
   switch (cmp) {
     case CMP_EQ: return bytesEqual(s, sn, p, n);
     case CMP_CONTAINS: return containsBytes(s, sn, p, n, false);
@@ -88,6 +93,7 @@ function stringMatches(cmp: u32, p: usize, n: u32): bool {
     case CMP_GLOB: return globMatch(s, sn, p, n, false);
     case CMP_IGLOB: return globMatch(s, sn, p, n, true);
     case CMP_PMATCH: return pathPrefixMatch(s, sn, p, n);
+    case CMP_REGEX: return regexMatch(p, n, s, sn);
     default: return orderMatches(cmp, compareBytes(s, sn, p, n));
   }
 }
@@ -109,16 +115,77 @@ function check(field: u32, cmp: u32, table: usize, list: usize): bool {
     // proc.aname (no index) and its siblings: true when some ancestor's value matches.
     if (!beginAnyAncestor()) return false;
     let hit = false;
-    while (!hit && nextAncestorValue(field)) hit = compareLoaded(isNumber, cmp, list);
+    while (!hit && nextAncestorValue(field)) hit = compareLoaded(isNumber, cmp, list, num, numSigned, strAt, strBytes);
     endAnyAncestor();
     return hit;
   }
   const present = isNumber ? loadNumber(field, table) : loadString(field, table);
-  return present && compareLoaded(isNumber, cmp, list);
+  return present && compareLoaded(isNumber, cmp, list, num, numSigned, strAt, strBytes);
 }
 
-/** The comparison `cmp` of the value a loader left against the value list. */
-function compareLoaded(isNumber: bool, cmp: u32, list: usize): bool {
+// A check with transformers or a right-side field (OP_XFORM, OP_RHS before its OP_CHECK).
+// Transforms are kept innermost first, 4 bits each, per side.
+let lhsXf: u32 = 0;
+let lhsXfCount: u32 = 0;
+let rhsXf: u32 = 0;
+let rhsXfCount: u32 = 0;
+let rhsField: u32 = 0;
+let rhsTable: usize = 0;
+const LHS_BUF = new XfBuffer();
+const RHS_BUF = new XfBuffer();
+
+/** The value one side of a check left: a number, or a string in (ptr, len). */
+let sideNumber: bool = false;
+let sideNum: u64 = 0;
+let sideSigned: bool = false;
+let sidePtr: usize = 0;
+let sideLen: u32 = 0;
+
+/** Loads `field` and applies the side's transforms; false when the value is missing. */
+function loadSide(field: u32, table: usize, xf: u32, count: u32, buf: XfBuffer): bool {
+  sideNumber = field == F_PARAM ? paramIsNumber(table) : !isStringField(field);
+  const bytes = field == F_PARAM && paramKind(table) == PK_BYTES;
+  if (!(sideNumber ? loadNumber(field, table) : loadString(field, table))) return false;
+  sideNum = num;
+  sideSigned = numSigned;
+  sidePtr = strAt;
+  sideLen = strBytes;
+  for (let i: u32 = 0; i < count; i++) {
+    const code = (xf >> (i << 2)) & 15;
+    if (code == XF_LEN) {
+      sideNum = valueLength(sidePtr, sideLen, bytes);
+      sideSigned = false;
+      sideNumber = true;
+      continue;
+    }
+    if (!transformString(code, sidePtr, sideLen, bytes, buf)) return false;
+    sidePtr = buf.ptr;
+    sideLen = buf.len;
+  }
+  return true;
+}
+
+/** The OP_CHECK of a run with transformers or a right-side field. */
+function checkTransformed(field: u32, cmp: u32, table: usize, list: usize): bool {
+  if (!loadSide(field, table, lhsXf, lhsXfCount, LHS_BUF)) return false;
+  if (rhsField == 0) return compareLoaded(sideNumber, cmp, list, sideNum, sideSigned, sidePtr, sideLen);
+  if (cmp == CMP_EXISTS) return true;
+  const lNumber = sideNumber;
+  const lNum = sideNum;
+  const lSigned = sideSigned;
+  // The right side may reuse the loaders' scratch: keep the left text in its own buffer.
+  if (!lNumber && sidePtr != LHS_BUF.ptr) LHS_BUF.copy(sidePtr, sideLen);
+  const lLen = sideLen;
+  if (!loadSide(rhsField, rhsTable, rhsXf, rhsXfCount, RHS_BUF)) return false;
+  const base = cmp == CMP_NE ? CMP_EQ : cmp;
+  const hit = lNumber
+    ? orderMatches(base, compareNumbers(lNum, lSigned, sideNum, sideSigned))
+    : stringMatches(base, LHS_BUF.ptr, lLen, sidePtr, sideLen);
+  return cmp == CMP_NE ? !hit : hit;
+}
+
+/** The comparison `cmp` of a loaded value (number n, or string s[0,sn)) against the value list. */
+function compareLoaded(isNumber: bool, cmp: u32, list: usize, n: u64, nSigned: bool, s: usize, sn: u32): bool {
   if (cmp == CMP_EXISTS) return true;
   const count = load<u32>(list);
   let v = list + 8;
@@ -128,8 +195,8 @@ function compareLoaded(isNumber: bool, cmp: u32, list: usize): bool {
     const base = cmp == CMP_NE ? CMP_EQ : cmp;
     // A number never matches a text-only value or a string operator.
     const hit = isNumber
-      ? (flags & VAL_NUM) != 0 && (base == CMP_BITS_ANY ? (num & load<u64>(v, 8)) != 0 : base <= CMP_GE && orderMatches(base, compareNumber(v)))
-      : base != CMP_BITS_ANY && stringMatches(base, v + 16, len);
+      ? (flags & VAL_NUM) != 0 && (base == CMP_BITS_ANY ? (n & load<u64>(v, 8)) != 0 : base <= CMP_GE && orderMatches(base, compareNumber(n, nSigned, v)))
+      : base != CMP_BITS_ANY && stringMatches(base, s, sn, v + 16, len);
     if (cmp == CMP_NE) {
       if (hit) return false;
     } else if (hit) {
@@ -146,7 +213,20 @@ function runProgram(pc: usize): bool {
     const w0 = load<u32>(pc);
     const op = w0 & 0xff;
     if (op == OP_CHECK) {
-      acc = check(w0 >> 16, (w0 >> 8) & 0xff, blob + load<u32>(pc, 4), blob + load<u32>(pc, 8));
+      if (lhsXfCount == 0 && rhsField == 0) {
+        acc = check(w0 >> 16, (w0 >> 8) & 0xff, blob + load<u32>(pc, 4), blob + load<u32>(pc, 8));
+      } else {
+        acc = checkTransformed(w0 >> 16, (w0 >> 8) & 0xff, blob + load<u32>(pc, 4), blob + load<u32>(pc, 8));
+        lhsXfCount = 0; lhsXf = 0; rhsXfCount = 0; rhsXf = 0; rhsField = 0;
+      }
+    } else if (op == OP_XFORM) {
+      // The compiler emits at most MAX_TRANSFORMS per side.
+      const code = (w0 >> 8) & 15;
+      if ((w0 >> 16) == 0) { if (lhsXfCount < MAX_TRANSFORMS) { lhsXf |= code << (lhsXfCount << 2); lhsXfCount++; } }
+      else if (rhsXfCount < MAX_TRANSFORMS) { rhsXf |= code << (rhsXfCount << 2); rhsXfCount++; }
+    } else if (op == OP_RHS) {
+      rhsField = w0 >> 16;
+      rhsTable = blob + load<u32>(pc, 4);
     } else if (op == OP_TYPES) {
       const t = currentType();
       const syscalls = load<u32>(pc, 4);

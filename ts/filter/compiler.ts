@@ -5,12 +5,13 @@
  * and literal is checked here, so the VM never meets a malformed program.
  * Throws {@link FilterError} naming the position.
  */
-import type { Expr, CheckNode, Literal } from './ast.js';
+import type { Expr, CheckNode, Literal, Transformer } from './ast.js';
 import { FilterError, filterError } from './filter_error.js';
 import { MSG, at } from './messages.js';
-import { Op, Cmp, F, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS, FILTER_SYSCALLS, SYSCALL_BITMAP_BYTES } from './layout.js';
-import { filterField, argTable, RAWRES_TABLE, type FilterField } from './field_map.js';
-import { resolveField, suggestField, ancestorArg } from '../fields.js';
+import { Op, Cmp, F, XF, MAX_TRANSFORMS, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS, FILTER_SYSCALLS, SYSCALL_BITMAP_BYTES } from './layout.js';
+import { filterField, argTable, RAWRES_TABLE, BUFFER_TABLE, type FilterField } from './field_map.js';
+import { resolveField, suggestField, ancestorArg, type FieldRef, type FieldType } from '../fields.js';
+import { compileRegex, translateRegex, RegexSyntaxError } from './regex.js';
 import { eventInfo, eventIdsByName, EVENT_COUNT } from '../events/event_table.js';
 import { isSyscallName, syscallName } from '../events/syscalls.js';
 import { errnoText } from '../errno.js';
@@ -46,7 +47,7 @@ export type Program = Insn[];
 const OPS: Record<string, number> = {
   '=': Cmp.EQ, '==': Cmp.EQ, '!=': Cmp.NE, '<': Cmp.LT, '<=': Cmp.LE, '>': Cmp.GT, '>=': Cmp.GE,
   contains: Cmp.CONTAINS, icontains: Cmp.ICONTAINS, startswith: Cmp.STARTSWITH, endswith: Cmp.ENDSWITH,
-  glob: Cmp.GLOB, iglob: Cmp.IGLOB, pmatch: Cmp.PMATCH, in: Cmp.EQ, intersects: Cmp.EQ, exists: Cmp.EXISTS,
+  glob: Cmp.GLOB, iglob: Cmp.IGLOB, pmatch: Cmp.PMATCH, in: Cmp.EQ, intersects: Cmp.EQ, exists: Cmp.EXISTS, regex: Cmp.REGEX,
   // The value is hex: the bytes it spells are looked for (libsinsp's bcontains, bstartswith).
   bcontains: Cmp.CONTAINS, bstartswith: Cmp.STARTSWITH,
 };
@@ -184,6 +185,7 @@ class Compiler {
     const o = c.operand;
     if (!o) return [];
     if (o.kind === 'value') return [o.value];
+    if (o.kind === 'field') return [];
     if (o.kind === 'listref') {
       const items = this.env.list(o.name);
       if (!items) throw filterError(MSG.UNDEFINED_LIST(o.name), o.pos);
@@ -193,16 +195,23 @@ class Compiler {
     return o.items.flatMap((it) => this.env.list(it.text)?.map((text) => ({ text, pos: it.pos })) ?? [it]);
   }
 
-  private check(c: CheckNode): void {
-    const name = c.bracketArg !== undefined ? `${c.field}[${c.bracketArg}]` : c.field;
-    const ref = resolveField(name);
+  /** The field `name[bracketArg]` written at `pos`, resolved and filterable; throws FilterError. */
+  private field(name: string, bracketArg: string | undefined, pos: number): { ref: FieldRef; field: FilterField } {
+    const full = bracketArg !== undefined ? `${name}[${bracketArg}]` : name;
+    const ref = resolveField(full);
     if (!ref) {
-      const bare = resolveField(`${name}.x`);
-      if (bare) throw filterError(MSG.FIELD_NEEDS_ARG(name), c.pos);
-      throw filterError(MSG.UNKNOWN_FIELD(name, suggestField(name)), c.pos, name);
+      const bare = resolveField(`${full}.x`);
+      if (bare) throw filterError(MSG.FIELD_NEEDS_ARG(full), pos);
+      throw filterError(MSG.UNKNOWN_FIELD(full, suggestField(full)), pos, full);
     }
     const field = filterField(ref.def.name);
-    if (!field) throw filterError(MSG.FIELD_NOT_FILTERABLE(name), c.pos, name);
+    if (!field) throw filterError(MSG.FIELD_NOT_FILTERABLE(full), pos, full);
+    return { ref, field };
+  }
+
+  private check(c: CheckNode): void {
+    const { ref, field } = this.field(c.field, c.bracketArg, c.pos);
+    if (c.transforms || c.operand?.kind === 'field') { this.transformedCheck(c, ref, field); return; }
     const values = this.literals(c);
     switch (field.kind) {
       case 'type':
@@ -231,7 +240,11 @@ class Compiler {
   private fieldCheck(c: CheckNode, field: FilterField, arg: string | undefined, values: Literal[]): void {
     let cmp: number;
     let encoded: Uint8Array;
-    if (HEX_OPS.has(c.op)) {
+    if (c.op === 'regex') {
+      if (field.kind !== 'string' && field.kind !== 'param' && field.kind !== 'argtext') throw filterError(MSG.OP_NOT_FOR_TYPE(c.op, field.kind === 'bool' ? 'bool' : 'numeric'), c.opPos);
+      cmp = Cmp.REGEX;
+      encoded = encodeValues(values.map(regexValue));
+    } else if (HEX_OPS.has(c.op)) {
       if (field.kind !== 'string' && field.kind !== 'param' && field.kind !== 'argtext') throw filterError(MSG.OP_NOT_FOR_TYPE(c.op, field.kind), c.opPos);
       cmp = OPS[c.op]!;
       encoded = encodeValues(values.map((v) => hexValue(c.op, v)));
@@ -246,10 +259,44 @@ class Compiler {
       cmp = this.opFor(c, field.kind === 'bool' ? EQUALITY_OPS : NUMERIC_OPS, kind);
       encoded = encodeValues(values.map((v) => field.kind === 'bool' ? boolValue(c.field, v) : numberValue(c.field, v)));
     }
-    const aux = field.kind === 'argtext' ? argTable(arg!, true)
-      : field.kind === 'param' ? field.table ?? (arg === undefined ? RAWRES_TABLE : argTable(arg))
-      : field.indexArg ? ancestorIndex(arg) : undefined;
-    this.emit(Op.CHECK, cmp, field.id, aux, encoded);
+    this.emit(Op.CHECK, cmp, field.id, fieldAux(field, arg), encoded);
+  }
+
+  /**
+   * A check with transformers on its field, or with a field on its right side (`val(F)`, or a
+   * transformer of F), as libsinsp compiles it (sinsp_filtercheck.cpp add_filter_value,
+   * check_rhs_field_type_consistency; sinsp_filter_transformer_*.cpp transform_type): both sides
+   * must end with the same type; A* fields take neither; pmatch and regex take no field.
+   */
+  private transformedCheck(c: CheckNode, ref: FieldRef, field: FilterField): void {
+    const name = ref.def.name;
+    const lhsType = transformedType(name, ref.def.type, field, c.transforms ?? [], c.pos);
+    const rhs = c.operand?.kind === 'field' ? c.operand : undefined;
+    let rhsRef: { ref: FieldRef; field: FilterField } | undefined;
+    if (rhs) {
+      if (field.indexArg || !isValueKind(field)) throw filterError(MSG.NO_RHS_FIELD(name), c.pos);
+      if (c.op === 'pmatch' || c.op === 'regex' || HEX_OPS.has(c.op)) throw filterError(MSG.OP_NO_RHS_FIELD(c.op), c.opPos);
+      rhsRef = this.field(rhs.field, rhs.bracketArg, rhs.pos);
+      if (rhsRef.field.indexArg || !isValueKind(rhsRef.field)) throw filterError(MSG.NOT_RHS_FIELD(rhsRef.ref.def.name), rhs.pos);
+      const rhsType = transformedType(rhsRef.ref.def.name, rhsRef.ref.def.type, rhsRef.field, rhs.transforms, rhs.pos);
+      if (rhsType !== lhsType) throw filterError(MSG.RHS_TYPE(name, lhsType, rhsRef.ref.def.name, rhsType), rhs.pos);
+    }
+    const kind = lhsType === 'string' ? 'string' : lhsType === 'bool' ? 'bool' : 'numeric';
+    let cmp: number;
+    let values: Value[] = [];
+    if (kind === 'string') {
+      cmp = OPS[c.op]!;
+      if (!rhs) values = this.literals(c).map((v) => (c.op === 'regex' ? regexValue(v) : HEX_OPS.has(c.op) ? hexValue(c.op, v) : textValue(v.text, false)));
+    } else {
+      cmp = this.opFor(c, kind === 'bool' ? EQUALITY_OPS : NUMERIC_OPS, kind);
+      if (!rhs) values = this.literals(c).map((v) => (kind === 'bool' ? boolValue(name, v) : numberValue(name, v)));
+    }
+    for (const t of c.transforms ?? []) this.emit(Op.XFORM, XF[t], 0);
+    if (rhs && rhsRef) {
+      for (const t of rhs.transforms) this.emit(Op.XFORM, XF[t], 1);
+      this.emit(Op.RHS, 0, rhsRef.field.id, fieldAux(rhsRef.field, rhsRef.ref.arg));
+    }
+    this.emit(Op.CHECK, cmp, field.id, fieldAux(field, ref.arg), encodeValues(values));
   }
 
   /**
@@ -263,7 +310,9 @@ class Compiler {
       const info = id < EVENT_COUNT ? eventInfo(id) : undefined;
       return kind === 'type' ? info?.name : info?.direction;
     };
-    if (cmp === Cmp.EQ || cmp === Cmp.NE) {
+    // libsinsp turns every value of evt.type into event codes, whatever the operator: an unknown
+    // name is refused even for contains, glob or regex.
+    if (kind === 'type' || cmp === Cmp.EQ || cmp === Cmp.NE) {
       for (const v of values) {
         const known = kind === 'type' ? eventIdsByName(v.text).length > 0 || isSyscallName(v.text) : v.text === '<' || v.text === '>';
         if (!known) throw filterError(kind === 'type' ? MSG.UNKNOWN_EVENT_TYPE(v.text) : MSG.UNKNOWN_DIR(v.text), v.pos);
@@ -364,6 +413,52 @@ class Compiler {
   }
 }
 
+/** What a field's instruction points at: its parameter table, its ancestor index, or nothing. */
+function fieldAux(field: FilterField, arg: string | undefined): Uint8Array | undefined {
+  return field.kind === 'argtext' ? argTable(arg!, true)
+    : field.kind === 'param' ? field.table ?? (arg === undefined ? RAWRES_TABLE : argTable(arg))
+    : field.indexArg ? ancestorIndex(arg) : undefined;
+}
+
+/** Field kinds whose value is text (transformers apply); evt.buffer is a 'param' of bytes. */
+const TRANSFORMABLE = new Set(['string', 'argtext']);
+const NUMERIC_KINDS = new Set(['unsigned', 'signed', 'bool']);
+
+/** A field with one value of one type: it can be transformed or be either side of a field comparison. */
+function isValueKind(field: FilterField): boolean {
+  return TRANSFORMABLE.has(field.kind) || NUMERIC_KINDS.has(field.kind);
+}
+
+/**
+ * The type of field `name` after `transforms` (innermost first): string transformers need text
+ * (tolower, toupper, basename: strings; b64 and len: strings and evt.buffer), len gives u64.
+ * Throws FilterError with libsinsp's reasons.
+ */
+function transformedType(name: string, type: FieldType, field: FilterField, transforms: readonly Transformer[], pos: number): FieldType {
+  if (transforms.length === 0) return TRANSFORMABLE.has(field.kind) ? 'string' : type;
+  const isBuffer = field.kind === 'param' && field.table === BUFFER_TABLE;
+  if (field.indexArg || (!isBuffer && !isValueKind(field))) throw filterError(MSG.NO_TRANSFORMERS(name), pos);
+  if (transforms.length > MAX_TRANSFORMS) throw filterError(MSG.TOO_MANY_TRANSFORMERS(MAX_TRANSFORMS), pos);
+  let t: FieldType | 'buffer' = isBuffer ? 'buffer' : TRANSFORMABLE.has(field.kind) ? 'string' : type;
+  for (const x of transforms) {
+    const ok = t === 'string' || (t === 'buffer' && (x === 'b64' || x === 'len'));
+    if (!ok) throw filterError(MSG.TRANSFORMER_TYPE(x, t, name), pos);
+    if (x === 'len') t = 'u64';
+  }
+  return t === 'buffer' ? 'string' : t;
+}
+
+/** A `regex` value, checked and translated here (ts/filter/regex.ts): refused with the reason. */
+function regexValue(v: Literal): Value {
+  try {
+    translateRegex(v.text);
+  } catch (e) {
+    if (e instanceof RegexSyntaxError) throw filterError(MSG.BAD_REGEX(e.message), v.pos);
+    throw e;
+  }
+  return { flags: 0, num: 0n, text: v.text };
+}
+
 /** The u32 constant an indexed field's instruction points at: the index, or ARG_ANY. */
 function ancestorIndex(arg: string | undefined): Uint8Array {
   const out = new Uint8Array(4);
@@ -394,12 +489,21 @@ function stringOp(cmp: number, s: string, v: string): boolean {
     case Cmp.ENDSWITH: return s.endsWith(v);
     case Cmp.GLOB: return globToRegExp(v, '').test(s);
     case Cmp.IGLOB: return globToRegExp(v, 'i').test(s);
+    case Cmp.REGEX: return compileRegex(v).test(s);
+    case Cmp.PMATCH: return pathPrefix(s, v);
     case Cmp.LT: return s < v;
     case Cmp.LE: return s <= v;
     case Cmp.GT: return s > v;
     case Cmp.GE: return s >= v;
     default: return false;
   }
+}
+
+/** pmatch of one path: each component of prefix `v` glob-matches the component of `s` at its depth. */
+function pathPrefix(s: string, v: string): boolean {
+  const sc = s.split('/').filter(Boolean);
+  const vc = v.split('/').filter(Boolean);
+  return vc.length <= sc.length && vc.every((c, i) => globToRegExp(c, '').test(sc[i]!));
 }
 
 function globToRegExp(g: string, flags: string): RegExp {

@@ -17,11 +17,20 @@ export const Op = {
   JUMP_TRUE: 4,
   NOT: 5,
   END: 6,
+  /** Applies transformer `cmp` (XF) to the next CHECK's left side (field 0) or right-side field (field 1). */
+  XFORM: 7,
+  /** The next CHECK compares with field `field` (aux: its table or index) instead of its value list. */
+  RHS: 8,
 } as const;
+
+/** Transformer codes of Op.XFORM (assembly/filter/layout.ts XF_*). */
+export const XF = { tolower: 1, toupper: 2, b64: 3, basename: 4, len: 5 } as const;
+/** Most transformers one side of a check may nest. */
+export const MAX_TRANSFORMS = 8;
 
 export const Cmp = {
   EQ: 0, NE: 1, LT: 2, LE: 3, GT: 4, GE: 5, CONTAINS: 6, ICONTAINS: 7, STARTSWITH: 8,
-  ENDSWITH: 9, GLOB: 10, PMATCH: 11, EXISTS: 12, IGLOB: 13, BITS_ANY: 14,
+  ENDSWITH: 9, GLOB: 10, PMATCH: 11, EXISTS: 12, IGLOB: 13, BITS_ANY: 14, REGEX: 15,
 } as const;
 
 /** Field ids the VM reads (assembly/filter/layout.ts F_*). */

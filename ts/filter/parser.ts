@@ -5,14 +5,20 @@
  *   or    := and ('or' and)*              'or' / 'and' need a blank or '(' after them
  *   and   := not ('and' not)*
  *   not   := ('not' blank)* ('not(' or ')' | check)
- *   check := '(' or ')' | field [ '[' arg ']' ] condition | identifier (a macro)
- *   condition := 'exists' | numop number | strop string | listop ('(' strings ')' | identifier)
+ *   check := '(' or ')' | (field | xf) condition | identifier (a macro)
+ *   field := name [ '[' arg ']' ]
+ *   xf    := ('tolower(' | 'toupper(' | 'b64(' | 'basename(' | 'len(') (xf | field) ')'
+ *   rhs   := 'val(' field ')' | xf            a field of the same event (Falco 0.40+)
+ *   condition := 'exists' | numop (rhs | number) | strop (rhs | string)
+ *              | listop ('(' strings ')' | rhs | identifier)
  *
  * Field names have at least one dot (proc.name, evt.arg.flags); strings are
- * bare (no blanks, quotes, parentheses, '=' or ',') or quoted with ' or ".
+ * bare (no blanks, quotes, parentheses, '=' or ',') or quoted with ' or " and
+ * unescaped as libsinsp does (filter/escaping.cpp: \b \f \n \r \t \\ \/ \xHH and
+ * the quote itself; any other escape is an error).
  * Throws {@link FilterError} with the position and what was expected.
  */
-import type { Expr, CheckNode, Literal, Operand } from './ast.js';
+import type { Expr, CheckNode, Literal, Operand, FieldOperand, Transformer } from './ast.js';
 import { FilterError, filterError } from './filter_error.js';
 import { MSG } from './messages.js';
 
@@ -24,13 +30,17 @@ const RX_HEX = /0[xX][0-9a-fA-F]+/y;
 const RX_NUMBER = /[+-]?[0-9]+\.?[0-9]*([eE][+-][0-9]+)?/y;
 const RX_BARE = /[^()"'\s=,]+/y;
 
+/** libsinsp's escapes with a fixed meaning; `\ ` stands for a backslash there too (kept for old rules). */
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', ' ': '\\', '\\': '\\', '/': '/' };
+
 const UNARY_OPS = ['exists'];
 const NUM_OPS = ['<=', '<', '>=', '>'];
 /** Operators needing a blank after them end with a space, as in libsinsp. */
 const STR_OPS = ['==', '=', '!=', 'glob ', 'iglob ', 'contains ', 'icontains ', 'bcontains ', 'startswith ', 'bstartswith ', 'endswith ', 'regex '];
 const LIST_OPS = ['intersects', 'in', 'pmatch'];
-/** Falco operators scapdrift parses but does not evaluate. */
-const UNSUPPORTED_OPS = new Set(['regex']);
+const TRANSFORMERS: readonly Transformer[] = ['tolower', 'toupper', 'b64', 'basename', 'len'];
+/** Transformers of libs newer than Falco 0.40 that scapdrift parses but does not evaluate. */
+const UNSUPPORTED_TRANSFORMERS = ['join', 'concat', 'getopt'];
 const ALL_OPS = [...UNARY_OPS, ...NUM_OPS, ...STR_OPS, ...LIST_OPS].map((o) => o.trim());
 /** Nesting deeper than this is refused (libsinsp's default is 100 too). */
 const MAX_DEPTH = 100;
@@ -153,31 +163,74 @@ class Parser {
     const pos = this.i + 1;
     if (this.str('(')) return this.embedded();
     const field = this.rx(RX_FIELD_NAME);
-    if (field !== undefined) return this.condition(field, pos);
+    if (field !== undefined) return this.condition({ kind: 'field', field, ...this.bracketArg(), transforms: [], pos }, pos);
+    const xf = this.transformer();
+    if (xf) return this.condition(xf, pos);
     const name = this.rx(RX_IDENTIFIER);
     if (name !== undefined) return { kind: 'macro', name, pos };
     throw this.fail(MSG.CHECK);
   }
 
-  private condition(field: string, pos: number): CheckNode {
-    let bracketArg: string | undefined;
-    if (this.str('[')) {
-      bracketArg = this.quoted() ?? this.rx(RX_FIELD_ARG);
-      if (bracketArg === undefined) throw this.fail(MSG.FIELD_ARG);
-      if (!this.str(']')) throw this.fail(MSG.CLOSE_BRACKET);
-    }
+  /** `[ARG]` after a field name, if any. */
+  private bracketArg(): { bracketArg?: string } {
+    if (!this.str('[')) return {};
+    const bracketArg = this.quoted() ?? this.rx(RX_FIELD_ARG);
+    if (bracketArg === undefined) throw this.fail(MSG.FIELD_ARG);
+    if (!this.str(']')) throw this.fail(MSG.CLOSE_BRACKET);
+    return { bracketArg };
+  }
+
+  /** `xf(...)` at the cursor (transformers nest), or undefined when none starts here. */
+  private transformer(): FieldOperand | undefined {
+    const pos = this.i + 1;
+    const name = [...TRANSFORMERS, ...UNSUPPORTED_TRANSFORMERS].find((t) => this.s.startsWith(`${t}(`, this.i));
+    if (name === undefined) return undefined;
+    if (!TRANSFORMERS.includes(name as Transformer)) throw this.fail(MSG.UNSUPPORTED_TRANSFORMER(name));
+    this.str(`${name}(`);
+    this.enter();
+    this.blank();
+    const fieldPos = this.i + 1;
+    const field = this.rx(RX_FIELD_NAME);
+    const inner = field !== undefined ? { kind: 'field' as const, field, ...this.bracketArg(), transforms: [], pos: fieldPos } : this.transformer();
+    if (!inner) throw this.fail(MSG.TRANSFORMER_ARG);
+    this.blank();
+    if (!this.str(')')) throw this.fail(MSG.CLOSE_TRANSFORMER);
+    this.depth--;
+    return { ...inner, transforms: [...inner.transforms, name as Transformer], pos };
+  }
+
+  /** A field as a value: `val(field)` or a transformer; undefined when neither starts here. */
+  private fieldValue(): FieldOperand | undefined {
+    const pos = this.i + 1;
+    if (!this.str('val(')) return this.transformer();
+    this.blank();
+    const field = this.rx(RX_FIELD_NAME);
+    if (field === undefined) throw this.fail(MSG.VAL_FIELD);
+    const operand: FieldOperand = { kind: 'field', field, ...this.bracketArg(), transforms: [], pos };
+    this.blank();
+    if (!this.str(')')) throw this.fail(MSG.CLOSE_TRANSFORMER);
+    return operand;
+  }
+
+  private condition(left: FieldOperand, pos: number): CheckNode {
     this.blank();
     const opPos = this.i + 1;
-    const base = { kind: 'check' as const, field, pos, opPos, ...(bracketArg !== undefined ? { bracketArg } : {}) };
+    const base = {
+      kind: 'check' as const, field: left.field, pos, opPos,
+      ...(left.bracketArg !== undefined ? { bracketArg: left.bracketArg } : {}),
+      ...(left.transforms.length > 0 ? { transforms: left.transforms } : {}),
+    };
     const unary = this.operator(UNARY_OPS);
     if (unary) return { ...base, op: unary };
     const numOp = this.operator(NUM_OPS);
-    if (numOp) return { ...base, op: numOp, operand: { kind: 'value', value: this.number() } };
+    if (numOp) {
+      this.blank();
+      return { ...base, op: numOp, operand: this.fieldValue() ?? { kind: 'value', value: this.number() } };
+    }
     const strOp = this.operator(STR_OPS);
     if (strOp) {
-      if (UNSUPPORTED_OPS.has(strOp)) throw this.fail(MSG.UNSUPPORTED_OP(strOp), opPos);
       this.blank();
-      return { ...base, op: strOp, operand: { kind: 'value', value: this.stringValue() } };
+      return { ...base, op: strOp, operand: this.fieldValue() ?? { kind: 'value', value: this.stringValue() } };
     }
     const listOp = this.operator(LIST_OPS);
     if (listOp) return { ...base, op: listOp, operand: this.listValue() };
@@ -199,24 +252,48 @@ class Parser {
     return { text, pos };
   }
 
-  /** A quoted string, unescaped (\\, \" and \'), or undefined when none starts here. */
+  /**
+   * A quoted string, or undefined when none starts here. As libsinsp's lex_quoted_str, it ends
+   * at the first quote not preceded by a backslash, then it is unescaped (escaping.cpp unescape_str).
+   */
   private quoted(): string | undefined {
     const q = this.s[this.i];
     if (q !== '"' && q !== "'") return undefined;
-    let out = '';
     for (let j = this.i + 1; j < this.s.length; j++) {
-      const c = this.s[j]!;
-      if (c === '\\' && j + 1 < this.s.length && '\\"\''.includes(this.s[j + 1]!)) {
-        out += this.s[++j];
-      } else if (c === q) {
-        this.last = this.s.slice(this.i, j + 1);
+      if (this.s[j] === q && this.s[j - 1] !== '\\') {
+        const start = this.i;
+        this.last = this.s.slice(start, j + 1);
         this.i = j + 1;
-        return out;
-      } else {
-        out += c;
+        return this.unescape(start, j);
       }
     }
     return undefined;
+  }
+
+  /** The text between the quotes at `open` and `close`, unescaped as libsinsp's unescape_str. */
+  private unescape(open: number, close: number): string {
+    const q = this.s[open]!;
+    let out = '';
+    for (let j = open + 1; j < close; j++) {
+      const c = this.s[j]!;
+      if (c !== '\\') { out += c; continue; }
+      const e = this.s[++j]!;
+      const simple = ESCAPES[e];
+      if (simple !== undefined) { out += simple; continue; }
+      if (e === '"' || e === "'") {
+        if (e !== q) throw this.fail(MSG.QUOTE_ESCAPE(e, q), j);
+        out += e;
+      } else if (e === 'x') {
+        if (j + 2 >= close) throw this.fail(MSG.HEX_ESCAPE_TRUNCATED, j);
+        const hex = this.s.slice(j + 1, j + 3);
+        if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw this.fail(MSG.HEX_ESCAPE(hex), j);
+        out += String.fromCharCode(parseInt(hex, 16));
+        j += 2;
+      } else {
+        throw this.fail(MSG.STRING_ESCAPE(e), j);
+      }
+    }
+    return out;
   }
 
   private listValue(): Operand {
@@ -236,6 +313,8 @@ class Parser {
       }
       return { kind: 'list', items, pos };
     }
+    const field = this.fieldValue();
+    if (field) return field;
     const name = this.rx(RX_IDENTIFIER);
     if (name !== undefined) return { kind: 'listref', name, pos };
     throw this.fail(MSG.LIST_VALUE);

@@ -38,7 +38,7 @@ export function eventTypes(expr: Expr, env: FilterEnv, expanding: ReadonlySet<st
       return body && !expanding.has(expr.name) ? eventTypes(body, env, new Set([...expanding, expr.name])) : ALL;
     }
     case 'check': {
-      if (expr.field !== 'evt.type' || !expr.operand) return ALL;
+      if (expr.field !== 'evt.type' || !expr.operand || expr.transforms || expr.operand.kind === 'field') return ALL;
       const o = expr.operand;
       const names = o.kind === 'value' ? [o.value.text]
         : o.kind === 'listref' ? [...env.list(o.name) ?? []]
