@@ -12,7 +12,7 @@ import {
   EVF_BLOCK_TYPE, EVF_BLOCK_TYPE_V2, EVF_BLOCK_TYPE_V2_LARGE,
 } from "./frame";
 import {
-  STATUS_NEED_MORE, STATUS_EVENT, STATUS_OTHER_BLOCK, STATUS_FAULT, STATUS_STATE_EXEC,
+  STATUS_NEED_MORE, STATUS_EVENT, STATUS_OTHER_BLOCK, STATUS_FAULT, STATUS_STATE_EXEC, STATUS_OUTPUT,
   FAULT_NONE, FAULT_BLOCK_LENGTH, FAULT_BLOCK_TRAILER, FAULT_FRAME_LENGTH, FAULT_NPARAMS,
   FAULT_PARAM_LENGTH, FAULT_V1_NPARAMS, FAULT_PARAM_WIDTH,
 } from "./status";
@@ -28,6 +28,7 @@ import { onFileEvent } from "./file_events";
 import { filterCount, runFilters } from "./filter/vm";
 import { isGenericExit, syscallEmitted } from "./syscall";
 import { SD_EXE_HASH_E, onExeHashEvent } from "./exe_hash";
+import { formatting, formatEvent } from "./output";
 
 // Input: a buffer owned by the scanner; the shell copies stream bytes into it.
 let input: usize = 0;
@@ -356,7 +357,11 @@ export function scan(end: u32): i32 {
     framePtr = f;
     frameHeaderLen = hdr;
     frameCpu = cpu;
-    return STATUS_EVENT;
+    if (!formatting) return STATUS_EVENT;
+    // Formatted here (output.ts); the shell sees the output buffer only when it is full.
+    const full = formatEvent(f, type, cpu, eventNum);
+    if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
+    if (full) return STATUS_OUTPUT;
   }
 }
 

@@ -15,6 +15,8 @@ export const STATUS_FAULT: i32 = 3;
  * scan(). A learned baseline names a binary's writer by the execs seen before (ts/baseline/).
  */
 export const STATUS_STATE_EXEC: i32 = 4;
+/** The output buffer (output.ts) is full enough to write out: outputPtr(), outputLen(), then resetOutput(). */
+export const STATUS_OUTPUT: i32 = 5;
 
 export const FAULT_NONE: i32 = 0;
 /** block_total_length below the smallest event block or above MAX_(LARGE_)EVENT_BLOCK_BYTES. */

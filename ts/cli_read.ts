@@ -32,17 +32,37 @@ export interface ReadCommandOptions extends PrintOptions, AlertOutputOptions, Al
  */
 const SINK_WRITE_CHARS = 256 * 1024;
 
+/** Size of the reused buffers that carry the Wasm formatter's output to the stream (its pieces are ~512 KiB). */
+const PIECE_BYTES = 1 << 20;
+
 /** Writes to stdout in pieces of ~256 KiB; {@link flush} awaits 'drain' when the pipe is full. */
 export class OutputSink {
   private buf: string[] = [];
   private size = 0;
   /** Set when the stream asked to wait: resolves at its 'drain' (listened for at once, so none is missed). */
   private drained: Promise<void> | undefined;
+  /** Buffers of written pieces, reused by {@link pushBytes}: as many as were in flight at once. */
+  private readonly pieces: Buffer[] = [];
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
   push(line: string): void {
     this.buf.push(line);
     this.size += line.length + 1;
     if (this.size >= SINK_WRITE_CHARS) this.writeBuffered();
+  }
+  /**
+   * Hands a copy of `bytes` (whole lines, e.g. a view into Wasm memory) to the stream, after the
+   * buffered lines. The copy goes into a buffer the stream gives back when it has written it:
+   * a fresh buffer per piece cost more than formatting the output (page faults, zeroing).
+   */
+  pushBytes(bytes: Uint8Array): void {
+    this.writeBuffered();
+    let buf = this.pieces.pop();
+    if (!buf || buf.length < bytes.length) buf = Buffer.allocUnsafeSlow(Math.max(bytes.length, PIECE_BYTES));
+    buf.set(bytes);
+    const piece = buf;
+    if (!this.out.write(piece.subarray(0, bytes.length), () => { this.pieces.push(piece); }) && !this.drained) {
+      this.drained = new Promise<void>((r) => this.out.once('drain', r));
+    }
   }
   /** Flushes buffered lines; resolves when the stream accepts more. */
   async flush(): Promise<void> {
@@ -117,7 +137,7 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
     return printEventsParallel(source, plan, workers, sink);
   }
   const capture = mode.alertCapture && new (await import('./alerts/alert_capture.js')).AlertCapture(mode.alertCapture);
-  const printer = new EventPrinter(plan, (line) => sink.push(line), warnLine, outputs && ((json) => outputs.forward(json)), capture && ((v, rule) => capture.alert(rule, v.ts, v.num)));
+  const printer = new EventPrinter(plan, sink, warnLine, outputs && ((json) => outputs.forward(json)), capture && ((v, rule) => capture.alert(rule, v.ts, v.num)));
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
   const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;
   const bar = showBar ? await progressBar() : undefined;

@@ -29,6 +29,9 @@ import { installPrograms, installBlob } from './filter/blob.js';
 import { ioError, type ByteSource } from './scap/byte_source.js';
 import { open as openFile } from 'node:fs/promises';
 import type { Program } from './filter/compiler.js';
+import type { OutputProgram } from './output_program.js';
+
+const textEncoder = new TextEncoder();
 
 /** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
@@ -73,6 +76,11 @@ export interface DecodeHandlers {
    * offset and what was wrong; decoding goes on with the next block.
    */
   onSkip?(error: ScapdriftError): void;
+  /**
+   * Output formatted in Wasm (an output program installed, {@link Decoder.installOutput}): whole
+   * lines, UTF-8, a view into Wasm memory valid during the call only (copy what you keep).
+   */
+  onOutput?(bytes: Uint8Array): void;
   /** Called after each input chunk; awaited, so a slow consumer slows the reader. */
   afterChunk?(): Promise<void> | void;
   /**
@@ -154,6 +162,8 @@ export class Decoder {
   private end = 0; // valid bytes in the input buffer
   private total = 0; // bytes fed
   private streamed: StreamedBlock | undefined;
+  /** Stream offset of input[0] while the scanner runs (for a view loaded by a fallback field). */
+  private scanBase = 0;
 
   constructor(options: DecoderOptions = {}) {
     this.module = createDecoderModule();
@@ -235,6 +245,40 @@ export class Decoder {
    */
   blockBoundary(): number | undefined {
     return this.streamed ? undefined : this.base + this.module.exports.getCursor();
+  }
+
+  /**
+   * Formats every emitted event in Wasm with `program` (ts/output_program.ts): events then reach
+   * the handlers as output bytes (onOutput), never as onEvent. Its fallback fields are formatted
+   * by `fallback(view, slot, json)` — the text, or null when missing — on a view of the event.
+   */
+  installOutput(program: OutputProgram, fallback: (view: EventView, slot: number, json: boolean) => string | null): void {
+    const module = this.module;
+    const ex = module.exports;
+    const at = ex.reserveOutputProgram(program.insns.length / 6, program.blob.length);
+    const blobAt = ex.installedBlob();
+    const mem = new Uint8Array(ex.memory.buffer);
+    mem.set(new Uint8Array(program.insns.buffer, program.insns.byteOffset, program.insns.byteLength), at);
+    mem.set(program.blob, blobAt);
+    ex.installOutput(program.insns.length / 6);
+    let loaded = -1;
+    module.formatField = (slot, json) => {
+      const num = Number(ex.currentEventNum());
+      if (num !== loaded) { this.view.load(this.scanBase); loaded = num; }
+      const text = fallback(this.view, slot, json);
+      if (text === null) return -1;
+      const p = ex.reserveFallback(text.length * 3);
+      return textEncoder.encodeInto(text, new Uint8Array(ex.memory.buffer, p, text.length * 3)).written;
+    };
+  }
+
+  /** Hands the output formatted so far to `handlers.onOutput` and empties the buffer. */
+  private writeOutput(handlers: DecodeHandlers): void {
+    const ex = this.module.exports;
+    const n = ex.outputLen();
+    if (n === 0) return;
+    handlers.onOutput?.(new Uint8Array(ex.memory.buffer, ex.outputPtr(), n));
+    ex.resetOutput();
   }
 
   /** Stream bytes handed to the decoder so far (decompressed). */
@@ -319,15 +363,24 @@ export class Decoder {
   private drain(end: number, base: number, handlers: DecodeHandlers): void {
     const ex = this.module.exports;
     const view = this.view;
+    this.scanBase = base;
     for (;;) {
       if (this.streamed && !this.readStreamed(end, handlers)) return;
       const status = ex.scan(end);
       if (status === Status.EVENT) {
         view.load(base);
         handlers.onEvent(view);
-      } else if (status === Status.STATE_EXEC) {
+        continue;
+      }
+      if (status === Status.STATE_EXEC) {
         view.load(base);
         handlers.onStateExec?.(view);
+        continue;
+      }
+      // Whatever stopped the scanner, the lines formatted before it go out first.
+      this.writeOutput(handlers);
+      if (status === Status.OUTPUT) {
+        continue;
       } else if (status === Status.NEED_MORE) {
         return;
       } else if (status === Status.OTHER_BLOCK) {

@@ -2,7 +2,8 @@
  * Linux errno names (asm-generic/errno-base.h, asm-generic/errno.h), used to
  * print evt.res like libsinsp: 0 is "SUCCESS", a negative value its name.
  */
-const NAMES = [
+/** Names by errno (index); '' where Linux has none. */
+export const ERRNO_NAMES: readonly string[] = [
   '', 'EPERM', 'ENOENT', 'ESRCH', 'EINTR', 'EIO', 'ENXIO', 'E2BIG', 'ENOEXEC', 'EBADF', 'ECHILD',
   'EAGAIN', 'ENOMEM', 'EACCES', 'EFAULT', 'ENOTBLK', 'EBUSY', 'EEXIST', 'EXDEV', 'ENODEV', 'ENOTDIR',
   'EISDIR', 'EINVAL', 'ENFILE', 'EMFILE', 'ENOTTY', 'ETXTBSY', 'EFBIG', 'ENOSPC', 'ESPIPE', 'EROFS',
@@ -24,8 +25,8 @@ const NAMES = [
 /** libsinsp's evt.res text: "SUCCESS" for res ≥ 0, the errno name for -errno, else the number. */
 export function errnoText(res: bigint): string {
   if (res >= 0n) return 'SUCCESS';
-  if (res < 0n && -res < BigInt(NAMES.length)) {
-    const name = NAMES[Number(-res)];
+  if (res < 0n && -res < BigInt(ERRNO_NAMES.length)) {
+    const name = ERRNO_NAMES[Number(-res)];
     if (name) return name;
   }
   return res.toString();

@@ -5,17 +5,23 @@
  * each parallel worker runs one through {@link createJob}.
  */
 import { Decoder, type DecodeHandlers } from './decoder.js';
-import { renderFormat, renderDefault, renderJson } from './output.js';
+import { renderFormat, renderDefault, renderJson, jsonValue } from './output.js';
 import type { EventView } from './event_view.js';
+import { extractField } from './fields.js';
+import { fallbackRef } from './output_program.js';
 import { matchedPrograms } from './filter/blob.js';
 import { alertJson, alertText, type AlertRule } from './rules/alert.js';
 import { hostnameOfThisMachine } from './rules/select.js';
-import { fieldRefs, formatParts, type Plan, type PlanOutput, type PlanRule } from './plan.js';
+import { fieldRefs, formatParts, type Plan, type PlanPart, type PlanRule } from './plan.js';
 import type { Job } from './parallel/job.js';
 import { BaselineJudge } from './baseline/judge.js';
 
-/** The per-event line renderer of an output that is not alerts. */
-export function lineRenderer(output: Exclude<PlanOutput, { kind: 'alerts' | 'events' | 'alertObjects' }>): (v: EventView) => string {
+/**
+ * The per-event line renderer of an output that is not alerts, in TypeScript: what the Wasm
+ * formatter (assembly/output.ts) prints, kept as the reference it is tested against
+ * (test/output_wasm.test.ts) and for the in-process benchmark.
+ */
+export function lineRenderer(output: { kind: 'line' } | { kind: 'format'; parts: readonly PlanPart[] } | { kind: 'json'; fields: readonly string[] }): (v: EventView) => string {
   switch (output.kind) {
     case 'json': {
       const fields = fieldRefs(output.fields);
@@ -30,17 +36,25 @@ export function lineRenderer(output: Exclude<PlanOutput, { kind: 'alerts' | 'eve
   }
 }
 
+/** Where a printer's output goes: lines made in TypeScript (alerts), bytes formatted in Wasm (copy them). */
+export interface PrintSink {
+  push(line: string): void;
+  pushBytes(bytes: Uint8Array): void;
+}
+
 export class EventPrinter {
   readonly decoder: Decoder;
   /** Decoder callbacks that turn each delivered event into lines for `out`. */
   readonly handlers: DecodeHandlers;
 
   /**
-   * `out` receives each line (without newline), `skip` a line per corrupt frame skipped,
-   * `forward` each alert as Falco's JSON object (with rules: --output-http / --output-file),
-   * `alerted` each alert's event and rule (capture-on-alert) before it is printed.
+   * `sink` receives each alert line (without newline) or the Wasm formatter's output bytes
+   * (whole lines), `skip` a line per corrupt frame skipped, `forward` each alert as Falco's JSON
+   * object (with rules: --output-http / --output-file), `alerted` each alert's event and rule
+   * (capture-on-alert) before it is printed.
    */
-  constructor(plan: Plan, out: (line: string) => void, skip?: (message: string) => void, forward?: (alertJson: string) => void, alerted?: (v: EventView, rule: PlanRule) => void) {
+  constructor(plan: Plan, sink: PrintSink, skip?: (message: string) => void, forward?: (alertJson: string) => void, alerted?: (v: EventView, rule: PlanRule) => void) {
+    const out = (line: string): void => sink.push(line);
     const output = plan.output;
     // A baseline sees every exec exit, those of other workers' batches too (ts/baseline/detect.ts).
     const judge = output.kind === 'alerts' && output.baseline ? new BaselineJudge(output.baseline.profile) : undefined;
@@ -79,13 +93,23 @@ export class EventPrinter {
     } else if (output.kind === 'events' || output.kind === 'alertObjects') {
       throw new Error(`a print plan cannot have the output kind "${output.kind}"`);
     } else {
-      const render = lineRenderer(output);
-      onEvent = (v) => out(render(v));
+      // Formatted in Wasm; the fallback fields (ts/output_program.ts) by ts/fields.ts.
+      const refs = output.program.fallbacks.map(fallbackRef);
+      decoder.installOutput(output.program, (v, slot, json) => {
+        const ref = refs[slot]!;
+        const value = extractField(v, ref);
+        if (value === null) return null;
+        return json ? jsonValue(value) : ref.def.text ? ref.def.text(v, ref.arg) : String(value);
+      });
+      onEvent = () => { throw new Error('scapdrift internal error: an event reached the shell although the Wasm formatter prints it'); };
     }
     this.decoder = decoder;
     this.handlers = {
       onEvent,
       ...(judge ? { onStateExec: (v: EventView) => { judge.observe(v); } } : {}),
+      onOutput(bytes) {
+        sink.pushBytes(bytes);
+      },
       onMachineInfo(mi) {
         if (mi.hostname) hostname = mi.hostname;
       },
@@ -101,14 +125,31 @@ const encoder = new TextEncoder();
 /** The parallel job of `read --workers N` (ts/parallel/job.ts): each owned batch's lines as UTF-8 bytes. */
 export function createJob(plan: Plan, onSkip: (message: string) => void): Job<Uint8Array> {
   let lines: string[] = [];
-  const printer = new EventPrinter(plan, (line) => lines.push(line), onSkip);
+  let pieces: Uint8Array[] = [];
+  let size = 0;
+  const printer = new EventPrinter(plan, {
+    push(line) { lines.push(line); },
+    pushBytes(bytes) { pieces.push(bytes.slice()); size += bytes.length; },
+  }, onSkip);
   return {
     decoder: printer.decoder,
     handlers: printer.handlers,
     collect() {
-      if (lines.length === 0) return undefined;
-      const bytes = encoder.encode(lines.join('\n') + '\n');
-      lines = [];
+      if (lines.length > 0) {
+        const text = encoder.encode(lines.join('\n') + '\n');
+        pieces.push(text);
+        size += text.length;
+        lines = [];
+      }
+      if (size === 0) return undefined;
+      let bytes = pieces[0]!;
+      if (pieces.length > 1) {
+        bytes = new Uint8Array(size); // its own buffer, to transfer
+        let at = 0;
+        for (const p of pieces) { bytes.set(p, at); at += p.length; }
+      }
+      pieces = [];
+      size = 0;
       return { result: bytes, transfer: [bytes.buffer as ArrayBuffer] };
     },
   };

@@ -57,19 +57,21 @@ export function renderFormat(v: EventView, parts: readonly FormatPart[]): string
 }
 
 /** The drift fields shown on exec events by the default line. */
-const EXEC_FIELDS = [
+export const EXEC_FIELDS = [
   'proc.exepath', 'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime',
   'proc.exe_ino.ctime_duration_proc_start', 'proc.exe_ino.ctime_duration_pidns_start',
   'proc.pidns_init_start_ts', 'proc.is_exe_writable', 'proc.is_exe_upper_layer',
   'proc.is_exe_lower_layer', 'proc.is_exe_from_memfd', 'container.id',
 ].map((n) => resolveField(n)!);
 /** Origin fields shown on exec events by the default line only when the capture saw the file made (or a script). */
-const EXEC_ORIGIN_FIELDS = [
+export const EXEC_ORIGIN_FIELDS = [
   'drift.exe_writer.pid', 'drift.exe_writer.name', 'drift.exe_written_duration', 'drift.exe_chmod.pid',
   'drift.exe_chmod.name', 'drift.exe_chmod_duration', 'proc.exe_interpreter', 'drift.enforced', 'drift.enforced_policy',
 ].map((n) => resolveField(n)!);
-const DEFAULT_HEAD = compileFormat('%evt.num %evt.time %evt.cpu %proc.name (%thread.tid:%proc.pid) %evt.dir %evt.type res=%evt.res');
-const EXEC_NAMES = new Set(['execve', 'execveat']);
+/** The head of the default line, every event. */
+export const DEFAULT_HEAD = compileFormat('%evt.num %evt.time %evt.cpu %proc.name (%thread.tid:%proc.pid) %evt.dir %evt.type res=%evt.res');
+/** Exits of these events get EXEC_FIELDS and the present EXEC_ORIGIN_FIELDS on the default line. */
+export const EXEC_NAMES = new Set(['execve', 'execveat']);
 
 /** The default line: number, time, cpu, process, tid:pid, direction, type, result; drift fields on exec. */
 export function renderDefault(v: EventView): string {

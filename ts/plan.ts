@@ -17,6 +17,7 @@ import { rulesNeverFiring } from './rules/event_types.js';
 import { resolveField, type FieldRef } from './fields.js';
 import type { FormatPart } from './output.js';
 import type { Profile } from './baseline/profile.js';
+import { compileOutputProgram, type OutputProgram } from './output_program.js';
 
 /** A format part as data: literal text, or a field by its name as written ("evt.arg.flags"). */
 export type PlanPart = string | { field: string };
@@ -37,12 +38,12 @@ export interface PlanRule {
 
 /** What a decoder makes of each selected event. */
 export type PlanOutput =
-  /** The default line (ts/output.ts renderDefault). */
-  | { kind: 'line' }
-  /** A `-p` format. */
-  | { kind: 'format'; parts: PlanPart[] }
-  /** JSON lines of these fields (`--json`, `--json -p`). */
-  | { kind: 'json'; fields: string[] }
+  /** The default line (ts/output.ts renderDefault), formatted in Wasm by `program`. */
+  | { kind: 'line'; program: OutputProgram }
+  /** A `-p` format, formatted in Wasm by `program`. */
+  | { kind: 'format'; parts: PlanPart[]; program: OutputProgram }
+  /** JSON lines of these fields (`--json`, `--json -p`), formatted in Wasm by `program`. */
+  | { kind: 'json'; fields: string[]; program: OutputProgram }
   /**
    * Alerts of the rules, one per matched rule (program i ↔ rule i), text or JSON. With
    * `baseline`, the last rule is the baseline's: it alerts only when the exec is outside the
@@ -115,11 +116,12 @@ export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) 
       ...(selection.baseline ? { baseline: selection.baseline } : {}),
     };
   } else if (opts.json) {
-    output = { kind: 'json', fields: (parts ? formatFields(parts) : DEFAULT_JSON_FIELDS).map((f) => f.text) };
+    const fields = parts ? formatFields(parts) : DEFAULT_JSON_FIELDS;
+    output = { kind: 'json', fields: fields.map((f) => f.text), program: compileOutputProgram({ kind: 'json', fields }) };
   } else if (parts) {
-    output = { kind: 'format', parts: planParts(parts) };
+    output = { kind: 'format', parts: planParts(parts), program: compileOutputProgram({ kind: 'format', parts }) };
   } else {
-    output = { kind: 'line' };
+    output = { kind: 'line', program: compileOutputProgram({ kind: 'line' }) };
   }
   return {
     ...(types ? { types } : {}),

@@ -99,13 +99,29 @@ export interface DecoderExports {
   fieldNumberSigned(): number;
   fieldStringPtr(): number;
   fieldStringLen(): number;
+  /** Output formatter (assembly/output.ts): program and blob space, install (0 instructions: off). */
+  reserveOutputProgram(insns: number, blobBytes: number): number;
+  installedBlob(): number;
+  installOutput(insns: number): void;
+  /** The formatted output waiting to be written (after Status.OUTPUT, or at any stop), then resetOutput(). */
+  outputPtr(): number;
+  outputLen(): number;
+  resetOutput(): void;
+  /** Space for the formatField import's text. */
+  reserveFallback(bytes: number): number;
 }
+
+/**
+ * The shell's text of a fallback field of the output program (ts/output_program.ts) for the
+ * event the decoder is on, written at reserveFallback(): its byte length, or -1 when missing.
+ */
+export type FormatFieldHook = (slot: number, json: boolean) => number;
 
 /** Results of extractField() (assembly/index.ts FIELD_*). */
 export const FieldResult = { MISSING: 0, NUMBER: 1, STRING: 2 } as const;
 
 /** Status codes of scan() (assembly/status.ts; test/wasm_boundary.test.ts checks both sides agree). */
-export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3, STATE_EXEC: 4 } as const;
+export const Status = { NEED_MORE: 0, EVENT: 1, OTHER_BLOCK: 2, FAULT: 3, STATE_EXEC: 4, OUTPUT: 5 } as const;
 
 /** Fault codes at or above this are inside a sound block (length and trailer checked): skippable. */
 export const FIRST_FRAME_FAULT = 3;
@@ -237,6 +253,8 @@ export interface DecoderModule {
    * is derived from a later time.
    */
   maxPlausibleEpochNs: bigint;
+  /** What the formatField import calls (set by whoever installs an output program). */
+  formatField: FormatFieldHook | undefined;
 }
 
 /**
@@ -246,11 +264,17 @@ export interface DecoderModule {
 export function createDecoderModule(): DecoderModule {
   let memory: WebAssembly.Memory | undefined;
   const regexes = new RegexCache();
+  let module: DecoderModule | undefined;
   const instance = new WebAssembly.Instance(wasmModule(), {
     env: {
       abort: wasmAbort,
       renderParam: (type: number, index: number, ptr: number, len: number, out: number, cap: number) => renderParam(memory!, type, index, ptr, len, out, cap),
       regexMatch: (p: number, pn: number, s: number, sn: number) => (regexes.match(memory!, p, pn, s, sn) ? 1 : 0),
+      formatField: (slot: number, json: number) => {
+        const hook = module?.formatField;
+        if (!hook) throw new Error('scapdrift internal error: an output program asked for a fallback field with no formatter installed');
+        return hook(slot, json !== 0);
+      },
     },
   });
   const raw = instance.exports as unknown as DecoderExports & Record<string, WebAssembly.Global>;
@@ -295,7 +319,11 @@ export function createDecoderModule(): DecoderModule {
   ex.setGenericExitEvent(PPME.PPME_GENERIC_X);
   NATIVE_TO_PPM_SC.forEach((sc, native) => ex.setNativeSyscall(native, sc));
   ex.reset();
-  return { exports: ex, layout, credentialKinds: { user: g('CREDENTIAL_USER'), group: g('CREDENTIAL_GROUP') }, maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value) };
+  module = {
+    exports: ex, layout, credentialKinds: { user: g('CREDENTIAL_USER'), group: g('CREDENTIAL_GROUP') },
+    maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value), formatField: undefined,
+  };
+  return module;
 }
 
 const utf8 = new TextEncoder();
