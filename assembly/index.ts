@@ -33,9 +33,9 @@ export { SD_EXE_HASH_E, exeSha256Ptr, interpreterSha256Ptr, exeHashesStored, exe
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 export {
   reserveOutputProgram, installedBlob, installOutput, outputPtr, outputLen, resetOutput, reserveFallback,
-  OUT_INSN_BYTES, OUT_LIT, OUT_FIELD, OUT_TYPE, OUT_DIR, OUT_RES, OUT_FALLBACK, OUT_IF_TYPES,
+  OUT_INSN_BYTES, OUT_LIT, OUT_FIELD, OUT_TYPE, OUT_DIR, OUT_RES, OUT_FALLBACK, OUT_IF_TYPES, OUT_CLOCK,
   OUTF_JSON, OUTF_OPTIONAL, OUTF_SIGNED, OUTF_BOOL, OUTF_STRING,
-  OUT_EVENT_IDS, OUT_ERRNOS, OUT_NAMES_AT, OUT_DIRS_AT, OUT_ERRNO_AT, OUT_TABLES_BYTES,
+  OUT_EVENT_IDS, OUT_ERRNOS, OUT_SYSCALLS, OUT_NAMES_AT, OUT_DIRS_AT, OUT_ERRNO_AT, OUT_SYSCALLS_AT, OUT_TABLES_BYTES,
 } from "./output";
 import { currentFrame, currentCpu, currentEventNum } from "./scanner";
 import { beginEvent, loadNumber, loadString, num, numSigned, strAt, strBytes } from "./filter/fields";

@@ -16,7 +16,8 @@
 //  └────────┴────────┴────────┴────────┴──────────────┴──────────────┘
 //  OUT_LIT       a = blob offset, b = length                       literal bytes
 //  OUT_FIELD     a = VM field id (F_*), b = argument (ARG_ANY)     a loader's value
-//  OUT_TYPE      a = fallback slot for a generic syscall exit      evt.type
+//  OUT_TYPE                                                        evt.type
+//  OUT_CLOCK     a = 1 with the date                               evt.time, evt.datetime
 //  OUT_DIR                                                         evt.dir
 //  OUT_RES       a = blob offset of the F_PARAM table of the return value    evt.res
 //  OUT_FALLBACK  a = fallback slot                                 the shell's text
@@ -28,7 +29,8 @@
 
 import { beginEvent, loadNumber, loadString, num, numSigned, strAt, strBytes } from "./filter/fields";
 import { F_PARAM } from "./filter/layout";
-import { isGenericExit } from "./syscall";
+import { isGenericExit, currentSyscall, SYSCALL_CAPACITY } from "./syscall";
+import { FRAME_TS } from "./frame";
 
 export const OUT_INSN_BYTES: u32 = 24;
 export const OUT_LIT: u32 = 1;
@@ -38,6 +40,7 @@ export const OUT_DIR: u32 = 4;
 export const OUT_RES: u32 = 5;
 export const OUT_FALLBACK: u32 = 6;
 export const OUT_IF_TYPES: u32 = 7;
+export const OUT_CLOCK: u32 = 8;
 
 export const OUTF_JSON: u32 = 1;
 export const OUTF_OPTIONAL: u32 = 2;
@@ -49,14 +52,18 @@ export const OUTF_STRING: u32 = 16;
  * Blob layout of the tables OUT_TYPE, OUT_DIR and OUT_RES read, at the blob's start:
  * per event id (OUT_EVENT_IDS of them) the name's offset (u32) and length (u32), then
  * per event id the direction character (u8, 0: none), then per errno 0..OUT_ERRNOS-1
- * the name's offset (u32) and length (u32; 0: printed as the number).
+ * the name's offset (u32) and length (u32; 0: printed as the number; errno 0: the text
+ * of a result ≥ 0), then per ppm_sc code (OUT_SYSCALLS) its name's offset and length
+ * (a generic syscall exit's evt.type).
  */
 export const OUT_EVENT_IDS: u32 = 1024;
 export const OUT_ERRNOS: u32 = 256;
+export const OUT_SYSCALLS: u32 = SYSCALL_CAPACITY;
 export const OUT_NAMES_AT: u32 = 0;
 export const OUT_DIRS_AT: u32 = OUT_NAMES_AT + OUT_EVENT_IDS * 8;
 export const OUT_ERRNO_AT: u32 = OUT_DIRS_AT + OUT_EVENT_IDS;
-export const OUT_TABLES_BYTES: u32 = OUT_ERRNO_AT + OUT_ERRNOS * 8;
+export const OUT_SYSCALLS_AT: u32 = OUT_ERRNO_AT + OUT_ERRNOS * 8;
+export const OUT_TABLES_BYTES: u32 = OUT_SYSCALLS_AT + OUT_SYSCALLS * 8;
 
 /** Output at which scan() stops with STATUS_OUTPUT for the shell to write it (bytes). */
 export const OUTPUT_FLUSH_BYTES: u32 = 512 * 1024;
@@ -68,6 +75,21 @@ export const OUTPUT_FLUSH_BYTES: u32 = 512 * 1024;
  */
 @external("env", "formatField")
 declare function formatField(slot: u32, json: u32): i32;
+
+/**
+ * Local time of epoch second `sec` as the shell prints it (ts/fields.ts clockText, dateText
+ * when `withDate`): "HH:MM:SS" or "YYYY-MM-DD HH:MM:SS", written to the fallback area; its
+ * length. Asked once per second of event time (CLOCK_CACHE).
+ */
+@external("env", "clockText")
+declare function clockText(sec: u64, withDate: u32): i32;
+
+/** Per form (time, date and time): the second last asked for and its text. */
+const CLOCK_TEXT_BYTES: u32 = 64;
+const CLOCK_CACHE = memory.data(<i32>(2 * CLOCK_TEXT_BYTES));
+const clockSec = memory.data(16);
+const clockLen = memory.data(8);
+let clockValid: u32 = 0;
 
 let program: usize = 0;
 let programCount: u32 = 0;
@@ -253,6 +275,7 @@ function putMissing(json: bool): void {
 
 // The event being formatted.
 let eventType: u32 = 0;
+let frame: usize = 0;
 
 /** Writes the value of instruction `insn` (not OUT_LIT / OUT_IF_TYPES), its prefix first; a missing optional value writes neither. */
 function putValue(insn: usize, op: u32, flags: u32): void {
@@ -280,14 +303,17 @@ function putValue(insn: usize, op: u32, flags: u32): void {
       }
     }
   } else if (op == OUT_TYPE) {
+    let at = blob + OUT_NAMES_AT + (<usize>eventType << 3);
     if (isGenericExit(eventType)) {
-      found = putFallback(a, json);
-    } else {
-      const at = blob + OUT_NAMES_AT + (<usize>eventType << 3);
-      if (json) putByte(0x22);
-      putBytes(blob + load<u32>(at), load<u32>(at, 4));
-      if (json) putByte(0x22);
+      // Named by its syscall (ts/fields.ts eventType); a code without a name prints empty.
+      const sc = currentSyscall();
+      at = sc < OUT_SYSCALLS ? blob + OUT_SYSCALLS_AT + (<usize>sc << 3) : 0;
     }
+    if (json) putByte(0x22);
+    if (at != 0) putBytes(blob + load<u32>(at), load<u32>(at, 4));
+    if (json) putByte(0x22);
+  } else if (op == OUT_CLOCK) {
+    putClock(a, json);
   } else if (op == OUT_DIR) {
     const d = eventType < OUT_EVENT_IDS ? <u32>load<u8>(blob + OUT_DIRS_AT + eventType) : 0;
     found = d != 0;
@@ -321,6 +347,29 @@ function putSuccess(): void {
   putBytes(blob + load<u32>(blob + OUT_ERRNO_AT), load<u32>(blob + OUT_ERRNO_AT, 4));
 }
 
+/** evt.time (`withDate` 0) or evt.datetime (1): the local second's text, "." and 9 digits of ns. */
+function putClock(withDate: u32, json: bool): void {
+  const ts = load<u64>(frame, FRAME_TS);
+  const sec = ts / 1_000_000_000;
+  const bit: u32 = 1 << withDate;
+  const cache = CLOCK_CACHE + withDate * CLOCK_TEXT_BYTES;
+  if ((clockValid & bit) == 0 || load<u64>(clockSec + (withDate << 3)) != sec) {
+    const n = <u32>clockText(sec, withDate);
+    memory.copy(cache, fallback, n < CLOCK_TEXT_BYTES ? n : CLOCK_TEXT_BYTES);
+    store<u64>(clockSec + (withDate << 3), sec);
+    store<u32>(clockLen + (withDate << 2), n < CLOCK_TEXT_BYTES ? n : CLOCK_TEXT_BYTES);
+    clockValid |= bit;
+  }
+  if (json) putByte(0x22);
+  putBytes(cache, load<u32>(clockLen + (withDate << 2)));
+  putByte(46); // '.'
+  let ns = <u32>(ts % 1_000_000_000);
+  const o = room(9);
+  for (let i = 8; i >= 0; i--) { store<u8>(o + i, <u8>(48 + ns % 10)); ns /= 10; }
+  outLen += 9;
+  if (json) putByte(0x22);
+}
+
 function putFallback(slot: u32, json: bool): bool {
   const n = formatField(slot, json ? 1 : 0);
   if (n < 0) return false;
@@ -335,6 +384,7 @@ function putFallback(slot: u32, json: bool): bool {
 export function formatEvent(f: usize, type: u32, cpu: u32, evtNum: u64): bool {
   beginEvent(f, type, cpu, evtNum);
   eventType = type;
+  frame = f;
   let i: u32 = 0;
   while (i < programCount) {
     const insn = program + <usize>i * OUT_INSN_BYTES;

@@ -50,13 +50,13 @@ const ROWS: Row[] = [
   { id: 'startup', what: 'a tiny capture (curl_google.scap, 22 KB: start-up)', scapdrift: () => ['read', TINY, '-q'], sinsp: () => ['-s', TINY, '-a'] },
 ];
 
-/** One whole process, output to /dev/null: wall seconds and peak RSS (MiB) from /usr/bin/time. */
-function runOnce(cmd: string, args: string[], dir: string): { s: number; rssMib: number } {
+/** One whole process, output to /dev/null: wall seconds, CPU seconds (user + system) and peak RSS (MiB) from /usr/bin/time. */
+function runOnce(cmd: string, args: string[], dir: string): { s: number; cpu: number; rssMib: number } {
   const out = join(dir, 'time.txt');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', out, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-500)}`);
-  const [s, kib] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { s: s!, rssMib: kib! / 1024 };
+  const [s, user, sys, kib] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { s: s!, cpu: user! + sys!, rssMib: kib! / 1024 };
 }
 
 function median(xs: number[]): number {
@@ -80,8 +80,8 @@ async function main(): Promise<void> {
     const loadBefore = loadavg()[0]!;
     const lines: string[] = [];
     for (const row of rows) {
-      const a: { s: number; rssMib: number }[] = [];
-      const b: { s: number; rssMib: number }[] = [];
+      const a: { s: number; cpu: number; rssMib: number }[] = [];
+      const b: { s: number; cpu: number; rssMib: number }[] = [];
       const floor: number[] = [];
       const runs = row.every ? RUNS_EVERY_EVENT : RUNS;
       for (let i = 0; i < runs; i++) {
@@ -92,7 +92,11 @@ async function main(): Promise<void> {
       const sa = median(a.map((x) => x.s));
       const sb = median(b.map((x) => x.s));
       const ratio = sb / sa;
-      const line = `| ${row.what} | ${fmt(sa)} s, ${fmt(median(a.map((x) => x.rssMib)), 0)} MiB | ${fmt(sb)} s, ${fmt(median(b.map((x) => x.rssMib)), 0)} MiB | ${ratio >= 1 ? `${fmt(ratio)}× faster` : `**${fmt(1 / ratio)}× slower**`}${floor.length ? ` (\`node -e 0\`: ${fmt(median(floor))} s; scapdrift − that: ${fmt((sa - median(floor)) * 1000, 0)} ms)` : ''} |`;
+      const cpuRatio = median(b.map((x) => x.cpu)) / median(a.map((x) => x.cpu));
+      const cell = (xs: { s: number; cpu: number; rssMib: number }[]): string =>
+        `${fmt(median(xs.map((x) => x.s)))} s (CPU ${fmt(median(xs.map((x) => x.cpu)))} s), ${fmt(median(xs.map((x) => x.rssMib)), 0)} MiB`;
+      const vs = (r: number): string => (r >= 1 ? `${fmt(r)}× faster` : `**${fmt(1 / r)}× slower**`);
+      const line = `| ${row.what} | ${cell(a)} | ${cell(b)} | ${vs(ratio)} (CPU: ${vs(cpuRatio)})${floor.length ? ` (\`node -e 0\`: ${fmt(median(floor))} s; scapdrift − that: ${fmt((sa - median(floor)) * 1000, 0)} ms)` : ''} |`;
       console.log(line);
       lines.push(line);
     }
@@ -100,9 +104,9 @@ async function main(): Promise<void> {
     const markdown = [
       '## scapdrift against libsinsp\'s sinsp-example (`npm run bench:sinsp`, bench/sinsp.ts)',
       '',
-      `Whole processes alternated A B A B, ${RUNS} runs each (${RUNS_EVERY_EVENT} for the rows of every event), medians of wall time and peak RSS; output to /dev/null; busy.scap gunzipped to a temp file (page cache). sinsp-example: \`${SINSP}\` (\`-s FILE -a\`, with \`-f\`, \`-o\`, \`-j\` as the row says).`,
+      `Whole processes alternated A B A B, ${RUNS} runs each (${RUNS_EVERY_EVENT} for the rows of every event), medians of wall time, CPU time (user + system, which the machine's load inflates less) and peak RSS; output to /dev/null; busy.scap gunzipped to a temp file (page cache). sinsp-example: \`${SINSP}\` (\`-s FILE -a\`, with \`-f\`, \`-o\`, \`-j\` as the row says).`,
       '',
-      '| what the user runs | scapdrift | libsinsp | scapdrift vs libsinsp (wall) |',
+      '| what the user runs | scapdrift | libsinsp | scapdrift vs libsinsp (wall; CPU) |',
       '|---|---:|---:|---|',
       ...lines,
       '',

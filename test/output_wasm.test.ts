@@ -5,7 +5,7 @@
  * (with arguments: evt.arg.NAME, evt.arg[N], proc.aname[N], container.mount.dest[KEY]), so a
  * field added later is covered without touching this test. Fields Wasm does not compute are
  * the declared fallback (formatted by ts/fields.ts through the formatField import); the
- * default line and default JSON use none but evt.time.
+ * default line and default JSON use none (but drift.enforced* on an exec).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -98,14 +98,16 @@ for (const [form, opts] of FORMS) {
   });
 }
 
-test('the fallback is declared: only evt.time on the default line, none in default JSON; every field is formatted one way', () => {
+test('the fallback is declared: none in the default line but the enforcement fields of an exec, none in default JSON', () => {
   const refs = (parts: readonly FormatPart[]): FieldRef[] => parts.filter((p): p is FieldRef => typeof p !== 'string');
-  assert.equal(fallbackFields([...refs(DEFAULT_HEAD), ...EXEC_FIELDS, ...EXEC_ORIGIN_FIELDS]), ['evt.time', 'drift.enforced', 'drift.enforced_policy']);
+  assert.equal(fallbackFields([...refs(DEFAULT_HEAD), ...EXEC_FIELDS, ...EXEC_ORIGIN_FIELDS]), ['drift.enforced', 'drift.enforced_policy']);
   assert.equal(fallbackFields(DEFAULT_JSON_FIELDS), []);
-  // Fields whose text only the shell makes (its renderers of parameters, times, hashes) stay there.
+  // Fields whose text only the shell makes (its renderers of parameters, hashes) stay there.
   const every = fallbackFields(EVERY.map((n) => resolveField(n)!));
-  for (const name of ['evt.time', 'evt.datetime', 'evt.arg', 'evt.rawarg', 'evt.args', 'proc.exe_sha256']) assert.ok(every.includes(name), name);
-  for (const name of ['proc.name', 'proc.args', 'proc.exe_ino.ctime', 'proc.aname', 'user.name', 'container.id']) assert.not.ok(every.includes(name), name);
+  for (const name of ['evt.arg', 'evt.rawarg', 'evt.args', 'evt.time.iso8601', 'proc.exe_sha256']) assert.ok(every.includes(name), name);
+  for (const name of ['evt.time', 'evt.datetime', 'evt.type', 'proc.name', 'proc.args', 'proc.exe_ino.ctime', 'proc.aname', 'user.name', 'container.id']) {
+    assert.not.ok(every.includes(name), name);
+  }
 });
 
 test.run();

@@ -43,7 +43,8 @@ test('the output program\'s opcodes, flags and table layout are the Wasm formatt
   for (const [k, v] of Object.entries(OUT)) assert.is(v, g(k === 'INSN_BYTES' ? 'OUT_INSN_BYTES' : `OUT_${k}`), `OUT.${k}`);
   for (const [k, v] of Object.entries(OUTF)) assert.is(v, g(`OUTF_${k}`), `OUTF.${k}`);
   const tables: Record<keyof typeof OUT_TABLES, string> = {
-    EVENT_IDS: 'OUT_EVENT_IDS', ERRNOS: 'OUT_ERRNOS', NAMES_AT: 'OUT_NAMES_AT', DIRS_AT: 'OUT_DIRS_AT', ERRNO_AT: 'OUT_ERRNO_AT', BYTES: 'OUT_TABLES_BYTES',
+    EVENT_IDS: 'OUT_EVENT_IDS', ERRNOS: 'OUT_ERRNOS', SYSCALLS: 'OUT_SYSCALLS', NAMES_AT: 'OUT_NAMES_AT', DIRS_AT: 'OUT_DIRS_AT',
+    ERRNO_AT: 'OUT_ERRNO_AT', SYSCALLS_AT: 'OUT_SYSCALLS_AT', BYTES: 'OUT_TABLES_BYTES',
   };
   for (const [k, name] of Object.entries(tables)) assert.is(OUT_TABLES[k as keyof typeof OUT_TABLES], g(name), `OUT_TABLES.${k}`);
 });

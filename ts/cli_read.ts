@@ -60,9 +60,15 @@ export class OutputSink {
     if (!buf || buf.length < bytes.length) buf = Buffer.allocUnsafeSlow(Math.max(bytes.length, PIECE_BYTES));
     buf.set(bytes);
     const piece = buf;
-    if (!this.out.write(piece.subarray(0, bytes.length), () => { this.pieces.push(piece); }) && !this.drained) {
-      this.drained = new Promise<void>((r) => this.out.once('drain', r));
-    }
+    let back = false;
+    const giveBack = (): void => {
+      if (!back) { back = true; this.pieces.push(piece); }
+    };
+    const more = this.out.write(piece.subarray(0, bytes.length), giveBack);
+    // Nothing pending: the stream wrote the piece at once (stdout to a file or pipe on Linux),
+    // its callback only comes later; the buffer is free already.
+    if ((this.out as { writableLength?: number }).writableLength === 0) giveBack();
+    if (!more && !this.drained) this.drained = new Promise<void>((r) => this.out.once('drain', r));
   }
   /** Flushes buffered lines; resolves when the stream accepts more. */
   async flush(): Promise<void> {

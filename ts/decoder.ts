@@ -10,7 +10,7 @@
  * header (1 MiB). Process lists and the blocks skipped by their length are read
  * as they arrive, never held whole.
  */
-import { createDecoderModule, Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
+import { createDecoderModule, writeFallback, Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
 import { EventView } from './event_view.js';
 import { EVENT_COUNT, eventInfo, eventIdsByName, fixedWidthBytes } from './events/event_table.js';
 import { PPME } from './events/ppm_constants.js';
@@ -30,8 +30,6 @@ import { ioError, type ByteSource } from './scap/byte_source.js';
 import { open as openFile } from 'node:fs/promises';
 import type { Program } from './filter/compiler.js';
 import type { OutputProgram } from './output_program.js';
-
-const textEncoder = new TextEncoder();
 
 /** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
@@ -266,9 +264,7 @@ export class Decoder {
       const num = Number(ex.currentEventNum());
       if (num !== loaded) { this.view.load(this.scanBase); loaded = num; }
       const text = fallback(this.view, slot, json);
-      if (text === null) return -1;
-      const p = ex.reserveFallback(text.length * 3);
-      return textEncoder.encodeInto(text, new Uint8Array(ex.memory.buffer, p, text.length * 3)).written;
+      return text === null ? -1 : writeFallback(ex, text);
     };
   }
 

@@ -14,6 +14,7 @@ import { EC, PPME, PT } from './events/ppm_constants.js';
 import { F, ARG_ANY } from './filter/layout.js';
 import { PPM_SC_UNKNOWN, genericSyscall, syscallName } from './events/syscalls.js';
 import { enforcedDecision, enforcedPolicies } from './enforce/abi.js';
+import { localSecondText, nanosText } from './clock.js';
 
 export type { FieldValue };
 
@@ -193,17 +194,12 @@ export const CONTAINER_PLUGIN_FIELDS: readonly (readonly [string, FieldType, boo
   ['proc.is_container_readiness_probe', 'bool'],
 ];
 
-function pad(n: number, w: number): string {
-  return String(n).padStart(w, '0');
-}
 /** Local wall-clock time of an epoch-ns timestamp, with ns: "HH:MM:SS.nnnnnnnnn". */
 export function clockText(ts: bigint): string {
-  const d = new Date(Number(ts / 1_000_000n));
-  return `${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}.${pad(Number(ts % 1_000_000_000n), 9)}`;
+  return `${localSecondText(Number(ts / 1_000_000_000n), false)}.${nanosText(ts)}`;
 }
 function dateText(ts: bigint): string {
-  const d = new Date(Number(ts / 1_000_000n));
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1, 2)}-${pad(d.getDate(), 2)} ${clockText(ts)}`;
+  return `${localSecondText(Number(ts / 1_000_000_000n), true)}.${nanosText(ts)}`;
 }
 
 const defs: FieldDef[] = [

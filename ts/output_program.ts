@@ -17,13 +17,14 @@ import { filterField, RAWRES_TABLE } from './filter/field_map.js';
 import { F } from './filter/layout.js';
 import { EVENT_COUNT, eventInfo } from './events/event_table.js';
 import { ERRNO_NAMES } from './errno.js';
+import { PPM_SC_NAMES } from './events/syscalls.js';
 import { DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS, EXEC_NAMES, type FormatPart } from './output.js';
 
 /** Instruction opcodes and flags (assembly/output.ts OUT_*, OUTF_*; test/wasm_boundary.test.ts checks both sides). */
-export const OUT = { INSN_BYTES: 24, LIT: 1, FIELD: 2, TYPE: 3, DIR: 4, RES: 5, FALLBACK: 6, IF_TYPES: 7 } as const;
+export const OUT = { INSN_BYTES: 24, LIT: 1, FIELD: 2, TYPE: 3, DIR: 4, RES: 5, FALLBACK: 6, IF_TYPES: 7, CLOCK: 8 } as const;
 export const OUTF = { JSON: 1, OPTIONAL: 2, SIGNED: 4, BOOL: 8, STRING: 16 } as const;
 /** The tables at the blob's start (assembly/output.ts OUT_EVENT_IDS ... OUT_TABLES_BYTES). */
-export const OUT_TABLES = { EVENT_IDS: 1024, ERRNOS: 256, NAMES_AT: 0, DIRS_AT: 8192, ERRNO_AT: 9216, BYTES: 11264 } as const;
+export const OUT_TABLES = { EVENT_IDS: 1024, ERRNOS: 256, SYSCALLS: 1024, NAMES_AT: 0, DIRS_AT: 8192, ERRNO_AT: 9216, SYSCALLS_AT: 11264, BYTES: 19456 } as const;
 
 /** A compiled output: instructions (six u32 each), the blob they point into, and the fallback fields by slot. */
 export interface OutputProgram {
@@ -79,7 +80,8 @@ class Builder {
   /** The value of `ref`, `prefix` before it; `flags` OUTF.JSON / OUTF.OPTIONAL. */
   field(ref: FieldRef, flags: number, prefix = ''): void {
     const name = ref.def.name;
-    if (name === 'evt.type') return this.insn(OUT.TYPE, this.slot(ref.text), 0, flags, prefix);
+    if (name === 'evt.type') return this.insn(OUT.TYPE, 0, 0, flags, prefix);
+    if (name === 'evt.time' || name === 'evt.datetime') return this.insn(OUT.CLOCK, name === 'evt.datetime' ? 1 : 0, 0, flags, prefix);
     if (name === 'evt.dir') return this.insn(OUT.DIR, 0, 0, flags, prefix);
     if (name === 'evt.res') return this.insn(OUT.RES, this.data(RAWRES_TABLE), 0, flags, prefix);
     const vm = wasmField(ref);
@@ -113,11 +115,14 @@ function wasmField(ref: FieldRef): { id: number; kind: number } | undefined {
   }
 }
 
+/** Fields the formatter computes itself, from its tables or the frame (no loader). */
+const IN_WASM = new Set(['evt.type', 'evt.dir', 'evt.res', 'evt.time', 'evt.datetime']);
+
 /** Names of the fields (of ts/fields.ts) the shell formats: the Wasm formatter's declared fallback. */
 export function fallbackFields(refs: Iterable<FieldRef>): string[] {
   const names: string[] = [];
   for (const ref of refs) {
-    if (ref.def.name !== 'evt.type' && ref.def.name !== 'evt.dir' && ref.def.name !== 'evt.res' && wasmField(ref) === undefined) names.push(ref.def.name);
+    if (!IN_WASM.has(ref.def.name) && wasmField(ref) === undefined) names.push(ref.def.name);
   }
   return names;
 }
@@ -125,6 +130,7 @@ export function fallbackFields(refs: Iterable<FieldRef>): string[] {
 /** The event-name, direction and errno tables (layout: assembly/output.ts). */
 function tables(): Uint8Array {
   if (EVENT_COUNT > OUT_TABLES.EVENT_IDS) throw new Error(`the output tables hold ${OUT_TABLES.EVENT_IDS} event ids, the event table has ${EVENT_COUNT}`);
+  if (PPM_SC_NAMES.length > OUT_TABLES.SYSCALLS) throw new Error(`the output tables hold ${OUT_TABLES.SYSCALLS} syscall names, libs has ${PPM_SC_NAMES.length}`);
   const names: Uint8Array[] = [];
   const head = new Uint8Array(OUT_TABLES.BYTES);
   const dv = new DataView(head.buffer);
@@ -144,6 +150,9 @@ function tables(): Uint8Array {
   text(utf8.encode('SUCCESS'), OUT_TABLES.ERRNO_AT);
   ERRNO_NAMES.forEach((name, errno) => {
     if (errno > 0 && errno < OUT_TABLES.ERRNOS && name) text(utf8.encode(name), OUT_TABLES.ERRNO_AT + errno * 8);
+  });
+  PPM_SC_NAMES.forEach((name, sc) => {
+    if (sc < OUT_TABLES.SYSCALLS && name) text(utf8.encode(name), OUT_TABLES.SYSCALLS_AT + sc * 8);
   });
   const out = new Uint8Array(at);
   out.set(head);

@@ -13,6 +13,7 @@ import { EF, PPME } from './events/ppm_constants.js';
 import { NATIVE_TO_PPM_SC } from './events/syscalls.js';
 import { paramText } from './param_format.js';
 import { compileRegex } from './filter/regex.js';
+import { localSecondText } from './clock.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -270,6 +271,7 @@ export function createDecoderModule(): DecoderModule {
       abort: wasmAbort,
       renderParam: (type: number, index: number, ptr: number, len: number, out: number, cap: number) => renderParam(memory!, type, index, ptr, len, out, cap),
       regexMatch: (p: number, pn: number, s: number, sn: number) => (regexes.match(memory!, p, pn, s, sn) ? 1 : 0),
+      clockText: (sec: bigint, withDate: number) => writeFallback(module!.exports, localSecondText(Number(sec), withDate !== 0)),
       formatField: (slot: number, json: number) => {
         const hook = module?.formatField;
         if (!hook) throw new Error('scapdrift internal error: an output program asked for a fallback field with no formatter installed');
@@ -327,6 +329,12 @@ export function createDecoderModule(): DecoderModule {
 }
 
 const utf8 = new TextEncoder();
+
+/** Writes `text` (UTF-8) to the output formatter's fallback area; its byte length. */
+export function writeFallback(ex: DecoderExports, text: string): number {
+  const p = ex.reserveFallback(text.length * 3);
+  return utf8.encodeInto(text, new Uint8Array(ex.memory.buffer, p, text.length * 3)).written;
+}
 
 /** The filter VM's renderParam import (assembly/filter/fields.ts): libsinsp's text of a parameter, UTF-8 into `out`. */
 function renderParam(memory: WebAssembly.Memory, type: number, index: number, ptr: number, len: number, out: number, cap: number): number {
