@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scapdrift-loader: loads the scapdrift eBPF programs and writes what they see as a
- * scap stream (SHB, MI, PL from /proc, then one EV block per event) to stdout or
- * to a file.
+ * scap stream (SHB, MI, UL of the host's users and groups, PL from /proc, then one EV
+ * block per event) to stdout or to a file.
  *
- *   open -> set rodata -> load -> register tail calls -> attach -> write SHB, MI
+ *   open -> set rodata -> load -> register tail calls -> attach -> write SHB, MI, UL
  *   -> scan /proc on a second thread while this one drains the ring buffer into a
  *      spool (so a big process table can neither deadlock nor overflow the ring)
  *   -> write PL, then the spooled events
@@ -42,6 +42,7 @@
 #include "scapdrift.skel.h"
 #include "proc_scan.h"
 #include "scap_writer.h"
+#include "users.h"
 #include "enforce.h"
 
 #define PROG "scapdrift-loader"
@@ -445,9 +446,15 @@ static int write_headers(struct loader *l) {
 	gethostname(mi.hostname, sizeof(mi.hostname) - 1);
 	mi.boot_ts_epoch_ns = l->boot_ts_epoch_ns;
 
-	int err = sd_write_shb(&l->out);
+	/* The host's users and groups follow MI, as in libs' dumper (user.name & co. of every reader). */
+	struct sd_buf users = {0};
+	struct sd_userlist_stats user_stats;
+	int err = sd_read_userlist(&users, &user_stats);
+	err = err ? err : sd_write_shb(&l->out);
 	err = err ? err : sd_write_mi(&l->out, &mi);
+	err = err ? err : sd_write_ul(&l->out, &users);
 	err = err ? err : sd_out_flush(&l->out); /* the reader sees the stream begin at once */
+	sd_buf_free(&users);
 	if(err) {
 		fail("write headers", "%s", strerror(-err));
 		return -1;

@@ -173,6 +173,13 @@ int sd_write_mi(struct sd_out *o, const struct sd_machine_info *mi) {
 	return err;
 }
 
+int sd_write_ul(struct sd_out *o, const struct sd_buf *entries) {
+	if(entries->len == 0) {
+		return 0; /* libs' dumper writes no UL block without a user list */
+	}
+	return write_block(o, SD_UL_BLOCK_TYPE_V2, entries->data, (uint32_t)entries->len, NULL, 0);
+}
+
 int sd_write_pl(struct sd_out *o, const struct sd_buf *entries) {
 	if(entries->len == 0) {
 		return 0; /* libs' dumper writes no PL block for an empty table either */

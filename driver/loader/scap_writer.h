@@ -7,6 +7,7 @@
  *
  *   SHB 0x0A0D0D0A  magic 0x1A2B3C4D, version 1.2, section_length -1
  *   MI  0x201       packed scap_machine_info (180 bytes), boot_ts_epoch in it
+ *   UL  0x220 (v2)  the host's users and groups (users.h), each entry led by its u32 length
  *   PL  0x215 (v9)  one entry per thread alive at start, each led by its u32 length
  *   EV  0x216 (v2)  u16 cpuid | one frame (see ../include/scapdrift_abi.h)
  *
@@ -24,6 +25,7 @@
 #define SD_SHB_MINOR 2
 #define SD_MI_BLOCK_TYPE 0x201u
 #define SD_PL_BLOCK_TYPE_V9 0x215u
+#define SD_UL_BLOCK_TYPE_V2 0x220u
 #define SD_EV_BLOCK_TYPE_V2 0x216u
 
 /* The SHB names its writer in a pcapng userappl option (libs skips SHB options), and its
@@ -84,6 +86,8 @@ int sd_write_shb(struct sd_out *o);
  * the SHB (pcapng). Nothing for a pipe. 0 or a negative errno. */
 int sd_close_section(int fd);
 int sd_write_mi(struct sd_out *o, const struct sd_machine_info *mi);
+/* `entries`: the UL entries (users.h), each already led by its own u32 length. */
+int sd_write_ul(struct sd_out *o, const struct sd_buf *entries);
 /* `entries`: the PL entries, each already led by its own u32 length. */
 int sd_write_pl(struct sd_out *o, const struct sd_buf *entries);
 int sd_write_ev(struct sd_out *o, uint16_t cpu, const void *frame, uint32_t frame_len);

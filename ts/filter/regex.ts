@@ -39,9 +39,10 @@ const POSIX_CLASSES: Record<string, string> = {
   space: '\\t\\n\\v\\f\\r ', upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
 };
 
+const UNREPEATABLE: Record<string, string> = { '|': '|', '^': '(?<![^\\n])', '$': '(?![^\\n])' };
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\\n', t: '\\t', r: '\\r', f: '\\f', v: '\\v' };
 /** Escapes RE2's POSIX syntax rejects (libsinsp fails the rule with "invalid regex pattern"). */
-const RE2_POSIX_REFUSED = new Set(['d', 'D', 's', 'S', 'w', 'W', 'b', 'B', 'A', 'z', 'p', 'P', 'Q', 'E', 'C', 'z', 'G', 'K', 'k', 'X', 'R', 'h', 'H', 'N', 'V', 'Z']);
+const RE2_POSIX_REFUSED = new Set(['d', 'D', 's', 'S', 'w', 'W', 'b', 'B', 'A', 'z', 'p', 'P', 'Q', 'E', 'C', 'G', 'K', 'k', 'X', 'R', 'h', 'H', 'N', 'V', 'Z']);
 const RE2_MAX_REPEAT = 1000;
 
 /** JavaScript text of one literal code point (escaped when the 'u' flag needs it). */
@@ -93,24 +94,15 @@ class Translator {
         this.depth--;
         this.atom(')');
         return;
-      case '|':
+      case '|': case '^': case '$':
+        // Nothing repeats these: an alternation, or (RE2-POSIX) a line start/end at '\n' only.
         this.i++;
-        this.out += '|';
+        this.out += UNREPEATABLE[c];
         this.repeatable = false;
         return;
       case '.':
         this.i++;
         this.atom('[^\\n]');
-        return;
-      case '^':
-        this.i++;
-        this.out += '(?<![^\\n])';
-        this.repeatable = false;
-        return;
-      case '$':
-        this.i++;
-        this.out += '(?![^\\n])';
-        this.repeatable = false;
         return;
       case '*': case '+': case '?':
         this.repetition(c, 1);

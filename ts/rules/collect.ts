@@ -20,6 +20,8 @@ export interface ExceptionDef {
   fields: string | string[];
   comps?: string | string[];
   values: unknown[];
+  /** Written without fields in an append: adds values to an exception of the same name. */
+  appendOnly?: boolean;
 }
 
 export interface RuleDef {
@@ -62,7 +64,7 @@ export function emptyDefinitions(): Definitions {
 const IGNORED_ITEMS = ['required_plugin_versions'];
 /** Keys `override` may append to / replace, per item kind (Falco's rules-file schema). */
 const RULE_APPEND = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
-const RULE_REPLACE = new Set(['condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'source', 'skip-if-unknown-filter', 'capture', 'capture_duration']);
+const RULE_REPLACE = new Set(['condition', 'output', 'desc', 'priority', 'capture', 'capture_duration', 'tags', 'exceptions', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter']);
 
 /** Reads typed values of one item, failing with the item's place. */
 class Item {
@@ -101,7 +103,11 @@ class Item {
     if (!Array.isArray(x) || x.some((e) => typeof e === 'object' && e !== null)) return this.fail(RULES_MSG.NOT_A_STRING_LIST(key));
     return x.map(String);
   }
-  /** The `override:` map (key → append|replace), checked against what the kind allows. */
+  /**
+   * The `override:` map (key → append|replace), checked as Falco's reader does
+   * (rule_loader_reader.cpp decode_overrides): each key allowed for its operation and present,
+   * every other overridable key of the item listed too, and no `append: true` beside it.
+   */
   overrides(append: Set<string>, replace: Set<string>): Map<string, 'append' | 'replace'> {
     const o = this.v.override;
     const out = new Map<string, 'append' | 'replace'>();
@@ -112,6 +118,10 @@ class Item {
       if (!(how === 'append' ? append : replace).has(key)) this.fail(RULES_MSG.OVERRIDE_NOT_ALLOWED(key, how));
       if (!this.has(key)) this.fail(RULES_MSG.OVERRIDE_WITHOUT_VALUE(key));
       out.set(key, how);
+    }
+    if (out.size > 0 && this.bool('append')) this.fail(RULES_MSG.OVERRIDE_AND_APPEND);
+    for (const key of Object.keys(this.v)) {
+      if ((append.has(key) || replace.has(key)) && !out.has(key)) throw new RulesError(this.at(key), RULES_MSG.OVERRIDE_UNLISTED(key));
     }
     return out;
   }
@@ -151,7 +161,7 @@ function collectList(item: Item, defs: Definitions): void {
     previous(item, defs.lists, 'list', name).items.push(...items);
     return;
   }
-  if (how === 'replace') previous(item, defs.lists, 'list', name);
+  // `items: replace` defines the list, whether or not one came before (Falco's reader).
   defs.lists.set(name, { name, items, place: item.place });
 }
 
@@ -164,27 +174,71 @@ function collectMacro(item: Item, defs: Definitions): void {
     old.condition = joined(old.condition, condition);
     return;
   }
-  if (how === 'replace') previous(item, defs.macros, 'macro', name);
+  // `condition: replace` defines the macro, whether or not one came before (Falco's reader).
   defs.macros.set(name, { name, condition, place: item.place });
 }
 
-function exceptionsOf(item: Item): ExceptionDef[] {
+/** The values of `x` when it is a string or a list of strings (YAML scalars). */
+function isScalarList(x: unknown): boolean {
+  return Array.isArray(x) && x.every((e) => e !== null && typeof e !== 'object');
+}
+
+/**
+ * The exceptions of a rule item, as Falco reads and checks them (rule_loader_reader.cpp
+ * read_rule_exceptions, rule_loader_collector.cpp validate_exception_info): a name; fields
+ * (optional when appending); comps defaulting to `in` for one field (then one of in, pmatch,
+ * intersects) and to `=` per field for a list (of the same length, each an operator).
+ */
+function exceptionsOf(item: Item, appending = false): ExceptionDef[] {
   const x = item.v.exceptions;
   if (x === undefined || x === null) return [];
   if (!Array.isArray(x)) item.fail(RULES_MSG.BAD_EXCEPTION('exceptions must be a list'));
   return x.map((e: unknown) => {
     const o = e as Partial<ExceptionDef> | null;
-    if (!o || typeof o.name !== 'string' || o.fields === undefined) item.fail(RULES_MSG.BAD_EXCEPTION('each needs a name and fields'));
-    return { name: o.name, fields: o.fields, ...(o.comps !== undefined ? { comps: o.comps } : {}), values: Array.isArray(o.values) ? o.values : [] };
+    if (!o || typeof o !== 'object' || typeof o.name !== 'string') return item.fail(RULES_MSG.BAD_EXCEPTION('each needs a name'));
+    const bad = (detail: string): never => item.fail(RULES_MSG.BAD_EXCEPTION(`${o.name}: ${detail}`));
+    if (o.values !== undefined && o.values !== null && !Array.isArray(o.values)) bad('values must be a list');
+    const values = Array.isArray(o.values) ? o.values : [];
+    if (o.fields === undefined || o.fields === null) {
+      if (!appending) bad('it needs fields');
+      if (o.comps !== undefined) bad('comps without fields');
+      return { name: o.name, fields: [], values, appendOnly: true };
+    }
+    if (Array.isArray(o.fields)) {
+      if (!isScalarList(o.fields)) bad('fields must be a string or a list of strings');
+      const comps = o.comps === undefined ? o.fields.map(() => '=') : o.comps;
+      if (!Array.isArray(comps) || !isScalarList(comps)) return bad('Fields and comps lists must have equal length');
+      if (comps.length !== o.fields.length) bad('Fields and comps lists must have equal length');
+      for (const c of comps) if (!EXCEPTION_COMPS.has(String(c).trim())) bad(`'${String(c)}' is not a supported comparison operator`);
+      return { name: o.name, fields: o.fields.map(String), comps: comps.map((c) => String(c).trim()), values };
+    }
+    if (typeof o.fields === 'object') bad('fields must be a string or a list of strings');
+    if (Array.isArray(o.comps)) bad('Fields and comps must both be strings');
+    const comp = o.comps === undefined ? 'in' : String(o.comps).trim();
+    if (!SINGLE_FIELD_COMPS.has(comp)) bad('When fields is a single value, comps must be one of (in, pmatch, intersects)');
+    return { name: o.name, fields: String(o.fields), comps: comp, values };
   });
 }
 
-/** Appends exceptions; one of the same name gets the new values. */
-function appendExceptions(into: ExceptionDef[], more: ExceptionDef[]): void {
+/** Operators an exception may use (libsinsp parser::supported_operators). */
+const EXCEPTION_COMPS = new Set(['exists', '<=', '<', '>=', '>', '==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'regex', 'intersects', 'in', 'pmatch']);
+const SINGLE_FIELD_COMPS = new Set(['in', 'pmatch', 'intersects']);
+
+/**
+ * Appends exceptions as Falco's collector does: to one of the same name only values (not fields
+ * or comps); a new one needs fields and values.
+ */
+function appendExceptions(item: Item, into: ExceptionDef[], more: ExceptionDef[]): void {
   for (const e of more) {
     const same = into.find((x) => x.name === e.name);
-    if (same) same.values.push(...e.values);
-    else into.push(e);
+    if (same) {
+      if (!e.appendOnly) item.fail(RULES_MSG.BAD_EXCEPTION(`${e.name}: Can not append exception fields to existing exception, only values`));
+      same.values.push(...e.values);
+    } else {
+      if (e.appendOnly) item.fail(RULES_MSG.BAD_EXCEPTION(`${e.name}: Rule exception must have fields property with a list of fields`));
+      if (e.values.length === 0) item.fail(RULES_MSG.BAD_EXCEPTION(`${e.name}: Rule exception must have values property with a list of values`));
+      into.push(e);
+    }
   }
 }
 
@@ -195,21 +249,25 @@ function priorityOf(item: Item): string {
 
 function collectRule(item: Item, defs: Definitions): void {
   const name = item.str('rule', true)!;
-  const keys = Object.keys(item.v);
-  if (keys.every((k) => k === 'rule' || k === 'enabled') && item.has('enabled')) {
-    previous(item, defs.rules, 'rule', name).enabled = item.bool('enabled')!;
-    return;
-  }
   const overrides = item.overrides(RULE_APPEND, RULE_REPLACE);
-  if (item.bool('append')) {
-    const old = previous(item, defs.rules, 'rule', name);
-    if (item.has('condition')) old.condition = joined(old.condition, item.str('condition')!);
-    appendExceptions(old.exceptions, exceptionsOf(item));
-    return;
-  }
   if (overrides.size > 0) {
     const old = previous(item, defs.rules, 'rule', name);
     for (const [key, how] of overrides) overrideRule(item, old, key, how);
+    return;
+  }
+  if (item.bool('append')) {
+    // Falco's `append: true` reads only condition and exceptions.
+    const old = previous(item, defs.rules, 'rule', name);
+    if (!item.has('condition') && !item.has('exceptions')) item.fail(RULES_MSG.APPEND_NOTHING);
+    if (item.has('condition')) old.condition = joined(old.condition, item.str('condition')!);
+    appendExceptions(item, old.exceptions, exceptionsOf(item, true));
+    return;
+  }
+  if (!['condition', 'output', 'desc', 'priority'].some((k) => item.has(k))) {
+    // A rule item without any of them switches an earlier rule on or off (Falco's reader).
+    if (!item.has('enabled')) item.fail(RULES_MSG.MISSING_KEY('enabled'));
+    const old = defs.rules.get(name) ?? item.fail(RULES_MSG.ENABLE_UNDEFINED(name));
+    old.enabled = item.bool('enabled')!;
     return;
   }
   defs.rules.set(name, {
@@ -240,12 +298,12 @@ function overrideRule(item: Item, rule: RuleDef, key: string, how: 'append' | 'r
     case 'tags': rule.tags = append ? [...new Set([...rule.tags, ...item.strList(key)!])] : item.strList(key)!; break;
     case 'priority': rule.priority = priorityOf(item); break;
     case 'enabled': rule.enabled = item.bool(key)!; break;
-    case 'source': rule.source = item.str(key)!; break;
+    // warn_evttypes: accepted; scapdrift warns about event types on its own terms (rulesNeverFiring).
     case 'skip-if-unknown-filter': rule.skipIfUnknownFilter = item.bool(key)!; break;
     case 'capture': rule.capture = item.bool(key)!; break;
     case 'capture_duration': rule.captureDurationMs = item.num(key)!; break;
     case 'exceptions':
-      if (append) appendExceptions(rule.exceptions, exceptionsOf(item));
+      if (append) appendExceptions(item, rule.exceptions, exceptionsOf(item, true));
       else rule.exceptions = exceptionsOf(item);
   }
 }

@@ -203,7 +203,7 @@ function compileRule(def: RuleDef, env: FilterEnv, set: RuleSet, skipUnknown: bo
   let expr: Expr;
   let program: Program;
   try {
-    expr = parseCondition(withExceptions(def.condition, def.exceptions));
+    expr = parseCondition(withExceptions(def.condition, def.exceptions, def.place));
     program = compileProgram(expr, env);
   } catch (e) {
     if (!(e instanceof FilterError)) throw e;
