@@ -33,7 +33,9 @@ export const KIND_CAPSET: u8 = 11;
 export const KIND_SETUID: u8 = 12;
 /** setgid, setregid, setresgid exits: the thread's (effective) gid. */
 export const KIND_SETGID: u8 = 13;
-// Kinds from KIND_SETSID up are thread attributes (thread_attrs.ts); keep them last.
+/** Exits that only change the fd table (fd_events.ts: close, dup, socket, pipe, ...). */
+export const KIND_FD: u8 = 14;
+// Kinds from KIND_SETSID to KIND_SETGID are thread attributes (thread_attrs.ts).
 
 // Parameter roles (the libs parameter name in brackets).
 export const ROLE_RES: u32 = 0; // res

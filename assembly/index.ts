@@ -10,6 +10,8 @@ import { resetLifecycle } from "./lifecycle";
 import { resetFiles } from "./file_table";
 import { resetCredentials } from "./users";
 import { resetExeHashes } from "./exe_hash";
+import { resetFds } from "./fd_table";
+import { resetFdEvents } from "./fd_events";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
@@ -23,7 +25,16 @@ export {
   currentHeaderLen, currentCpu, currentBlockStart, currentEventNum, getFaultCode, getFaultAt,
   getFaultValue, getFaultEvent, getFaultParam, blockTypeAtCursor, blockLengthAtCursor, skipBlock, skipFaultyBlock, setOwned, setStateExecs, splitBlocks, unknownEventCount,
 } from "./scanner";
-export { reserveScratch, stageProcessString, addProcess, addCredential } from "./process_list";
+export { reserveScratch, stageProcessString, addProcess, addCredential, addListedFd } from "./process_list";
+export {
+  setFdEvent, setDirfdParam, FD_PARAM_NONE, FD_ACT_NONE, FD_ACT_OPEN, FD_ACT_CLOSE, FD_ACT_DUP, FD_ACT_FCNTL, FD_ACT_NEW,
+  FD_ACT_MEMFD, FD_ACT_PIPE, FD_ACT_SOCKETPAIR, FD_ACT_SOCKET, FD_ACT_CONNECT, FD_ACT_ACCEPT, FD_ACT_CHDIR, FD_ACT_FCHDIR,
+} from "./fd_events";
+export {
+  SCAP_FD_EVENT, SCAP_FD_SIGNALFD, SCAP_FD_TIMERFD, SCAP_FD_INOTIFY, SCAP_FD_EVENTPOLL, SCAP_FD_USERFAULTFD,
+  SCAP_FD_IOURING, SCAP_FD_PIDFD,
+} from "./fd_table";
+export { fdsDropped, fdNamesDropped, fdCount } from "./fd_table";
 export { threadCount, droppedThreads, threadSlots, threadSlotPtr } from "./thread_table";
 export { filesEvicted } from "./file_table";
 export {
@@ -82,6 +93,8 @@ export function fieldStringLen(): u32 { return strBytes; }
  */
 export function resetState(): void {
   fieldFrame = 0;
+  resetFds(false);
+  resetFdEvents();
   resetThreads(false);
   resetLifecycle();
   resetFiles(false);
@@ -93,6 +106,8 @@ export function resetState(): void {
 /** Starts a new capture: empty thread table, event numbering from 1. */
 export function reset(): void {
   fieldFrame = 0;
+  resetFds(true);
+  resetFdEvents();
   resetThreads(true);
   resetScanner();
   resetLifecycle();

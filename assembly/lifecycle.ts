@@ -22,6 +22,8 @@ import { stageString, stageFrom, commitStrings, freeStrings } from "./thread_str
 import { enterContainer, resetContainerStarts } from "./container_id";
 import { setExeOrigin, inheritExeOrigin } from "./drift";
 import { isPlausibleNs, plausibleSumNs, signedDeltaNs } from "./epoch_ns";
+import { fdOwner, onExecFds, PPM_CL_CLONE_FILES } from "./fd_events";
+import { copyFds } from "./fd_table";
 
 // PPM_CL_* clone flags (libs driver/ppm_events_public.h).
 const PPM_CL_CLONE_NEWPID: u32 = 1 << 6;
@@ -155,6 +157,12 @@ function inheritSession(dst: ThreadRecord, src: ThreadRecord, leader: bool): voi
   if (leader) stageString(STR_ENV, strPtr(src, STR_ENV), strLen(src, STR_ENV));
 }
 
+/** A new process starts with a copy of its parent's fds (libsinsp parse_clone_exit_caller/_child). */
+function inheritFds(child: ThreadRecord, parentTid: i64): void {
+  const from = fdOwner(parentTid);
+  if (from != null && from != child) copyFds(child, from);
+}
+
 /** Stages exepath and the interpreter from `src` (a clone runs its parent's file). */
 function stageExeStrings(src: ThreadRecord): void {
   stageString(STR_EXEPATH, strPtr(src, STR_EXEPATH), strLen(src, STR_EXEPATH));
@@ -227,8 +235,9 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   const child = insertThread(childTid);
   if (child == null) return; // table full
   caller = changetype<ThreadRecord>(findThread(callerTid)); // insert may move records
-  child.cloneFlags = flags;
   const leader = (flags & PPM_CL_CLONE_THREAD) == 0;
+  // libsinsp gives every thread CLONE_FILES: it shares its main thread's fds.
+  child.cloneFlags = leader ? flags : flags | PPM_CL_CLONE_FILES;
   child.pid = leader ? childTid : caller.pid;
   child.ptid = leader ? caller.tid : caller.ptid;
   child.vtid = child.tid;
@@ -236,6 +245,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   child.presence |= HAS_VPID;
   inheritExe(child, caller);
   inheritSession(child, caller, leader);
+  if (leader) inheritFds(child, callerTid);
   stageExeStrings(caller);
   stageString(STR_CWD, strPtr(caller, STR_CWD), strLen(caller, STR_CWD));
   stageStringParam(STR_EXE, param(type, ROLE_EXE));
@@ -256,12 +266,13 @@ function cloneChildSide(type: u32, tid: i64, ts: u64): void {
   if (child == null) return; // table full
   setIdsFromParams(child, type);
   const flags = <u32>paramU64(param(type, ROLE_FLAGS)) | PPM_CL_CLONE_INVERTED;
-  child.cloneFlags = flags;
   const leader = (flags & PPM_CL_CLONE_THREAD) == 0;
+  child.cloneFlags = leader ? flags : flags | PPM_CL_CLONE_FILES;
   const parent = findThread(leader ? child.ptid : child.pid);
   if (parent != null) {
     inheritExe(child, parent);
     inheritSession(child, parent, leader);
+    if (leader) inheritFds(child, parent.tid);
     stageExeStrings(parent);
     stageString(STR_CWD, strPtr(parent, STR_CWD), strLen(parent, STR_CWD));
   } else {
@@ -337,6 +348,7 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   if (!paramEmpty(env)) stageStringParam(STR_ENV, env);
   commitStrings(rec);
   setSessionFromExecve(rec, type);
+  onExecFds(tid);
 
   const cg = param(type, ROLE_CGROUPS);
   if (!paramEmpty(cg)) enterContainer(rec, paramPtr(cg), paramLen(cg), ts, known);
@@ -430,6 +442,9 @@ export function onProcexitApplied(tid: i64, ts: u64): void {
   // The copy owns the strings now: the table's record is emptied before removal.
   r.strBlob = 0;
   memory.fill(changetype<usize>(r) + STR_LEN_BASE, 0, STR_COUNT * 4);
+  // The fds stay with the table's record, freed by its removal: the copy has none.
+  kept.fdHead = 0;
+  kept.fdCount = 0;
   store<u64>(EXIT_TS + (<usize>exitNext << 3), ts);
   exitNext = (exitNext + 1) % RECENT_EXITS;
   if (exitCount < RECENT_EXITS) exitCount++;

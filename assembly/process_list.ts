@@ -13,6 +13,8 @@ import { stageString, commitStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
 import { isPlausibleNs } from "./epoch_ns";
 import { putCredential } from "./users";
+import { addFd, setFdName, SCAP_FD_IPV4_SOCK, SCAP_FD_IPV6_SOCK, ROLE_NONE, ROLE_CLIENT, ROLE_SERVER, SCAP_L4_TCP } from "./fd_table";
+import { fdOwner, nameSocket, PPM_CL_CLONE_FILES } from "./fd_events";
 
 let scratch: usize = 0;
 let scratchCapacity: u32 = 0;
@@ -36,7 +38,8 @@ export function stageProcessString(slot: u32, offset: u32, len: u32): void {
  * Adds (or replaces) the thread `tid` from a PL entry. Times are epoch ns; a
  * `has*` false leaves the field missing, and so does a pid-namespace start past
  * 2^63 (epoch_ns.ts). Cgroups are scratch[cgOffset, +cgLen). sid and vpgid are -1,
- * tty and the capability sets 0, when the block's version lacks them (libsinsp's defaults).
+ * tty and the capability sets 0, when the block's version lacks them (libsinsp's defaults);
+ * `flags` the entry's PPM_CL_* flags.
  */
 export function addProcess(
   tid: i64, pid: i64, ptid: i64, vtid: i64, vpid: i64, hasVpid: bool,
@@ -44,13 +47,15 @@ export function addProcess(
   exeIno: u64, exeCtime: u64, exeMtime: u64, exeFlags: u32, hasExeFlags: bool,
   pidnsInitStartTs: u64, hasPidns: bool, ownPidns: bool, cloneTs: u64, hasCloneTs: bool, hasExepath: bool,
   cgOffset: u32, cgLen: u32,
-  sid: i64, vpgid: i64, tty: u32, capInheritable: u64, capPermitted: u64, capEffective: u64,
+  sid: i64, vpgid: i64, tty: u32, capInheritable: u64, capPermitted: u64, capEffective: u64, flags: u32,
 ): void {
   const found = insertThread(tid);
   if (found == null) return; // table full
   const r: ThreadRecord = found;
   r.pid = pid;
   r.ptid = ptid;
+  // Of the entry's PPM_CL_* flags, whether a thread shares its main thread's fds.
+  r.cloneFlags = flags & PPM_CL_CLONE_FILES;
   r.vtid = hasVpid ? vtid : tid;
   r.vpid = vpid;
   let p: u32 = 0;
@@ -95,3 +100,39 @@ export function addCredential(kind: u32, id: u32, nameOff: u32, nameLen: u32, ho
 }
 
 export { STR_EXEPATH };
+
+/**
+ * Adds fd `fd` of thread `tid`'s process from an FDL block entry (libs scap_savefile.c
+ * scap_fd_read_from_disk): its scap_fd_type, inode, open flags and device (files),
+ * layer-4 protocol, ports and the source then destination address (16 bytes each,
+ * IPv4 in the first 4) at scratch[addrOff, +32) for sockets, and its name at
+ * scratch[nameOff, +nameLen). Ignored when the thread is unknown (libsinsp: the PL
+ * entry comes first).
+ */
+export function addListedFd(
+  tid: i64, fd: i64, ino: u64, type: u8, openFlags: u32, dev: u32,
+  l4proto: u8, sport: u16, dport: u16, server: bool, addrOff: u32, nameOff: u32, nameLen: u32,
+): void {
+  const owner = fdOwner(tid);
+  if (owner == null) return;
+  const e = addFd(owner, fd, type);
+  if (e == null) return;
+  e.ino = ino;
+  e.openFlags = openFlags;
+  e.dev = dev;
+  e.l4proto = l4proto;
+  e.sport = sport;
+  e.dport = dport;
+  e.role = server ? ROLE_SERVER : ROLE_NONE;
+  e.sip0 = load<u64>(scratch + addrOff);
+  e.sip1 = load<u64>(scratch + addrOff, 8);
+  e.dip0 = load<u64>(scratch + addrOff, 16);
+  e.dip1 = load<u64>(scratch + addrOff, 24);
+  setFdName(e, scratch + nameOff, nameLen, 0, 0);
+  // Inet sockets are named by their addresses (libsinsp add_fd_from_scap); a TCP one is connected.
+  if (type == SCAP_FD_IPV4_SOCK || type == SCAP_FD_IPV6_SOCK) {
+    e.role = ROLE_CLIENT;
+    e.connected = l4proto == SCAP_L4_TCP ? 1 : 0;
+  }
+  nameSocket(e);
+}

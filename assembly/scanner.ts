@@ -18,13 +18,14 @@ import {
 } from "./status";
 import {
   EVENT_CAPACITY, KIND_OTHER, KIND_CLONE, KIND_EXECVE, KIND_PROCEXIT, KIND_INITIAL_STATE,
-  KIND_FILE_OPEN, KIND_SETSID, eventKind, eventNparams, isKnownEvent, isLargePayload, paramWidth,
+  KIND_FILE_OPEN, KIND_SETSID, KIND_FD, eventKind, eventNparams, isKnownEvent, isLargePayload, paramWidth,
 } from "./event_info";
 import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
 import { onCloneExit, onExecveExit, onProcexitApplied } from "./lifecycle";
 import { onThreadAttrExit } from "./thread_attrs";
 import { onCredentialEvent } from "./users";
 import { onFileEvent } from "./file_events";
+import { onFdEvent, fdAction, applyPendingClose, FD_ACT_NONE } from "./fd_events";
 import { filterCount, runFilters } from "./filter/vm";
 import { isGenericExit, syscallEmitted } from "./syscall";
 import { SD_EXE_HASH_E, onExeHashEvent } from "./exe_hash";
@@ -277,6 +278,7 @@ function walkV1(f: usize, avail: u32, at: u32): i32 {
  * STATUS_* codes in status.ts for what the shell does next.
  */
 export function scan(end: u32): i32 {
+  applyPendingClose();
   if (hasPendingExit) {
     onProcexitApplied(pendingExitTid, pendingExitTs);
     hasPendingExit = false;
@@ -338,8 +340,9 @@ export function scan(end: u32): i32 {
     const tid = load<i64>(f, FRAME_TID);
     if (kind == KIND_CLONE) onCloneExit(type, tid, load<u64>(f, FRAME_TS));
     else if (kind == KIND_EXECVE) onExecveExit(type, tid, load<u64>(f, FRAME_TS));
-    else if (kind >= KIND_SETSID) onThreadAttrExit(kind, type, tid);
-    else if (kind >= KIND_FILE_OPEN) onFileEvent(kind, type, tid, load<u64>(f, FRAME_TS));
+    else if (kind >= KIND_SETSID && kind < KIND_FD) onThreadAttrExit(kind, type, tid);
+    else if (kind >= KIND_FILE_OPEN && kind < KIND_SETSID) onFileEvent(kind, type, tid, load<u64>(f, FRAME_TS));
+    if (fdAction(type) != FD_ACT_NONE) onFdEvent(eventNum, type, tid);
     else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; pendingExitTs = load<u64>(f, FRAME_TS); hasPendingExit = true; }
     const cpu = <u32>load<u16>(b, BLOCK_HEADER);
     // Emitted: the type is selected (for a generic exit, its syscall) and, when a filter is set,
@@ -347,6 +350,7 @@ export function scan(end: u32): i32 {
     if (!owned || load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0 ||
       (isGenericExit(type) && !syscallEmitted()) ||
       (filterCount() > 0 && !runFilters(f, type, cpu, eventNum))) {
+      applyPendingClose();
       if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
       if (!stateExecs || kind != KIND_EXECVE) continue;
       framePtr = f;

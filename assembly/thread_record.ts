@@ -124,6 +124,9 @@ export class ThreadRecord {
   strLen4: u32;
   strLen5: u32;
   strLen6: u32;
+  /** The process's fd table (fd_table.ts), kept on its main thread: first entry + 1 (0 = none), and its size. */
+  fdHead: u32;
+  fdCount: u32;
 }
 
 export const RECORD_BYTES: usize = offsetof<ThreadRecord>();

@@ -6,6 +6,7 @@
 import { ThreadRecord, RECORD_BYTES } from "./thread_record";
 import { freeStrings } from "./thread_strings";
 import { keyedHash } from "./hash";
+import { freeFds } from "./fd_table";
 
 // Small to start: the table doubles as threads arrive, and a fresh table costs its zero-fill.
 const INITIAL_SLOTS: u32 = 1 << 10;
@@ -141,6 +142,7 @@ export function removeThread(tid: i64): void {
     i = (i + 1) & mask;
   }
   freeStrings(slotAt(i));
+  freeFds(slotAt(i));
   liveCount--;
   // Backward-shift: move later members of the probe run into the hole.
   let hole = i;

@@ -191,6 +191,8 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
     source = await openByteSource(file === '-' ? process.stdin : file);
     const summary = await printEvents(source, plan, opts.workers, { progress: !opts.quiet, live: false, ...(alertOutputs ? { alertOutputs } : {}), ...(alertCapture ? { alertCapture } : {}) });
     if (summary.droppedThreads > 0) warnLine(`${summary.droppedThreads} threads were not tracked: the thread table was full`);
+    if (summary.fdsDropped > 0) warnLine(`${summary.fdsDropped} fds were not tracked: the fd table was full (fd.* fields of those fds read as unknown)`);
+    if (summary.fdNamesDropped > 0) warnLine(`${summary.fdNamesDropped} fds were tracked without their name: the fd table's names were full (their fd.name reads empty)`);
     if (summary.filesEvicted > 0) warnLine(`${summary.filesEvicted} files forgotten by the file table (full): drift.* fields may miss their writer`);
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);
     if (summary.skippedFrames > 0) warnLine(`${summary.skippedFrames} corrupt frames skipped (--strict makes the first one fatal)`);

@@ -25,6 +25,7 @@ import { RECORDER } from './scap/recording.js';
 import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
 import { ProcessListReader, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
 import { UserListReader, isUserListBlock, type Credential } from './scap/user_list.js';
+import { FdListReader, isFdListBlock, type ListedFd } from './scap/fd_list.js';
 import { installPrograms, installBlob } from './filter/blob.js';
 import { ioError, type ByteSource } from './scap/byte_source.js';
 import { open as openFile } from 'node:fs/promises';
@@ -51,6 +52,8 @@ interface StreamedBlock {
   pl?: ProcessListReader;
   /** The users' and groups' reader (user lists only). */
   ul?: UserListReader;
+  /** The fds' reader (fd lists only). */
+  fdl?: FdListReader;
   /** The entries, collected only when the handlers want them. */
   entries?: ProcessEntry[];
 }
@@ -103,6 +106,15 @@ export interface DecodeSummary {
   droppedThreads: number;
   /** Files the file table forgot, oldest first, because it was full (16,384 files; drift.* fields). */
   filesEvicted: number;
+  /** Fds held in the fd table at the end (all processes). */
+  fds: number;
+  /**
+   * Fds not tracked because a bound of the fd table was reached (131,072 fds, 1,024 per
+   * process: assembly/fd_table.ts); their fd.* fields read as unknown.
+   */
+  fdsDropped: number;
+  /** Fds tracked without their name: the table's 64 MiB of names were full (fd.name reads empty). */
+  fdNamesDropped: number;
   /**
    * The boot time of pid-namespace starts was calibrated: the machine-info boot time is
    * whole seconds (libs' /proc/stat btime) and a namespace init's clone exit gave the
@@ -342,6 +354,9 @@ export class Decoder {
       threads: ex.threadCount(),
       droppedThreads: ex.droppedThreads(),
       filesEvicted: ex.filesEvicted(),
+      fds: ex.fdCount(),
+      fdsDropped: ex.fdsDropped(),
+      fdNamesDropped: ex.fdNamesDropped(),
       bootCalibrated: ex.isBootCalibrated() !== 0,
       unknownEvents: ex.unknownEventCount(),
       skippedFrames: this.skippedFrames,
@@ -433,6 +448,7 @@ export class Decoder {
         ...(isProcessListBlock(type) ? { pl: new ProcessListReader(type, offset, len - BLOCK_HEADER_BYTES - BLOCK_TRAILER_BYTES) } : {}),
         ...(isProcessListBlock(type) && handlers.onProcessList ? { entries: [] } : {}),
         ...(isUserListBlock(type) ? { ul: new UserListReader(type, offset, len - BLOCK_HEADER_BYTES - BLOCK_TRAILER_BYTES) } : {}),
+        ...(isFdListBlock(type) ? { fdl: new FdListReader(type, offset, len - BLOCK_HEADER_BYTES - BLOCK_TRAILER_BYTES) } : {}),
       };
       ex.setCursor(cursor + BLOCK_HEADER_BYTES);
       return this.readStreamed(end, handlers);
@@ -498,6 +514,11 @@ export class Decoder {
         const bytes = new Uint8Array(ex.memory.buffer.slice(input, input + avail));
         const bodyAt = st.at - BLOCK_HEADER_BYTES;
         used = st.ul.read(bytes, bodyAt, (c) => this.addCredential(c)) - bodyAt;
+      } else if (st.fdl) {
+        const input = ex.inputPtr() + cursor;
+        const bytes = new Uint8Array(ex.memory.buffer.slice(input, input + avail));
+        const bodyAt = st.at - BLOCK_HEADER_BYTES;
+        used = st.fdl.read(bytes, bodyAt, (f) => this.addListedFd(f)) - bodyAt;
       }
       st.at += used;
       cursor += used;
@@ -516,8 +537,18 @@ export class Decoder {
     ex.setCursor(cursor + BLOCK_TRAILER_BYTES);
     this.streamed = undefined;
     if (st.entries) handlers.onProcessList!(st.entries, st.offset);
-    if (!st.pl && !st.ul) this.skippedBlocks++;
+    if (!st.pl && !st.ul && !st.fdl) this.skippedBlocks++;
     return true;
+  }
+
+  /** Adds an FDL entry to its process's fd table (assembly/process_list.ts addListedFd). */
+  private addListedFd(f: ListedFd): void {
+    const ex = this.module.exports;
+    const scratch = ex.reserveScratch(32 + f.name.length);
+    const mem = new Uint8Array(ex.memory.buffer);
+    mem.set(f.addrs, scratch);
+    mem.set(f.name, scratch + 32);
+    ex.addListedFd(f.tid, f.fd, f.ino, f.type, f.openFlags >>> 0, f.dev >>> 0, f.l4proto, f.sport, f.dport, f.server ? 1 : 0, 0, 32, f.name.length);
   }
 
   /** Adds a UL entry (a user or group) to the decoder's users and groups. */
@@ -564,6 +595,7 @@ export class Decoder {
       pidns, pidns !== 0n ? 1 : 0, hostPidns ? 0 : 1, 0n, 0,
       e.exepath !== undefined ? 1 : 0, off - cgLen, cgLen,
       e.sid ?? -1n, e.vpgid ?? -1n, (e.tty ?? 0) >>> 0, e.capInheritable ?? 0n, e.capPermitted ?? 0n, e.capEffective ?? 0n,
+      e.flags >>> 0,
     );
   }
 }

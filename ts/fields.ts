@@ -194,6 +194,41 @@ export const CONTAINER_PLUGIN_FIELDS: readonly (readonly [string, FieldType, boo
   ['proc.is_container_readiness_probe', 'bool'],
 ];
 
+/** An unsigned number printed in upper-case hex, as libsinsp prints PF_HEX fields (fd.dev: FE00). */
+const wasmHex = (id: number) => (v: EventView): string => {
+  const n = v.wasmNumber(id, 0);
+  return n === null ? '<NA>' : n.toString(16).toUpperCase();
+};
+const FD_OF = 'of the event\'s fd (the fd it opens, or its fd parameter: libsinsp m_lastevent_fd)';
+/**
+ * The fd.* fields (libs sinsp_filtercheck_fd.cpp), computed in Wasm from the process's fd table
+ * (assembly/fd_table.ts, assembly/filter/fd_fields.ts). Missing on events that neither create,
+ * use nor destroy an fd.
+ */
+const FD_FIELDS: FieldDef[] = [
+  { name: 'fd.num', type: 'i64', unit: '', description: `Number ${FD_OF}; -1 when it has none (a failed open).`, extract: wasmI64(F.FD_NUM) },
+  { name: 'fd.type', type: 'string', unit: '', description: 'Type of the fd: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, timerfd, netlink, memfd, pidfd, ...', extract: wasmString(F.FD_TYPE) },
+  { name: 'fd.typechar', type: 'string', unit: '', description: 'Type of the fd as one character (f d 4 6 u p e s l i t n m P; o for unknown); of the event type when the fd is not in the table.', extract: wasmString(F.FD_TYPECHAR) },
+  { name: 'fd.name', type: 'string', unit: '', description: 'Full name of the fd: the absolute path of a file (a relative open resolved against the cwd or its dirfd), the tuple of a socket (1.2.3.4:5->6.7.8.9:80), the path of a unix socket; for a failed open, the path asked for.', extract: wasmString(F.FD_NAME) },
+  { name: 'fd.directory', type: 'string', unit: '', description: 'Directory of a file fd (fd.name up to its last /), the name of a directory fd.', extract: wasmString(F.FD_DIRECTORY) },
+  { name: 'fd.filename', type: 'string', unit: '', description: 'File name of a file fd (fd.name after its last /).', extract: wasmString(F.FD_FILENAME) },
+  { name: 'fd.ino', type: 'u64', unit: '', description: 'Inode of the fd (open exits with dev/ino, pipes, the capture\'s fd lists); 0 when unknown.', extract: wasmI64(F.FD_INO) },
+  { name: 'fd.dev', type: 'u32', unit: '', description: 'Device of a file fd as libs encodes it, printed in hex as libsinsp (FE00).', extract: wasmU32(F.FD_DEV), text: wasmHex(F.FD_DEV) },
+  { name: 'fd.sip', type: 'string', unit: '', description: 'Server IP address of a connected or listening inet socket.', extract: wasmString(F.FD_SIP) },
+  { name: 'fd.sport', type: 'u32', unit: '', description: 'Server port of a connected or listening inet socket.', extract: wasmU32(F.FD_SPORT) },
+  { name: 'fd.cip', type: 'string', unit: '', description: 'Client IP address of a connected inet socket.', extract: wasmString(F.FD_CIP) },
+  { name: 'fd.cport', type: 'u32', unit: '', description: 'Client port of a connected inet socket.', extract: wasmU32(F.FD_CPORT) },
+  { name: 'fd.l4proto', type: 'string', unit: '', description: 'Layer-4 protocol of an inet socket: tcp, udp, icmp, raw.', extract: wasmString(F.FD_L4PROTO) },
+  { name: 'fd.sockfamily', type: 'string', unit: '', description: 'ip for inet sockets, unix for unix sockets.', extract: wasmString(F.FD_SOCKFAMILY) },
+  { name: 'fd.nameraw', type: 'string', unit: '', description: 'Name of the fd as the open passed it, before resolution against the cwd or dirfd.', extract: wasmString(F.FD_NAMERAW) },
+  { name: 'fd.lip', type: 'string', unit: '', description: 'Local IP address of a connected inet socket: the source of a connect, the destination of an accept (libsinsp asks the capture\'s interface list; scapdrift goes by the side that made the connection).', extract: wasmString(F.FD_LIP) },
+  { name: 'fd.rip', type: 'string', unit: '', description: 'Remote IP address of a connected inet socket (the other side of fd.lip).', extract: wasmString(F.FD_RIP) },
+  { name: 'fd.lport', type: 'u32', unit: '', description: 'Local port of a connected inet socket (as fd.lip).', extract: wasmU32(F.FD_LPORT) },
+  { name: 'fd.rport', type: 'u32', unit: '', description: 'Remote port of a connected inet socket (as fd.rip).', extract: wasmU32(F.FD_RPORT) },
+  { name: 'fd.is_server', type: 'bool', unit: '', description: 'The fd is a listening socket, or the server side of a connection (an accepted one).', extract: wasmBool(F.FD_IS_SERVER) },
+  { name: 'fd.connected', type: 'bool', unit: '', description: 'The socket is connected (connect, accept, a TCP socket of the capture\'s fd lists).', extract: wasmBool(F.FD_CONNECTED) },
+];
+
 /** Local wall-clock time of an epoch-ns timestamp, with ns: "HH:MM:SS.nnnnnnnnn". */
 export function clockText(ts: bigint): string {
   return `${localSecondText(Number(ts / 1_000_000_000n), false)}.${nanosText(ts)}`;
@@ -346,6 +381,7 @@ const defs: FieldDef[] = [
   { name: 'thread.cap_permitted', type: 'string', unit: '', description: `Permitted capabilities. ${CAPS}`, extract: wasmString(F.CAP_PERMITTED) },
   { name: 'thread.cap_inheritable', type: 'string', unit: '', description: `Inheritable capabilities. ${CAPS}`, extract: wasmString(F.CAP_INHERITABLE) },
   { name: 'thread.cap_effective', type: 'string', unit: '', description: `Effective capabilities. ${CAPS}`, extract: wasmString(F.CAP_EFFECTIVE) },
+  ...FD_FIELDS,
   ...CONTAINER_PLUGIN_FIELDS.map(([name, type, keyArg]): FieldDef => ({
     name, type, unit: type === 'abstime' ? 'epoch ns' : '', ...(keyArg ? { keyArg } : {}), extract: () => null,
     description: 'Container plugin field: container runtime or Kubernetes metadata, which no capture carries (Falco\'s container plugin asks the runtime live). Always missing; rules using it load and evaluate it as Falco does a missing value.',

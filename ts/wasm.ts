@@ -14,6 +14,7 @@ import { NATIVE_TO_PPM_SC } from './events/syscalls.js';
 import { paramText } from './param_format.js';
 import { compileRegex } from './filter/regex.js';
 import { localSecondText } from './clock.js';
+import { fdEventDescriptions } from './events/fd_events.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -79,9 +80,23 @@ export interface DecoderExports {
     exeIno: bigint, exeCtime: bigint, exeMtime: bigint, exeFlags: number, hasExeFlags: number,
     pidnsInitStartTs: bigint, hasPidns: number, ownPidns: number, cloneTs: bigint, hasCloneTs: number, hasExepath: number,
     cgOffset: number, cgLen: number,
-    sid: bigint, vpgid: bigint, tty: number, capInheritable: bigint, capPermitted: bigint, capEffective: bigint,
+    sid: bigint, vpgid: bigint, tty: number, capInheritable: bigint, capPermitted: bigint, capEffective: bigint, flags: number,
   ): void;
   addCredential(kind: number, id: number, nameOff: number, nameLen: number, homeOff: number, homeLen: number, shellOff: number, shellLen: number): void;
+  /** An FDL entry (assembly/process_list.ts addListedFd): addresses at scratch[addrOff, +32), name at scratch[nameOff, +nameLen). */
+  addListedFd(
+    tid: bigint, fd: bigint, ino: bigint, type: number, openFlags: number, dev: number,
+    l4proto: number, sport: number, dport: number, server: number, addrOff: number, nameOff: number, nameLen: number,
+  ): void;
+  /** Describes what event `id` does to the fd table (assembly/fd_events.ts). */
+  setFdEvent(id: number, action: number, location: number, flags: number, newType: number, typechar: number): void;
+  setDirfdParam(id: number, index: number): void;
+  /** Fds not added because a bound of the fd table was reached (assembly/fd_table.ts). */
+  fdsDropped(): number;
+  /** Fds kept without their name: the name budget was full. */
+  fdNamesDropped(): number;
+  /** Fds held in all. */
+  fdCount(): number;
   threadCount(): number;
   threadSlots(): number;
   threadSlotPtr(i: number): number;
@@ -144,7 +159,7 @@ export const FAULT_PARAM_WIDTH = 7;
 /** Event kinds (assembly/event_info.ts). */
 const KIND = {
   OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4,
-  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9, SETSID: 10, CAPSET: 11, SETUID: 12, SETGID: 13,
+  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9, SETSID: 10, CAPSET: 11, SETUID: 12, SETGID: 13, FD: 14,
 } as const;
 
 /** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name(s). */
@@ -226,8 +241,11 @@ function kindOf(id: number): number {
   if (info.name === 'capset') return KIND.CAPSET;
   if (/^set(res|re)?uid$/.test(info.name)) return KIND.SETUID;
   if (/^set(res|re)?gid$/.test(info.name)) return KIND.SETGID;
-  return FILE_KINDS.get(info.name) ?? KIND.OTHER;
+  return FILE_KINDS.get(info.name) ?? (FD_ACTIONS.get(id)! !== 'NONE' ? KIND.FD : KIND.OTHER);
 }
+/** What each event does to the fd table (ts/events/fd_events.ts), by id. */
+const FD_EVENTS = fdEventDescriptions();
+const FD_ACTIONS = new Map(FD_EVENTS.map((d) => [d.id, d.action]));
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
 /** Exits that create, write, chmod or rename a file (assembly/file_events.ts). */
 const FILE_KINDS = new Map<string, number>([
@@ -318,6 +336,11 @@ export function createDecoderModule(): DecoderModule {
   ex.setCredentialEvent(PPME.PPME_USER_DELETED_E, g('CRED_OP_USER_DELETED'));
   ex.setCredentialEvent(PPME.PPME_GROUP_ADDED_E, g('CRED_OP_GROUP_ADDED'));
   ex.setCredentialEvent(PPME.PPME_GROUP_DELETED_E, g('CRED_OP_GROUP_DELETED'));
+  for (const d of FD_EVENTS) {
+    const flags = (d.creates ? EF.EF_CREATES_FD : 0) | (d.destroys ? EF.EF_DESTROYS_FD : 0) | (d.uses ? EF.EF_USES_FD : 0);
+    ex.setFdEvent(d.id, g(`FD_ACT_${d.action}`), d.location ?? g('FD_PARAM_NONE'), flags, d.newType ? g(`SCAP_FD_${d.newType}`) : 0, d.typechar.charCodeAt(0));
+    ex.setDirfdParam(d.id, d.dirfd ?? g('FD_PARAM_NONE'));
+  }
   ex.setGenericExitEvent(PPME.PPME_GENERIC_X);
   NATIVE_TO_PPM_SC.forEach((sc, native) => ex.setNativeSyscall(native, sc));
   ex.reset();

@@ -33,7 +33,9 @@ import {
   F_PROC_IS_SID_LEADER, F_PROC_IS_VPGID_LEADER, ARG_ANY, F_PROC_SID_EXE, F_PROC_SID_EXEPATH,
   F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN, F_USER_NAME, F_USER_HOMEDIR,
   F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID,
+  F_FD_FIRST, F_FD_END,
 } from "./layout";
+import { beginFdEvent, loadFdNumber, loadFdString, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
 
 /**
  * Writes the text libsinsp renders for parameter `index` (bytes at `ptr`, `len` long) of an event
@@ -89,6 +91,7 @@ export function beginEvent(f: usize, type: u32, cpu: u32, evtNum: u64): void {
   eventNum = evtNum;
   recLooked = false;
   scratchField = 0;
+  beginFdEvent(f, type, evtNum);
 }
 
 /** The event's id (for type bitmaps). */
@@ -140,6 +143,12 @@ export function loadNumber(field: u32, table: usize): bool {
   if (field == F_EVT_CPU) return setU(<u64>eventCpu);
   if (field == F_TID) return setS(load<i64>(frame, FRAME_TID));
   if (field == F_PARAM) return loadParamNumber(table);
+  if (field >= F_FD_FIRST && field < F_FD_END) {
+    if (!loadFdNumber(field)) return false;
+    num = fdNum;
+    numSigned = fdNumSigned;
+    return true;
+  }
   const p = thread();
   if (p == 0) return false;
   const r = changetype<ThreadRecord>(p);
@@ -378,6 +387,7 @@ export function loadString(field: u32, table: usize): bool {
     }
     return setStr(paramPtr(i), kind == PK_BYTES ? paramLen(i) : paramStrLen(i));
   }
+  if (field >= F_FD_FIRST && field < F_FD_END) return loadFdString(field) && setStr(fdStr, fdStrLen);
   const p = thread();
   if (p == 0) return false;
   const arg = isArgField(field) ? load<u32>(table) : 0;

@@ -175,13 +175,38 @@ export const F_PROC_CMDLENARGS: u32 = 103;
 export const F_PROC_PVPID: u32 = 104;
 export const F_THREAD_ISMAIN: u32 = 105;
 export const F_GROUP_GID: u32 = 106;
+// The event's fd (../fd_table.ts, fd_fields.ts): strings from 128, numbers from 160.
+export const F_FD_TYPE: u32 = 128;
+export const F_FD_TYPECHAR: u32 = 129;
+export const F_FD_NAME: u32 = 130;
+export const F_FD_DIRECTORY: u32 = 131;
+export const F_FD_FILENAME: u32 = 132;
+export const F_FD_SIP: u32 = 133;
+export const F_FD_CIP: u32 = 134;
+export const F_FD_L4PROTO: u32 = 135;
+export const F_FD_SOCKFAMILY: u32 = 136;
+export const F_FD_NAMERAW: u32 = 137;
+export const F_FD_LIP: u32 = 138;
+export const F_FD_RIP: u32 = 139;
+export const F_FD_NUM: u32 = 160;
+export const F_FD_INO: u32 = 161;
+export const F_FD_DEV: u32 = 162;
+export const F_FD_SPORT: u32 = 163;
+export const F_FD_CPORT: u32 = 164;
+export const F_FD_LPORT: u32 = 165;
+export const F_FD_RPORT: u32 = 166;
+export const F_FD_IS_SERVER: u32 = 167;
+export const F_FD_CONNECTED: u32 = 168;
+/** Field ids of the fd fields: [F_FD_FIRST, F_FD_END). */
+export const F_FD_FIRST: u32 = 128;
+export const F_FD_END: u32 = 192;
 /** The ancestor index of an A* field without one: any ancestor in a condition, all of them in output. */
 export const ARG_ANY: u32 = 0xffffffff;
 
 /** Whether field `f` holds a byte string (the rest are numbers; F_PARAM is per event id). */
 export function isStringField(f: u32): bool {
   return (f >= F_PROC_NAME && f <= F_CONTAINER_ID) || f == F_EXE_INTERPRETER || f == F_WRITER_NAME || f == F_CHMOD_NAME ||
-    (f >= F_PROC_PNAME && f < F_PROC_APID);
+    (f >= F_PROC_PNAME && f < F_PROC_APID) || (f >= F_FD_FIRST && f < F_FD_NUM);
 }
 
 /** Whether field `f` takes an ancestor index (proc.aname[N], proc.apid[N], ...). */
