@@ -130,6 +130,9 @@ export function stateFdOf(num: u64): bool {
   return num == stateFrame;
 }
 export function stateFdNum(): i64 { return stateFd; }
+/** Whether that update gave the fd another name (libsinsp fdinfo_name_changed: a new named fd, a connect). */
+export function stateNameChanged(): bool { return nameChanged; }
+let nameChanged: bool = false;
 
 // A close is applied after the event is seen (libsinsp shows the closed fd's fields on it).
 let pendingCloseTid: i64 = 0;
@@ -159,6 +162,7 @@ export function onFdEvent(frame: u64, type: u32, tid: i64): void {
   currentFrame = frame;
   stateFrame = frame;
   stateFd = -1;
+  nameChanged = false;
   switch (action) {
     case FD_ACT_OPEN: onOpen(owner, type, res); break;
     case FD_ACT_CLOSE: {
@@ -196,6 +200,7 @@ export function onFdEvent(frame: u64, type: u32, tid: i64): void {
 function newFd(owner: ThreadRecord, fd: i64, type: u8, openFlags: u32): FdEntry | null {
   const e = addFd(owner, fd, type);
   stateFd = fd;
+  nameChanged = true; // a new fd: changed when it has a name (fd_fields.ts checks)
   if (e != null) e.openFlags = openFlags;
   return e;
 }
@@ -448,7 +453,23 @@ function onConnect(owner: ThreadRecord, type: u32, res: i64): void {
   if (res < 0 && res != -115) return; // EINPROGRESS still connects (libsinsp without status tracking)
   const e = findFd(owner, fd);
   if (e == null) return;
-  if (setTuple(e, 1)) { e.role = ROLE_CLIENT; e.connected = 1; nameSocket(e); }
+  if (setTuple(e, 1)) {
+    e.role = ROLE_CLIENT;
+    e.connected = 1;
+    const before = e.nameLen;
+    const h = pathHashOf(e);
+    nameSocket(e);
+    stateFrame = currentFrame;
+    stateFd = fd;
+    nameChanged = e.nameLen != before || pathHashOf(e) != h;
+  }
+}
+
+/** A hash of `e`'s name, to tell whether it changed. */
+function pathHashOf(e: FdEntry): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i: u32 = 0; i < e.nameLen; i++) h = (h ^ <u64>load<u8>(e.name + i)) * 0x100000001b3;
+  return h;
 }
 
 function onAccept(owner: ThreadRecord, fd: i64): void {

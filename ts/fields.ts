@@ -227,6 +227,20 @@ const FD_FIELDS: FieldDef[] = [
   { name: 'fd.rport', type: 'u32', unit: '', description: 'Remote port of a connected inet socket (as fd.rip).', extract: wasmU32(F.FD_RPORT) },
   { name: 'fd.is_server', type: 'bool', unit: '', description: 'The fd is a listening socket, or the server side of a connection (an accepted one).', extract: wasmBool(F.FD_IS_SERVER) },
   { name: 'fd.connected', type: 'bool', unit: '', description: 'The socket is connected (connect, accept, a TCP socket of the capture\'s fd lists).', extract: wasmBool(F.FD_CONNECTED) },
+  { name: 'fd.name_changed', type: 'bool', unit: '', description: 'The event gave its fd a name it did not have (an open, an accept, a connect that named the socket by its tuple).', extract: wasmBool(F.FD_NAME_CHANGED) },
+  ...([
+    ['fd.ip', 'Filter only: an IPv4 address that either side of the socket has (= and in: either; != : neither), as libsinsp.'],
+    ['fd.port', 'Filter only: a port that either side of the socket has.'],
+    ['fd.net', 'Filter only: an IPv4 network (CIDR, 10.0.0.0/8) that either side\'s address is in.'],
+    ['fd.snet', 'Filter only: an IPv4 network the server address (fd.sip) is in.'],
+    ['fd.cnet', 'Filter only: an IPv4 network the client address (fd.cip) is in.'],
+    ['fd.lnet', 'Filter only: an IPv4 network the local address (fd.lip) is in.'],
+    ['fd.rnet', 'Filter only: an IPv4 network the remote address (fd.rip) is in.'],
+  ] as const).map(([name, description]): FieldDef => ({ name, type: 'string', unit: '', description, extract: () => null })),
+  ...(['fd.sip.name', 'fd.cip.name', 'fd.lip.name', 'fd.rip.name'] as const).map((name): FieldDef => ({
+    name, type: 'string', unit: '', extract: () => null,
+    description: 'Domain name of that address, from DNS: libsinsp\'s DNS manager resolves it live; reading a capture there is none. Always missing.',
+  })),
 ];
 
 /** Local wall-clock time of an epoch-ns timestamp, with ns: "HH:MM:SS.nnnnnnnnn". */
@@ -368,6 +382,8 @@ const defs: FieldDef[] = [
   { name: 'proc.sid.exepath', type: 'string', unit: '', description: 'proc.exepath of the session leader.', extract: wasmString(F.PROC_SID_EXEPATH) },
   { name: 'proc.cmdlenargs', type: 'u64', unit: 'bytes', description: 'Total length of the arguments after argv[0], separators not counted.', extract: wasmI64(F.PROC_CMDLENARGS) },
   { name: 'proc.pvpid', type: 'i64', unit: '', description: 'proc.vpid of the parent thread (by ptid); missing when not in the thread table.', extract: wasmI64(F.PROC_PVPID) },
+  { name: 'proc.duration', type: 'reltime', unit: 'ns', description: 'Event timestamp minus the thread\'s start (its clone exit, proc.pid.ts); missing for a thread from the process list (the file holds no start).', extract: wasmI64(F.PROC_DURATION) },
+  { name: 'proc.ppid.duration', type: 'reltime', unit: 'ns', description: 'proc.duration of the parent process (as proc.pname finds it).', extract: wasmI64(F.PROC_PPID_DURATION) },
   { name: 'thread.ismain', type: 'bool', unit: '', description: 'The thread is its process\'s main thread (tid = pid).', extract: wasmBool(F.THREAD_ISMAIN) },
   { name: 'user.name', type: 'string', unit: '', description: 'Name of user.uid in the capture\'s users (user/group events, UL block); root for uid 0 without one; missing otherwise (libsinsp falls back to the reading host\'s database, scapdrift does not).', extract: wasmString(F.USER_NAME) },
   { name: 'user.homedir', type: 'string', unit: '', description: 'Home directory of user.uid (/root for uid 0 without an entry).', extract: wasmString(F.USER_HOMEDIR) },

@@ -15,14 +15,15 @@ import {
   SCAP_L4_TCP, SCAP_L4_UDP, SCAP_L4_ICMP, SCAP_L4_RAW,
 } from "../fd_table";
 import {
-  fdFlags, fdLocation, fdTypechar, fdOwner, stateFdOf, stateFdNum, dirfdParam, resolvePath, pathPtr, pathLen,
+  fdFlags, fdLocation, fdTypechar, fdOwner, stateFdOf, stateFdNum, stateNameChanged, dirfdParam, resolvePath, pathPtr, pathLen,
   FD_PARAM_NONE, EF_CREATES_FD, EF_USES_FD, EF_DESTROYS_FD, fdAction, FD_ACT_OPEN, FD_ACT_CONNECT, FD_ACT_ACCEPT,
 } from "../fd_events";
 import { ipText, IP_TEXT_BYTES } from "./ip_text";
 import {
   F_FD_NUM, F_FD_TYPE, F_FD_TYPECHAR, F_FD_NAME, F_FD_DIRECTORY, F_FD_FILENAME, F_FD_INO, F_FD_DEV, F_FD_SIP,
   F_FD_SPORT, F_FD_CIP, F_FD_CPORT, F_FD_L4PROTO, F_FD_SOCKFAMILY, F_FD_NAMERAW, F_FD_LIP, F_FD_RIP, F_FD_LPORT,
-  F_FD_RPORT, F_FD_IS_SERVER, F_FD_CONNECTED,
+  F_FD_RPORT, F_FD_IS_SERVER, F_FD_CONNECTED, F_FD_NET_SRC, F_FD_NET_DST, F_FD_PORT_SRC, F_FD_PORT_DST,
+  F_FD_SNET, F_FD_CNET, F_FD_LNET, F_FD_RNET, F_FD_NAME_CHANGED, FD_IP_V6,
 } from "./layout";
 
 /** The value a loader left (as fields.ts: numbers unsigned unless numSigned). */
@@ -106,8 +107,28 @@ export function loadFdNumber(field: u32): bool {
     case F_FD_RPORT: return isInetSock(e) && e.role != ROLE_NONE && setU(<u64>(e.role == ROLE_CLIENT ? e.dport : e.sport));
     case F_FD_IS_SERVER: return setU(isServSock(e) || (isInetSock(e) && e.role == ROLE_SERVER) ? 1 : 0);
     case F_FD_CONNECTED: return setU(e.connected != 0 ? 1 : 0);
+    case F_FD_NAME_CHANGED: return setU(stateFdOf(eventNum) && stateNameChanged() && e.nameLen > 0 ? 1 : 0);
+    case F_FD_NET_SRC: case F_FD_NET_DST: {
+      if (isServSock(e)) return setU(ipNumber(e, false));
+      return isInetSock(e) && setU(ipNumber(e, field == F_FD_NET_SRC));
+    }
+    case F_FD_PORT_SRC: case F_FD_PORT_DST: {
+      if (isServSock(e)) return setU(<u64>e.dport);
+      return isInetSock(e) && setU(<u64>(field == F_FD_PORT_SRC ? e.sport : e.dport));
+    }
+    case F_FD_SNET: if (isServSock(e)) return setU(ipNumber(e, false)); // falls through
+    case F_FD_CNET: return isInetSock(e) && e.role != ROLE_NONE && setU(ipNumber(e, field == F_FD_CNET));
+    case F_FD_LNET: case F_FD_RNET:
+      // As fd.lip / fd.rip: the local side is the source of a connect, the destination of an accept.
+      return isInetSock(e) && e.role != ROLE_NONE && setU(ipNumber(e, (field == F_FD_LNET) == (e.role == ROLE_CLIENT)));
     default: return false;
   }
+}
+
+/** The IPv4 address of `e`'s source (or destination) as a host-order number; FD_IP_V6 for an IPv6 socket. */
+function ipNumber(e: FdEntry, source: bool): u64 {
+  if (isV6(e)) return FD_IP_V6;
+  return <u64>bswap<u32>(<u32>(source ? e.sip0 : e.dip0));
 }
 
 // Type names and characters by scap_fd_type (sinsp_fdinfo::get_typestring / get_typechar).

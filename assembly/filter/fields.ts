@@ -33,7 +33,7 @@ import {
   F_PROC_IS_SID_LEADER, F_PROC_IS_VPGID_LEADER, ARG_ANY, F_PROC_SID_EXE, F_PROC_SID_EXEPATH,
   F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN, F_USER_NAME, F_USER_HOMEDIR,
   F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID,
-  F_FD_FIRST, F_FD_END,
+  F_FD_FIRST, F_FD_END, F_PROC_DURATION, F_PROC_PPID_DURATION,
 } from "./layout";
 import { beginFdEvent, loadFdNumber, loadFdString, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
 
@@ -188,6 +188,12 @@ export function loadNumber(field: u32, table: usize): bool {
     case F_THREAD_ISMAIN: return setU(r.tid == r.pid ? 1 : 0);
     case F_GROUP_GID: return (has & HAS_GID) != 0 && setU(<u64>r.gid);
     case F_PROC_PVPID: { const pt = findThread(r.ptid); return pt != null && setS(pt.vpid); }
+    // libsinsp TYPE_DURATION / TYPE_PPID_DURATION: event ts − clone ts (missing when unknown: a process-list thread).
+    case F_PROC_DURATION: return (has & HAS_CLONE_TS) != 0 && setS(<i64>(load<u64>(frame, FRAME_TS) - r.cloneTs));
+    case F_PROC_PPID_DURATION: {
+      const a = ancestorProcess(r, 1);
+      return a != null && (a.presence & HAS_CLONE_TS) != 0 && setS(<i64>(load<u64>(frame, FRAME_TS) - a.cloneTs));
+    }
     case F_PROC_IS_SID_LEADER: return setU(r.sid == r.vpid ? 1 : 0);
     case F_PROC_IS_VPGID_LEADER: return setU(r.vpgid == r.vpid ? 1 : 0);
     case F_PROC_APID: {

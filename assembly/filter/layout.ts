@@ -175,6 +175,8 @@ export const F_PROC_CMDLENARGS: u32 = 103;
 export const F_PROC_PVPID: u32 = 104;
 export const F_THREAD_ISMAIN: u32 = 105;
 export const F_GROUP_GID: u32 = 106;
+export const F_PROC_DURATION: u32 = 107;
+export const F_PROC_PPID_DURATION: u32 = 108;
 // The event's fd (../fd_table.ts, fd_fields.ts): strings from 128, numbers from 160.
 export const F_FD_TYPE: u32 = 128;
 export const F_FD_TYPECHAR: u32 = 129;
@@ -197,6 +199,24 @@ export const F_FD_LPORT: u32 = 165;
 export const F_FD_RPORT: u32 = 166;
 export const F_FD_IS_SERVER: u32 = 167;
 export const F_FD_CONNECTED: u32 = 168;
+/**
+ * IPv4 address numbers (host order) of the sides of an inet socket, for fd.ip, fd.net and the
+ * *net fields: source and destination as the fd holds them (a listening socket: its address
+ * for both), then server, client, local, remote as fd.sip & co. An IPv6 socket reads
+ * FD_IP_V6 (no IPv4 address equals it, no IPv4 network holds it).
+ */
+export const F_FD_NET_SRC: u32 = 169;
+export const F_FD_NET_DST: u32 = 170;
+/** Source and destination ports as the fd holds them (a listening socket: its port for both): fd.port. */
+export const F_FD_PORT_SRC: u32 = 171;
+export const F_FD_PORT_DST: u32 = 172;
+export const F_FD_SNET: u32 = 173;
+export const F_FD_CNET: u32 = 174;
+export const F_FD_LNET: u32 = 175;
+export const F_FD_RNET: u32 = 176;
+export const F_FD_NAME_CHANGED: u32 = 177;
+/** What F_FD_*NET read for an IPv6 address: above every IPv4 number. */
+export const FD_IP_V6: u64 = 1 << 40;
 /** Field ids of the fd fields: [F_FD_FIRST, F_FD_END). */
 export const F_FD_FIRST: u32 = 128;
 export const F_FD_END: u32 = 192;

@@ -16,6 +16,7 @@ import { eventInfo, eventIdsByName, EVENT_COUNT } from '../events/event_table.js
 import { isSyscallName, syscallName } from '../events/syscalls.js';
 import { errnoText } from '../errno.js';
 import { OPEN_BITS, OPEN_IDS, CREAT_IDS, type OpenField } from '../open_kind.js';
+import { fdNetCheck, type NetEmitter } from './fd_net.js';
 
 /** Macros and lists a condition may use (the rules loader provides them). */
 export interface FilterEnv {
@@ -227,6 +228,9 @@ class Compiler {
       case 'isopen':
         this.isOpenCheck(c, ref.def.name.slice('evt.is_open_'.length) as OpenField, values);
         return;
+      case 'fdnet':
+        fdNetCheck(this.netEmitter(), c, field.net!, values);
+        return;
       default:
         this.fieldCheck(c, field, ref.arg, values);
     }
@@ -391,8 +395,31 @@ class Compiler {
     if (!target) this.emit(Op.NOT);
   }
 
-  /** evt.res is SUCCESS (rawres ≥ 0) or an errno name (rawres = -errno). */
+  /** The emitting operations ts/filter/fd_net.ts builds its checks with. */
+  private netEmitter(): NetEmitter {
+    return {
+      check: (cmp, field, n) => { this.emit(Op.CHECK, cmp, field, undefined, encodeValues(n === undefined ? [] : [{ flags: VAL_NUM, num: n, text: String(n) }])); },
+      not: () => this.emit(Op.NOT),
+      any: (parts) => this.chain(Op.JUMP_TRUE, parts),
+      all: (parts) => this.chain(Op.JUMP_FALSE, parts),
+    };
+  }
+
+  /**
+   * evt.res is SUCCESS (rawres ≥ 0) or an errno name (rawres = -errno). A text operator
+   * (`evt.res startswith E`, Falco's open_file_failed macro) selects the names it holds for.
+   */
   private resCheck(c: CheckNode, values: Literal[]): void {
+    const text = RES_TEXT_OPS[c.op];
+    if (text) {
+      const names = ['SUCCESS', ...ERRNO.keys()].filter((n) => values.some((v) => text(n, v.text)));
+      this.chain(Op.JUMP_TRUE, names.map((n) => (): void => {
+        if (n === 'SUCCESS') this.emit(Op.CHECK, Cmp.GE, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }]));
+        else this.emit(Op.CHECK, Cmp.EQ, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: ERRNO.get(n)!, text: String(ERRNO.get(n)) }]));
+      }));
+      if (names.length === 0) this.emit(Op.CHECK, Cmp.LT, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: -(1n << 62n), text: '' }]));
+      return;
+    }
     const cmp = this.opFor(c, EQUALITY_OPS, 'evt.res');
     const rawres = (op: number, n?: bigint): void => {
       this.emit(Op.CHECK, op, F.PARAM, RAWRES_TABLE, encodeValues(n === undefined ? [] : [{ flags: VAL_NUM, num: n, text: String(n) }]));
@@ -465,6 +492,14 @@ function ancestorIndex(arg: string | undefined): Uint8Array {
   new DataView(out.buffer).setUint32(0, ancestorArg(arg), true);
   return out;
 }
+
+/** Text operators on evt.res, evaluated over its possible values (SUCCESS and the errno names). */
+const RES_TEXT_OPS: Record<string, ((value: string, operand: string) => boolean) | undefined> = {
+  startswith: (v, o) => v.startsWith(o),
+  endswith: (v, o) => v.endsWith(o),
+  contains: (v, o) => v.includes(o),
+  icontains: (v, o) => v.toLowerCase().includes(o.toLowerCase()),
+};
 
 /** errno name → -errno, for evt.res. */
 const ERRNO = new Map<string, bigint>();

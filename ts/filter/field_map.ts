@@ -11,7 +11,7 @@ import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout
 import { CONTAINER_PLUGIN_FIELDS } from '../fields.js';
 
 /** The value kind of a filter field. */
-export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'argtext' | 'type' | 'dir' | 'res' | 'failed' | 'isopen';
+export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'argtext' | 'type' | 'dir' | 'res' | 'failed' | 'isopen' | 'fdnet';
 
 export interface FilterField {
   kind: FilterKind;
@@ -21,6 +21,12 @@ export interface FilterField {
   indexArg?: boolean;
   /** For a 'param' field that reads one parameter of fixed name: its per-type table. */
   table?: Uint8Array;
+  /**
+   * For an 'fdnet' field (ts/filter/fd_net.ts): what its values are (an IPv4 address, a port, a
+   * network) and the VM fields of the sides compared (either side matches, as libsinsp's
+   * compare_ip/compare_port/compare_net; one side for fd.snet & co).
+   */
+  net?: { value: 'ip' | 'port' | 'cidr'; sides: number[] };
 }
 
 const u = (id: number): FilterField => ({ kind: 'unsigned', id });
@@ -123,6 +129,8 @@ const MAP: Record<string, FilterField> = {
   'thread.cap_permitted': str(F.CAP_PERMITTED),
   'thread.cap_inheritable': str(F.CAP_INHERITABLE),
   'thread.cap_effective': str(F.CAP_EFFECTIVE),
+  'proc.duration': s(F.PROC_DURATION),
+  'proc.ppid.duration': s(F.PROC_PPID_DURATION),
   'fd.num': s(F.FD_NUM),
   'fd.type': str(F.FD_TYPE),
   'fd.typechar': str(F.FD_TYPECHAR),
@@ -144,6 +152,19 @@ const MAP: Record<string, FilterField> = {
   'fd.rport': u(F.FD_RPORT),
   'fd.is_server': b(F.FD_IS_SERVER),
   'fd.connected': b(F.FD_CONNECTED),
+  'fd.name_changed': b(F.FD_NAME_CHANGED),
+  'fd.ip': { kind: 'fdnet', id: F.FD_NET_SRC, net: { value: 'ip', sides: [F.FD_NET_SRC, F.FD_NET_DST] } },
+  'fd.port': { kind: 'fdnet', id: F.FD_PORT_SRC, net: { value: 'port', sides: [F.FD_PORT_SRC, F.FD_PORT_DST] } },
+  'fd.net': { kind: 'fdnet', id: F.FD_NET_SRC, net: { value: 'cidr', sides: [F.FD_NET_SRC, F.FD_NET_DST] } },
+  'fd.snet': { kind: 'fdnet', id: F.FD_SNET, net: { value: 'cidr', sides: [F.FD_SNET] } },
+  'fd.cnet': { kind: 'fdnet', id: F.FD_CNET, net: { value: 'cidr', sides: [F.FD_CNET] } },
+  'fd.lnet': { kind: 'fdnet', id: F.FD_LNET, net: { value: 'cidr', sides: [F.FD_LNET] } },
+  'fd.rnet': { kind: 'fdnet', id: F.FD_RNET, net: { value: 'cidr', sides: [F.FD_RNET] } },
+  // Names from DNS: libsinsp resolves them with its DNS manager, which reading a file does not feed.
+  'fd.sip.name': str(F.NONE),
+  'fd.cip.name': str(F.NONE),
+  'fd.lip.name': str(F.NONE),
+  'fd.rip.name': str(F.NONE),
 };
 
 // The container plugin's fields read as missing: one VM id that never loads.
