@@ -35,6 +35,7 @@ export {
   SCAP_FD_IOURING, SCAP_FD_PIDFD,
 } from "./fd_table";
 export { fdsDropped, fdNamesDropped, fdCount } from "./fd_table";
+export { describeFd, fdDescribePtr } from "./filter/fd_fields";
 export { threadCount, droppedThreads, threadSlots, threadSlotPtr } from "./thread_table";
 export { filesEvicted } from "./file_table";
 export {

@@ -1,7 +1,7 @@
 /**
  * The fd table (assembly/fd_table.ts, fd_events.ts) and the fd.* fields it feeds, against
  * libsinsp's own values: every row of ../shared/captures/reference/falco/*.falco_fields.tsv.gz
- * on the 13 fd columns, sinsp-example (when built) on a capture written here with the
+ * on the 13 fd columns and evt.category, evt.info's rendering of fds, sinsp-example (when built) on a capture written here with the
  * changes no shared capture holds (dup, fcntl, pipes, sockets, fork, close-on-exec, chdir),
  * and the table's bounds on a hostile capture.
  */
@@ -21,7 +21,7 @@ import { capture, CAPTURES_DIR } from './helpers/captures.js';
 import { compileFilter } from '../ts/filter/index.js';
 import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
-import { PPM_CL, PPME } from '../ts/events/ppm_constants.js';
+import { PPM_CL, PPME, PT } from '../ts/events/ppm_constants.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 const oracle = existsSync(ORACLE);
@@ -50,6 +50,14 @@ const OLD_EXIT: Record<string, number> = {
   drop_exec: 0, memfd_exec: 0, busy: 0, curl_google: 23, curl_google_comments: 23, single_ipv6_conn: 0, test_ipv6_client: 0,
 };
 
+/**
+ * evt.category of I/O events depends on the fd (file, net, ipc, unknown): rows of the old captures
+ * where the event agrees and the category does not — old exits without their fd (as OLD_EXIT).
+ */
+const CATEGORY_OLD_EXIT: Record<string, number> = {
+  drop_exec: 0, memfd_exec: 0, busy: 0, curl_google: 6, curl_google_comments: 6, single_ipv6_conn: 0, test_ipv6_client: 0,
+};
+
 /** A reference cell as scapdrift prints it: the TSV's escapes undone, then escaped as scapdrift escapes. */
 function refText(cell: string): string {
   if (cell === '<NA>') return cell;
@@ -74,9 +82,11 @@ function captureFile(name: string): string {
 }
 
 for (const name of Object.keys(OTHER_EVENT)) {
-  test(`${name}: the 13 fd columns equal libsinsp's on every row`, async () => {
-    const ref = await readReference(name, [...COLUMNS, 'evt.type', 'evt.dir']);
+  test(`${name}: the 13 fd columns and evt.category equal libsinsp's on every row`, async () => {
+    const ref = await readReference(name, [...COLUMNS, 'evt.type', 'evt.dir', 'evt.category']);
     const refs = COLUMNS.map((c) => resolveField(c)!) as FieldRef[];
+    const category = resolveField('evt.category')!;
+    let categoryOld = 0;
     const type = resolveField('evt.type')!;
     const dir = resolveField('evt.dir')!;
     const mismatches: string[] = [];
@@ -90,6 +100,10 @@ for (const name of Object.keys(OTHER_EVENT)) {
         rows++;
         const n = COLUMNS.length;
         if (fieldText(v, type) !== want[n] || fieldText(v, dir) !== want[n + 1]) { otherEvent++; return; }
+        if (fieldText(v, category) !== want[n + 2]) {
+          if (CATEGORY_OLD_EXIT[name]! !== 0) categoryOld++;
+          else mismatches.push(`evt.num ${v.num} ${want[n]} evt.category: ours ${fieldText(v, category)} libsinsp ${want[n + 2]}`);
+        }
         const bad = refs.map((r, i) => [COLUMNS[i]!, fieldText(v, r), want[i]!] as const).filter(([, mine, theirs]) => mine !== theirs);
         if (bad.length === 0) return;
         if (OLD_EXIT[name]! !== 0) { oldExit++; if (process.env.FD_DEBUG) console.log(v.num, bad.map((b) => b.join('|')).join(' ; ')); return; }
@@ -100,6 +114,31 @@ for (const name of Object.keys(OTHER_EVENT)) {
     assert.equal(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
     assert.is(otherEvent, OTHER_EVENT[name], 'rows where libsinsp numbers another event (old enter/exit pairs merged)');
     assert.is(oldExit, OLD_EXIT[name], 'rows of old exit events without their fd');
+    assert.is(categoryOld, CATEGORY_OLD_EXIT[name], 'evt.category of old exit events without their fd');
+  });
+}
+
+/** Param types libsinsp resolves from state other than the fd table (threads, users, cwd). */
+const OTHER_STATE = new Set<number>([PT.PT_PID, PT.PT_UID, PT.PT_GID, PT.PT_FSRELPATH, PT.PT_FSPATH, PT.PT_FDLIST, PT.PT_DYN]);
+
+for (const name of ['drop_exec', 'memfd_exec']) {
+  test(`${name}: evt.info renders fds as libsinsp does (3(<f>/etc/passwd), 4(<6t>::1:5->::1:80)) on every event with an fd parameter`, async () => {
+    const ref = await readReference(name, ['evt.type', 'evt.dir', 'evt.info']);
+    const info = resolveField('evt.info')!;
+    let compared = 0;
+    const diff: string[] = [];
+    await new Decoder().run(await openByteSource(captureFile(name)), {
+      onEvent(v) {
+        const want = ref.get(String(v.num));
+        const params = v.info?.params ?? [];
+        if (!want || !params.some((p) => p.type === PT.PT_FD) || params.some((p) => OTHER_STATE.has(p.type))) return;
+        compared++;
+        const mine = fieldText(v, info);
+        if (mine !== want[2]) diff.push(`${v.num} ${want[0]}: ${mine.slice(0, 100)} | libsinsp ${want[2]!.slice(0, 100)}`);
+      },
+    });
+    assert.ok(compared > 800, `${compared} rows compared`);
+    assert.equal(diff.slice(0, 10), []);
   });
 }
 

@@ -4,6 +4,7 @@
  * Valid only until the decoder scans again — copy what you keep (the public
  * API hands out plain objects; see ts/capture.ts).
  */
+import { escapeBytes } from './escape.js';
 import { FieldResult, type DecoderModule, type RecordLayout } from './wasm.js';
 import { eventInfo, type EventInfo } from './events/event_table.js';
 import type { BaselineVerdict } from './baseline/match.js';
@@ -158,6 +159,17 @@ export class EventView {
     this.refresh();
     const p = ex.fieldStringPtr();
     return this.bytes.subarray(p, p + ex.fieldStringLen());
+  }
+  /**
+   * What libsinsp renders after fd `fd` of this event's thread in evt.args/evt.info
+   * ("<f>/etc/passwd", "<4t>1.2.3.4:5->6.7.8.9:80"), or undefined when the fd is not in its table.
+   */
+  fdText(fd: bigint): string | undefined {
+    const n = this.ex.describeFd(this.tid, fd);
+    if (n < 0) return undefined;
+    this.refresh();
+    const p = this.ex.fdDescribePtr();
+    return escapeBytes(this.bytes.subarray(p, p + n));
   }
   /**
    * SHA-256 (64 lowercase hex digits) of the executable of the thread record at `rec` — its

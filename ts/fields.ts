@@ -137,11 +137,33 @@ function iso8601(ts: bigint): string {
   const s = new Date(Number(ts / 1_000_000n)).toISOString().slice(0, 19);
   return `${s}.${String(ts % 1_000_000_000n).padStart(9, '0')}+0000`;
 }
+/** libsinsp TYPE_CATEGORY names of the syscall categories (enum ppm_event_category's low bits). */
+const CATEGORY_NAMES = new Map<number, string>([
+  [EC.EC_UNKNOWN, 'unknown'], [EC.EC_OTHER, 'other'], [EC.EC_FILE, 'file'], [EC.EC_NET, 'net'], [EC.EC_IPC, 'IPC'],
+  [EC.EC_MEMORY, 'memory'], [EC.EC_PROCESS, 'process'], [EC.EC_SLEEP, 'sleep'], [EC.EC_SYSTEM, 'system'],
+  [EC.EC_SIGNAL, 'signal'], [EC.EC_USER, 'user'], [EC.EC_TIME, 'time'], [EC.EC_PROCESSING, 'processing'],
+  [EC.EC_WAIT, 'wait'], [EC.EC_SCHEDULER, 'scheduler'], [EC.EC_INTERNAL, 'internal'],
+]);
+/** sinsp_evt::get_category's subcategory of an I/O event, by its fd's type (fd.type). */
+const IO_SUBCATEGORY: Record<string, string> = {
+  file: 'file', directory: 'file', ipv4: 'net', ipv6: 'net', pipe: 'ipc', unix: 'ipc', event: 'ipc', signalfd: 'ipc',
+  inotify: 'ipc', userfaultfd: 'ipc',
+};
+/** evt.category as libsinsp (sinsp_filtercheck_event.cpp TYPE_CATEGORY, event.cpp get_category). */
+function eventCategory(v: EventView): string {
+  const cat = (v.info?.category ?? EC.EC_UNKNOWN) & (EC.EC_SYSCALL - 1);
+  if (cat >= EC.EC_IO_READ && cat <= EC.EC_IO_OTHER) {
+    const type = v.wasmBytes(F.FD_TYPE, 0);
+    return type === null ? 'unknown' : IO_SUBCATEGORY[Buffer.from(type).toString('latin1')] ?? 'unknown';
+  }
+  return CATEGORY_NAMES.get(cat) ?? 'unknown';
+}
 /** evt.args as libsinsp's TYPE_ARGS writes it. */
 function eventArgs(v: EventView): string {
   if (v.type === PPME.PPME_GENERIC_X) return '';
   const parts: string[] = [];
-  for (let i = 0; i < v.nparams; i++) parts.push(paramPairText(v.info?.params[i], v.info?.params[i]?.name ?? `arg${i}`, v.param(i)!));
+  const fdText = (fd: bigint): string | undefined => v.fdText(fd);
+  for (let i = 0; i < v.nparams; i++) parts.push(paramPairText(v.info?.params[i], v.info?.params[i]?.name ?? `arg${i}`, v.param(i)!, fdText));
   return parts.join(' ');
 }
 function argIndex(v: EventView, arg: string | undefined): number {
@@ -283,8 +305,8 @@ const defs: FieldDef[] = [
     extract: (v) => { const b = v.param(resIndex(v)); return b ? readInt(b, true) : null; },
   },
   {
-    name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]) as libsinsp renders it: flags and modes by name (O_RDONLY|O_CLOEXEC), errnos (ENOENT), AT_FDCWD, signals, octal modes, addresses (1.2.3.4:80); compared as that text. Not resolved yet: fd names, pid comms, user names (the number).',
-    extract: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramText(v.info?.params[i], b) : null; },
+    name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]) as libsinsp renders it: flags and modes by name (O_RDONLY|O_CLOEXEC), errnos (ENOENT), AT_FDCWD, signals, octal modes, addresses (1.2.3.4:80), an fd as its type and name (<f>/etc/passwd, from the fd table); compared as that text (in a condition an fd is compared as its number: the filter does not resolve it yet). Not resolved yet: pid comms, user names (the number).',
+    extract: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramText(v.info?.params[i], b, (fd) => v.fdText(fd)) : null; },
   },
   {
     name: 'evt.rawarg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name or position as its raw value: numbers compare as numbers (printed in the parameter\'s print format, e.g. hex flags 1001), strings as they are.',
@@ -295,6 +317,7 @@ const defs: FieldDef[] = [
     name: 'evt.buffer', type: 'string', unit: '', description: 'The data buffer of an event that has one (the data parameter of read, write, sendto, recvfrom, ...): its bytes, non-printable ones shown as "." (libsinsp\'s default buffer format).',
     extract: (v) => { const i = v.paramIndex('data'); const b = v.param(i); return b && v.info?.params[i]?.type === PT.PT_BYTEBUF ? paramValue(v.info.params[i], b) : null; },
   },
+  { name: 'evt.category', type: 'string', unit: '', description: 'Category of the event (libs event table): file, net, IPC, memory, process, sleep, system, signal, user, time, processing, wait, scheduler, internal, other; for I/O events (read, write, ...) file, net or ipc by the type of their fd, unknown when it is not in the fd table, as libsinsp. Output only for now.', extract: eventCategory },
   { name: 'evt.args', type: 'string', unit: '', description: 'All parameters as name=value, with what a value resolves to in parentheses (fd=-2(ENOENT) flags=4097(O_RDONLY|O_CLOEXEC)), as libsinsp; empty for a generic syscall exit.', extract: eventArgs },
   { name: 'evt.info', type: 'string', unit: '', description: 'libsinsp\'s event information: for syscall events evt.args.', extract: eventArgs },
   { name: 'thread.tid', type: 'i64', unit: '', description: 'Thread id (host pid namespace).', extract: (v) => v.tid },

@@ -151,14 +151,17 @@ function socktupleText(b: Uint8Array): string {
   }
 }
 
+/** The type and name of an fd of the event's thread ("<f>/etc/passwd"), or undefined when unknown. */
+export type FdText = (fd: bigint) => string | undefined;
+
 /**
  * One parameter as libsinsp renders it (sinsp_evt::get_param_as_str): `text`, the plain form
  * (a number in the parameter's print format, a string, an address), and `resolved`, what it
  * resolves to ("O_RDONLY|O_CLOEXEC", "ENOENT", "AT_FDCWD", "SIGKILL", a syscall name), or "".
- * Not resolved here (libsinsp needs its state tables): an fd's file name, a pid's comm, a uid's
- * user name, a relative path against the cwd or dirfd.
+ * An fd is resolved to its type and name ("<f>/etc/passwd") by `fdText` (the decoder's fd table),
+ * when given. Not resolved here: a pid's comm, a uid's user name, a relative path.
  */
-export function paramStrings(info: ParamInfo | undefined, b: Uint8Array): { text: string; resolved: string } {
+export function paramStrings(info: ParamInfo | undefined, b: Uint8Array, fdText?: FdText): { text: string; resolved: string } {
   const type = info?.type ?? PT.PT_BYTEBUF;
   const fmt = info?.format ?? PF.PF_NA;
   const int = INT_PARAM_TYPES.get(type);
@@ -168,7 +171,7 @@ export function paramStrings(info: ParamInfo | undefined, b: Uint8Array): { text
     case PT.PT_ERRNO: return plain(String(n ?? ''), n !== undefined && BigInt(n) < 0n ? errnoName(BigInt(n)) : '');
     case PT.PT_FD: {
       const fd = BigInt(n ?? 0);
-      return plain(String(fd), fd === PPM_AT_FDCWD ? 'AT_FDCWD' : fd < 0n ? errnoName(fd) : '');
+      return plain(String(fd), fd === PPM_AT_FDCWD ? 'AT_FDCWD' : fd < 0n ? errnoName(fd) : fdText?.(fd) ?? '');
     }
     case PT.PT_PID: case PT.PT_FD32: case PT.PT_PID32: return plain(String(n ?? ''));
     case PT.PT_UID: case PT.PT_GID: return n === 0xffff_ffff ? plain('-1', '<NONE>') : plain(String(n ?? ''));
@@ -214,9 +217,9 @@ function errnoName(v: bigint): string {
  * evt.arg: the resolved text when there is one, else the plain text (libsinsp's TYPE_ARGSTR).
  * An empty parameter is "NULL" for the types libsinsp prints so, else missing (null).
  */
-export function paramText(info: ParamInfo | undefined, b: Uint8Array): string | null {
+export function paramText(info: ParamInfo | undefined, b: Uint8Array, fdText?: FdText): string | null {
   if (b.length === 0) return EMPTY_AS_NULL.has(info?.type ?? PT.PT_BYTEBUF) ? 'NULL' : null;
-  const { text, resolved } = paramStrings(info, b);
+  const { text, resolved } = paramStrings(info, b, fdText);
   return resolved !== '' ? resolved : text;
 }
 
@@ -224,9 +227,9 @@ export function paramText(info: ParamInfo | undefined, b: Uint8Array): string | 
 const EMPTY_AS_NULL = new Set<number>([PT.PT_BYTEBUF, PT.PT_SOCKTUPLE, PT.PT_FDLIST, PT.PT_CHARBUFARRAY, PT.PT_CHARBUF_PAIR_ARRAY, PT.PT_DYN]);
 
 /** evt.args / evt.info: "name=text" or "name=text(resolved)" (libsinsp's TYPE_ARGS). */
-export function paramPairText(info: ParamInfo | undefined, name: string, b: Uint8Array): string {
+export function paramPairText(info: ParamInfo | undefined, name: string, b: Uint8Array, fdText?: FdText): string {
   if (b.length === 0) return `${name}=${EMPTY_AS_NULL.has(info?.type ?? PT.PT_BYTEBUF) ? 'NULL' : '<NA>'}`;
-  const { text, resolved } = paramStrings(info, b);
+  const { text, resolved } = paramStrings(info, b, fdText);
   return resolved !== '' ? `${name}=${text}(${resolved})` : `${name}=${text}`;
 }
 

@@ -97,6 +97,9 @@ export interface DecoderExports {
   fdNamesDropped(): number;
   /** Fds held in all. */
   fdCount(): number;
+  /** "<tc>name" of fd `fd` of thread `tid` at fdDescribePtr(), its length, or -1 (assembly/filter/fd_fields.ts). */
+  describeFd(tid: bigint, fd: bigint): number;
+  fdDescribePtr(): number;
   threadCount(): number;
   threadSlots(): number;
   threadSlotPtr(i: number): number;

@@ -19,6 +19,7 @@ import {
   FD_PARAM_NONE, EF_CREATES_FD, EF_USES_FD, EF_DESTROYS_FD, fdAction, FD_ACT_OPEN, FD_ACT_CONNECT, FD_ACT_ACCEPT,
 } from "../fd_events";
 import { ipText, IP_TEXT_BYTES } from "./ip_text";
+import { NAME_BYTES } from "../fd_table";
 import {
   F_FD_NUM, F_FD_TYPE, F_FD_TYPECHAR, F_FD_NAME, F_FD_DIRECTORY, F_FD_FILENAME, F_FD_INO, F_FD_DEV, F_FD_SIP,
   F_FD_SPORT, F_FD_CIP, F_FD_CPORT, F_FD_L4PROTO, F_FD_SOCKFAMILY, F_FD_NAMERAW, F_FD_LIP, F_FD_RIP, F_FD_LPORT,
@@ -250,3 +251,36 @@ export function loadFdString(field: u32): bool {
     default: return false;
   }
 }
+
+// The text libsinsp renders after an fd parameter's number (sinsp_evt::render_fd): "<tc>" or
+// "<tcp>" (type character, then t/u/i/r for a socket's protocol) and the fd's name.
+const DESCRIBE_BYTES: u32 = NAME_BYTES + 8;
+const DESCRIBE = memory.data(<i32>DESCRIBE_BYTES);
+const PROTO_CHARS = memory.data<u8>([0, 0, 0, 0x74, 0x75, 0x69, 0x72]); // by SCAP_L4_*: t u i r
+
+/**
+ * Writes "<tc>name" for fd `fd` of thread `tid` into the describe buffer (fdDescribePtr) and returns
+ * its length, or -1 when the thread or the fd is not in the tables.
+ */
+export function describeFd(tid: i64, fd: i64): i32 {
+  if (fd < 0) return -1;
+  const owner = fdOwner(tid);
+  if (owner == null) return -1;
+  const e = findFd(owner, fd);
+  if (e == null) return -1;
+  let at: u32 = 0;
+  store<u8>(DESCRIBE + at++, 0x3c);
+  store<u8>(DESCRIBE + at++, e.type < SCAP_FD_TYPES ? load<u8>(TYPE_CHARS + e.type) : 0x3f);
+  if (isInetSock(e) || isServSock(e)) {
+    // sinsp_fdinfo::get_l4proto: none for an inet socket without a role (not raw).
+    const l4: u8 = isInetSock(e) && e.role == ROLE_NONE && e.l4proto != SCAP_L4_RAW ? 0 : e.l4proto;
+    if (l4 <= SCAP_L4_RAW && load<u8>(PROTO_CHARS + l4) != 0) store<u8>(DESCRIBE + at++, load<u8>(PROTO_CHARS + l4));
+  }
+  store<u8>(DESCRIBE + at++, 0x3e);
+  const n = e.nameLen < DESCRIBE_BYTES - at ? e.nameLen : DESCRIBE_BYTES - at;
+  memory.copy(DESCRIBE + at, e.name, n);
+  return <i32>(at + n);
+}
+
+/** The buffer describeFd() writes to. */
+export function fdDescribePtr(): usize { return DESCRIBE; }
