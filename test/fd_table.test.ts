@@ -7,24 +7,18 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReadStream, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { Decoder } from '../ts/decoder.js';
 import { resolveField, fieldText, type FieldRef } from '../ts/fields.js';
-import { escapeBytes } from '../ts/escape.js';
-import { capture, CAPTURES_DIR } from './helpers/captures.js';
-import { compileFilter } from '../ts/filter/index.js';
+import { ORACLE, oracle, readReference, captureFile, sinsp, ours } from './helpers/falco_reference.js';
 import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
 import { PPM_CL, PPME, PT } from '../ts/events/ppm_constants.js';
 
-const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
-const oracle = existsSync(ORACLE);
 if (!oracle) console.warn(`\n  SKIPPED sinsp-example checks of the fd table: no ${ORACLE} (build it with ../shared/tools/build-oracle.sh, or set SCAPDRIFT_ORACLE)\n`);
 
 /** The fd columns of the reference files (reference/falco/README.md). */
@@ -57,29 +51,6 @@ const OLD_EXIT: Record<string, number> = {
 const CATEGORY_OLD_EXIT: Record<string, number> = {
   drop_exec: 0, memfd_exec: 0, busy: 0, curl_google: 6, curl_google_comments: 6, single_ipv6_conn: 0, test_ipv6_client: 0,
 };
-
-/** A reference cell as scapdrift prints it: the TSV's escapes undone, then escaped as scapdrift escapes. */
-function refText(cell: string): string {
-  if (cell === '<NA>') return cell;
-  const raw = cell.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
-  return escapeBytes(Buffer.from(raw, 'utf8'));
-}
-
-async function readReference(name: string, cols: string[]): Promise<Map<string, string[]>> {
-  const rows = new Map<string, string[]>();
-  let index: number[] | undefined;
-  const lines = createInterface({ input: createReadStream(join(CAPTURES_DIR, 'reference', 'falco', `${name}.falco_fields.tsv.gz`)).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of lines) {
-    const cells = line.split('\t');
-    if (!index) { index = cols.map((c) => cells.indexOf(c)); continue; }
-    rows.set(cells[0]!, index.map((i) => refText(cells[i]!)));
-  }
-  return rows;
-}
-
-function captureFile(name: string): string {
-  return capture(name === 'busy' ? 'busy.scap.gz' : `${name}.scap`);
-}
 
 for (const name of Object.keys(OTHER_EVENT)) {
   test(`${name}: the 13 fd columns and evt.category equal libsinsp's on every row`, async () => {
@@ -140,22 +111,6 @@ for (const name of ['drop_exec', 'memfd_exec']) {
     assert.ok(compared > 800, `${compared} rows compared`);
     assert.equal(diff.slice(0, 10), []);
   });
-}
-
-/** sinsp-example's rows for `fields` ('|'-joined, <NA> for missing) on `file`, filtered by `filter`. */
-function sinsp(file: string, filter: string, fields: string[]): string[] {
-  const r = spawnSync(ORACLE, ['-a', '-s', file, '-f', filter, '-o', `*${fields.map((f) => `%${f}`).join('|')}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.is(r.stderr.includes('ERROR'), false, r.stderr);
-  return r.stdout.split('\n').filter((l) => /^\d+(\||$)/.test(l));
-}
-
-async function ours(file: string, filter: string, fields: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const refs = fields.map((f) => resolveField(f)!) as FieldRef[];
-  await new Decoder({ programs: [compileFilter(filter)] }).run(await openByteSource(file), {
-    onEvent(v) { out.push(refs.map((r) => fieldText(v, r)).join('|')); },
-  });
-  return out;
 }
 
 // A capture written by the project's own writer, with the fd changes no shared capture holds.

@@ -8,27 +8,21 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
+import { readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { Decoder } from '../ts/decoder.js';
 import { resolveField, fieldText, type FieldRef } from '../ts/fields.js';
-import { escapeBytes } from '../ts/escape.js';
 import { openCapture } from '../ts/index.js';
-import { compileFilter } from '../ts/filter/index.js';
 import { F, ARG_ANY } from '../ts/filter/layout.js';
-import { capture, CAPTURES_DIR } from './helpers/captures.js';
+import { capture } from './helpers/captures.js';
+import { ORACLE, oracle, readReference, captureFile, sinsp, ours } from './helpers/falco_reference.js';
 import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
 import { PPME } from '../ts/events/ppm_constants.js';
-
-const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 
 /** Columns of the reference files that this state gives (reference/falco/README.md). */
 const COLUMNS = [
@@ -59,35 +53,12 @@ const OTHER_THREAD: Record<string, number> = {
   test_ipv6_client: 82,
 };
 
-/** A reference cell as scapdrift prints it: the TSV's escapes undone, then escaped as scapdrift escapes. */
-function refText(cell: string): string {
-  if (cell === '<NA>') return cell;
-  const raw = cell.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
-  return escapeBytes(Buffer.from(raw, 'utf8'));
-}
 /** busy's reference is 0.5 GB of text: long cells are kept as digests. */
 const digest = (s: string): string => (s.length < 120 ? s : `sha1:${createHash('sha1').update(s).digest('base64')}`);
 
-async function readReference(name: string, cols: string[]): Promise<Map<string, string[]>> {
-  const rows = new Map<string, string[]>();
-  let index: number[] | undefined;
-  const lines = createInterface({ input: createReadStream(join(CAPTURES_DIR, 'reference', 'falco', `${name}.falco_fields.tsv.gz`)).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of lines) {
-    const cells = line.split('\t');
-    if (!index) { index = cols.map((c) => cells.indexOf(c)); continue; }
-    rows.set(cells[0]!, index.map((i) => digest(refText(cells[i]!))));
-  }
-  return rows;
-}
-
-/** The capture's path; busy.scap.gz is read through gunzip (the byte source detects it). */
-function captureFile(name: string): string {
-  return capture(name === 'busy' ? 'busy.scap.gz' : `${name}.scap`);
-}
-
 for (const name of Object.keys(OTHER_THREAD)) {
   test(`${name}: ancestry, session, terminal, environment, users and groups equal libsinsp's on every row`, async () => {
-    const ref = await readReference(name, [...COLUMNS, 'proc.exe', 'proc.cmdline']);
+    const ref = await readReference(name, [...COLUMNS, 'proc.exe', 'proc.cmdline'], digest);
     const refs = COLUMNS.map((c) => resolveField(c)!) as FieldRef[];
     const exe = resolveField('proc.exe')!;
     const cmdline = resolveField('proc.cmdline')!;
@@ -120,24 +91,7 @@ for (const name of Object.keys(OTHER_THREAD)) {
   });
 }
 
-const oracle = existsSync(ORACLE);
 if (!oracle) console.warn(`\n  SKIPPED libsinsp checks of proc.aname/apid/aexe/acmdline/cmdnargs/thread.cap_*: no ${ORACLE} (build it with ../shared/tools/build-oracle.sh, or set SCAPDRIFT_ORACLE)\n`);
-
-/** sinsp-example's rows for `fields` ('|'-joined, <NA> for missing) on `file`, filtered by `filter`. */
-function sinsp(file: string, filter: string, fields: string[]): string[] {
-  const r = spawnSync(ORACLE, ['-a', '-s', file, '-f', filter, '-o', `*${fields.map((f) => `%${f}`).join('|')}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.is(r.stderr.includes('ERROR'), false, r.stderr);
-  return r.stdout.split('\n').filter((l) => /^\d+(\||$)/.test(l));
-}
-
-async function ours(file: string, filter: string, fields: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const refs = fields.map((f) => resolveField(f)!) as FieldRef[];
-  await new Decoder({ programs: [compileFilter(filter)] }).run(await openByteSource(file), {
-    onEvent(v) { out.push(refs.map((r) => fieldText(v, r)).join('|')); },
-  });
-  return out;
-}
 
 const EXTRA = [
   'evt.num', 'proc.aname', 'proc.aname[1]', 'proc.aname[4]', 'proc.apid', 'proc.apid[2]', 'proc.aexe[1]', 'proc.aexepath[2]',

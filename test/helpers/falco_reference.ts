@@ -1,0 +1,63 @@
+/**
+ * libsinsp's values for the shared captures, as the tests compare them: the Falco reference files
+ * (../shared/captures/reference/falco/<capture>.falco_fields.tsv.gz) and sinsp-example itself
+ * (/opt/oracle/bin/sinsp-example, or SCAPDRIFT_ORACLE), next to scapdrift's own values.
+ */
+import * as assert from 'uvu/assert';
+import { createReadStream, existsSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { openByteSource } from '../../ts/scap/byte_source.js';
+import { Decoder } from '../../ts/decoder.js';
+import { resolveField, fieldText, type FieldRef } from '../../ts/fields.js';
+import { escapeBytes } from '../../ts/escape.js';
+import { compileFilter } from '../../ts/filter/index.js';
+import { capture, CAPTURES_DIR } from './captures.js';
+
+export const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
+/** Whether sinsp-example is built (tests that need it say so loudly when it is not). */
+export const oracle = existsSync(ORACLE);
+
+/** A reference cell as scapdrift prints it: the TSV's escapes undone, then escaped as scapdrift escapes. */
+export function refText(cell: string): string {
+  if (cell === '<NA>') return cell;
+  const raw = cell.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+  return escapeBytes(Buffer.from(raw, 'utf8'));
+}
+
+/** Columns `cols` of every row of `<name>.falco_fields.tsv.gz` by evt.num, each cell through refText then `keep`. */
+export async function readReference(name: string, cols: string[], keep: (s: string) => string = (s) => s): Promise<Map<string, string[]>> {
+  const rows = new Map<string, string[]>();
+  let index: number[] | undefined;
+  const lines = createInterface({ input: createReadStream(join(CAPTURES_DIR, 'reference', 'falco', `${name}.falco_fields.tsv.gz`)).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of lines) {
+    const cells = line.split('\t');
+    if (!index) { index = cols.map((c) => cells.indexOf(c)); continue; }
+    rows.set(cells[0]!, index.map((i) => keep(refText(cells[i]!))));
+  }
+  return rows;
+}
+
+/** The capture's path; busy.scap.gz is read through gunzip (the byte source detects it). */
+export function captureFile(name: string): string {
+  return capture(name === 'busy' ? 'busy.scap.gz' : `${name}.scap`);
+}
+
+/** sinsp-example's rows for `fields` ('|'-joined, <NA> for missing) on `file`, filtered by `filter`. */
+export function sinsp(file: string, filter: string, fields: string[]): string[] {
+  const r = spawnSync(ORACLE, ['-a', '-s', file, '-f', filter, '-o', `*${fields.map((f) => `%${f}`).join('|')}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.is(r.stderr.includes('ERROR'), false, r.stderr);
+  return r.stdout.split('\n').filter((l) => /^\d+(\||$)/.test(l));
+}
+
+/** scapdrift's rows for the same (see sinsp). */
+export async function ours(file: string, filter: string, fields: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const refs = fields.map((f) => resolveField(f)!) as FieldRef[];
+  await new Decoder({ programs: [compileFilter(filter)] }).run(await openByteSource(file), {
+    onEvent(v) { out.push(refs.map((r) => fieldText(v, r)).join('|')); },
+  });
+  return out;
+}
