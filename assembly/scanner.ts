@@ -364,6 +364,8 @@ export function scan(end: u32): i32 {
     if (!formatting) return STATUS_EVENT;
     // Formatted here (output.ts); the shell sees the output buffer only when it is full.
     const full = formatEvent(f, type, cpu, eventNum);
+    // State changes that wait until the event was seen: the close, the exit.
+    applyPendingClose();
     if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
     if (full) return STATUS_OUTPUT;
   }
