@@ -41,7 +41,7 @@ export { filesEvicted } from "./file_table";
 export {
   setCredentialEvent, credentialsDropped, KIND_USER as CREDENTIAL_USER, KIND_GROUP as CREDENTIAL_GROUP, CRED_OP_USER_ADDED, CRED_OP_USER_DELETED, CRED_OP_GROUP_ADDED, CRED_OP_GROUP_DELETED,
 } from "./users";
-export { SD_EXE_HASH_E, exeSha256Ptr, interpreterSha256Ptr, exeHashesStored, exeHashesEvicted } from "./exe_hash";
+export { SD_EXE_HASH_E, exeHashesStored, exeHashesEvicted } from "./exe_hash";
 export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 export {
   reserveOutputProgram, installedBlob, installOutput, outputPtr, outputLen, resetOutput, reserveFallback,

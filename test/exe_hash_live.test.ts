@@ -5,8 +5,9 @@
  * the exec of a deleted file and a `#!` script. The same values come back from `read` of the
  * `--write` file, and libsinsp's sinsp-example reads that file with the same event count.
  * Each executable carries random trailing bytes (ELF ignores them), so its digest is its own
- * and cannot come from another file. Without root (or a built driver) the suite says why,
- * loudly, and checks nothing.
+ * and cannot come from another file. The digests also select events in conditions (`=`, `in`,
+ * `!=`, `exists`), live and on the written file. Without root (or a built driver) the suite
+ * says why, loudly, and checks nothing.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -129,6 +130,48 @@ if (why) {
       const sinsp = spawnSync(ORACLE, ['-s', file, '-a'], { encoding: 'utf8', maxBuffer: 1 << 28 });
       assert.is(sinsp.status, 0, sinsp.stderr);
       assert.match(sinsp.stdout, new RegExp(`Retrieved events: ${n}\n`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('live: proc.exe_sha256 in a condition (=, in, !=, exists) selects the execs of those bytes, under any path; the same on the --write file', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scapdrift-hashf-')));
+    const file = join(dir, 'hashf.scap');
+    try {
+      const aBytes = Buffer.concat([readFileSync('/bin/true'), randomBytes(64)]);
+      const bBytes = Buffer.concat([readFileSync('/bin/true'), randomBytes(64)]);
+      const a = join(dir, 'a');
+      const b = join(dir, 'b');
+      const renamed = join(dir, 'a_renamed'); // a's bytes under another path
+      const hA = sha256(aBytes);
+      const hB = sha256(bBytes);
+      const r = startCli(['capture', '-w', file, '--json', '-p', '%thread.tid %proc.exepath %proc.exe_sha256', '--hash-wait-ms', '5000',
+        `evt.type = execve and evt.dir = < and proc.exe_sha256 = "${hA}"`]);
+      await r.capturing;
+      while (!r.stderr().includes('scapdrift-loader: process table:')) await new Promise((res) => setTimeout(res, 20));
+      writeFileSync(a, aBytes, { mode: 0o755 });
+      writeFileSync(b, bBytes, { mode: 0o755 });
+      writeFileSync(renamed, aBytes, { mode: 0o755 });
+      const pids = [a, b, renamed].map((x) => { const c = spawnSync(x); assert.is(c.status, 0); return c.pid!; });
+      await r.waitOut(new RegExp(`"thread.tid":${pids[2]},`));
+      r.child.kill('SIGINT');
+      const { code } = await exitsWithin(r, PROMPT_MS);
+      assert.is(code, 0, r.stderr());
+      const rows = (text: string): Row[] => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+      const live = rows(r.stdout());
+      assert.equal(live.map((x) => [x['thread.tid'], x['proc.exepath'], x['proc.exe_sha256']]), [[pids[0], a, hA], [pids[2], renamed, hA]],
+        'live: exactly the two execs of a\'s bytes, b not');
+      const read = (cond: string): Row[] => {
+        const back = runCli(['read', file, '--json', '-p', '%thread.tid %proc.exepath %proc.exe_sha256', `evt.type = execve and evt.dir = < and thread.tid in (${pids.join(', ')}) and (${cond})`]);
+        assert.is(back.status, 0, back.stderr);
+        return rows(back.stdout);
+      };
+      assert.equal(read(`proc.exe_sha256 = "${hA}"`), live, 'read: = gives what capture printed');
+      assert.equal(read(`proc.exe_sha256 in ("${hB}", "${hA}")`).map((x) => x['thread.tid']), pids, 'in (...): all three');
+      assert.equal(read(`proc.exe_sha256 != "${hA}"`).map((x) => x['proc.exepath']), [b], '!=');
+      assert.equal(read(`proc.exe_sha256 exists and proc.pexe_sha256 = "${sha256(readFileSync(process.execPath))}"`).length, 3, 'exists; the parent\'s digest');
+      assert.equal(read('proc.exe_interpreter_sha256 exists'), [], 'no interpreter: missing');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -14,9 +14,6 @@ const FRAME_TID = 8;
 const FRAME_TYPE = 20;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-const ascii = new TextDecoder('latin1');
-/** Hex digits of a SHA-256 digest. */
-const SHA256_HEX_CHARS = 64;
 
 export class EventView {
   /** evt.num: 1-based position of the event in the capture, as libsinsp counts. */
@@ -170,17 +167,6 @@ export class EventView {
     this.refresh();
     const p = this.ex.fdDescribePtr();
     return escapeBytes(this.bytes.subarray(p, p + n));
-  }
-  /**
-   * SHA-256 (64 lowercase hex digits) of the executable of the thread record at `rec` — its
-   * interpreter's when `interpreter` — from the capture's exe-hash events (assembly/exe_hash.ts),
-   * or null when the capture holds none for its identity.
-   */
-  exeSha256(rec: number, interpreter = false): string | null {
-    if (rec === 0) return null;
-    this.refresh(); // the lookup does not allocate, but a view may predate a growth
-    const p = interpreter ? this.ex.interpreterSha256Ptr(rec) : this.ex.exeSha256Ptr(rec);
-    return p === 0 ? null : ascii.decode(this.bytes.subarray(p, p + SHA256_HEX_CHARS));
   }
   /** container.id bytes as text ("" for the host). */
   containerId(): string {

@@ -369,10 +369,10 @@ const defs: FieldDef[] = [
   },
   {
     name: 'proc.exe_sha256', type: 'string', unit: '', description: "SHA-256 (hex) of the executable's bytes as the kernel ran it (the file behind the exec: memfds, deleted files, overlay upper layers included; a '#!' script's own bytes), hashed by scapdrift's live capture once per identity (dev, ino, ctime, mtime, size) and saved in its recordings (ts/hash/); missing when the capture holds no hash for it (other writers, a hash not ready in time, a file gone before it was opened, larger than the size limit).",
-    extract: (v) => v.exeSha256(v.thread()),
+    extract: wasmString(F.EXE_SHA256),
   },
-  { name: 'proc.pexe_sha256', type: 'string', unit: '', description: 'proc.exe_sha256 of the parent process (the process proc.ppid names).', extract: (v) => v.exeSha256(parentRecord(v)) },
-  { name: 'proc.exe_interpreter_sha256', type: 'string', unit: '', description: "SHA-256 (hex) of the interpreter the kernel ran for a '#!' script (the file of proc.exe_interpreter, as /proc/PID/exe opened it); missing otherwise.", extract: (v) => v.exeSha256(v.thread(), true) },
+  { name: 'proc.pexe_sha256', type: 'string', unit: '', description: 'proc.exe_sha256 of the parent process (the process proc.ppid names).', extract: wasmString(F.PEXE_SHA256) },
+  { name: 'proc.exe_interpreter_sha256', type: 'string', unit: '', description: "SHA-256 (hex) of the interpreter the kernel ran for a '#!' script (the file of proc.exe_interpreter, as /proc/PID/exe opened it); missing otherwise.", extract: wasmString(F.EXE_INTERPRETER_SHA256) },
   { name: 'drift.baseline.known', type: 'bool', unit: '', description: "With --baseline: whether this exec is in its workload's learned profile (path, digest, parent, writer); in the baseline rule's alerts, missing elsewhere (not usable in conditions: the rule is the condition).", extract: (v) => v.baselineVerdict?.known ?? null },
   { name: 'drift.baseline.profile', type: 'string', unit: '', description: 'With --baseline: the workload profile the exec was judged against (container:ID, unit:NAME.service, scope:NAME, host).', extract: (v) => v.baselineVerdict?.profile ?? null },
   { name: 'drift.baseline.reason', type: 'string', unit: '', description: "With --baseline: why the exec is outside its profile: 'new path', 'new hash for a known path', 'new parent' or 'new writer'; missing when it is inside.", extract: (v) => v.baselineVerdict?.reason ?? null },

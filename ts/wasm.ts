@@ -23,10 +23,6 @@ export interface DecoderExports {
   resetState(): void;
   droppedThreads(): number;
   filesEvicted(): number;
-  /** Pointer to the 64 hex digits of the SHA-256 of the exe of the thread record at `rec`, or 0 (assembly/exe_hash.ts). */
-  exeSha256Ptr(rec: number): number;
-  /** The same for the interpreter of a `#!` script, or 0. */
-  interpreterSha256Ptr(rec: number): number;
   exeHashesStored(): number;
   exeHashesEvicted(): number;
   isBootCalibrated(): number;

@@ -18,6 +18,7 @@ import { findThread } from "../thread_table";
 import { isPlausibleNs, signedDeltaNs } from "../epoch_ns";
 import { paramLen, paramPtr, paramStrLen, paramU64, paramI64, frameNparams } from "../params";
 import { MAX_STRING_BYTES } from "../thread_strings";
+import { exeSha256Ptr, interpreterSha256Ptr, SHA256_BYTES } from "../exe_hash";
 import {
   F_EVT_NUM, F_EVT_RAWTIME, F_EVT_CPU, F_TID, F_PID, F_PPID, F_VPID, F_VTID, F_PID_TS, F_UID,
   F_LOGINUID, F_EXE_INO, F_EXE_INO_CTIME, F_EXE_INO_MTIME, F_CTIME_DURATION_PROC_START,
@@ -32,7 +33,7 @@ import {
   F_CAP_INHERITABLE, F_CAP_EFFECTIVE, F_PROC_APID, F_PROC_SID, F_PROC_VPGID, F_PROC_TTY, F_PROC_CMDNARGS,
   F_PROC_IS_SID_LEADER, F_PROC_IS_VPGID_LEADER, ARG_ANY, F_PROC_SID_EXE, F_PROC_SID_EXEPATH,
   F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN, F_USER_NAME, F_USER_HOMEDIR,
-  F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID,
+  F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID, F_EXE_SHA256, F_PEXE_SHA256, F_EXE_INTERPRETER_SHA256,
   F_FD_FIRST, F_FD_END, F_PROC_DURATION, F_PROC_PPID_DURATION,
 } from "./layout";
 import { beginFdEvent, loadFdNumber, loadFdString, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
@@ -376,6 +377,11 @@ function credential(kind: u32, id: u32, slot: u32, root0: usize, root0Len: u32):
   return field >= F_PROC_ANAME && field <= F_PROC_ACMDLINE;
 }
 
+/** A SHA-256 as the hex text the exe-hash table holds at `hex` (0: none, missing). */
+function hexDigest(hex: usize): bool {
+  return hex != 0 && setStr(hex, SHA256_BYTES << 1);
+}
+
 /**
  * Loads string field `field`; `table` is the per-type table of F_PARAM, or for an
  * A* field a pointer to its ancestor index (ARG_ANY: every ancestor, space-separated).
@@ -406,6 +412,12 @@ export function loadString(field: u32, table: usize): bool {
     case F_PROC_CWD: return setStr(strPtr(r, STR_CWD), strLen(r, STR_CWD));
     case F_EXE_INTERPRETER:
       return strLen(r, STR_INTERPRETER) > 0 && setStr(strPtr(r, STR_INTERPRETER), strLen(r, STR_INTERPRETER));
+    case F_EXE_SHA256: return hexDigest(exeSha256Ptr(p));
+    case F_EXE_INTERPRETER_SHA256: return hexDigest(interpreterSha256Ptr(p));
+    case F_PEXE_SHA256: {
+      const a = ancestorProcess(r, 1);
+      return a != null && hexDigest(exeSha256Ptr(changetype<usize>(a)));
+    }
     case F_WRITER_NAME:
       return (r.presence & HAS_WRITER_NAME) != 0 && setStr(p + offsetof<ThreadRecord>("writerComm0"), r.writerCommLen);
     case F_CHMOD_NAME:

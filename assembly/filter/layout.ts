@@ -134,6 +134,10 @@ export const F_CHMOD_PID: u32 = 38;
 export const F_CHMOD_NAME: u32 = 39;
 export const F_CHMOD_TS: u32 = 40;
 export const F_CHMOD_DURATION: u32 = 41;
+/** SHA-256 hex of the executable, of the parent's, of a script's interpreter (../exe_hash.ts). */
+export const F_EXE_SHA256: u32 = 42;
+export const F_PEXE_SHA256: u32 = 43;
+export const F_EXE_INTERPRETER_SHA256: u32 = 44;
 
 /** A field whose data no capture carries (the container plugin's runtime metadata): never loaded, always missing. */
 export const F_NONE: u32 = 63;
@@ -226,7 +230,7 @@ export const ARG_ANY: u32 = 0xffffffff;
 /** Whether field `f` holds a byte string (the rest are numbers; F_PARAM is per event id). */
 export function isStringField(f: u32): bool {
   return (f >= F_PROC_NAME && f <= F_CONTAINER_ID) || f == F_EXE_INTERPRETER || f == F_WRITER_NAME || f == F_CHMOD_NAME ||
-    (f >= F_PROC_PNAME && f < F_PROC_APID) || (f >= F_FD_FIRST && f < F_FD_NUM);
+    (f >= F_EXE_SHA256 && f <= F_EXE_INTERPRETER_SHA256) || (f >= F_PROC_PNAME && f < F_PROC_APID) || (f >= F_FD_FIRST && f < F_FD_NUM);
 }
 
 /** Whether field `f` takes an ancestor index (proc.aname[N], proc.apid[N], ...). */
