@@ -285,5 +285,8 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   if (process.env.SCAPDRIFT_DEBUG === '1') console.error(e);
   const msg = isScapdriftError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
   process.stderr.write(`scapdrift: ${escapeText(msg)}\n`); // file names may hold anything: one line, no raw control bytes
-  process.exitCode = 1;
+  // The command has cleaned up what it owns (loader stopped, files closed, totals printed) before
+  // failing: nothing left may keep the process alive (a capture whose stdout failed hung under
+  // load on a handle still open). stderr is written synchronously (file, pipe or terminal).
+  process.exit(1);
 });
