@@ -11,14 +11,24 @@ export const RESULTS_PATH = path.resolve(process.cwd(), 'bench', 'RESULTS.md');
 const SECTIONS = ['sinsp', 'workers', 'before-after', 'rss', 'read', 'capture'];
 const HEADER = '# Benchmark results\n\nEach section is rewritten by the harness it names; see README.md (Benchmarks).\n';
 
-/** Replaces section `name` of bench/RESULTS.md with `markdown` (added in SECTIONS order when missing). */
+/**
+ * Replaces section `name` of bench/RESULTS.md with `markdown`, in place: text outside the
+ * markers (hand-written notes between sections) is kept. A missing section is added after the
+ * last section that comes before it in SECTIONS order (or at the end).
+ */
 export function writeSection(name: string, markdown: string): void {
   const block = `<!-- ${name}:begin -->\n${markdown.trimEnd()}\n<!-- ${name}:end -->`;
   const text = existsSync(RESULTS_PATH) ? readFileSync(RESULTS_PATH, 'utf8') : HEADER;
-  const blocks = new Map<string, string>();
-  for (const m of text.matchAll(/<!-- ([\w-]+):begin -->\n[\s\S]*?\n<!-- \1:end -->/g)) blocks.set(m[1]!, m[0]);
-  blocks.set(name, block);
-  const order = [...SECTIONS, ...[...blocks.keys()].filter((k) => !SECTIONS.includes(k))];
-  const head = text.includes('<!-- ') ? text.slice(0, text.indexOf('<!-- ')) : HEADER + '\n';
-  writeFileSync(RESULTS_PATH, head + order.filter((k) => blocks.has(k)).map((k) => blocks.get(k)).join('\n\n') + '\n');
+  const found = new RegExp(`<!-- ${name}:begin -->\\n[\\s\\S]*?\\n<!-- ${name}:end -->`).exec(text);
+  if (found) {
+    writeFileSync(RESULTS_PATH, text.slice(0, found.index) + block + text.slice(found.index + found[0].length));
+    return;
+  }
+  // After the end marker of the last earlier section present, else at the end.
+  let at = text.trimEnd().length;
+  for (const earlier of SECTIONS.slice(0, Math.max(0, SECTIONS.indexOf(name)))) {
+    const end = text.indexOf(`<!-- ${earlier}:end -->`);
+    if (end >= 0) at = end + `<!-- ${earlier}:end -->`.length;
+  }
+  writeFileSync(RESULTS_PATH, `${text.slice(0, at)}\n\n${block}\n${text.slice(at).replace(/^\n+/, '\n')}`.replace(/\n*$/, '\n'));
 }
