@@ -16,7 +16,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { open, readlink } from 'node:fs/promises';
 import {
-  BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES, MIN_BLOCK_BYTES, EV_BLOCK_TYPE_V2, EVF_BLOCK_TYPE_V2,
+  BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES, MIN_BLOCK_BYTES, EV_BLOCK_TYPE_V2, EVF_BLOCK_TYPE_V2, eventFrameOffset,
 } from '../scap/block_types.js';
 import { MAX_BLOCK_BYTES } from '../scap/block_walker.js';
 import { isProcessListBlock } from '../scap/block_types.js';
@@ -43,9 +43,6 @@ const FRAME_TID = 8;
 const FRAME_LEN = 16;
 const FRAME_TYPE = 20;
 const FRAME_NPARAMS = 22;
-/** cpu id u16 (EV), cpu id u16 + flags u32 (EVF). */
-const CPU_ID_BYTES = 2;
-const EVF_FLAGS_BYTES = 4;
 /** What `readlink /proc/PID/exe` appends for an unlinked file. */
 const DELETED_SUFFIX = ' (deleted)';
 
@@ -186,7 +183,7 @@ export class ExeHashAnnotator extends Transform {
         continue;
       }
       if (data.length - at < len) break;
-      const exec = readExec(dv, at, type === EVF_BLOCK_TYPE_V2 ? CPU_ID_BYTES + EVF_FLAGS_BYTES : CPU_ID_BYTES, len);
+      const exec = readExec(dv, at, eventFrameOffset(type)!, len);
       if (exec) {
         this.queue.push(data.subarray(segment, at));
         segment = at;
