@@ -10,7 +10,7 @@ import { findThread } from "./thread_table";
 /**
  * The main thread of `r`'s process (tid = pid). When the table lacks it (a leader
  * that exited while its threads run on), `r` itself stands in: its ptid is the
- * leader's (proc.ppid's rule, ts/fields.ts parentPid).
+ * leader's (proc.ppid's rule, ts/fields/fields.ts parentPid).
  */
 export function mainThread(r: ThreadRecord): ThreadRecord {
   if (r.tid == r.pid) return r;

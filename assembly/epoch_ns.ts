@@ -7,7 +7,7 @@
 // missing. Two plausible times lie in [0, 2^63), so their difference lies in
 // (−2^63, 2^63) and always fits an i64: nothing derived from them can wrap.
 
-/** Latest plausible epoch-ns time, 2^63 − 1 ns (exported to the shell, ts/wasm.ts). */
+/** Latest plausible epoch-ns time, 2^63 − 1 ns (exported to the shell, ts/pipeline/wasm.ts). */
 export const MAX_PLAUSIBLE_EPOCH_NS: u64 = <u64>I64.MAX_VALUE;
 
 /** Whether `t` (epoch ns, or ns since boot) is below 2^63. */

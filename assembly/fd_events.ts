@@ -22,7 +22,7 @@ import {
   SCAP_L4_UNKNOWN, SCAP_L4_TCP, SCAP_L4_UDP, SCAP_L4_ICMP, SCAP_L4_RAW,
 } from "./fd_table";
 
-// What an event does to the fd table (set per id by the shell, ts/wasm.ts FdAction).
+// What an event does to the fd table (set per id by the shell, ts/pipeline/wasm.ts FdAction).
 export const FD_ACT_NONE: u8 = 0;
 /** open, openat, openat2, creat, open_by_handle_at exits: a file or directory. */
 export const FD_ACT_OPEN: u8 = 1;

@@ -2,7 +2,7 @@
 // indexes and fd map). A capture chooses every tid, inode, pid and fd it
 // carries: with an unkeyed hash it can put them all into one probe run and make
 // decoding quadratic. The key is drawn at random for every decoder instance
-// (ts/wasm.ts, before any insert), so which slot a key lands in is not known
+// (ts/pipeline/wasm.ts, before any insert), so which slot a key lands in is not known
 // outside the process; what the tables hold, and so every output, does not
 // depend on it.
 

@@ -1,4 +1,4 @@
-// Wasm entry points of the scapdrift decoder. The shell (ts/decoder.ts) drives
+// Wasm entry points of the scapdrift decoder. The shell (ts/pipeline/decoder.ts) drives
 // scan() over an input buffer it fills, reads the current frame and thread
 // record through the exported pointers and REC_* offsets, and feeds PL entries
 // and the event table in at start-up.

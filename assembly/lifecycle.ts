@@ -40,7 +40,7 @@ const PPM_CL_CHILD_IN_PIDNS: u32 = 1 << 29;
 export const SD_PPM_EXE_SCRIPT: u32 = 1 << 31;
 /**
  * Whether the capture's writer sets SD_PPM_EXE_SCRIPT: scapdrift's loader, which
- * names itself in the section header (ts/decoder.ts). No other driver says whether
+ * names itself in the section header (ts/pipeline/decoder.ts). No other driver says whether
  * an exec ran a script, so elsewhere proc.is_exe_script is missing, not false.
  */
 let scriptFlagKnown: bool = false;

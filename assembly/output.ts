@@ -1,6 +1,6 @@
 // The output formatter: the default line, `-p` formats and JSON lines of every
 // emitted event written into an output buffer in linear memory, where the field
-// values are (DESIGN.md §8). The shell compiles the format once (ts/output_program.ts)
+// values are (DESIGN.md §8). The shell compiles the format once (ts/output/program.ts)
 // into a program of fixed-size instructions and a data blob (literal text, the
 // event-name, direction and errno tables) and hands both over with installOutput();
 // scan() then formats each emitted event itself and stops (STATUS_OUTPUT) only when
@@ -69,7 +69,7 @@ export const OUT_TABLES_BYTES: u32 = OUT_SYSCALLS_AT + OUT_SYSCALLS * 8;
 export const OUTPUT_FLUSH_BYTES: u32 = 512 * 1024;
 
 /**
- * The shell's text of fallback field `slot` (ts/output_program.ts) for the event scan() is on,
+ * The shell's text of fallback field `slot` (ts/output/program.ts) for the event scan() is on,
  * JSON when `json`: written to the fallback area (reserveFallback) and its length returned,
  * or -1 when the value is missing.
  */
@@ -77,7 +77,7 @@ export const OUTPUT_FLUSH_BYTES: u32 = 512 * 1024;
 declare function formatField(slot: u32, json: u32): i32;
 
 /**
- * Local time of epoch second `sec` as the shell prints it (ts/fields.ts clockText, dateText
+ * Local time of epoch second `sec` as the shell prints it (ts/fields/fields.ts clockText, dateText
  * when `withDate`): "HH:MM:SS" or "YYYY-MM-DD HH:MM:SS", written to the fallback area; its
  * length. Asked once per second of event time (CLOCK_CACHE).
  */
@@ -188,7 +188,7 @@ const HEX = memory.data<u8>([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99,
 
 /**
  * Length of the valid UTF-8 sequence at `p` (of `n` bytes left) that prints as it is, else 0:
- * ts/escape.ts's rules (no overlong forms or surrogates; C1 controls, bidi controls and
+ * ts/fields/escape.ts's rules (no overlong forms or surrogates; C1 controls, bidi controls and
  * U+2028/9 escaped).
  */
 function utf8Printable(p: usize, n: u32): u32 {
@@ -225,7 +225,7 @@ const SWAR_HIGHS: u64 = 0x8080808080808080;
 const ESCAPED_BYTES_MAX: u32 = 6;
 
 /**
- * Kernel bytes as ts/escape.ts escapeBytes shows them (`\xNN` for every control, bidi control
+ * Kernel bytes as ts/fields/escape.ts escapeBytes shows them (`\xNN` for every control, bidi control
  * and invalid byte, `\\` for a backslash); inside a JSON string when `json`, so a backslash
  * doubles again and `"` becomes `\"` (what JSON.stringify makes of the escaped text).
  * Room for the worst case is made once; the bytes are then stored without checks.
@@ -305,7 +305,7 @@ function putValue(insn: usize, op: u32, flags: u32): void {
   } else if (op == OUT_TYPE) {
     let at = blob + OUT_NAMES_AT + (<usize>eventType << 3);
     if (isGenericExit(eventType)) {
-      // Named by its syscall (ts/fields.ts eventType); a code without a name prints empty.
+      // Named by its syscall (ts/fields/fields.ts eventType); a code without a name prints empty.
       const sc = currentSyscall();
       at = sc < OUT_SYSCALLS ? blob + OUT_SYSCALLS_AT + (<usize>sc << 3) : 0;
     }

@@ -93,7 +93,7 @@ export function addProcess(
 
 /**
  * Adds user or group `id` (users.ts KIND_*) from a UL block entry, its strings at
- * scratch offsets (the shell writes them there, ts/decoder.ts).
+ * scratch offsets (the shell writes them there, ts/pipeline/decoder.ts).
  */
 export function addCredential(kind: u32, id: u32, nameOff: u32, nameLen: u32, homeOff: u32, homeLen: u32, shellOff: u32, shellLen: u32): void {
   putCredential(kind, id, scratch + nameOff, nameLen, scratch + homeOff, homeLen, scratch + shellOff, shellLen);

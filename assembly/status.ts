@@ -1,5 +1,5 @@
 // Status codes returned by scan() and fault codes it leaves in faultCode().
-// ts/decoder.ts mirrors these names; keep both in step.
+// ts/pipeline/decoder.ts mirrors these names; keep both in step.
 
 /** The block at the cursor is incomplete: feed at least neededBytes() from the cursor. */
 export const STATUS_NEED_MORE: i32 = 0;

@@ -2,7 +2,7 @@
 // (libs userspace/libsinsp/user.cpp): uid → name, home directory, shell and
 // gid → name, from the capture's user/group events (useradded, userdeleted,
 // groupadded, groupdeleted, the initial state libsinsp's dumper writes) and its
-// UL blocks (fed by the shell, ts/decoder.ts). Entries of a container's own
+// UL blocks (fed by the shell, ts/pipeline/decoder.ts). Entries of a container's own
 // database (non-empty container_id) are not kept: without the container plugin
 // libsinsp looks every thread up in the host's.
 //
@@ -191,7 +191,7 @@ export function credentialString(kind: u32, id: u32, slot: u32): bool {
   return true;
 }
 
-// What each user/group event does (the shell marks the ids at start-up, ts/wasm.ts).
+// What each user/group event does (the shell marks the ids at start-up, ts/pipeline/wasm.ts).
 export const CRED_OP_USER_ADDED: u8 = 1;
 export const CRED_OP_USER_DELETED: u8 = 2;
 export const CRED_OP_GROUP_ADDED: u8 = 3;

@@ -19,10 +19,10 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { liveCaptureUnavailable, loaderPath } from '../ts/capture/index.js';
+import { liveCaptureUnavailable, loaderPath } from '../ts/live/index.js';
 import { writeSection } from './results_file.js';
 
-const CLI = fileURLToPath(new URL('../ts/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../ts/cli/main.js', import.meta.url));
 const ROUNDS = 3;
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

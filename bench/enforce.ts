@@ -16,9 +16,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statfsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { liveCaptureUnavailable, loaderPath } from '../ts/capture/index.js';
+import { liveCaptureUnavailable, loaderPath } from '../ts/live/index.js';
 import { loadPolicy } from '../ts/enforce/policy.js';
-import { DEFAULT_ENFORCE_POLICY } from '../ts/capture/enforce.js';
+import { DEFAULT_ENFORCE_POLICY } from '../ts/live/enforce.js';
 import { writeSection } from './results_file.js';
 
 const EXECS = 2000;

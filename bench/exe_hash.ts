@@ -16,10 +16,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { liveCaptureUnavailable } from '../ts/live/index.js';
 import { writeSection } from './results_file.js';
 
-const CLI = fileURLToPath(new URL('../ts/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../ts/cli/main.js', import.meta.url));
 const ROUNDS = 3;
 const SECONDS = 5;
 const SHELLS = 3;

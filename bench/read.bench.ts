@@ -14,10 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Bench } from 'tinybench';
 import { openByteSource } from '../ts/scap/byte_source.js';
-import { Decoder } from '../ts/decoder.js';
-import { lineRenderer } from '../ts/event_printer.js';
-import { renderJson, DEFAULT_JSON_FIELDS } from '../ts/output.js';
-import type { EventView } from '../ts/event_view.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
+import { lineRenderer } from '../ts/pipeline/event_printer.js';
+import { renderJson, DEFAULT_JSON_FIELDS } from '../ts/output/render.js';
+import type { EventView } from '../ts/fields/event_view.js';
 import { writeSection } from './results_file.js';
 
 const GZ_PATH = path.resolve(process.cwd(), '..', 'shared', 'captures', 'busy.scap.gz');

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture } from './generate.js';
-import { readCommand } from '../ts/cli_read.js';
+import { readCommand } from '../ts/cli/read.js';
 import { writeSection } from './results_file.js';
 
 /** Capture sizes, bytes (10^6). */

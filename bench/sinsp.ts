@@ -23,7 +23,7 @@ import { writeSection } from './results_file.js';
 const SINSP = process.env.SINSP_EXAMPLE ?? '/opt/oracle/bin/sinsp-example';
 const RUNS = Number(process.env.BENCH_RUNS) > 0 ? Number(process.env.BENCH_RUNS) : 3;
 const RUNS_EVERY_EVENT = Number(process.env.BENCH_RUNS_EVERY_EVENT) > 0 ? Number(process.env.BENCH_RUNS_EVERY_EVENT) : RUNS;
-const CLI = resolve(process.cwd(), 'dist', 'ts', 'cli.js');
+const CLI = resolve(process.cwd(), 'dist', 'ts', 'cli', 'main.js');
 const CAPTURES = resolve(process.cwd(), '..', 'shared', 'captures');
 const TINY = join(CAPTURES, 'curl_google.scap');
 /** The filter: execs of a binary changed more than 1 s before its process started. */

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { generateCapture } from './generate.js';
 import { writeSection } from './results_file.js';
 
-const CLI = path.resolve(process.cwd(), 'dist', 'ts', 'cli.js');
+const CLI = path.resolve(process.cwd(), 'dist', 'ts', 'cli', 'main.js');
 const BUSY_GZ = path.resolve(process.cwd(), '..', 'shared', 'captures', 'busy.scap.gz');
 const EVENTS = 3_000_000;
 const WORKERS = '1,2,4';

@@ -6,10 +6,10 @@
  * anything else — a TypeError, a RangeError, a Wasm trap, an "internal error" abort — is a crash.
  * They import the built library (dist/), so run `npm run build` first.
  */
-import { Decoder } from '../dist/ts/decoder.js';
+import { Decoder } from '../dist/ts/pipeline/decoder.js';
 import { isScapdriftError } from '../dist/ts/errors.js';
-import { FIELDS, resolveField, extractField, fieldText } from '../dist/ts/fields.js';
-import { renderDefault, renderJson, DEFAULT_JSON_FIELDS } from '../dist/ts/output.js';
+import { FIELDS, resolveField, extractField, fieldText } from '../dist/ts/fields/fields.js';
+import { renderDefault, renderJson, DEFAULT_JSON_FIELDS } from '../dist/ts/output/render.js';
 import { parseCondition, compileProgram, EMPTY_ENV } from '../dist/ts/filter/index.js';
 import { parseRulesText } from '../dist/ts/rules/yaml_file.js';
 import { collect, emptyDefinitions } from '../dist/ts/rules/collect.js';

@@ -118,7 +118,7 @@ nap() { read -r -t "$1" -u "$NEVER" _ || true; }
 "$LOADER" -w "$CAPTURE" 2> "$LOG" &
 LOADER_PID=$!
 # "capturing" comes once the programs are attached, "process table:" once the
-# process table is written too: wait for the latter (what ts/capture/loader.ts waits for).
+# process table is written too: wait for the latter (what ts/live/loader.ts waits for).
 for _ in $(seq 300); do
   [[ -s $LOG && $(<"$LOG") == *"process table:"* ]] && break
   kill -0 "$LOADER_PID" 2>/dev/null || die "the loader exited before it was ready: $(<"$LOG")"
@@ -161,6 +161,6 @@ mv "$OUT.tmp" "$OUT"
 echo "$PROG: wrote $OUT ($(stat -c %s "$OUT") bytes; scenarios in $D, container $CONTAINER_ID)" >&2
 
 # The alerts of the default rules on it (what `npm start` shows without live capture).
-if [[ -f $ROOT/dist/ts/cli.js ]]; then
-  node "$ROOT/dist/ts/cli.js" read "$OUT" -q --default-rules >&2 || true
+if [[ -f $ROOT/dist/ts/cli/main.js ]]; then
+  node "$ROOT/dist/ts/cli/main.js" read "$OUT" -q --default-rules >&2 || true
 fi

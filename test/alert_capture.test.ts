@@ -17,8 +17,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { CLI, runCli } from './helpers/cli.js';
 import { capture } from './helpers/captures.js';
-import { SAMPLE_CAPTURE } from '../ts/cli_start.js';
-import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { SAMPLE_CAPTURE } from '../ts/cli/start.js';
+import { liveCaptureUnavailable } from '../ts/live/index.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 const dir = mkdtempSync(join(tmpdir(), 'scapdrift-alert-capture-'));

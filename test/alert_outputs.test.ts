@@ -15,8 +15,8 @@ import { CLI, runCli } from './helpers/cli.js';
 import { startSidekick, sidekickRefusal } from './helpers/sidekick.js';
 import { HttpAlertOutput } from '../ts/alerts/http_output.js';
 import { FileAlertOutput } from '../ts/alerts/file_output.js';
-import { SAMPLE_CAPTURE } from '../ts/cli_start.js';
-import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { SAMPLE_CAPTURE } from '../ts/cli/start.js';
+import { liveCaptureUnavailable } from '../ts/live/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scapdrift-alerts-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

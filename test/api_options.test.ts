@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCapture, isScapdriftError, type OpenCaptureOptions, type CaptureEvent, type CaptureAlert } from '../ts/index.js';
+import { openCapture, isScapdriftError, type OpenCaptureOptions, type CaptureEvent, type CaptureAlert } from '../ts/api/index.js';
 import { capture } from './helpers/captures.js';
 
 const FILE = capture('drop_exec.scap');

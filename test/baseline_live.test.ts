@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { liveCaptureUnavailable } from '../ts/live/index.js';
 import { runCli } from './helpers/cli.js';
 import { startCli, exitsWithin, PROMPT_MS } from './helpers/live_cli.js';
 

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { liveCaptureUnavailable } from '../ts/live/index.js';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { walkBlocks } from '../ts/scap/block_walker.js';
 import { forEachProcess, MAX_ENV_BYTES } from '../ts/scap/process_list.js';
@@ -33,7 +33,7 @@ const SHB_BYTES = 52;
 /** libsinsp's sinsp-example (../shared/tools/build-oracle.sh puts it there). */
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 
-/** "capture ended: P events produced, L lost (...), W written, D decoded" (ts/capture/status.ts). */
+/** "capture ended: P events produced, L lost (...), W written, D decoded" (ts/live/status.ts). */
 interface Totals { produced: number; lost: number; written: number; decoded: number }
 
 function totals(stderr: string): Totals {

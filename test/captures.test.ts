@@ -8,11 +8,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { capture } from './helpers/captures.js';
 import { runCli } from './helpers/cli.js';
-import { openCapture } from '../ts/index.js';
+import { openCapture } from '../ts/api/index.js';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Decoder } from '../ts/decoder.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
 import { openByteSource } from '../ts/scap/byte_source.js';
 
 function jsonLines(args: string[]): Record<string, unknown>[] {

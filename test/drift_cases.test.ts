@@ -18,8 +18,8 @@ import {
 import { tmpdir } from 'node:os';
 import { parse, stringify } from 'yaml';
 import { join, resolve } from 'node:path';
-import { openCapture, type CaptureEvent } from '../ts/index.js';
-import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/capture/index.js';
+import { openCapture, type CaptureEvent } from '../ts/api/index.js';
+import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/live/index.js';
 
 const MS = 1_000_000n;
 const FIELDS = [

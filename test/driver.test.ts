@@ -13,8 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCapture, type CaptureEvent } from '../ts/index.js';
-import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/capture/index.js';
+import { openCapture, type CaptureEvent } from '../ts/api/index.js';
+import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/live/index.js';
 import { runCli } from './helpers/cli.js';
 import { makeContainerCgroup, removeContainerCgroup, type ContainerCgroup } from './helpers/container_cgroup.js';
 

@@ -1,5 +1,5 @@
 /**
- * Live: the event types of scapdrift's driver (ts/capture/driver_events.ts, checked against the
+ * Live: the event types of scapdrift's driver (ts/live/driver_events.ts, checked against the
  * PPME_* ids its C programs write) and the loaded rules that can never fire on them, named at start.
  */
 import { test } from 'uvu';
@@ -7,14 +7,14 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DRIVER_EVENT_NAMES } from '../ts/capture/driver_events.js';
+import { DRIVER_EVENT_NAMES } from '../ts/live/driver_events.js';
 import { PPME } from '../ts/events/ppm_constants.js';
 import { eventInfo } from '../ts/events/event_table.js';
 import { eventTypes, rulesNeverFiring } from '../ts/rules/event_types.js';
 import { loadRules } from '../ts/rules/load.js';
 import { parseCondition } from '../ts/filter/parser.js';
 import { DEFAULT_RULES_PATH } from '../ts/rules/default_rules.js';
-import { liveCaptureUnavailable } from '../ts/capture/loader.js';
+import { liveCaptureUnavailable } from '../ts/live/loader.js';
 import { runCli } from './helpers/cli.js';
 
 test('DRIVER_EVENT_NAMES are the names of the events the driver programs write', () => {

@@ -13,8 +13,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCapture, type CaptureEvent } from '../ts/index.js';
-import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/capture/index.js';
+import { openCapture, type CaptureEvent } from '../ts/api/index.js';
+import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/live/index.js';
 
 const MS = 1_000_000n;
 const FILE_EVENTS = ['open', 'openat', 'openat2', 'creat', 'write', 'pwrite', 'writev', 'pwritev', 'copy_file_range',

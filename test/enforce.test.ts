@@ -13,7 +13,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from './helpers/cli.js';
-import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { liveCaptureUnavailable } from '../ts/live/index.js';
 
 /** libsinsp's sinsp-example (../shared/tools/build-oracle.sh puts it there). */
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';

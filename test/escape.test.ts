@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { escapeBytes, escapeText } from '../ts/escape.js';
+import { escapeBytes, escapeText } from '../ts/fields/escape.js';
 import { ScapWriter, frameByName } from '../ts/scap/writer.js';
 import { PPME } from '../ts/events/ppm_constants.js';
 import { runCli } from './helpers/cli.js';

@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { capture, CAPTURES_DIR } from './helpers/captures.js';
-import { openCapture } from '../ts/index.js';
-import { paramText, paramPairText, rawargText } from '../ts/param_format.js';
+import { openCapture } from '../ts/api/index.js';
+import { paramText, paramPairText, rawargText } from '../ts/fields/param_format.js';
 import { eventInfo, paramIndex, type ParamInfo } from '../ts/events/event_table.js';
 import { PPME, PT } from '../ts/events/ppm_constants.js';
 
@@ -30,7 +30,7 @@ function reference(name: string): Map<string, Record<string, string>> {
 /** Our printed text (`-p`) of `fields` for every event of a shared capture, by evt.num. */
 function ours(file: string, fields: string[]): Map<string, Record<string, string>> {
   const all = ['evt.num', 'evt.type', ...fields];
-  const r = spawnSync(process.execPath, ['dist/ts/cli.js', 'read', capture(file), '-q', '-p', `${all.map((f) => `%${f}`).join('\x1f')}\x1e`], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, ['dist/ts/cli/main.js', 'read', capture(file), '-q', '-p', `${all.map((f) => `%${f}`).join('\x1f')}\x1e`], { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.is(r.status, 0, r.stderr);
   return new Map(r.stdout.split('\x1e\n').filter((l) => l !== '').map((l) => { const v = l.split('\x1f'); return [v[0]!, Object.fromEntries(all.map((f, i) => [f, v[i]!]))]; }));
 }
@@ -104,7 +104,7 @@ test('drop_exec: evt.arg and evt.rawarg equal what sinsp-example prints now, for
   const r = spawnSync(ORACLE, ['-a', '-s', capture('drop_exec.scap'), '-o', `*${format}\x1e`], { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.is(r.status, 0, r.stderr);
   const theirs = new Map(r.stdout.split('\x1e').map((rec) => rec.replace(/^[\s\S]*?(?=\d+\x1f)/, '').split('\x1f')).filter((v) => v.length === fields.length).map((v) => [v[0]!, v]));
-  const mine = spawnSync(process.execPath, ['dist/ts/cli.js', 'read', capture('drop_exec.scap'), '-q', '-p', `${format}\x1e`], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const mine = spawnSync(process.execPath, ['dist/ts/cli/main.js', 'read', capture('drop_exec.scap'), '-q', '-p', `${format}\x1e`], { encoding: 'utf8', maxBuffer: 1 << 28 });
   let compared = 0;
   const diff: string[] = [];
   for (const rec of mine.stdout.split('\x1e\n')) {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture, CAPTURES_DIR } from './helpers/captures.js';
 import { runCli } from './helpers/cli.js';
-import { openCapture } from '../ts/index.js';
+import { openCapture } from '../ts/api/index.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 const FIELDS = ['evt.is_open_read', 'evt.is_open_write', 'evt.is_open_exec', 'evt.is_open_create', 'evt.failed'];

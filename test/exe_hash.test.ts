@@ -14,11 +14,11 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { openCapture, type CaptureEvent } from '../ts/index.js';
+import { openCapture, type CaptureEvent } from '../ts/api/index.js';
 import { EV_BLOCK_TYPE_V2 } from '../ts/scap/block_types.js';
 import { readExec, type Exec } from '../ts/hash/annotate.js';
 import { exeHashBlock, SD_EXE_HASH_E } from '../ts/hash/exe_hash_event.js';
-import { createDecoderModule } from '../ts/wasm.js';
+import { createDecoderModule } from '../ts/pipeline/wasm.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
 const SAMPLE = gunzipSync(readFileSync(resolve(process.cwd(), 'samples', 'live_drift.scap.gz')));

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openByteSource } from '../ts/scap/byte_source.js';
-import { Decoder } from '../ts/decoder.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
 import { compileFilter } from '../ts/filter/index.js';
 import { matchedPrograms } from '../ts/filter/blob.js';
 import { loadRules } from '../ts/rules/load.js';

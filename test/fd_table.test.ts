@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openByteSource } from '../ts/scap/byte_source.js';
-import { Decoder } from '../ts/decoder.js';
-import { resolveField, fieldText, type FieldRef } from '../ts/fields.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
+import { resolveField, fieldText, type FieldRef } from '../ts/fields/fields.js';
 import { ORACLE, oracle, readReference, captureFile, sinsp, ours } from './helpers/falco_reference.js';
 import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
@@ -251,7 +251,7 @@ test('the fd table is bounded: past 1,024 fds per process and 131,072 in all new
     assert.is(summary.fds + summary.fdsDropped, PROCS * PER, 'every fd is held or counted as dropped');
     assert.ok(summary.fdNamesDropped > PROCS * 1024 - 8_500 && summary.fdNamesDropped < PROCS * 1024 - 8_000, `${summary.fdNamesDropped} names not kept`);
     // The CLI says so.
-    const r = spawnSync(process.execPath, ['dist/ts/cli.js', 'read', file, '--type', 'close', '--quiet'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['dist/ts/cli/main.js', 'read', file, '--type', 'close', '--quiet'], { encoding: 'utf8' });
     assert.match(r.stderr, new RegExp(`${summary.fdsDropped} fds were not tracked: the fd table was full`));
     assert.match(r.stderr, new RegExp(`${summary.fdNamesDropped} fds were tracked without their name`));
   } finally {

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { capture } from './helpers/captures.js';
 import { runCli } from './helpers/cli.js';
-import { openCapture, isScapdriftError } from '../ts/index.js';
+import { openCapture, isScapdriftError } from '../ts/api/index.js';
 import { compileFilter } from '../ts/filter/index.js';
 import { translateRegex, compileRegex, RegexSyntaxError } from '../ts/filter/regex.js';
 

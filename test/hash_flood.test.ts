@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { performance } from 'node:perf_hooks';
 import { ScapWriter, frameByName } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
-import { Decoder } from '../ts/decoder.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
 import { PPME } from '../ts/events/ppm_constants.js';
 
 /** Keys per input: the file table's capacity holds them all (no eviction), the thread table too. */

@@ -23,7 +23,7 @@ const BASE_MIB = 300;
 const PER_THREAD_MIB = 60;
 const BIG_BYTES = 100_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'scapdrift-memory-'));
-const READ = resolve(process.cwd(), 'dist', 'ts', 'cli_read.js');
+const READ = resolve(process.cwd(), 'dist', 'ts', 'cli', 'read.js');
 
 /** SHB, MI, then `middle`, then one execve of thread 2, as a plain file (gzip adds its own queue: README). */
 function capture(name: string, middle: (w: ScapWriter) => void): string {

@@ -31,7 +31,7 @@ test('read --json of every event: peak RSS bounded, output not held', () => {
     const fd = openSync(file, 'w');
     generateCapture({ seed: 3, events: EVENTS }, (chunk) => { writeSync(fd, chunk); });
     closeSync(fd);
-    const cliRead = resolve(process.cwd(), 'dist', 'ts', 'cli_read.js');
+    const cliRead = resolve(process.cwd(), 'dist', 'ts', 'cli', 'read.js');
     const script = `import { readCommand } from ${JSON.stringify(cliRead)};
       await readCommand(${JSON.stringify(file)}, { json: true, workers: 1, quiet: true });
       // VmHWM: this process's own peak (maxRSS would include the test runner's, inherited across fork and exec).

@@ -1,10 +1,10 @@
 /**
- * The Wasm formatter (assembly/output.ts, compiled by ts/output_program.ts) prints byte for
- * byte what the TypeScript renderers (ts/output.ts: the reference) print, on real captures:
+ * The Wasm formatter (assembly/output.ts, compiled by ts/output/program.ts) prints byte for
+ * byte what the TypeScript renderers (ts/output/render.ts: the reference) print, on real captures:
  * the default line, default JSON, and a `-p` format and JSON of every field scapdrift has
  * (with arguments: evt.arg.NAME, evt.arg[N], proc.aname[N], container.mount.dest[KEY]), so a
  * field added later is covered without touching this test. Fields Wasm does not compute are
- * the declared fallback (formatted by ts/fields.ts through the formatField import); the
+ * the declared fallback (formatted by ts/fields/fields.ts through the formatField import); the
  * default line and default JSON use none (but drift.enforced* on an exec).
  */
 import { test } from 'uvu';
@@ -12,12 +12,12 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { capture } from './helpers/captures.js';
-import { compilePrintPlan, type Plan, type PrintOptions } from '../ts/plan.js';
-import { EventPrinter, lineRenderer } from '../ts/event_printer.js';
-import { Decoder } from '../ts/decoder.js';
-import { FIELDS, resolveField, type FieldRef } from '../ts/fields.js';
-import { DEFAULT_JSON_FIELDS, DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS, type FormatPart } from '../ts/output.js';
-import { fallbackFields } from '../ts/output_program.js';
+import { compilePrintPlan, type Plan, type PrintOptions } from '../ts/pipeline/plan.js';
+import { EventPrinter, lineRenderer } from '../ts/pipeline/event_printer.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
+import { FIELDS, resolveField, type FieldRef } from '../ts/fields/fields.js';
+import { DEFAULT_JSON_FIELDS, DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS, type FormatPart } from '../ts/output/render.js';
+import { fallbackFields } from '../ts/output/program.js';
 
 /** Decompressed bytes of busy.scap fed (its first ~26,000 events; the cut block is never printed). */
 const BUSY_BYTES = 2_000_000;
@@ -34,7 +34,7 @@ const CAPTURES: [string, Uint8Array, boolean][] = [
   ['busy.scap (first 2 MB)', busy, false],
 ];
 
-/** Every field of ts/fields.ts as a format field, with sample arguments for those that take one. */
+/** Every field of ts/fields/fields.ts as a format field, with sample arguments for those that take one. */
 function everyField(): string[] {
   const names: string[] = [];
   for (const d of FIELDS) {

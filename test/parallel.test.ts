@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { capture } from './helpers/captures.js';
 import { CLI } from './helpers/cli.js';
 import { generateCapture } from '../bench/generate.js';
-import { openCapture, type OpenCaptureOptions } from '../ts/capture.js';
+import { openCapture, type OpenCaptureOptions } from '../ts/api/capture.js';
 import { isScapdriftError } from '../ts/errors.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'scapdrift-par-'));

@@ -7,8 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openByteSource } from '../ts/scap/byte_source.js';
-import { Decoder } from '../ts/decoder.js';
-import { resolveField, fieldText, type FieldRef } from '../ts/fields.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
+import { resolveField, fieldText, type FieldRef } from '../ts/fields/fields.js';
 import { capture, readTsv } from './helpers/captures.js';
 
 const EXACT = [

@@ -35,7 +35,7 @@ import { parseMachineInfo } from '../ts/scap/machine_info.js';
 import { forEachProcess, parseProcessList, type ProcessEntry } from '../ts/scap/process_list.js';
 import { parseSectionHeader } from '../ts/scap/section_header.js';
 import { ScapWriter } from '../ts/scap/writer.js';
-import { Decoder } from '../ts/decoder.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
 
 // `npm test` runs from the repo root; the shared captures sit next to it.
 const CAPTURES = resolve(process.cwd(), '../shared/captures');

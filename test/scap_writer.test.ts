@@ -18,8 +18,8 @@ import {
   SHB_BLOCK_TYPE, isEventBlock, isProcessListBlock,
 } from '../ts/scap/block_types.js';
 import { walkBlocks, type ScapBlock } from '../ts/scap/block_walker.js';
-import { Decoder } from '../ts/decoder.js';
-import { resolveField, extractField } from '../ts/fields.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
+import { resolveField, extractField } from '../ts/fields/fields.js';
 import { PPME, PPM_CL } from '../ts/events/ppm_constants.js';
 import { isLargePayload } from '../ts/events/event_table.js';
 import { capture } from './helpers/captures.js';

@@ -37,8 +37,8 @@ test('a plain read of a tiny capture loads no YAML, progress bar, CLI library or
   const p = probed(['read', capture('curl_google.scap')]);
   assert.is(p.status, 0, p.stderr);
   assert.ok(p.stdout.length > 0);
-  assert.ok(loaded(p, '/dist/ts/decoder.js') === 1, 'the probe sees the decoder load');
-  for (const absent of ['node_modules/yaml/', 'node_modules/cli-progress/', '/dist/ts/rules/load.js', '/dist/ts/parallel/pool.js', 'node:worker_threads', '/dist/ts/capture/', '/dist/ts/cli_bench.js']) {
+  assert.ok(loaded(p, '/dist/ts/pipeline/decoder.js') === 1, 'the probe sees the decoder load');
+  for (const absent of ['node_modules/yaml/', 'node_modules/cli-progress/', '/dist/ts/rules/load.js', '/dist/ts/parallel/pool.js', 'node:worker_threads', '/dist/ts/live/', '/dist/ts/cli/bench.js']) {
     assert.is(loaded(p, absent), 0, `${absent} is not loaded`);
   }
   assert.is(p.instances, 1, 'one Wasm instance: the decoder');

@@ -28,14 +28,14 @@ import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { capture } from './helpers/captures.js';
-import { Decoder } from '../ts/decoder.js';
-import { openCapture } from '../ts/capture.js';
+import { Decoder } from '../ts/pipeline/decoder.js';
+import { openCapture } from '../ts/api/capture.js';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { isScapdriftError } from '../ts/errors.js';
-import { resolveField, extractField, type FieldRef } from '../ts/fields.js';
+import { resolveField, extractField, type FieldRef } from '../ts/fields/fields.js';
 import { eventInfo } from '../ts/events/event_table.js';
 import { isEventBlock } from '../ts/scap/block_types.js';
-import type { EventView } from '../ts/event_view.js';
+import type { EventView } from '../ts/fields/event_view.js';
 import { mulberry32 as rng } from '../bench/prng.js';
 
 const SCALE = Math.max(1, Number(process.env.SWEEP_SCALE ?? 1) || 1);

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { capture, CAPTURES_DIR } from './helpers/captures.js';
-import { openCapture } from '../ts/index.js';
+import { openCapture } from '../ts/api/index.js';
 import { PPM_SC_NAMES, NATIVE_TO_PPM_SC, genericSyscall, isSyscallName } from '../ts/events/syscalls.js';
 import { parseCondition } from '../ts/filter/parser.js';
 import { eventIdsByName } from '../ts/events/event_table.js';

@@ -9,9 +9,9 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { ScapWriter, frameByName, i64, str, u64, type BuiltFrame, type EventFrame, type ParamInput } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
-import { Decoder, type DecodeSummary } from '../ts/decoder.js';
+import { Decoder, type DecodeSummary } from '../ts/pipeline/decoder.js';
 import { compileFilter, EMPTY_ENV } from '../ts/filter/index.js';
-import { resolveField, extractField, type FieldRef, type FieldValue } from '../ts/fields.js';
+import { resolveField, extractField, type FieldRef, type FieldValue } from '../ts/fields/fields.js';
 import { eventInfo } from '../ts/events/event_table.js';
 import { PPME, PPM_CL, PPM_EXE } from '../ts/events/ppm_constants.js';
 
@@ -359,7 +359,7 @@ for (const c of VFORK_CASES) {
 // Fixed rule: libsinsp's savefile converter (libscap engine/savefile/converter/table.cpp) turns the older
 // vfork exits (PPME_SYSCALL_VFORK_X, PPME_SYSCALL_VFORK_17_X) into PPME_SYSCALL_VFORK_20_X before
 // parsing, so its vfork rule (by event id; vfork exits carry no PPM_CL_CLONE_VFORK flag) covers
-// them too. scapdrift special-cases only id PPME_SYSCALL_VFORK_20_X (setVforkType in ts/wasm.ts,
+// them too. scapdrift special-cases only id PPME_SYSCALL_VFORK_20_X (setVforkType in ts/pipeline/wasm.ts,
 // isVfork in assembly/lifecycle.ts): the parent's return re-adds a child that already exited.
 for (const c of [
   { name: 'PPME_SYSCALL_VFORK_17_X', type: PPME.PPME_SYSCALL_VFORK_17_X },

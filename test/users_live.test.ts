@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveCaptureUnavailable } from '../ts/capture/index.js';
+import { liveCaptureUnavailable } from '../ts/live/index.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { startCli, exitsWithin } from './helpers/live_cli.js';
 

@@ -1,15 +1,15 @@
 /**
- * One contract across the Wasm boundary (issue 17): the status and fault codes that ts/wasm.ts
+ * One contract across the Wasm boundary (issue 17): the status and fault codes that ts/pipeline/wasm.ts
  * hands the shell are those assembly/status.ts defines — read from the AssemblyScript source,
  * so a code added, removed or renumbered on one side fails here; and the output program's
- * constants (ts/output_program.ts) are the ones the Wasm formatter exports.
+ * constants (ts/output/program.ts) are the ones the Wasm formatter exports.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, createDecoderModule } from '../ts/wasm.js';
-import { OUT, OUTF, OUT_TABLES } from '../ts/output_program.js';
+import { Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, createDecoderModule } from '../ts/pipeline/wasm.js';
+import { OUT, OUTF, OUT_TABLES } from '../ts/output/program.js';
 
 /** `export const NAME: i32 = N;` of assembly/status.ts, by name. */
 const codes = new Map([...readFileSync(resolve(process.cwd(), 'assembly', 'status.ts'), 'utf8')

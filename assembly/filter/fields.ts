@@ -1,5 +1,5 @@
 // Field values for the filter VM, read straight from the current frame and its
-// thread record (the same definitions as ts/fields.ts). A loader returns false
+// thread record (the same definitions as ts/fields/fields.ts). A loader returns false
 // when the value is missing; otherwise it leaves the value in `num`/`numSigned`
 // (numbers and bools) or `strPtr`/`strLen` (byte strings).
 
@@ -41,7 +41,7 @@ import { beginFdEvent, loadFdNumber, loadFdString, fdNum, fdNumSigned, fdStr, fd
 /**
  * Writes the text libsinsp renders for parameter `index` (bytes at `ptr`, `len` long) of an event
  * of id `type` into `out` (at most `cap` bytes) and returns its length: the shell's renderer
- * (ts/param_format.ts paramText), so evt.arg compares what it prints.
+ * (ts/fields/param_format.ts paramText), so evt.arg compares what it prints.
  */
 @external("env", "renderParam")
 declare function renderParam(type: u32, index: u32, ptr: usize, len: u32, out: usize, cap: u32): u32;
@@ -113,7 +113,7 @@ function thread(): usize {
 // @ts-ignore: decorator
 @inline function setS(v: i64): bool { num = <u64>v; numSigned = true; return true; }
 
-/** proc.ppid as ts/fields.ts computes it: pid of the main thread of the parent of the main thread. */
+/** proc.ppid as ts/fields/fields.ts computes it: pid of the main thread of the parent of the main thread. */
 function parentPid(r: ThreadRecord): bool {
   let main = findThread(r.pid);
   if (main == null) main = r;
@@ -124,7 +124,7 @@ function parentPid(r: ThreadRecord): bool {
   return setS(parentMain.pid);
 }
 
-/** container.start_ts as ts/fields.ts computes it: the pid namespace's start, or for a host-pid container its first entry. */
+/** container.start_ts as ts/fields/fields.ts computes it: the pid namespace's start, or for a host-pid container its first entry. */
 function containerStart(r: ThreadRecord): bool {
   if (r.containerIdLen == 0) return false;
   if ((r.presence & IN_OWN_PIDNS) != 0) {

@@ -21,7 +21,7 @@ import { XfBuffer, transformString, valueLength } from "./transform";
 
 /**
  * Whether the text s[0,sn) matches the `regex` pattern p[0,pn) (libsinsp: RE2-POSIX, whole text):
- * the shell's compiled RegExp for that pattern (ts/wasm.ts regexMatch, ts/filter/regex.ts).
+ * the shell's compiled RegExp for that pattern (ts/pipeline/wasm.ts regexMatch, ts/filter/regex.ts).
  */
 @external("env", "regexMatch")
 declare function regexMatch(p: usize, pn: u32, s: usize, sn: u32): bool;

@@ -1,8 +1,8 @@
-/** Runs the built CLI (dist/ts/cli.js) and captures its output. */
+/** Runs the built CLI (dist/ts/cli/main.js) and captures its output. */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
-export const CLI = resolve(process.cwd(), 'dist', 'ts', 'cli.js');
+export const CLI = resolve(process.cwd(), 'dist', 'ts', 'cli', 'main.js');
 
 export interface CliResult { status: number | null; stdout: string; stderr: string }
 

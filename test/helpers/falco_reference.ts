@@ -10,9 +10,9 @@ import { createInterface } from 'node:readline';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { openByteSource } from '../../ts/scap/byte_source.js';
-import { Decoder } from '../../ts/decoder.js';
-import { resolveField, fieldText, type FieldRef } from '../../ts/fields.js';
-import { escapeBytes } from '../../ts/escape.js';
+import { Decoder } from '../../ts/pipeline/decoder.js';
+import { resolveField, fieldText, type FieldRef } from '../../ts/fields/fields.js';
+import { escapeBytes } from '../../ts/fields/escape.js';
 import { compileFilter } from '../../ts/filter/index.js';
 import { capture, CAPTURES_DIR } from './captures.js';
 

@@ -9,7 +9,7 @@
  * ```
  * SHB, MI, UL…   the stream's own (copied as they came)
  * PL             the thread table at the first event kept: the stream's own PL for the start of
- *                the stream, else the decoder's table at that point (ts/thread_snapshot.ts), as
+ *                the stream, else the decoder's table at that point (ts/pipeline/thread_snapshot.ts), as
  *                libs' dumper writes the inspector's table when it opens mid-stream
  * EV/EVF…        the stream's event blocks, unchanged, from at least `beforeMs` before the alert
  *                (as far as the pre-roll buffer holds) to the first event after the deadline
@@ -30,9 +30,9 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type { Decoder } from '../decoder.js';
+import type { Decoder } from '../pipeline/decoder.js';
 import { ScapWriter } from '../scap/writer.js';
-import { threadTableEntries } from '../thread_snapshot.js';
+import { threadTableEntries } from '../pipeline/thread_snapshot.js';
 import { closeRecording } from '../scap/recording.js';
 import {
   BLOCK_HEADER_BYTES, MIN_BLOCK_BYTES, SHB_BLOCK_TYPE, eventFrameOffset, isProcessListBlock,

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCapture } from '../capture.js';
+import { openCapture } from '../api/capture.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import { warnLine } from '../warn.js';
 import { FACT_FIELDS, FactReader } from './facts.js';
@@ -54,7 +54,7 @@ export async function learnCommand(files: string[], opts: LearnCommandOptions): 
   const dir = mkdtempSync(join(tmpdir(), 'scapdrift-learn-'));
   try {
     const file = join(dir, 'learn.scap');
-    const { captureCommand } = await import('../capture/command.js');
+    const { captureCommand } = await import('../live/command.js');
     await captureCommand({ write: file, condition: 'evt.num = 0', ...(opts.duration !== undefined ? { duration: opts.duration } : {}) });
     return await learnFiles([file], lo, output);
   } finally {

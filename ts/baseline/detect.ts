@@ -2,11 +2,11 @@
  * `--baseline FILE` on `read` and `capture`, on the main thread: {@link compileBaseline} loads
  * the profile (profile.ts: Ajv-checked, refused whole when bad) and makes the rule it raises,
  * whose program selects the successful exec exits (and the user's filter, if any). The profile
- * travels in the plan (ts/plan.ts) as data, to every decoder's judge (judge.ts).
+ * travels in the plan (ts/pipeline/plan.ts) as data, to every decoder's judge (judge.ts).
  */
 import type { Expr } from '../filter/ast.js';
 import { parseCondition, compileProgram } from '../filter/index.js';
-import { compileFormat } from '../output.js';
+import { compileFormat } from '../output/render.js';
 import type { LoadedRule } from '../rules/load.js';
 import { loadProfile, type Profile } from './profile.js';
 

@@ -1,10 +1,10 @@
 /**
  * What a baseline knows about one exec: read from the fields of a successful execve/execveat
- * exit (ts/fields.ts), the same way when learning (`scapdrift learn`) and when detecting
+ * exit (ts/fields/fields.ts), the same way when learning (`scapdrift learn`) and when detecting
  * (`--baseline`). The writer of a binary is named by its executable (path and SHA-256), never
  * by its comm: a process can set its comm, not the file it runs.
  */
-import type { FieldValue } from '../fields.js';
+import type { FieldValue } from '../fields/fields.js';
 import type { ExeRef, Origin } from './profile.js';
 
 /** The fields an exec's facts are read from. */

@@ -6,10 +6,11 @@
  * same execs seen before it: the output with N workers is the output with one. Its verdict is
  * the value of drift.baseline.known / .profile / .reason while the alert renders.
  */
-import type { EventView } from '../event_view.js';
-import { extractField, resolveField, type FieldRef } from '../fields.js';
+import type { EventView } from '../fields/event_view.js';
+import { extractField, resolveField, type FieldRef } from '../fields/fields.js';
 import type { Profile } from './profile.js';
-import { BaselineMatcher, type BaselineVerdict } from './match.js';
+import { BaselineMatcher } from './match.js';
+import type { BaselineVerdict } from './verdict.js';
 import { FACT_FIELDS, FactReader, type FactField } from './facts.js';
 
 /** One decoder's judge: every exec exit it is shown, in stream order, and the verdict on each. */

@@ -16,15 +16,7 @@
  */
 import type { ExecFacts } from './facts.js';
 import type { ExeRef, ExecutableEntry, Profile } from './profile.js';
-
-export type BaselineReason = 'new path' | 'new hash for a known path' | 'new parent' | 'new writer';
-
-export interface BaselineVerdict {
-  known: boolean;
-  /** The workload's profile name. */
-  profile: string;
-  reason: BaselineReason | null;
-}
+import type { BaselineReason, BaselineVerdict } from './verdict.js';
 
 /** Same executable: same path, and same digest where both are known (a missing digest is not judged). */
 const sameRef = (a: ExeRef, b: ExeRef): boolean => a.path === b.path && (a.sha256 === null || b.sha256 === null || a.sha256 === b.sha256);

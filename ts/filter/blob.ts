@@ -3,7 +3,7 @@
  * installs it into a decoder's Wasm memory, and reads back which programs
  * matched the current event.
  */
-import type { DecoderModule } from '../wasm.js';
+import type { DecoderModule } from '../pipeline/wasm.js';
 import type { Program } from './compiler.js';
 import { INSN_BYTES } from './layout.js';
 

@@ -10,12 +10,12 @@ import { FilterError, filterError } from './filter_error.js';
 import { MSG, at } from './messages.js';
 import { Op, Cmp, F, XF, MAX_TRANSFORMS, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS, FILTER_SYSCALLS, SYSCALL_BITMAP_BYTES } from './layout.js';
 import { filterField, argTable, RAWRES_TABLE, BUFFER_TABLE, type FilterField } from './field_map.js';
-import { resolveField, suggestField, ancestorArg, type FieldRef, type FieldType } from '../fields.js';
+import { resolveField, suggestField, ancestorArg, type FieldRef, type FieldType } from '../fields/fields.js';
 import { compileRegex, translateRegex, RegexSyntaxError } from './regex.js';
 import { eventInfo, eventIdsByName, EVENT_COUNT } from '../events/event_table.js';
 import { isSyscallName, syscallName } from '../events/syscalls.js';
-import { errnoText } from '../errno.js';
-import { OPEN_BITS, OPEN_IDS, CREAT_IDS, type OpenField } from '../open_kind.js';
+import { errnoText } from '../fields/errno.js';
+import { OPEN_BITS, OPEN_IDS, CREAT_IDS, type OpenField } from '../fields/open_kind.js';
 import { fdNetCheck, type NetEmitter } from './fd_net.js';
 
 /** Macros and lists a condition may use (the rules loader provides them). */
@@ -363,7 +363,7 @@ class Compiler {
     this.emit(Op.CHECK, target ? Cmp.LT : Cmp.GE, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }]));
   }
 
-  /** evt.is_open_*: libsinsp's tests of the open flags and mode (ts/open_kind.ts); never missing. */
+  /** evt.is_open_*: libsinsp's tests of the open flags and mode (ts/fields/open_kind.ts); never missing. */
   private isOpenCheck(c: CheckNode, field: OpenField, values: Literal[]): void {
     const target = this.boolTarget(c, values);
     if (target === 'any' || target === 'none') { this.constant(target === 'any'); return; }

@@ -1,5 +1,5 @@
 /**
- * How each field of ts/fields.ts is read by the filter VM: a VM field id and
+ * How each field of ts/fields/fields.ts is read by the filter VM: a VM field id and
  * a value kind, or one of the fields that depend on the event id alone
  * (evt.type, evt.dir: compiled into a type bitmap), evt.res (compiled into
  * checks of the return value) and the parameter fields (evt.arg, evt.rawres:
@@ -8,7 +8,7 @@
 import { eventInfo, EVENT_COUNT, type EventInfo } from '../events/event_table.js';
 import { EC, PPME, PT } from '../events/ppm_constants.js';
 import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout.js';
-import { CONTAINER_PLUGIN_FIELDS } from '../fields.js';
+import { CONTAINER_PLUGIN_FIELDS } from '../fields/fields.js';
 
 /** The value kind of a filter field. */
 export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'argtext' | 'type' | 'dir' | 'res' | 'failed' | 'isopen' | 'fdnet';
@@ -40,7 +40,7 @@ export const BUFFER_TABLE = table((info) => {
   return i >= 0 ? [i, PK.BYTES] : undefined;
 });
 
-/** Every filterable field by name; fields of ts/fields.ts absent here cannot be filtered on. */
+/** Every filterable field by name; fields of ts/fields/fields.ts absent here cannot be filtered on. */
 const MAP: Record<string, FilterField> = {
   'evt.num': u(F.EVT_NUM),
   'evt.rawtime': u(F.EVT_RAWTIME),
@@ -173,7 +173,7 @@ const MAP: Record<string, FilterField> = {
 // The container plugin's fields read as missing: one VM id that never loads.
 for (const [name, type] of CONTAINER_PLUGIN_FIELDS) MAP[name] = type === 'bool' ? b(F.NONE) : str(F.NONE);
 
-/** The filter view of field definition `name` (a ts/fields.ts name), or undefined. */
+/** The filter view of field definition `name` (a ts/fields/fields.ts name), or undefined. */
 export function filterField(name: string): FilterField | undefined {
   return MAP[name];
 }
@@ -183,7 +183,7 @@ const STRING_PT = new Set<number>([PT.PT_CHARBUF, PT.PT_FSPATH, PT.PT_FSRELPATH]
 /** Types a filter cannot compare (they print as hex, lists or floats). */
 const OPAQUE_PT = new Set<number>([PT.PT_BYTEBUF, PT.PT_CHARBUFARRAY, PT.PT_SOCKADDR, PT.PT_SOCKTUPLE, PT.PT_FDLIST, PT.PT_DYN, PT.PT_DOUBLE]);
 
-/** Kind of a parameter of type `pt` as the VM reads it (ts/param_format.ts paramValue's rules). */
+/** Kind of a parameter of type `pt` as the VM reads it (ts/fields/param_format.ts paramValue's rules). */
 function paramKind(pt: number | undefined): number {
   if (pt === undefined || OPAQUE_PT.has(pt)) return PK.NONE;
   if (SIGNED_PT.has(pt)) return PK.SIGNED;
@@ -212,7 +212,7 @@ const argTables = new Map<string, Uint8Array>();
 /**
  * The per-type table of parameter `arg` (a name, or all digits: a position). `text`: as evt.arg
  * compares it, libsinsp's rendered text (strings as they are, the rest PK.TEXT: rendered by the
- * shell, ts/param_format.ts paramText); else as evt.rawarg, the raw value.
+ * shell, ts/fields/param_format.ts paramText); else as evt.rawarg, the raw value.
  */
 export function argTable(arg: string, text = false): Uint8Array {
   const key = `${text ? 't' : 'r'}${arg}`;

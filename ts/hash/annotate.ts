@@ -23,7 +23,7 @@ import { isProcessListBlock } from '../scap/block_types.js';
 import { forEachProcess } from '../scap/process_list.js';
 import { eventInfo } from '../events/event_table.js';
 import { PPME } from '../events/ppm_constants.js';
-import { SD_PPM_EXE_SCRIPT } from '../fields.js';
+import { SD_PPM_EXE_SCRIPT } from '../fields/fields.js';
 import { exeHashBlock } from './exe_hash_event.js';
 import type { ExeHasher, ExeIdentity, HashOutcome } from './hasher.js';
 

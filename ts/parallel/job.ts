@@ -1,11 +1,11 @@
 /**
  * What a parallel replica runs, generically: a job module (a file the pool
  * knows only by URL) exports {@link JobModule.createJob}, which builds a decoder
- * and its handlers from a plan (ts/plan.ts) received as data; the replica
+ * and its handlers from a plan (ts/pipeline/plan.ts) received as data; the replica
  * feeds it every batch and, for the batches it owns, sends what
  * {@link Job.collect} gives back. The pool never knows its callers' types.
  */
-import type { Decoder, DecodeHandlers } from '../decoder.js';
+import type { Decoder, DecodeHandlers } from '../pipeline/decoder.js';
 
 /** A batch's results, and the buffers to transfer (not copy) with them. */
 export interface Collected<R> {

@@ -14,7 +14,7 @@ export interface WorkerInit {
   job?: string;
   /** The job's plan, as data. */
   plan?: unknown;
-  /** The decoder's compiled Wasm module (ts/wasm.ts wasmModule), shared: not compiled again. */
+  /** The decoder's compiled Wasm module (ts/pipeline/wasm.ts wasmModule), shared: not compiled again. */
   wasm: WebAssembly.Module;
 }
 

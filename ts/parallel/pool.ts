@@ -15,12 +15,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ByteSource } from '../scap/byte_source.js';
-import type { DecodeSummary } from '../decoder.js';
+import type { DecodeSummary } from '../pipeline/decoder.js';
 import { fromErrorData, ScapdriftError, ErrorCode } from '../errors.js';
 import { BatchBuffers } from './batch_buffers.js';
 import { splitBatches } from './splitter.js';
 import { createReplica } from './replica.js';
-import { wasmModule } from '../wasm.js';
+import { wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
 import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 

@@ -1,18 +1,18 @@
 /**
  * `read --workers N`: decodes on N threads (this one and N − 1 workers), each
- * running the print job (ts/event_printer.ts createJob) on the one plan, and
+ * running the print job (ts/pipeline/event_printer.ts createJob) on the one plan, and
  * writes their output to the sink in stream order — byte for byte what one
  * thread prints.
  */
 import type { ByteSource } from '../scap/byte_source.js';
-import type { DecodeSummary } from '../decoder.js';
-import type { Plan } from '../plan.js';
-import type { OutputSink } from '../cli_read.js';
+import type { DecodeSummary } from '../pipeline/decoder.js';
+import type { Plan } from '../pipeline/plan.js';
+import type { OutputSink } from '../output/sink.js';
 import { warnLine } from '../warn.js';
 import { ParallelDecode } from './pool.js';
 
-/** The print job's module (ts/event_printer.ts), loaded by every worker. */
-const PRINT_JOB = new URL('../event_printer.js', import.meta.url);
+/** The print job's module (ts/pipeline/event_printer.ts), loaded by every worker. */
+const PRINT_JOB = new URL('../pipeline/event_printer.js', import.meta.url);
 
 /**
  * Decodes `source` on `n` threads and writes the output to `sink` in stream order. Rejects

@@ -5,7 +5,7 @@
  * its job (ts/parallel/job.ts). One runs on the caller's thread, the others in
  * worker threads (ts/parallel/worker.ts).
  */
-import type { DecodeSummary } from '../decoder.js';
+import type { DecodeSummary } from '../pipeline/decoder.js';
 import { isScapdriftError, toErrorData, ScapdriftError, ErrorCode, type ScapdriftErrorData } from '../errors.js';
 import type { JobModule } from './job.js';
 import type { BatchResults } from './messages.js';

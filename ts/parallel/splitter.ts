@@ -10,7 +10,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { ioError, type ByteSource } from '../scap/byte_source.js';
 import { BLOCK_HEADER_BYTES, MIN_BLOCK_BYTES } from '../scap/block_types.js';
 import { MAX_BLOCK_BYTES } from '../scap/block_walker.js';
-import { createDecoderModule, type DecoderExports } from '../wasm.js';
+import { createDecoderModule, type DecoderExports } from '../pipeline/wasm.js';
 import type { BatchBuffers } from './batch_buffers.js';
 
 /** Bytes read per call from a plain file. */

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReplica } from './replica.js';
-import { adoptWasmModule } from '../wasm.js';
+import { adoptWasmModule } from '../pipeline/wasm.js';
 import type { JobModule } from './job.js';
 import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 

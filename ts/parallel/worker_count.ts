@@ -31,7 +31,7 @@ export const MAX_DEFAULT_WORKERS = 2;
 export interface Work {
   /** Decompressed bytes to decode, when known before reading (see {@link decompressedBytes}). */
   bytes: number | undefined;
-  /** Output is made for (nearly) every event: no filter, no rules (ts/plan.ts printsEveryEvent). */
+  /** Output is made for (nearly) every event: no filter, no rules (ts/pipeline/plan.ts printsEveryEvent). */
   everyEvent: boolean;
 }
 

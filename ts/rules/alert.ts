@@ -6,11 +6,11 @@
  *   %fields (missing → null, 64-bit values exact) plus `evt.time` in epoch ns,
  *   and `time` in ISO 8601 UTC with nanoseconds.
  */
-import type { EventView } from '../event_view.js';
+import type { EventView } from '../fields/event_view.js';
 import type { LoadedRule } from './load.js';
-import { clockText, extractField, type FieldRef } from '../fields.js';
-import { renderFormat, jsonValue } from '../output.js';
-import { escapeText } from '../escape.js';
+import { clockText, extractField, type FieldRef } from '../fields/fields.js';
+import { renderFormat, jsonValue } from '../output/render.js';
+import { escapeText } from '../fields/escape.js';
 
 /** What an alert shows of its rule. */
 export type AlertRule = Pick<LoadedRule, 'name' | 'priority' | 'tags' | 'source' | 'output'>;

@@ -19,8 +19,8 @@ import { RULES_MSG } from './messages.js';
 import { priorityRank } from './priority.js';
 import { parseCondition, compileProgram, FilterError, type FilterEnv, type Program } from '../filter/index.js';
 import type { Expr } from '../filter/ast.js';
-import { compileFormat, FormatError, type FormatPart } from '../output.js';
-import { escapeText } from '../escape.js';
+import { compileFormat, FormatError, type FormatPart } from '../output/render.js';
+import { escapeText } from '../fields/escape.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 
 /** A rule ready to run. */

@@ -48,7 +48,7 @@
  * Strings are kernel bytes, not necessarily UTF-8. {@link ProcessEntry} holds them decoded for
  * reading (invalid UTF-8 becomes U+FFFD); {@link forEachProcess} also hands over the exact bytes
  * ({@link ProcessStrings}), which is what the thread table stores, so that output shows invalid
- * bytes as `\xNN` exactly as it does for event parameters (ts/escape.ts).
+ * bytes as `\xNN` exactly as it does for event parameters (ts/fields/escape.ts).
  */
 
 import { ErrorCode, errorAt } from '../errors.js';

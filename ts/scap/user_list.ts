@@ -17,7 +17,7 @@
  *
  * Entries follow each other while at least 4 bytes of the body remain (the rest is padding).
  */
-import { ErrorCode, errorAt } from './../errors.js';
+import { ErrorCode, errorAt } from '../errors.js';
 import { BLOCK_HEADER_BYTES, UL_BLOCK_TYPE, UL_BLOCK_TYPE_INT, UL_BLOCK_TYPE_V2, describeBlock } from './block_types.js';
 import { ByteCursor } from './byte_cursor.js';
 

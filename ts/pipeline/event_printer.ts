@@ -1,20 +1,20 @@
 /**
  * Events to output lines, as `read` and `capture` print them: the default
  * line, a `-p` format or JSON, or — with rules — the alerts of the rules that
- * matched, all as the plan (ts/plan.ts) says. One printer owns one Decoder;
+ * matched, all as the plan (ts/pipeline/plan.ts) says. One printer owns one Decoder;
  * each parallel worker runs one through {@link createJob}.
  */
 import { Decoder, type DecodeHandlers } from './decoder.js';
-import { renderFormat, renderDefault, renderJson, jsonValue } from './output.js';
-import type { EventView } from './event_view.js';
-import { extractField } from './fields.js';
-import { fallbackRef } from './output_program.js';
-import { matchedPrograms } from './filter/blob.js';
-import { alertJson, alertText, type AlertRule } from './rules/alert.js';
-import { hostnameOfThisMachine } from './rules/select.js';
+import { renderFormat, renderDefault, renderJson, jsonValue } from '../output/render.js';
+import type { EventView } from '../fields/event_view.js';
+import { extractField } from '../fields/fields.js';
+import { fallbackRef } from '../output/program.js';
+import { matchedPrograms } from '../filter/blob.js';
+import { alertJson, alertText, type AlertRule } from '../rules/alert.js';
+import { hostnameOfThisMachine } from '../rules/select.js';
 import { fieldRefs, formatParts, type Plan, type PlanPart, type PlanRule } from './plan.js';
-import type { Job } from './parallel/job.js';
-import { BaselineJudge } from './baseline/judge.js';
+import type { Job } from '../parallel/job.js';
+import { BaselineJudge } from '../baseline/judge.js';
 
 /**
  * The per-event line renderer of an output that is not alerts, in TypeScript: what the Wasm
@@ -93,7 +93,7 @@ export class EventPrinter {
     } else if (output.kind === 'events' || output.kind === 'alertObjects') {
       throw new Error(`a print plan cannot have the output kind "${output.kind}"`);
     } else {
-      // Formatted in Wasm; the fallback fields (ts/output_program.ts) by ts/fields.ts.
+      // Formatted in Wasm; the fallback fields (ts/output/program.ts) by ts/fields/fields.ts.
       const refs = output.program.fallbacks.map(fallbackRef);
       decoder.installOutput(output.program, (v, slot, json) => {
         const ref = refs[slot]!;

@@ -31,7 +31,7 @@ export const STOP_GRACE_MS = 10_000;
 export function loaderPath(): string {
   const fromEnv = process.env[LOADER_ENV];
   if (fromEnv) return fromEnv;
-  // dist/ts/capture/loader.js -> <package>/driver/build/scapdrift-loader
+  // dist/ts/live/loader.js -> <package>/driver/build/scapdrift-loader
   return fileURLToPath(new URL('../../../driver/build/scapdrift-loader', import.meta.url));
 }
 

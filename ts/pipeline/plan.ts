@@ -9,15 +9,15 @@
  * A plan is structured-clonable (no functions, no class instances): it crosses
  * to worker threads by `postMessage`/`workerData`.
  */
-import { compileFormat, formatFields, DEFAULT_JSON_FIELDS } from './output.js';
-import { layoutPrograms } from './filter/blob.js';
+import { compileFormat, formatFields, DEFAULT_JSON_FIELDS } from '../output/render.js';
+import { layoutPrograms } from '../filter/blob.js';
 import { checkEventTypes } from './decoder.js';
-import { selectEvents, type SelectOptions } from './rules/select.js';
-import { rulesNeverFiring } from './rules/event_types.js';
-import { resolveField, type FieldRef } from './fields.js';
-import type { FormatPart } from './output.js';
-import type { Profile } from './baseline/profile.js';
-import { compileOutputProgram, type OutputProgram } from './output_program.js';
+import { selectEvents, type SelectOptions } from '../rules/select.js';
+import { rulesNeverFiring } from '../rules/event_types.js';
+import { resolveField, type FieldRef } from '../fields/fields.js';
+import type { FormatPart } from '../output/render.js';
+import type { Profile } from '../baseline/profile.js';
+import { compileOutputProgram, type OutputProgram } from '../output/program.js';
 
 /** A format part as data: literal text, or a field by its name as written ("evt.arg.flags"). */
 export type PlanPart = string | { field: string };
@@ -38,7 +38,7 @@ export interface PlanRule {
 
 /** What a decoder makes of each selected event. */
 export type PlanOutput =
-  /** The default line (ts/output.ts renderDefault), formatted in Wasm by `program`. */
+  /** The default line (ts/output/render.ts renderDefault), formatted in Wasm by `program`. */
   | { kind: 'line'; program: OutputProgram }
   /** A `-p` format, formatted in Wasm by `program`. */
   | { kind: 'format'; parts: PlanPart[]; program: OutputProgram }

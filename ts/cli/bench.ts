@@ -13,16 +13,16 @@
  */
 import os from 'node:os';
 import { Writable } from 'node:stream';
-import { openByteSource } from './scap/byte_source.js';
-import { Decoder, type DecodeSummary } from './decoder.js';
-import { eventInfo } from './events/event_table.js';
-import { openCapture } from './capture.js';
-import { printEvents, type ReadCommandOptions } from './cli_read.js';
-import { compilePrintPlan } from './plan.js';
-import { warnLine } from './warn.js';
-import { ParallelDecode } from './parallel/pool.js';
-import { workerCount } from './parallel/worker_count.js';
-import { ScapdriftError, ErrorCode } from './errors.js';
+import { openByteSource } from '../scap/byte_source.js';
+import { Decoder, type DecodeSummary } from '../pipeline/decoder.js';
+import { eventInfo } from '../events/event_table.js';
+import { openCapture } from '../api/capture.js';
+import { printEvents, type ReadCommandOptions } from './read.js';
+import { compilePrintPlan } from '../pipeline/plan.js';
+import { warnLine } from '../warn.js';
+import { ParallelDecode } from '../parallel/pool.js';
+import { workerCount } from '../parallel/worker_count.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
 
 /** Options of the bench command, as given on the command line. */
 export interface BenchOptions {

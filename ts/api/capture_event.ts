@@ -4,16 +4,16 @@
  * parallel worker, which sends it over by structured clone. Also the events
  * job of parallel decoding (ts/parallel/job.ts).
  */
-import { extractField, type FieldRef, type FieldValue } from './fields.js';
-import type { EventView } from './event_view.js';
-import type { MachineInfo } from './scap/machine_info.js';
-import { Decoder } from './decoder.js';
-import { fieldRefs, formatParts, type Plan } from './plan.js';
-import type { Job } from './parallel/job.js';
-import { matchedPrograms } from './filter/blob.js';
-import { alertText, type AlertRule } from './rules/alert.js';
-import { hostnameOfThisMachine } from './rules/select.js';
-import { escapeText } from './escape.js';
+import { extractField, type FieldRef, type FieldValue } from '../fields/fields.js';
+import type { EventView } from '../fields/event_view.js';
+import type { MachineInfo } from '../scap/machine_info.js';
+import { Decoder } from '../pipeline/decoder.js';
+import { fieldRefs, formatParts, type Plan } from '../pipeline/plan.js';
+import type { Job } from '../parallel/job.js';
+import { matchedPrograms } from '../filter/blob.js';
+import { alertText, type AlertRule } from '../rules/alert.js';
+import { hostnameOfThisMachine } from '../rules/select.js';
+import { escapeText } from '../fields/escape.js';
 
 /** One event: field name → value (bigint for 64-bit values, null when missing). */
 export type CaptureEvent = Record<string, FieldValue>;

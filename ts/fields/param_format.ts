@@ -3,9 +3,9 @@
  * and libs parameter type (PT_*, driver/ppm_events_public.h). Integers keep
  * their width and sign: 64-bit values are bigint so nothing is rounded.
  */
-import { PT, PF, FLAG_TABLES } from './events/ppm_constants.js';
-import { syscallName } from './events/syscalls.js';
-import { INT_PARAM_TYPES, type ParamInfo } from './events/event_table.js';
+import { PT, PF, FLAG_TABLES } from '../events/ppm_constants.js';
+import { syscallName } from '../events/syscalls.js';
+import { INT_PARAM_TYPES, type ParamInfo } from '../events/event_table.js';
 import { escapeBytes } from './escape.js';
 import { errnoText } from './errno.js';
 

@@ -4,7 +4,7 @@
  * file cut out of a stream (capture-on-alert, ts/alerts/alert_capture.ts) starts with the state
  * its first event needs.
  *
- * Read from the Wasm records through the REC_* offsets (ts/wasm.ts RecordLayout). What a PL v9
+ * Read from the Wasm records through the REC_* offsets (ts/pipeline/wasm.ts RecordLayout). What a PL v9
  * entry holds and the record does not keep is written as libs writes an unknown value (fdlimit,
  * memory sizes, page faults 0; root empty); cgroups are not kept per thread either (the record
  * holds only the 12-digit container.id): a thread's container shows again from its next execve.
@@ -13,8 +13,8 @@
  */
 import type { DecoderModule } from './wasm.js';
 import { Has, StrSlot } from './wasm.js';
-import { PPM_EXE } from './events/ppm_constants.js';
-import type { ProcessEntry } from './scap/process_list.js';
+import { PPM_EXE } from '../events/ppm_constants.js';
+import type { ProcessEntry } from '../scap/process_list.js';
 
 const utf8 = new TextDecoder();
 

@@ -5,15 +5,15 @@
  * is missing (`null`, printed `<NA>`), never 0.
  */
 import type { EventView } from './event_view.js';
-import { Has, StrSlot } from './wasm.js';
+import { Has, StrSlot } from '../pipeline/wasm.js';
 import { paramText, paramPairText, paramValue, rawargText, readInt, type FieldValue } from './param_format.js';
 import { errnoText } from './errno.js';
 import { escapeBytes, escapeText } from './escape.js';
 import { isOpen, openKind, type OpenField } from './open_kind.js';
-import { EC, PPME, PT } from './events/ppm_constants.js';
-import { F, ARG_ANY } from './filter/layout.js';
-import { PPM_SC_UNKNOWN, genericSyscall, syscallName } from './events/syscalls.js';
-import { enforcedDecision, enforcedPolicies } from './enforce/abi.js';
+import { EC, PPME, PT } from '../events/ppm_constants.js';
+import { F, ARG_ANY } from '../filter/layout.js';
+import { PPM_SC_UNKNOWN, genericSyscall, syscallName } from '../events/syscalls.js';
+import { enforcedDecision, enforcedPolicies } from '../enforce/abi.js';
 import { localSecondText, nanosText } from './clock.js';
 
 export type { FieldValue };
@@ -123,7 +123,7 @@ function eventType(v: EventView): string {
   const sc = id?.length === 2 ? readInt(id, false) as number : PPM_SC_UNKNOWN;
   return syscallName(genericSyscall(sc, native?.length === 2 ? readInt(native, false) as number : undefined));
 }
-/** evt.is_open_*: the event's open flags, mode and result, read as libsinsp reads them (ts/open_kind.ts). */
+/** evt.is_open_*: the event's open flags, mode and result, read as libsinsp reads them (ts/fields/open_kind.ts). */
 function openField(v: EventView, field: OpenField): boolean {
   const kind = openKind(v.type);
   if (kind === undefined) return false;

@@ -3,22 +3,22 @@
  * (assembly/output.ts, where the box diagram of an instruction is): the default
  * line, a `-p` format or JSON lines as instructions and a data blob (literal
  * text, field-name keys, the event-name, direction and errno tables). Compiled
- * once, with the plan (ts/plan.ts), and handed to every decoder as data.
+ * once, with the plan (ts/pipeline/plan.ts), and handed to every decoder as data.
  *
  * Every field a Wasm loader computes (ts/filter/field_map.ts: numbers, bools,
  * strings of the thread table and the event header), and evt.type, evt.dir,
  * evt.res, is formatted in Wasm. The others are the declared fallback
- * ({@link fallbackFields}): the shell formats them (ts/fields.ts) when the Wasm
+ * ({@link fallbackFields}): the shell formats them (ts/fields/fields.ts) when the Wasm
  * formatter asks, through its formatField import; test/output_wasm.test.ts checks
  * both paths print the same bytes for every field.
  */
-import { resolveField, ancestorArg, type FieldRef } from './fields.js';
-import { filterField, RAWRES_TABLE } from './filter/field_map.js';
-import { F } from './filter/layout.js';
-import { EVENT_COUNT, eventInfo } from './events/event_table.js';
-import { ERRNO_NAMES } from './errno.js';
-import { PPM_SC_NAMES } from './events/syscalls.js';
-import { DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS, EXEC_NAMES, type FormatPart } from './output.js';
+import { resolveField, ancestorArg, type FieldRef } from '../fields/fields.js';
+import { filterField, RAWRES_TABLE } from '../filter/field_map.js';
+import { F } from '../filter/layout.js';
+import { EVENT_COUNT, eventInfo } from '../events/event_table.js';
+import { ERRNO_NAMES } from '../fields/errno.js';
+import { PPM_SC_NAMES } from '../events/syscalls.js';
+import { DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS, EXEC_NAMES, type FormatPart } from './render.js';
 
 /** Instruction opcodes and flags (assembly/output.ts OUT_*, OUTF_*; test/wasm_boundary.test.ts checks both sides). */
 export const OUT = { INSN_BYTES: 24, LIT: 1, FIELD: 2, TYPE: 3, DIR: 4, RES: 5, FALLBACK: 6, IF_TYPES: 7, CLOCK: 8 } as const;
@@ -34,7 +34,7 @@ export interface OutputProgram {
   fallbacks: string[];
 }
 
-/** The output forms the Wasm formatter prints (ts/plan.ts PlanOutput). */
+/** The output forms the Wasm formatter prints (ts/pipeline/plan.ts PlanOutput). */
 export type ProgramOutput = { kind: 'line' } | { kind: 'format'; parts: readonly FormatPart[] } | { kind: 'json'; fields: readonly FieldRef[] };
 
 const utf8 = new TextEncoder();
@@ -101,7 +101,7 @@ class Builder {
   }
 }
 
-/** The VM field and value kind of `ref` when a Wasm loader computes what ts/fields.ts prints, else undefined. */
+/** The VM field and value kind of `ref` when a Wasm loader computes what ts/fields/fields.ts prints, else undefined. */
 function wasmField(ref: FieldRef): { id: number; kind: number } | undefined {
   if (ref.def.text) return undefined;
   const f = filterField(ref.def.name);
@@ -118,7 +118,7 @@ function wasmField(ref: FieldRef): { id: number; kind: number } | undefined {
 /** Fields the formatter computes itself, from its tables or the frame (no loader). */
 const IN_WASM = new Set(['evt.type', 'evt.dir', 'evt.res', 'evt.time', 'evt.datetime']);
 
-/** Names of the fields (of ts/fields.ts) the shell formats: the Wasm formatter's declared fallback. */
+/** Names of the fields (of ts/fields/fields.ts) the shell formats: the Wasm formatter's declared fallback. */
 export function fallbackFields(refs: Iterable<FieldRef>): string[] {
   const names: string[] = [];
   for (const ref of refs) {
@@ -146,7 +146,7 @@ function tables(): Uint8Array {
     text(utf8.encode(info.name), OUT_TABLES.NAMES_AT + id * 8);
     head[OUT_TABLES.DIRS_AT + id] = info.direction.charCodeAt(0);
   }
-  // Entry 0 is the text of every result ≥ 0; an empty name prints the number (ts/errno.ts errnoText).
+  // Entry 0 is the text of every result ≥ 0; an empty name prints the number (ts/fields/errno.ts errnoText).
   text(utf8.encode('SUCCESS'), OUT_TABLES.ERRNO_AT);
   ERRNO_NAMES.forEach((name, errno) => {
     if (errno > 0 && errno < OUT_TABLES.ERRNOS && name) text(utf8.encode(name), OUT_TABLES.ERRNO_AT + errno * 8);
@@ -161,7 +161,7 @@ function tables(): Uint8Array {
   return out;
 }
 
-/** Compiles the default line, a `-p` format or JSON lines (ts/output.ts renders the same in TypeScript). */
+/** Compiles the default line, a `-p` format or JSON lines (ts/output/render.ts renders the same in TypeScript). */
 export function compileOutputProgram(output: ProgramOutput): OutputProgram {
   const b = new Builder();
   switch (output.kind) {

@@ -2,12 +2,12 @@
  * A window onto the event the Wasm decoder just stopped on: its header, its
  * parameters and its thread's record, read straight from Wasm linear memory.
  * Valid only until the decoder scans again — copy what you keep (the public
- * API hands out plain objects; see ts/capture.ts).
+ * API hands out plain objects; see ts/api/capture.ts).
  */
 import { escapeBytes } from './escape.js';
-import { FieldResult, type DecoderModule, type RecordLayout } from './wasm.js';
-import { eventInfo, type EventInfo } from './events/event_table.js';
-import type { BaselineVerdict } from './baseline/match.js';
+import { FieldResult, type DecoderModule, type RecordLayout } from '../pipeline/wasm.js';
+import { eventInfo, type EventInfo } from '../events/event_table.js';
+import type { BaselineVerdict } from '../baseline/verdict.js';
 
 const FRAME_TS = 0;
 const FRAME_TID = 8;

@@ -9,14 +9,14 @@
  * pid namespace; a #!/bin/sh script written, chmod'ed and run).
  */
 import { fileURLToPath } from 'node:url';
-import { readCommand } from './cli_read.js';
-import { captureCommand, liveCaptureUnavailable } from './capture/index.js';
+import { readCommand } from './read.js';
+import { captureCommand, liveCaptureUnavailable } from '../live/index.js';
 
 /** How often the live job checks that its parent (npm) is still there, ms. */
 const ORPHAN_CHECK_MS = 1000;
 
 /** The sample capture shipped in the package. */
-export const SAMPLE_CAPTURE = fileURLToPath(new URL('../../samples/live_drift.scap.gz', import.meta.url));
+export const SAMPLE_CAPTURE = fileURLToPath(new URL('../../../samples/live_drift.scap.gz', import.meta.url));
 
 export async function startCommand(): Promise<void> {
   const why = liveCaptureUnavailable();

@@ -8,13 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
-import { EVENT_COUNT, eventInfo, fixedWidthBytes } from './events/event_table.js';
-import { EF, PPME } from './events/ppm_constants.js';
-import { NATIVE_TO_PPM_SC } from './events/syscalls.js';
-import { paramText } from './param_format.js';
-import { compileRegex } from './filter/regex.js';
-import { localSecondText } from './clock.js';
-import { fdEventDescriptions } from './events/fd_events.js';
+import { EVENT_COUNT, eventInfo, fixedWidthBytes } from '../events/event_table.js';
+import { EF, PPME } from '../events/ppm_constants.js';
+import { NATIVE_TO_PPM_SC } from '../events/syscalls.js';
+import { paramText } from '../fields/param_format.js';
+import { compileRegex } from '../filter/regex.js';
+import { localSecondText } from '../fields/clock.js';
+import { fdEventDescriptions } from '../events/fd_events.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -127,7 +127,7 @@ export interface DecoderExports {
 }
 
 /**
- * The shell's text of a fallback field of the output program (ts/output_program.ts) for the
+ * The shell's text of a fallback field of the output program (ts/output/program.ts) for the
  * event the decoder is on, written at reserveFallback(): its byte length, or -1 when missing.
  */
 export type FormatFieldHook = (slot: number, json: boolean) => number;
@@ -209,7 +209,7 @@ export interface RecordLayout {
   sid: number; vpgid: number; tty: number; capInheritable: number; capPermitted: number; capEffective: number;
 }
 
-const WASM_URL = new URL('../../build/scapdrift.wasm', import.meta.url);
+const WASM_URL = new URL('../../../build/scapdrift.wasm', import.meta.url);
 let compiled: WebAssembly.Module | undefined;
 
 /**

@@ -3,16 +3,17 @@
  * a `-p` format, or JSON lines. Output waits for a slow consumer (backpressure)
  * and a progress bar goes to stderr on a terminal.
  */
-import { warnLine } from './warn.js';
-import { escapeText } from './escape.js';
-import { openByteSource, type ByteSource } from './scap/byte_source.js';
-import type { DecodeSummary } from './decoder.js';
-import { EventPrinter } from './event_printer.js';
-import { compilePrintPlan, printsEveryEvent, type Plan, type PrintOptions } from './plan.js';
-import { workerCount, decompressedBytes } from './parallel/worker_count.js';
-import { checkRecordingClosed } from './scap/recording.js';
-import type { AlertOutputs, AlertOutputOptions } from './alerts/outputs.js';
-import type { AlertCaptureCliOptions, AlertCaptureOptions } from './alerts/alert_capture.js';
+import { warnLine } from '../warn.js';
+import { escapeText } from '../fields/escape.js';
+import { openByteSource, type ByteSource } from '../scap/byte_source.js';
+import type { DecodeSummary } from '../pipeline/decoder.js';
+import { EventPrinter } from '../pipeline/event_printer.js';
+import { compilePrintPlan, printsEveryEvent, type Plan, type PrintOptions } from '../pipeline/plan.js';
+import { workerCount, decompressedBytes } from '../parallel/worker_count.js';
+import { checkRecordingClosed } from '../scap/recording.js';
+import type { AlertOutputs, AlertOutputOptions } from '../alerts/outputs.js';
+import type { AlertCaptureCliOptions, AlertCaptureOptions } from '../alerts/alert_capture.js';
+import { OutputSink } from '../output/sink.js';
 
 /** How often `read` tells on stderr that alerts to --output-http/--output-file were lost, ms. */
 const ALERT_LOSS_CHECK_MS = 1000;
@@ -22,74 +23,6 @@ export interface ReadCommandOptions extends PrintOptions, AlertOutputOptions, Al
   quiet?: boolean;
   /** Decoding threads (parallel decoding: this one and N − 1 workers); default: see workerCount. */
   workers?: string | number;
-}
-
-/**
- * Output lines are handed to the stream once this many characters are pending, while the
- * chunk is still being decoded: lines then die young (cheap scavenges) instead of piling up
- * for the whole chunk and being promoted to the old generation (JSON of every event of
- * busy.scap spent half its time in GC that way).
- */
-const SINK_WRITE_CHARS = 256 * 1024;
-
-/** Size of the reused buffers that carry the Wasm formatter's output to the stream (its pieces are ~512 KiB). */
-const PIECE_BYTES = 1 << 20;
-
-/** Writes to stdout in pieces of ~256 KiB; {@link flush} awaits 'drain' when the pipe is full. */
-export class OutputSink {
-  private buf: string[] = [];
-  private size = 0;
-  /** Set when the stream asked to wait: resolves at its 'drain' (listened for at once, so none is missed). */
-  private drained: Promise<void> | undefined;
-  /** Buffers of written pieces, reused by {@link pushBytes}: as many as were in flight at once. */
-  private readonly pieces: Buffer[] = [];
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
-  push(line: string): void {
-    this.buf.push(line);
-    this.size += line.length + 1;
-    if (this.size >= SINK_WRITE_CHARS) this.writeBuffered();
-  }
-  /**
-   * Hands a copy of `bytes` (whole lines, e.g. a view into Wasm memory) to the stream, after the
-   * buffered lines. The copy goes into a buffer the stream gives back when it has written it:
-   * a fresh buffer per piece cost more than formatting the output (page faults, zeroing).
-   */
-  pushBytes(bytes: Uint8Array): void {
-    this.writeBuffered();
-    let buf = this.pieces.pop();
-    if (!buf || buf.length < bytes.length) buf = Buffer.allocUnsafeSlow(Math.max(bytes.length, PIECE_BYTES));
-    buf.set(bytes);
-    const piece = buf;
-    let back = false;
-    const giveBack = (): void => {
-      if (!back) { back = true; this.pieces.push(piece); }
-    };
-    const more = this.out.write(piece.subarray(0, bytes.length), giveBack);
-    // Nothing pending: the stream wrote the piece at once (stdout to a file or pipe on Linux),
-    // its callback only comes later; the buffer is free already.
-    if ((this.out as { writableLength?: number }).writableLength === 0) giveBack();
-    if (!more && !this.drained) this.drained = new Promise<void>((r) => this.out.once('drain', r));
-  }
-  /** Flushes buffered lines; resolves when the stream accepts more. */
-  async flush(): Promise<void> {
-    this.writeBuffered();
-    const drained = this.drained;
-    this.drained = undefined;
-    if (drained) await drained;
-  }
-  /** Writes already-encoded output (a worker's batch), after the buffered lines. */
-  async writeBytes(bytes: Uint8Array): Promise<void> {
-    await this.flush();
-    if (bytes.length > 0 && !this.out.write(bytes)) await new Promise<void>((r) => this.out.once('drain', r));
-  }
-  /** Hands the buffered lines to the stream (which queues them when full: the next flush waits). */
-  private writeBuffered(): void {
-    if (this.buf.length === 0) return;
-    const text = this.buf.join('\n') + '\n';
-    this.buf = [];
-    this.size = 0;
-    if (!this.out.write(text) && !this.drained) this.drained = new Promise<void>((r) => this.out.once('drain', r));
-  }
 }
 
 /** How {@link printEvents} reports progress and flushes. */
@@ -113,7 +46,7 @@ export interface PrintMode {
 export async function alertCaptureOf(opts: AlertCaptureCliOptions, plan: Plan): Promise<AlertCaptureOptions | undefined> {
   const asked = [opts.alertCapture, opts.alertCaptureMode, opts.alertCaptureDuration, opts.alertCaptureBefore, opts.alertCaptureMaxMb].some((v) => v !== undefined);
   if (!asked) return undefined;
-  const { alertCaptureSettings } = await import('./alerts/alert_capture.js');
+  const { alertCaptureSettings } = await import('../alerts/alert_capture.js');
   return alertCaptureSettings(opts, plan.output.kind === 'alerts' ? plan.output.rules : undefined, (line) => process.stderr.write(`scapdrift: ${escapeText(line)}\n`), warnLine);
 }
 
@@ -124,7 +57,7 @@ export async function alertCaptureOf(opts: AlertCaptureCliOptions, plan: Plan): 
 export async function openAlertOutputs(opts: AlertOutputOptions): Promise<AlertOutputs | undefined> {
   const asked = [opts.outputHttp, opts.outputHttpQueue, opts.outputFile, opts.outputFileMaxSize, opts.outputFileKeep].some((v) => v !== undefined);
   if (!asked) return undefined;
-  const { AlertOutputs } = await import('./alerts/outputs.js');
+  const { AlertOutputs } = await import('../alerts/outputs.js');
   return AlertOutputs.open(opts);
 }
 
@@ -139,10 +72,10 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
   const outputs = mode.alertOutputs;
   const workers = outputs || mode.alertCapture ? 1 : workerCount(workersOption, workersOption === undefined ? { bytes: await decompressedBytes(source), everyEvent: printsEveryEvent(plan) } : undefined);
   if (workers > 1) {
-    const { printEventsParallel } = await import('./parallel/print.js');
+    const { printEventsParallel } = await import('../parallel/print.js');
     return printEventsParallel(source, plan, workers, sink);
   }
-  const capture = mode.alertCapture && new (await import('./alerts/alert_capture.js')).AlertCapture(mode.alertCapture);
+  const capture = mode.alertCapture && new (await import('../alerts/alert_capture.js')).AlertCapture(mode.alertCapture);
   const printer = new EventPrinter(plan, sink, warnLine, outputs && ((json) => outputs.forward(json)), capture && ((v, rule) => capture.alert(rule, v.ts, v.num)));
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
   const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;

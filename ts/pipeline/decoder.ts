@@ -11,26 +11,26 @@
  * as they arrive, never held whole.
  */
 import { createDecoderModule, writeFallback, Status, FAULT_MESSAGES, FAULT_PARAM_WIDTH, FIRST_FRAME_FAULT, StrSlot, type DecoderModule } from './wasm.js';
-import { EventView } from './event_view.js';
-import { EVENT_COUNT, eventInfo, eventIdsByName, fixedWidthBytes } from './events/event_table.js';
-import { PPME } from './events/ppm_constants.js';
-import { PPM_SC_NAMES, isSyscallName } from './events/syscalls.js';
-import { ScapdriftError, ErrorCode } from './errors.js';
+import { EventView } from '../fields/event_view.js';
+import { EVENT_COUNT, eventInfo, eventIdsByName, fixedWidthBytes } from '../events/event_table.js';
+import { PPME } from '../events/ppm_constants.js';
+import { PPM_SC_NAMES, isSyscallName } from '../events/syscalls.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
 import {
   SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
   MIN_BLOCK_BYTES, describeBlock, isProcessListBlock, hexId,
-} from './scap/block_types.js';
-import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from './scap/section_header.js';
-import { RECORDER } from './scap/recording.js';
-import { parseMachineInfo, type MachineInfo } from './scap/machine_info.js';
-import { ProcessListReader, type ProcessEntry, type ProcessStrings } from './scap/process_list.js';
-import { UserListReader, isUserListBlock, type Credential } from './scap/user_list.js';
-import { FdListReader, isFdListBlock, type ListedFd } from './scap/fd_list.js';
-import { installPrograms, installBlob } from './filter/blob.js';
-import { ioError, type ByteSource } from './scap/byte_source.js';
+} from '../scap/block_types.js';
+import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from '../scap/section_header.js';
+import { RECORDER } from '../scap/recording.js';
+import { parseMachineInfo, type MachineInfo } from '../scap/machine_info.js';
+import { ProcessListReader, type ProcessEntry, type ProcessStrings } from '../scap/process_list.js';
+import { UserListReader, isUserListBlock, type Credential } from '../scap/user_list.js';
+import { FdListReader, isFdListBlock, type ListedFd } from '../scap/fd_list.js';
+import { installPrograms, installBlob } from '../filter/blob.js';
+import { ioError, type ByteSource } from '../scap/byte_source.js';
 import { open as openFile } from 'node:fs/promises';
-import type { Program } from './filter/compiler.js';
-import type { OutputProgram } from './output_program.js';
+import type { Program } from '../filter/compiler.js';
+import type { OutputProgram } from '../output/program.js';
 
 /** Largest block accepted (bytes); longer lengths are corruption, never allocated. */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
@@ -258,7 +258,7 @@ export class Decoder {
   }
 
   /**
-   * Formats every emitted event in Wasm with `program` (ts/output_program.ts): events then reach
+   * Formats every emitted event in Wasm with `program` (ts/output/program.ts): events then reach
    * the handlers as output bytes (onOutput), never as onEvent. Its fallback fields are formatted
    * by `fallback(view, slot, json)` — the text, or null when missing — on a view of the event.
    */

@@ -4,8 +4,8 @@
  * creat, and the PPM flag and mode bits each field tests (driver/flags_table.c, read from the
  * generated FLAG_TABLES). The filter compiler builds the same tests (ts/filter/compiler.ts).
  */
-import { FLAG_TABLES } from './events/ppm_constants.js';
-import { EVENT_COUNT, eventInfo } from './events/event_table.js';
+import { FLAG_TABLES } from '../events/ppm_constants.js';
+import { EVENT_COUNT, eventInfo } from '../events/event_table.js';
 
 const flag = (table: string, name: string): number => FLAG_TABLES[table]!.find(([n]) => n === name)![1];
 

@@ -5,7 +5,7 @@
  * told from a hung tool), and the totals at exit.
  */
 import { DROP_COUNTERS, lostEvents, type LoaderCounters } from './loader.js';
-import { escapeText } from '../escape.js';
+import { escapeText } from '../fields/escape.js';
 import type { AlertOutputs } from '../alerts/outputs.js';
 
 /** Default interval of the status line on a terminal, ms (`capture --status-interval`). */

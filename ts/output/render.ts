@@ -3,9 +3,9 @@
  * default line, and JSON lines with flat keys named by the field. 64-bit values
  * are written as exact JSON numbers (never rounded through a double).
  */
-import type { EventView } from './event_view.js';
-import { resolveField, suggestField, fieldText, extractField, type FieldRef, type FieldValue } from './fields.js';
-import { ScapdriftError, ErrorCode } from './errors.js';
+import type { EventView } from '../fields/event_view.js';
+import { resolveField, suggestField, fieldText, extractField, type FieldRef, type FieldValue } from '../fields/fields.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
 
 /** A bad format (code E_OPTION); `unknownField` names the field when that is the cause. */
 export class FormatError extends ScapdriftError {

@@ -9,19 +9,19 @@
  * }
  * ```
  */
-import { openByteSource, type ByteSource, type ByteStream } from './scap/byte_source.js';
-import { checkEventTypes, type DecodeSummary } from './decoder.js';
-import { resolveField, suggestField, type FieldRef } from './fields.js';
+import { openByteSource, type ByteSource, type ByteStream } from '../scap/byte_source.js';
+import { checkEventTypes, type DecodeSummary } from '../pipeline/decoder.js';
+import { resolveField, suggestField, type FieldRef } from '../fields/fields.js';
 import { createJob as createEventsJob, type CaptureEvent, type CaptureAlert, type EventsResult } from './capture_event.js';
-import { layoutPrograms } from './filter/blob.js';
-import { compilePrintPlan, type Plan } from './plan.js';
-import { parseCondition } from './filter/parser.js';
-import { workerCount } from './parallel/worker_count.js';
-import { DEFAULT_JSON_FIELDS } from './output.js';
-import { ScapdriftError, ErrorCode } from './errors.js';
-import type { MachineInfo } from './scap/machine_info.js';
-import { compileFilter, type Program } from './filter/index.js';
-import { FilterError } from './filter/filter_error.js';
+import { layoutPrograms } from '../filter/blob.js';
+import { compilePrintPlan, type Plan } from '../pipeline/plan.js';
+import { parseCondition } from '../filter/parser.js';
+import { workerCount } from '../parallel/worker_count.js';
+import { DEFAULT_JSON_FIELDS } from '../output/render.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
+import type { MachineInfo } from '../scap/machine_info.js';
+import { compileFilter, type Program } from '../filter/index.js';
+import { FilterError } from '../filter/filter_error.js';
 
 /** Options of {@link openCapture}. Unknown keys are rejected by name. */
 export interface OpenCaptureOptions {
@@ -71,7 +71,7 @@ export interface Capture<T = CaptureEvent> extends AsyncIterable<T> {
 
 const OPTION_KEYS = new Set(['types', 'fields', 'filter', 'workers', 'jsonSafe', 'rules', 'defaultRules']);
 
-/** The events job's module (ts/capture_event.ts), loaded by every worker. */
+/** The events job's module (ts/api/capture_event.ts), loaded by every worker. */
 const EVENTS_JOB = new URL('./capture_event.js', import.meta.url);
 
 /** What `value` is, for an error message. */
@@ -240,7 +240,7 @@ export function openCapture(input: string | ByteStream, options: OpenCaptureOpti
 
   /** Decodes on `workers` threads (ts/parallel), each running the events job on the plan; events in stream order. */
   async function* onWorkers(source: ByteSource, plan: Plan): AsyncGenerator<Item> {
-    const { ParallelDecode } = await import('./parallel/pool.js'); // loaded only when workers run
+    const { ParallelDecode } = await import('../parallel/pool.js'); // loaded only when workers run
     const run = new ParallelDecode(source, { module: EVENTS_JOB, plan }, workers);
     for await (const done of run) {
       const got = done.result as EventsResult | undefined;

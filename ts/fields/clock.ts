@@ -1,6 +1,6 @@
 /**
  * Local wall-clock text of an epoch second, as evt.time and evt.datetime print it (the shell's
- * ts/fields.ts and the Wasm formatter's clockText import, which caches it per second).
+ * ts/fields/fields.ts and the Wasm formatter's clockText import, which caches it per second).
  */
 
 function pad(n: number, w: number): string {

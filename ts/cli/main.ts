@@ -10,8 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { isScapdriftError, ScapdriftError, ErrorCode } from './errors.js';
-import { escapeText } from './escape.js';
+import { isScapdriftError, ScapdriftError, ErrorCode } from '../errors.js';
+import { escapeText } from '../fields/escape.js';
 
 /** One option of a command: its long name, short letter, value placeholder, help text. */
 interface OptionSpec {
@@ -85,7 +85,7 @@ const COMMANDS: CommandSpec[] = [
       ...ALERT_OUTPUTS,
     ],
     async run([file, condition], opts) {
-      const { readCommand } = await import('./cli_read.js');
+      const { readCommand } = await import('./read.js');
       return readCommand(file!, { ...opts, ...(condition !== undefined ? { condition } : {}) });
     },
   },
@@ -99,7 +99,7 @@ const COMMANDS: CommandSpec[] = [
       { long: 'runs', value: '<n>', help: 'runs per row; the table shows the median (default 3)' },
     ],
     async run([file], opts) {
-      const { benchCommand } = await import('./cli_bench.js');
+      const { benchCommand } = await import('./bench.js');
       return benchCommand(file!, opts);
     },
   },
@@ -109,7 +109,7 @@ const COMMANDS: CommandSpec[] = [
     args: [],
     options: [{ long: 'json', short: 'j', help: 'as JSON' }],
     async run(_args, opts) {
-      const { FIELDS } = await import('./fields.js');
+      const { FIELDS } = await import('../fields/fields.js');
       if (opts.json) {
         process.stdout.write(JSON.stringify(FIELDS.map(({ name, type, unit, description, takesArg }) => ({ name, type, unit, description, takesArg: !!takesArg })), null, 2) + '\n');
         return;
@@ -140,7 +140,7 @@ const COMMANDS: CommandSpec[] = [
       { long: 'enforce-policy', value: '<file>', help: 'enforcement policy (YAML; default rules/scapdrift_enforce.yaml); SIGHUP reloads it, SIGUSR1 is the kill switch' },
     ],
     async run([condition], opts) {
-      const { captureCommand } = await import('./capture/index.js');
+      const { captureCommand } = await import('../live/index.js');
       return captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
     },
   },
@@ -158,7 +158,7 @@ const COMMANDS: CommandSpec[] = [
       { long: 'duration', short: 'd', value: '<seconds>', help: 'with --live: record this long (default: until Ctrl-C)' },
     ],
     async run(_args, opts, files) {
-      const { learnCommand } = await import('./baseline/cli.js');
+      const { learnCommand } = await import('../baseline/cli.js');
       return learnCommand(files, opts);
     },
   },
@@ -168,7 +168,7 @@ const COMMANDS: CommandSpec[] = [
     args: [{ name: 'profiles', required: true, variadic: true, help: 'profiles to merge' }],
     options: [OUTPUT_PROFILE],
     async run(_args, opts, files) {
-      const { mergeCommand } = await import('./baseline/cli.js');
+      const { mergeCommand } = await import('../baseline/cli.js');
       mergeCommand(files, opts);
     },
   },
@@ -178,7 +178,7 @@ const COMMANDS: CommandSpec[] = [
     args: [],
     options: [],
     async run() {
-      const { startCommand } = await import('./cli_start.js');
+      const { startCommand } = await import('./start.js');
       return startCommand();
     },
   },
@@ -187,7 +187,7 @@ const COMMANDS: CommandSpec[] = [
 const PROGRAM_HELP = 'Decode Falco/sysdig kernel event captures and compute process-execution drift signals.';
 
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 function usage(c: CommandSpec): string {
