@@ -149,9 +149,15 @@ async function record(): Promise<Recording> {
     const deleted = { pid: sh.pid!, ino: goneIno, kernelExe };
 
     // 4. Scripts made before the capture: one run by its path, one through a symlink
-    // (node_modules/.bin/x -> ../pkg/cli.js).
-    const scripts = [{ script: oldScript, via: oldScript }, { script: linkedScript, via: scriptLink }]
-      .map((x) => ({ ...x, pid: run(x.via, []).pid }));
+    // (node_modules/.bin/x -> ../pkg/cli.js), and one exec'ed without a fork by a process that
+    // was itself just exec'ed (`nice ./x`, a Python os.execv): the old image's mapped files are
+    // released in the same exec, after the script's.
+    const scripts = [
+      { script: oldScript, via: oldScript, pid: run(oldScript, []).pid },
+      { script: linkedScript, via: scriptLink, pid: run(scriptLink, []).pid },
+      { script: oldScript, via: `nice -n 0 ${oldScript}`, pid: run('nice', ['-n', '0', oldScript]).pid },
+      { script: oldScript, via: `python3 os.execv(${oldScript})`, pid: run('python3', ['-c', 'import os, sys; os.execv(sys.argv[1], [sys.argv[1]])', oldScript]).pid },
+    ];
 
     // 3. memfd execs: one sealed against writes (as runc's cloned binary), one not.
     const memfds = [true, false].map((sealed) => {

@@ -252,7 +252,7 @@ static __always_inline bool sd_bprm_is_script(struct linux_binprm *bprm) {
  */
 extern const void ____fput __ksym __weak;
 
-#define SD_MAX_TASK_WORKS 16
+#define SD_MAX_TASK_WORKS 128
 
 /*
  * The script file the exec just handed to its interpreter. exec_binprm() let go
@@ -261,7 +261,8 @@ extern const void ____fput __ksym __weak;
  * release queued first of a file opened for exec (__FMODE_EXEC in f_flags) is
  * the script's: any other exec file released during this exec (the previous
  * executable's) is released after it. NULL when none is found in the first
- * SD_MAX_TASK_WORKS entries (or the release was not deferred).
+ * SD_MAX_TASK_WORKS entries (or the release was not deferred): the caller then
+ * goes by the path the exec named.
  */
 static __always_inline struct file *sd_released_script_file(struct task_struct *task) {
 	if((unsigned long)&____fput == 0) {
@@ -279,7 +280,10 @@ static __always_inline struct file *sd_released_script_file(struct task_struct *
 		}
 		work = BPF_CORE_READ(work, next);
 	}
-	return found;
+	/* Not at the end of the list: the oldest exec file seen is not the script's
+	 * (the old image's releases come after it: a process that exec'ed a script
+	 * without forking, e.g. `nice ./x.sh`, frees every file it had mapped). */
+	return work ? NULL : found;
 }
 
 /*
