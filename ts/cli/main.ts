@@ -281,7 +281,21 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
-main(process.argv.slice(2)).catch((e: unknown) => {
+/**
+ * Once the command is done, nothing of it may keep the process alive (a hashing thread started
+ * by a late request, a port, a stdout pipe whose reader left: `capture | head -1` hung that way):
+ * exit when standard output has taken what was written.
+ */
+function exitWhenWritten(): void {
+  const out = process.stdout;
+  const exit = (): never => process.exit();
+  if (out.destroyed || out.writableLength === 0) exit();
+  out.once('drain', exit);
+  out.once('close', exit);
+  out.once('error', exit);
+}
+
+main(process.argv.slice(2)).then(exitWhenWritten, (e: unknown) => {
   if (process.env.SCAPDRIFT_DEBUG === '1') console.error(e);
   const msg = isScapdriftError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
   process.stderr.write(`scapdrift: ${escapeText(msg)}\n`); // file names may hold anything: one line, no raw control bytes

@@ -50,6 +50,8 @@ export class ExeHasher {
   private readonly cache = new Map<string, Promise<Digest | HashMissingCause>>();
   private readonly pending = new Map<number, (r: HashReply) => void>();
   private worker: Worker | undefined;
+  /** Set by {@link close}: a request after it fails at once instead of starting a new thread. */
+  private closed = false;
   private nextId = 1;
   private readonly cacheEntries: number;
   private readonly maxBytes: number;
@@ -99,6 +101,7 @@ export class ExeHasher {
 
   /** Stops the hashing thread (pending requests fail). */
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();
@@ -132,6 +135,7 @@ export class ExeHasher {
   }
 
   private request(req: HashRequest): Promise<HashReply> {
+    if (this.closed) return Promise.resolve({ id: req.id, error: 'CLOSED' });
     if (!this.worker) {
       const w = new Worker(new URL('./hash_worker.js', import.meta.url));
       w.unref();
