@@ -117,6 +117,28 @@ test('a corrupt frame in a sound block is reported and skipped; --strict makes i
   assert.is(par.stderr, r.stderr);
 });
 
+test('a block of a type libscap does not know is skipped with a warning naming it; --strict makes it fatal', () => {
+  // The type word of the event block that starts the 2000th block, overwritten.
+  const dv = new DataView(original.buffer, original.byteOffset, original.byteLength);
+  let off = 0;
+  for (let i = 0; i < 2000; i++) off += dv.getUint32(off + 4, true);
+  assert.is(dv.getUint32(off, true), 0x216, 'an event block');
+  const bad = Buffer.from(original);
+  bad.writeUInt32LE(0x7fffffff, off);
+  const file = write('unknown_block.scap', bad);
+  const r = runCli(['read', file, '-p', '%evt.num %evt.type %proc.name']);
+  assert.is(r.status, 0);
+  assertOneLineError(r.stderr.replace(/^scapdrift: warning: /, 'scapdrift: '), new RegExp(`^scapdrift: 1 blocks of a type libscap does not know skipped by their length, the first at byte ${off} \\(type 0x7fffffff;`));
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.is(lines.length, fullLines.length - 1, 'the one event of that block is the only one missing');
+  const strict = runCli(['read', file, '--strict', '-p', '%evt.num %evt.type %proc.name']);
+  assert.is(strict.status, 1);
+  assertOneLineError(strict.stderr, new RegExp(`corrupt capture at byte ${off}: block 0x7fffffff \\(unknown 0x7fffffff\\) is not a block type libscap knows`));
+  const before = strict.stdout.trimEnd().split('\n');
+  assert.equal(before, fullLines.slice(0, before.length), 'every event before it printed');
+  assert.ok(before.length > 1000);
+});
+
 test('empty file', () => {
   const r = runCli(['read', write('empty.scap', new Uint8Array(0))]);
   assert.is(r.status, 1);

@@ -11,6 +11,7 @@ import { EventPrinter } from '../pipeline/event_printer.js';
 import { compilePrintPlan, printsEveryEvent, type Plan, type PrintOptions } from '../pipeline/plan.js';
 import { workerCount, decompressedBytes } from '../parallel/worker_count.js';
 import { checkRecordingClosed } from '../scap/recording.js';
+import { hexId } from '../scap/block_types.js';
 import type { AlertOutputs, AlertOutputOptions } from '../alerts/outputs.js';
 import type { AlertCaptureCliOptions, AlertCaptureOptions } from '../alerts/alert_capture.js';
 import { OutputSink } from '../output/sink.js';
@@ -129,6 +130,7 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
     if (summary.filesEvicted > 0) warnLine(`${summary.filesEvicted} files forgotten by the file table (full): drift.* fields may miss their writer`);
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);
     if (summary.skippedFrames > 0) warnLine(`${summary.skippedFrames} corrupt frames skipped (--strict makes the first one fatal)`);
+    if (summary.firstUnknownBlock) warnLine(`${summary.unknownBlocks} blocks of a type libscap does not know skipped by their length, the first at byte ${summary.firstUnknownBlock.offset} (type ${hexId(summary.firstUnknownBlock.type)}; libscap refuses the file there, --strict makes it fatal)`);
     if (source.path !== undefined) await checkRecordingClosed(source.path);
     return summary;
   } finally {

@@ -18,7 +18,7 @@ import { PPM_SC_NAMES, isSyscallName } from '../events/syscalls.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import {
   SHB_BLOCK_TYPE, MI_BLOCK_TYPE, MI_BLOCK_TYPE_INT, BLOCK_HEADER_BYTES, BLOCK_TRAILER_BYTES,
-  MIN_BLOCK_BYTES, describeBlock, isProcessListBlock, hexId,
+  MIN_BLOCK_BYTES, describeBlock, isProcessListBlock, isKnownBlockType, hexId,
 } from '../scap/block_types.js';
 import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from '../scap/section_header.js';
 import { RECORDER } from '../scap/recording.js';
@@ -100,6 +100,13 @@ export interface DecodeSummary {
   bytes: number;
   /** Blocks of other types skipped by their length (FDL, IL, UL, unknown). */
   skippedBlocks: number;
+  /**
+   * Of those, blocks of a type libscap does not know (libscap refuses the file there; scapdrift
+   * skips them as pcapng allows, and says so; with `strict`, the first one is fatal), and the
+   * first one's type and byte offset.
+   */
+  unknownBlocks: number;
+  firstUnknownBlock?: { type: number; offset: number };
   /** Threads in the table at the end. */
   threads: number;
   /** Threads not tracked because the table was full (262,144 threads, libsinsp's default cap). */
@@ -166,6 +173,8 @@ export class Decoder {
   readonly view: EventView;
   private sawSectionHeader = false;
   private skippedBlocks = 0;
+  private unknownBlocks = 0;
+  private firstUnknownBlock: { type: number; offset: number } | undefined;
   private skippedFrames = 0;
   private readonly strict: boolean;
   private base = 0; // stream offset of input[0]
@@ -351,6 +360,8 @@ export class Decoder {
       events: Number(ex.currentEventNum()),
       bytes: this.total,
       skippedBlocks: this.skippedBlocks,
+      unknownBlocks: this.unknownBlocks,
+      ...(this.firstUnknownBlock ? { firstUnknownBlock: this.firstUnknownBlock } : {}),
       threads: ex.threadCount(),
       droppedThreads: ex.droppedThreads(),
       filesEvicted: ex.filesEvicted(),
@@ -443,6 +454,13 @@ export class Decoder {
       );
     }
     if (type !== SHB_BLOCK_TYPE && type !== MI_BLOCK_TYPE && type !== MI_BLOCK_TYPE_INT) {
+      if (!isKnownBlockType(type)) {
+        if (this.strict) {
+          throw new ScapdriftError(ErrorCode.BAD_BLOCK, `corrupt capture at byte ${offset}: ${describeBlock(type)} is not a block type libscap knows (--strict)`, { offset });
+        }
+        this.unknownBlocks++;
+        this.firstUnknownBlock ??= { type, offset };
+      }
       this.streamed = {
         type, offset, len, at: BLOCK_HEADER_BYTES,
         ...(isProcessListBlock(type) ? { pl: new ProcessListReader(type, offset, len - BLOCK_HEADER_BYTES - BLOCK_TRAILER_BYTES) } : {}),

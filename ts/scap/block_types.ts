@@ -173,6 +173,11 @@ export function describeBlock(type: number): string {
   return `block ${hexId(type)} (${blockTypeName(type)})`;
 }
 
+/** True for the block types libscap knows (scap_savefile.h); others are skipped by their length. */
+export function isKnownBlockType(type: number): boolean {
+  return NAMES.has(type >>> 0);
+}
+
 /** True for every event block type (EV and EVF, all versions, the large variants, `_INT`). */
 export function isEventBlock(type: number): boolean {
   return EVENT_BLOCK_TYPES.has(type >>> 0);
