@@ -54,14 +54,16 @@ test(`required_engine_version is checked against Falco engine version ${FALCO_EN
   }
 });
 
-test('-r DIR loads the regular files of the directory in name order', () => {
+test('-r DIR loads the *.yaml and *.yml files of the directory in name order, as Falco', () => {
   const rules = join(dir, 'rules.d');
   mkdirSync(rules);
   mkdirSync(join(rules, 'sub.yaml')); // not a file: ignored
   // 20 appends to what 10 defines, 30 disables a rule of 20: only the name order works.
   rulesFile('- macro: m\n  condition: evt.type = execve\n', '10_base.yaml', rules);
   rulesFile('- macro: m\n  condition: and evt.dir = <\n  append: true\n' + rule('Exec', '', 'm') + rule('Other'), '20_more.yaml', rules);
-  rulesFile('- rule: Other\n  enabled: false\n', '30_off.yaml', rules);
+  rulesFile('- rule: Other\n  enabled: false\n', '30_off.yml', rules);
+  rulesFile('Apache License\n  Version 2.0: not YAML rules\n', 'LICENSE', rules); // a rules checkout: skipped, as Falco
+  rulesFile('- rule: Broken\n', '40_notes.yaml.orig', rules);
   const set = loadRules([rules]);
   assert.equal(set.rules.map((r) => r.name), ['Exec']);
   const r = runCli(['read', capture('drop_exec.scap'), '-q', '-r', rules]);

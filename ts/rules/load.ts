@@ -72,8 +72,9 @@ export interface RuleSelection {
 }
 
 /**
- * The rules files of `paths`: a file stands for itself, a directory for the regular files in it
- * (not its subdirectories), in name order, as Falco reads a rules directory.
+ * The rules files of `paths`: a file stands for itself, a directory for its regular files named
+ * `*.yaml` or `*.yml` (not its subdirectories, not a LICENSE or README beside them), in name order,
+ * as Falco reads a rules directory (falco_configuration::read_rules_file_directory).
  */
 export function rulesFiles(paths: readonly string[]): string[] {
   return paths.flatMap((p) => {
@@ -87,6 +88,7 @@ export function rulesFiles(paths: readonly string[]): string[] {
     return readdirSync(p, { withFileTypes: true })
       .filter((d) => d.isFile() || (d.isSymbolicLink() && statSync(join(p, d.name)).isFile()))
       .map((d) => d.name)
+      .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
       .map((name) => join(p, name));
   });
