@@ -251,7 +251,7 @@ test('errors name FILE:LINE:COLUMN and what is wrong', () => {
   assert.match(loadError('- list: a\n  items: !!js/function "x"\n'), /rules\d+\.yaml:2:\d+: YAML tag tag:yaml.org,2002:js\/function is not allowed/);
   assert.match(loadError('- list: a\n  items: !custom [x]\n'), /YAML tag !custom is not allowed/);
   assert.match(loadError('rule: a\n'), /rules\d+\.yaml:1:1: a rules file is a YAML list/);
-  assert.match(loadError('- rule: a\n  desc: d\n  condition: evt.num = 1\n  output: o\n  priority: loud\n'), /:1:3: invalid priority 'loud'/);
+  assert.match(loadError('- rule: a\n  desc: d\n  condition: evt.num = 1\n  output: o\n  priority: loud\n'), /:5:13: rule 'a': invalid priority 'loud'/);
   assert.match(loadError('- rule: a\n  desc: d\n  condition: evt.num = 1\n  priority: info\n'), /:1:3: missing required key 'output'/);
   assert.match(loadError('\n- rule: a\n  desc: d\n  condition: evt.num = 1 and (proc.name = x\n  output: o\n  priority: info\n'),
     /rules\d+\.yaml:4:14: rule 'a': condition: expected a '\)' token at 31$/);

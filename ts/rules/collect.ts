@@ -76,6 +76,10 @@ class Item {
   fail(detail: string): never {
     throw new RulesError(this.place, detail);
   }
+  /** Fails at the value of `key` (the item's place when it has none). */
+  failAt(key: string, detail: string): never {
+    throw new RulesError(this.at(key), detail);
+  }
   has(key: string): boolean {
     return this.v[key] !== undefined && this.v[key] !== null;
   }
@@ -244,7 +248,7 @@ function appendExceptions(item: Item, into: ExceptionDef[], more: ExceptionDef[]
 
 function priorityOf(item: Item): string {
   const p = item.str('priority', true)!;
-  return parsePriority(p) ?? item.fail(RULES_MSG.BAD_PRIORITY(p));
+  return parsePriority(p) ?? item.failAt('priority', `rule '${String(item.v.rule)}': ${RULES_MSG.BAD_PRIORITY(p)}`);
 }
 
 function collectRule(item: Item, defs: Definitions): void {
