@@ -3,7 +3,8 @@
  * per event the start-up and plan tests count, from any thread, as it happens:
  * `PROBE load URL` for every module loaded (through the loader hooks of probe_hooks.js),
  * `PROBE wasm-instance` for every WebAssembly instance made, `PROBE read PATH` for every
- * readFileSync. It changes no behaviour.
+ * readFileSync, `PROBE open PATH` for every file opened through node:fs (openSync, open — which
+ * createReadStream uses — and fs/promises open). It changes no behaviour.
  */
 import { register, syncBuiltinESMExports } from 'node:module';
 import fs from 'node:fs';
@@ -26,6 +27,23 @@ fs.readFileSync = ((path: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
   say(`read ${path instanceof URL ? path.pathname : String(path)}`);
   return (readFileSync as (...a: unknown[]) => unknown)(path, ...rest);
 }) as typeof fs.readFileSync;
+
+const pathOf = (path: fs.PathLike): string => (path instanceof URL ? path.pathname : String(path));
+const openSync = fs.openSync;
+fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
+  say(`open ${pathOf(path)}`);
+  return (openSync as (...a: unknown[]) => number)(path, ...rest);
+}) as typeof fs.openSync;
+const open = fs.open;
+fs.open = ((path: fs.PathLike, ...rest: unknown[]) => {
+  say(`open ${pathOf(path)}`);
+  return (open as (...a: unknown[]) => void)(path, ...rest);
+}) as typeof fs.open;
+const openHandle = fs.promises.open;
+fs.promises.open = ((path: fs.PathLike, ...rest: unknown[]) => {
+  say(`open ${pathOf(path)}`);
+  return (openHandle as (...a: unknown[]) => Promise<fs.promises.FileHandle>)(path, ...rest);
+}) as typeof fs.promises.open;
 syncBuiltinESMExports();
 
 // Workers run this preload too (Node 20 runs no --import preload in workers): each starts as a

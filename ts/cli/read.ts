@@ -9,8 +9,8 @@ import { openByteSource, type ByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../pipeline/decoder.js';
 import { EventPrinter } from '../pipeline/event_printer.js';
 import { compilePrintPlan, printsEveryEvent, type Plan, type PrintOptions } from '../pipeline/plan.js';
-import { workerCount, decompressedBytes } from '../parallel/worker_count.js';
-import { checkRecordingClosed } from '../scap/recording.js';
+import { workerCount } from '../parallel/worker_count.js';
+import { unclosedRecordingError } from '../scap/recording.js';
 import { hexId } from '../scap/block_types.js';
 import type { AlertOutputs, AlertOutputOptions } from '../alerts/outputs.js';
 import type { AlertCaptureCliOptions, AlertCaptureOptions } from '../alerts/alert_capture.js';
@@ -71,7 +71,7 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
   const sink = new OutputSink(mode.out);
   // Alerts for the outputs are made where the rules matched: on this thread.
   const outputs = mode.alertOutputs;
-  const workers = outputs || mode.alertCapture ? 1 : workerCount(workersOption, workersOption === undefined ? { bytes: await decompressedBytes(source), everyEvent: printsEveryEvent(plan) } : undefined);
+  const workers = outputs || mode.alertCapture ? 1 : workerCount(workersOption, workersOption === undefined ? { bytes: source.expectedBytes, everyEvent: printsEveryEvent(plan) } : undefined);
   if (workers > 1) {
     const { printEventsParallel } = await import('../parallel/print.js');
     return printEventsParallel(source, plan, workers, sink);
@@ -131,7 +131,8 @@ export async function readCommand(file: string, opts: ReadCommandOptions): Promi
     if (summary.unknownEvents > 0) warnLine(`${summary.unknownEvents} frames skipped: event ids beyond the event table`);
     if (summary.skippedFrames > 0) warnLine(`${summary.skippedFrames} corrupt frames skipped (--strict makes the first one fatal)`);
     if (summary.firstUnknownBlock) warnLine(`${summary.unknownBlocks} blocks of a type libscap does not know skipped by their length, the first at byte ${summary.firstUnknownBlock.offset} (type ${hexId(summary.firstUnknownBlock.type)}; libscap refuses the file there, --strict makes it fatal)`);
-    if (source.path !== undefined) await checkRecordingClosed(source.path);
+    // A regular file only: a live stream read from a pipe is never closed while it is read.
+    if (source.path !== undefined && summary.unclosedRecordingAt !== undefined) throw unclosedRecordingError(source.path, summary.unclosedRecordingAt);
     return summary;
   } finally {
     await source?.close();

@@ -1,19 +1,18 @@
 /**
  * The splitter (DESIGN.md §3): cuts a capture's byte stream into batches of
  * whole blocks with a Wasm walk over block headers only, and copies each batch
- * once into a shared buffer for the workers. A plain regular file is read
- * straight into the splitter's Wasm memory, from the same memory every time
- * (fresh Buffers per chunk cost page faults and a copy); gzip, pipes and
- * streams arrive as the byte source's chunks and are copied in.
+ * once into a shared buffer for the workers. The input is read with the byte
+ * source's readInto straight into the splitter's Wasm memory, from the same
+ * memory every time (fresh Buffers per chunk cost page faults and a copy): a
+ * plain file with no buffer in between, gzip and streams copied from their chunks.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { ioError, type ByteSource } from '../scap/byte_source.js';
+import type { ByteSource } from '../scap/byte_source.js';
 import { BLOCK_HEADER_BYTES, MIN_BLOCK_BYTES } from '../scap/block_types.js';
 import { MAX_BLOCK_BYTES } from '../scap/block_walker.js';
 import { createDecoderModule, type DecoderExports } from '../pipeline/wasm.js';
 import type { BatchBuffers } from './batch_buffers.js';
 
-/** Bytes read per call from a plain file. */
+/** Most bytes read per call. */
 const READ_BYTES = 1 << 20;
 /** Batches start at multiples of this in the splitter's input (see batchEnd), bytes. */
 const COPY_ALIGN_BYTES = 8;
@@ -25,9 +24,6 @@ export interface Batch {
   length: number;
 }
 
-/** Appends the next bytes of the stream at `end` of the splitter's input; resolves how many, 0 at the end. */
-type Refill = (end: number) => Promise<number>;
-
 /**
  * The batches of `source`, in stream order: each holds whole blocks and at least `batchBytes`
  * bytes, except the last, which holds what is left (an incomplete block the decoders then name),
@@ -38,52 +34,51 @@ type Refill = (end: number) => Promise<number>;
  */
 export async function* splitBatches(source: ByteSource, batchBytes: number, buffers: BatchBuffers): AsyncGenerator<Batch> {
   const ex = createDecoderModule().exports;
-  const file = !source.compressed && source.path !== undefined ? await openRegularFile(source.path) : undefined;
-  const refill = file ? fileRefill(ex, file, source.path!) : chunkRefill(ex, source);
+  /** Appends the next bytes of the stream at `end` of the splitter's input; resolves how many, 0 at the end. */
+  const refill = async (end: number): Promise<number> => {
+    const at = ex.reserveInput(end + READ_BYTES) + end;
+    return source.readInto(new Uint8Array(ex.memory.buffer, at, READ_BYTES));
+  };
   const copyOut = (start: number, end: number): Batch => {
     const bytes = buffers.take(end - start);
     new Uint8Array(bytes).set(new Uint8Array(ex.memory.buffer, ex.inputPtr() + start, end - start));
     return { bytes, length: end - start };
   };
-  try {
-    let end = 0; // bytes held in the splitter's input
-    let inBlock = 0; // bytes not yet passed on of a block longer than two batches
-    for (let n = await refill(end); n > 0; n = await refill(end)) {
-      end += n;
-      let start = 0;
-      for (;;) {
-        if (inBlock > 0) {
-          // Such a block goes on in pieces of one batch (the decoders read it as it arrives).
-          const piece = Math.min(end - start, inBlock, batchBytes);
-          if (piece < batchBytes && piece < inBlock) break;
-          yield copyOut(start, start + piece);
-          start += piece;
-          inBlock -= piece;
-          continue;
-        }
-        const cut = batchEnd(ex, start, end, batchBytes);
-        if (cut !== undefined) {
-          yield copyOut(start, cut);
-          start = cut;
-          continue;
-        }
-        if (end - start < 2 * batchBytes) break;
-        const at = ex.splitBlocks(start, end, end);
-        if (badLengthAt(ex, at, end)) {
-          yield copyOut(start, end);
-          return;
-        }
-        if (at > start) yield copyOut(start, at);
-        start = at;
-        inBlock = blockLengthAt(ex, at);
+  let end = 0; // bytes held in the splitter's input
+  let inBlock = 0; // bytes not yet passed on of a block longer than two batches
+  for (let n = await refill(end); n > 0; n = await refill(end)) {
+    end += n;
+    let start = 0;
+    for (;;) {
+      if (inBlock > 0) {
+        // Such a block goes on in pieces of one batch (the decoders read it as it arrives).
+        const piece = Math.min(end - start, inBlock, batchBytes);
+        if (piece < batchBytes && piece < inBlock) break;
+        yield copyOut(start, start + piece);
+        start += piece;
+        inBlock -= piece;
+        continue;
       }
-      if (start > 0) new Uint8Array(ex.memory.buffer).copyWithin(ex.inputPtr(), ex.inputPtr() + start, ex.inputPtr() + end);
-      end -= start;
+      const cut = batchEnd(ex, start, end, batchBytes);
+      if (cut !== undefined) {
+        yield copyOut(start, cut);
+        start = cut;
+        continue;
+      }
+      if (end - start < 2 * batchBytes) break;
+      const at = ex.splitBlocks(start, end, end);
+      if (badLengthAt(ex, at, end)) {
+        yield copyOut(start, end);
+        return;
+      }
+      if (at > start) yield copyOut(start, at);
+      start = at;
+      inBlock = blockLengthAt(ex, at);
     }
-    if (end > 0) yield copyOut(0, end);
-  } finally {
-    await file?.close();
+    if (start > 0) new Uint8Array(ex.memory.buffer).copyWithin(ex.inputPtr(), ex.inputPtr() + start, ex.inputPtr() + end);
+    end -= start;
   }
+  if (end > 0) yield copyOut(0, end);
 }
 
 /**
@@ -102,39 +97,6 @@ function batchEnd(ex: DecoderExports, start: number, end: number, batchBytes: nu
     at = next;
   }
   return undefined;
-}
-
-/** The regular file opened again, to read it from its start (ByteSource.path is set for regular files only). */
-async function openRegularFile(path: string): Promise<FileHandle> {
-  return open(path).catch((e: unknown) => { throw ioError(e, path, 'open'); });
-}
-
-/** Reads a plain file from its start straight into the splitter's input. */
-function fileRefill(ex: DecoderExports, file: FileHandle, path: string): Refill {
-  let position = 0;
-  return async (end) => {
-    const at = ex.reserveInput(end + READ_BYTES) + end;
-    try {
-      const { bytesRead } = await file.read(new Uint8Array(ex.memory.buffer, at, READ_BYTES), 0, READ_BYTES, position);
-      position += bytesRead;
-      return bytesRead;
-    } catch (e) {
-      throw ioError(e, path, 'read');
-    }
-  };
-}
-
-/** Copies the source's chunks (gunzipped, or from a stream) into the splitter's input. */
-function chunkRefill(ex: DecoderExports, source: ByteSource): Refill {
-  const chunks = source[Symbol.asyncIterator]();
-  return async (end) => {
-    let next = await chunks.next();
-    while (!next.done && next.value.length === 0) next = await chunks.next();
-    if (next.done) return 0;
-    const at = ex.reserveInput(end + next.value.length) + end;
-    new Uint8Array(ex.memory.buffer).set(next.value, at);
-    return next.value.length;
-  };
 }
 
 /** Whether the walk stopped at `cut` on a block length outside the valid range (not on an incomplete block). */

@@ -5,7 +5,6 @@
  * than one thread decodes.
  */
 import { availableParallelism } from 'node:os';
-import type { ByteSource } from '../scap/byte_source.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 
 /**
@@ -29,7 +28,7 @@ const PARALLEL_MIN_CORES = 4;
 export const MAX_DEFAULT_WORKERS = 2;
 /** What the default worker count weighs. */
 export interface Work {
-  /** Decompressed bytes to decode, when known before reading (see {@link decompressedBytes}). */
+  /** Decompressed bytes to decode, when known before reading (ByteSource.expectedBytes). */
   bytes: number | undefined;
   /** Output is made for (nearly) every event: no filter, no rules (ts/pipeline/plan.ts printsEveryEvent). */
   everyEvent: boolean;
@@ -53,28 +52,3 @@ export function workerCount(option: string | number | undefined, work: Work | un
   }
   return n;
 }
-
-/**
- * Decompressed bytes of `source` as known before reading it: a plain regular file's size; a
- * gzip regular file's ISIZE trailer (the last member's size mod 2^32, RFC 1952 §2.3.1) or its
- * size on disk, whichever is larger; undefined for a stream or a pipe.
- */
-export async function decompressedBytes(source: ByteSource): Promise<number | undefined> {
-  if (source.totalBytes === undefined) return undefined;
-  if (!source.compressed || source.path === undefined) return source.totalBytes;
-  if (source.totalBytes < 4) return source.totalBytes;
-  const { open } = await import('node:fs/promises');
-  const file = await open(source.path, 'r').catch(() => undefined);
-  if (!file) return source.totalBytes;
-  try {
-    const tail = new Uint8Array(4);
-    const { bytesRead } = await file.read(tail, 0, 4, source.totalBytes - 4);
-    if (bytesRead !== 4) return source.totalBytes;
-    return Math.max(source.totalBytes, new DataView(tail.buffer).getUint32(0, true));
-  } catch {
-    return source.totalBytes; // a heuristic only: the read itself reports the error
-  } finally {
-    await file.close();
-  }
-}
-

@@ -21,14 +21,13 @@ import {
   MIN_BLOCK_BYTES, describeBlock, isProcessListBlock, isKnownBlockType, hexId,
 } from '../scap/block_types.js';
 import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from '../scap/section_header.js';
-import { RECORDER } from '../scap/recording.js';
+import { RECORDER, unclosedRecordingAt } from '../scap/recording.js';
 import { parseMachineInfo, type MachineInfo } from '../scap/machine_info.js';
 import { ProcessListReader, type ProcessEntry, type ProcessStrings } from '../scap/process_list.js';
 import { UserListReader, isUserListBlock, type Credential } from '../scap/user_list.js';
 import { FdListReader, isFdListBlock, type ListedFd } from '../scap/fd_list.js';
 import { installPrograms, installBlob } from '../filter/blob.js';
-import { ioError, type ByteSource } from '../scap/byte_source.js';
-import { open as openFile } from 'node:fs/promises';
+import type { ByteSource } from '../scap/byte_source.js';
 import type { Program } from '../filter/compiler.js';
 import type { OutputProgram } from '../output/program.js';
 
@@ -132,10 +131,15 @@ export interface DecodeSummary {
   unknownEvents: number;
   /** Corrupt frames skipped inside sound blocks (not strict). */
   skippedFrames: number;
+  /**
+   * The first section header is a scapdrift recording that was never closed (ts/scap/recording.ts):
+   * the stream offset of its section_length. Absent for a closed one and for other writers' captures.
+   */
+  unclosedRecordingAt?: number;
 }
 
-/** Bytes per read of {@link Decoder.runSource}'s plain-file path. */
-const FILE_READ_BYTES = 1 << 20;
+/** Most bytes per read of {@link Decoder.runSource}. */
+const SOURCE_READ_BYTES = 1 << 20;
 
 /** Options of {@link Decoder}. */
 export interface DecoderOptions {
@@ -183,6 +187,8 @@ export class Decoder {
   private streamed: StreamedBlock | undefined;
   /** Stream offset of input[0] while the scanner runs (for a view loaded by a fallback field). */
   private scanBase = 0;
+  /** The first section header's: see {@link DecodeSummary.unclosedRecordingAt}. */
+  private unclosedRecordingAt: number | undefined;
 
   constructor(options: DecoderOptions = {}) {
     this.module = createDecoderModule();
@@ -233,26 +239,20 @@ export class Decoder {
   }
 
   /**
-   * Decodes `source` to the end like {@link run}; a plain (not gzip) file is read straight into
-   * the decoder's input, 1 MiB at a time, with no buffer in between (the source's own stream is
-   * left unread). Throws E_IO naming the file on a read error.
+   * Decodes `source` to the end like {@link run}, reading it with {@link ByteSource.readInto}
+   * straight into the decoder's input, up to 1 MiB at a time (a plain file with no buffer in
+   * between; gzip and streams copied from their chunks). Throws as {@link run}.
    */
   async runSource(source: ByteSource, handlers: DecodeHandlers): Promise<DecodeSummary> {
-    if (source.path === undefined || source.compressed) return this.run(source, handlers);
-    const file = await openFile(source.path, 'r').catch((e: unknown) => { throw ioError(e, source.path!, 'open'); });
-    try {
-      for (;;) {
-        const at = this.reserve(FILE_READ_BYTES);
-        // Nothing runs in this Wasm instance during the read, so its memory cannot grow under it.
-        const view = new Uint8Array(this.module.exports.memory.buffer, at, FILE_READ_BYTES);
-        const { bytesRead } = await file.read(view, 0, FILE_READ_BYTES, null).catch((e: unknown) => { throw ioError(e, source.path!, 'read'); });
-        if (bytesRead === 0) break;
-        handlers.onBytes?.(view.subarray(0, bytesRead));
-        this.commit(bytesRead, handlers, true);
-        if (handlers.afterChunk) await handlers.afterChunk();
-      }
-    } finally {
-      await file.close();
+    for (;;) {
+      const at = this.reserve(SOURCE_READ_BYTES);
+      // Nothing runs in this Wasm instance during the read, so its memory cannot grow under it.
+      const view = new Uint8Array(this.module.exports.memory.buffer, at, SOURCE_READ_BYTES);
+      const n = await source.readInto(view);
+      if (n === 0) break;
+      handlers.onBytes?.(view.subarray(0, n));
+      this.commit(n, handlers, true);
+      if (handlers.afterChunk) await handlers.afterChunk();
     }
     return this.finish();
   }
@@ -371,6 +371,7 @@ export class Decoder {
       bootCalibrated: ex.isBootCalibrated() !== 0,
       unknownEvents: ex.unknownEventCount(),
       skippedFrames: this.skippedFrames,
+      ...(this.unclosedRecordingAt !== undefined ? { unclosedRecordingAt: this.unclosedRecordingAt } : {}),
     };
   }
 
@@ -488,6 +489,7 @@ export class Decoder {
     if (type === SHB_BLOCK_TYPE) {
       const header = parseSectionHeader(body, offset);
       if (this.sawSectionHeader) ex.resetState(); // a concatenated capture starts its state over, as libsinsp
+      else this.unclosedRecordingAt = unclosedRecordingAt(header, offset);
       this.sawSectionHeader = true;
       // Only scapdrift's loader (its driver) says whether an exec ran a script.
       const known = header.options.some((o) => o.code === SHB_OPT_USERAPPL && o.text === RECORDER);

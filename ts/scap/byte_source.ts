@@ -2,9 +2,15 @@
  * Streaming input: a capture file or a readable stream, gunzipped on the fly when it starts with
  * the gzip magic (1f 8b) — whatever its name says. Memory stays bounded by a few chunks: the file
  * is never read whole.
+ *
+ * The file is opened once, here, and every reader reads through this source: {@link
+ * ByteSource.readInto} (the decoder and the splitter, straight into their Wasm memory for a plain
+ * file), or the chunks of its async iterator (the block walker, the library). A regular file is
+ * read with positional reads on its descriptor — synchronous: one read of page cache costs less
+ * than a round trip to the thread pool — a FIFO, a device or a stream as a stream.
  */
 
-import { createReadStream, promises as fsp } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import { ErrorCode, ScapdriftError, isScapdriftError } from '../errors.js';
 import { plainBytes } from './byte_cursor.js';
@@ -32,6 +38,8 @@ const GZIP_MAGIC_BYTES = 2;
 const GZIP_FIXED_HEADER_BYTES = 10;
 /** RFC 1952: CRC32 and ISIZE, little endian. */
 const GZIP_TRAILER_BYTES = 8;
+/** RFC 1952 §2.3.1: ISIZE, the last 4 bytes of a member: its decompressed size mod 2^32. */
+const GZIP_ISIZE_BYTES = 4;
 /** CM of deflate, the only method defined. */
 const GZIP_CM_DEFLATE = 8;
 /** FLG bits. */
@@ -50,20 +58,35 @@ export interface ByteSourceOptions {
   chunkBytes?: number;
 }
 
-/** Decompressed capture bytes, delivered as chunks in order; iterate it once. */
+/**
+ * Decompressed capture bytes, in order, read once: either through {@link readInto} (any number
+ * of calls) or through the async iterator (once), not both.
+ */
 export interface ByteSource {
   /** True when the input is gzip (detected by its first two bytes). */
   readonly compressed: boolean;
   /** Size on disk in bytes for a regular file; undefined for a stream, a pipe, a FIFO or a device. */
   readonly totalBytes: number | undefined;
   /**
-   * The path of a regular file, which a reader may open again and read from its start;
-   * undefined for a stream and for any other file (a FIFO, `/dev/stdin` on a pipe, `<(…)`,
-   * a device): those can be read once only, through this source.
+   * Decompressed bytes as known before reading: a plain regular file's size; a gzip regular
+   * file's ISIZE trailer (the last member's size mod 2^32, RFC 1952 §2.3.1) or its size on disk,
+   * whichever is larger; undefined for a stream or a pipe. A heuristic (the default worker count):
+   * the read itself reports a bad file.
+   */
+  readonly expectedBytes: number | undefined;
+  /**
+   * The path of a regular file (read through this source's one descriptor); undefined for a
+   * stream and for any other file (a FIFO, `/dev/stdin` on a pipe, `<(…)`, a device).
    */
   readonly path: string | undefined;
   /** Raw (possibly compressed) bytes read from the input so far, for a progress bar. */
   bytesConsumed(): number;
+  /**
+   * Reads the next decompressed bytes into `target` (a plain file straight from the descriptor,
+   * with no buffer in between): resolves how many were written from `target[0]`, at least 1 and
+   * at most `target.length`; 0 at the end. Errors as the iterator's.
+   */
+  readInto(target: Uint8Array): Promise<number>;
   /**
    * The decompressed bytes, in order. Each chunk is a plain Uint8Array (not a Buffer) view that
    * later chunks never overwrite. Throws E_IO on a read error, E_CORRUPT_GZIP / E_TRUNCATED on a
@@ -99,8 +122,7 @@ function validateOptions(opts: unknown): number {
   return chunkBytes;
 }
 
-/** Turns an fs / stream error into E_IO naming the input; keeps ScapdriftErrors as they are. */
-/** E_IO for a failed open/read of `inputName`, with the usual reasons spelled out. */
+/** E_IO for a failed open/read of `inputName`, with the usual reasons spelled out; keeps ScapdriftErrors as they are. */
 export function ioError(e: unknown, inputName: string, action: string): ScapdriftError {
   if (isScapdriftError(e)) return e;
   const err = e as NodeJS.ErrnoException;
@@ -127,41 +149,56 @@ function asBytes(chunk: unknown, inputName: string): Uint8Array {
  */
 export type ByteStream = AsyncIterable<Uint8Array | string>;
 
+/** A regular file open for positional reads: its descriptor, size at open, and the offset of the next read. */
+interface OpenFile {
+  fd: number;
+  size: number;
+  position: number;
+}
+
 /**
  * Opens a capture for streaming: `input` is a file path or a readable byte stream (e.g. the live
- * loader's stdout), which the source then owns and destroys on close. Peeks the first two bytes
- * to detect gzip. Throws E_IO when the file cannot be opened or read, E_OPTION for a bad option.
+ * loader's stdout), which the source then owns and destroys on close. A path is opened once;
+ * the first two bytes tell gzip. Throws E_IO when the file cannot be opened or read, E_OPTION
+ * for a bad option.
  */
 export async function openByteSource(
   input: string | ByteStream,
   opts?: ByteSourceOptions,
 ): Promise<ByteSource> {
   const chunkBytes = validateOptions(opts);
-  let raw: AsyncIterable<unknown>;
-  let totalBytes: number | undefined;
-  let regularPath: string | undefined;
-  let inputName: string;
+  let source: StreamByteSource;
   if (typeof input === 'string') {
-    inputName = input;
-    let st;
+    let regular = false;
     try {
-      st = await fsp.stat(input);
+      const st = statSync(input);
+      if (st.isDirectory()) throw new ScapdriftError(ErrorCode.IO, `cannot open ${input}: is a directory`);
+      regular = st.isFile();
     } catch (e) {
-      throw ioError(e, inputName, 'open');
+      throw ioError(e, input, 'open');
     }
-    if (st.isDirectory()) {
-      throw new ScapdriftError(ErrorCode.IO, `cannot open ${inputName}: is a directory`);
+    if (regular) {
+      let fd: number;
+      try {
+        fd = openSync(input, 'r');
+      } catch (e) {
+        throw ioError(e, input, 'open');
+      }
+      let size: number;
+      try {
+        size = fstatSync(fd).size;
+      } catch (e) {
+        closeSync(fd);
+        throw ioError(e, input, 'read');
+      }
+      source = new StreamByteSource(undefined, { fd, position: 0, size }, input, chunkBytes, input);
+    } else {
+      // A FIFO, a device, /dev/stdin on a pipe: read once, as a stream.
+      source = new StreamByteSource(createReadStream(input, { highWaterMark: chunkBytes }), undefined, input, chunkBytes, undefined);
     }
-    if (st.isFile()) {
-      totalBytes = st.size;
-      regularPath = input;
-    }
-    raw = createReadStream(input, { highWaterMark: chunkBytes });
   } else {
-    inputName = 'input stream';
-    raw = input;
+    source = new StreamByteSource(input, undefined, 'input stream', chunkBytes, undefined);
   }
-  const source = new StreamByteSource(raw, inputName, totalBytes, chunkBytes, regularPath);
   try {
     await source.peek();
   } catch (e) {
@@ -173,30 +210,53 @@ export async function openByteSource(
 
 class StreamByteSource implements ByteSource {
   compressed = false;
+  readonly totalBytes: number | undefined;
+  expectedBytes: number | undefined;
   private consumed = 0;
-  private readonly rawIter: AsyncIterator<unknown>;
+  private readonly rawIter: AsyncIterator<unknown> | undefined;
   private readonly prefix: Uint8Array[] = [];
   private rawDone = false;
-  private iterated = false;
+  /** How the bytes are being read: not yet, by the async iterator, or by readInto. */
+  private reading: 'no' | 'iterator' | 'readInto' = 'no';
   private closed = false;
   private gunzip: GzipMembers | undefined;
+  /** Decompressed chunks for {@link readInto} (gzip, a stream), and the rest of the last one. */
+  private chunks: AsyncIterator<Uint8Array> | undefined;
+  private pending: Uint8Array | undefined;
 
   constructor(
-    private readonly raw: AsyncIterable<unknown>,
+    private readonly raw: AsyncIterable<unknown> | undefined,
+    private readonly file: OpenFile | undefined,
     private readonly inputName: string,
-    readonly totalBytes: number | undefined,
     private readonly chunkBytes: number,
     readonly path: string | undefined,
   ) {
-    this.rawIter = (raw as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    this.rawIter = raw?.[Symbol.asyncIterator]();
+    this.totalBytes = file?.size;
+    this.expectedBytes = this.totalBytes;
   }
 
   bytesConsumed(): number {
     return this.consumed;
   }
 
-  /** Pulls raw chunks until two bytes are known (or the input ends) and sets `compressed`. */
+  /**
+   * Sets `compressed` from the first two bytes (of a file read in place, without consuming them;
+   * of a stream pulled into the prefix), and `expectedBytes` of a gzip file from its ISIZE.
+   */
   async peek(): Promise<void> {
+    if (this.file) {
+      const head = new Uint8Array(GZIP_MAGIC_BYTES);
+      this.compressed = this.pread(head, 0) === GZIP_MAGIC_BYTES && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
+      const size = this.totalBytes!;
+      if (this.compressed && size >= GZIP_ISIZE_BYTES) {
+        const tail = new Uint8Array(GZIP_ISIZE_BYTES);
+        if (this.pread(tail, size - GZIP_ISIZE_BYTES) === GZIP_ISIZE_BYTES) {
+          this.expectedBytes = Math.max(size, new DataView(tail.buffer).getUint32(0, true));
+        }
+      }
+      return;
+    }
     let have = 0;
     while (have < GZIP_MAGIC_BYTES) {
       const chunk = await this.nextRaw();
@@ -212,12 +272,38 @@ class StreamByteSource implements ByteSource {
     }
   }
 
+  /** Reads into `target` at file offset `position` (not moving the file's own position); bytes read. */
+  private pread(target: Uint8Array, position: number): number {
+    try {
+      return readSync(this.file!.fd, target, 0, target.byteLength, position);
+    } catch (e) {
+      throw ioError(e, this.inputName, 'read');
+    }
+  }
+
+  /** The next bytes of the file into `target`, counted in bytesConsumed; 0 at the end. */
+  private readFile(target: Uint8Array): number {
+    const file = this.file!;
+    if (this.rawDone) return 0;
+    const n = this.pread(target, file.position);
+    if (n === 0) this.rawDone = true;
+    file.position += n;
+    this.consumed += n;
+    return n;
+  }
+
   /** Next non-empty raw chunk, counted in bytesConsumed; undefined at the end. */
   private async nextRaw(): Promise<Uint8Array | undefined> {
+    if (this.file) {
+      const left = this.file.size - this.file.position;
+      const chunk = new Uint8Array(left > 0 ? Math.min(this.chunkBytes, left) : this.chunkBytes);
+      const n = this.readFile(chunk);
+      return n === 0 ? undefined : chunk.subarray(0, n);
+    }
     while (!this.rawDone) {
       let r: IteratorResult<unknown>;
       try {
-        r = await this.rawIter.next();
+        r = await this.rawIter!.next();
       } catch (e) {
         throw ioError(e, this.inputName, 'read');
       }
@@ -242,12 +328,34 @@ class StreamByteSource implements ByteSource {
     }
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.iterated) {
+  /** Marks the source as read `how`; throws when it is read already (another way, or iterated once). */
+  private startReading(how: 'iterator' | 'readInto'): void {
+    if (this.reading === 'readInto' && how === 'readInto') return;
+    if (this.reading !== 'no') {
       throw new ScapdriftError(ErrorCode.IO, `${this.inputName} can only be read once`);
     }
-    this.iterated = true;
+    this.reading = how;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.startReading('iterator');
     return this.compressed ? this.gunzipped() : this.plain();
+  }
+
+  async readInto(target: Uint8Array): Promise<number> {
+    this.startReading('readInto');
+    if (target.byteLength === 0) return 0;
+    if (this.file && !this.compressed) return this.readFile(target);
+    this.chunks ??= this.compressed ? this.gunzipped() : this.plain();
+    while (this.pending === undefined || this.pending.byteLength === 0) {
+      const next = await this.chunks.next();
+      if (next.done) return 0;
+      this.pending = next.value;
+    }
+    const n = Math.min(target.byteLength, this.pending.byteLength);
+    target.set(this.pending.subarray(0, n));
+    this.pending = this.pending.subarray(n);
+    return n;
   }
 
   private async *plain(): AsyncGenerator<Uint8Array> {
@@ -291,6 +399,10 @@ class StreamByteSource implements ByteSource {
     this.closed = true;
     this.rawDone = true;
     this.gunzip?.destroy();
+    if (this.file) {
+      closeSync(this.file.fd);
+      return;
+    }
     // Destroying the raw stream ends its async iterator too; a file descriptor is released here.
     const stream = this.raw as AsyncIterable<unknown> & { destroy?: () => void };
     if (typeof stream.destroy === 'function') stream.destroy();

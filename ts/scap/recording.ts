@@ -9,12 +9,9 @@
  * file offset 0: u32 block type | u32 total length | u32 magic | u16 major | u16 minor | i64 section_length (offset 16) | options...
  * ```
  */
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { ScapdriftError, ErrorCode } from '../errors.js';
-import { openByteSource } from './byte_source.js';
-import { walkBlocks } from './block_walker.js';
-import { parseSectionHeader } from './section_header.js';
-import { SHB_BLOCK_TYPE } from './block_types.js';
+import type { SectionHeader } from './section_header.js';
 
 /** The loader's name in the SHB `userappl` option (driver/loader/scap_writer.h SD_SHB_USERAPPL; checked by test/capture_live.test.ts). */
 export const RECORDER = 'scapdrift-loader';
@@ -46,21 +43,18 @@ export async function closeRecording(path: string): Promise<void> {
 }
 
 /**
- * Throws E_TRUNCATED when the capture file at `path` (plain or gzip) is a scapdrift
- * recording that was never closed; returns quietly for a closed one and for any other
+ * The stream offset of the section_length of `header` (the SHB at stream offset `offset`) when it
+ * is a scapdrift recording that was never closed; undefined for a closed one and for any other
  * writer's capture (libs always writes -1: it cannot be told).
  */
-export async function checkRecordingClosed(path: string): Promise<void> {
-  if (!(await stat(path)).isFile()) return; // a FIFO or a device is read once, as a stream
-  for await (const block of walkBlocks(await openByteSource(path))) {
-    if (block.type !== SHB_BLOCK_TYPE) return;
-    const header = parseSectionHeader(block.body, block.offset);
-    const recorder = header.options.find((o) => o.name === 'userappl')?.text;
-    if (recorder === RECORDER && header.sectionLength === -1n) {
-      throw new ScapdriftError(ErrorCode.TRUNCATED,
-        `recording cut short: ${path} was written by a live capture that never closed it (killed, or its disk filled); every event it holds was read`,
-        { offset: block.offset + SECTION_LENGTH_OFFSET });
-    }
-    return;
-  }
+export function unclosedRecordingAt(header: SectionHeader, offset: number): number | undefined {
+  const recorder = header.options.find((o) => o.name === 'userappl')?.text;
+  return recorder === RECORDER && header.sectionLength === -1n ? offset + SECTION_LENGTH_OFFSET : undefined;
+}
+
+/** E_TRUNCATED for the recording at `path` whose section header says it was never closed (at stream offset `at`). */
+export function unclosedRecordingError(path: string, at: number): ScapdriftError {
+  return new ScapdriftError(ErrorCode.TRUNCATED,
+    `recording cut short: ${path} was written by a live capture that never closed it (killed, or its disk filled); every event it holds was read`,
+    { offset: at });
 }
