@@ -51,7 +51,10 @@ export const EXE_HEX_OFFSET: usize = ENTRY_HEAD;
 export const INTERPRETER_HEX_OFFSET: usize = ENTRY_HEAD + (SHA256_BYTES << 1);
 const ENTRY_BYTES: usize = ENTRY_HEAD + (SHA256_BYTES << 2);
 
-let table: usize = 0;
+// Static: zero when the module is instantiated, so the first reset writes none of its pages.
+const table: usize = memory.data(<i32>(EXE_HASH_SLOTS * <u32>ENTRY_BYTES), 8);
+/** The table still holds the zeros of instantiation (nothing written since). */
+let pristine = true;
 let stored: u32 = 0;
 let evicted: u32 = 0;
 
@@ -61,8 +64,8 @@ function slotPtr(i: u32): usize {
 
 /** Empties the table (a new capture). */
 export function resetExeHashes(): void {
-  if (table == 0) table = heap.alloc(<usize>EXE_HASH_SLOTS * ENTRY_BYTES);
-  memory.fill(table, 0, <usize>EXE_HASH_SLOTS * ENTRY_BYTES);
+  if (!pristine) memory.fill(table, 0, <usize>EXE_HASH_SLOTS * ENTRY_BYTES);
+  pristine = false;
   stored = 0;
   evicted = 0;
 }
@@ -72,7 +75,6 @@ export function exeHashesStored(): u32 { return stored; }
 export function exeHashesEvicted(): u32 { return evicted; }
 
 function find(ino: u64, ctime: u64, mtime: u64): usize {
-  if (table == 0) return 0;
   const home = keyedHashPair(ino, ctime ^ (mtime << 1));
   for (let i: u32 = 0; i < PROBE; i++) {
     const e = changetype<ExeHashEntry>(slotPtr(home + i));
@@ -95,7 +97,6 @@ function writeHex(dst: usize, src: usize): void {
 /** Applies the SD_EXE_HASH_E frame whose parameters are in the parameter table. */
 export function onExeHashEvent(): void {
   if (paramLen(EXE_HASH_PARAM_SHA256) != SHA256_BYTES) return;
-  if (table == 0) resetExeHashes();
   const ino = paramU64(EXE_HASH_PARAM_INO);
   const ctime = paramU64(EXE_HASH_PARAM_CTIME);
   const mtime = paramU64(EXE_HASH_PARAM_MTIME);

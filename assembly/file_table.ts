@@ -61,17 +61,22 @@ export class FileRecord {
 
 const RECORD_BYTES: usize = offsetof<FileRecord>();
 
-let records: usize = 0;
+// fd map entry: pid i64, fd i64, ino u64, dev u32, used u32, path hash u64 (memfd).
+const FD_ENTRY: usize = 40;
+
+// The tables, static: zero when the module is instantiated, so the first reset writes none of
+// their pages (a short read touches only the few it uses; filling them cost ~10 ms of page faults
+// at every start).
+const records: usize = memory.data(<i32>(FILE_CAPACITY * <u32>RECORD_BYTES), 8);
+const inoIndex: usize = memory.data(<i32>(INDEX_SLOTS << 2), 8);
+const pathIndex: usize = memory.data(<i32>(INDEX_SLOTS << 2), 8);
+const fdMap: usize = memory.data(<i32>(FD_SLOTS * <u32>FD_ENTRY), 8);
+/** The tables still hold the zeros of instantiation (nothing written since). */
+let pristine = true;
 let recordCount: u32 = 0;
-let inoIndex: usize = 0;
-let pathIndex: usize = 0;
-let fdMap: usize = 0;
 let fdCount: u32 = 0;
 let evicted: u32 = 0;
 let markCount: u64 = 0;
-
-// fd map entry: pid i64, fd i64, ino u64, dev u32, used u32, path hash u64 (memfd).
-const FD_ENTRY: usize = 40;
 
 /** Records evicted because the table was full (oldest first). */
 export function filesEvicted(): u32 {
@@ -79,19 +84,18 @@ export function filesEvicted(): u32 {
 }
 
 /**
- * Forgets every file (a new capture, or a new section of one); allocates the
- * tables on first use. The eviction count is kept unless `counts`.
+ * Forgets every file (a new capture, or a new section of one). The eviction
+ * count is kept unless `counts`.
  */
 export function resetFiles(counts: bool): void {
-  if (records == 0) {
-    records = heap.alloc(<usize>FILE_CAPACITY * RECORD_BYTES);
-    inoIndex = heap.alloc(<usize>INDEX_SLOTS << 2);
-    pathIndex = heap.alloc(<usize>INDEX_SLOTS << 2);
-    fdMap = heap.alloc(<usize>FD_SLOTS * FD_ENTRY);
-  }
   recordCount = 0;
   markCount = 0;
   if (counts) evicted = 0;
+  if (pristine) {
+    pristine = false; // from here on the tables may hold anything
+    fdCount = 0;
+    return;
+  }
   clearIndexes();
   clearFds();
 }

@@ -6,7 +6,7 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { Expr } from '../filter/ast.js';
-import { parseCondition, compileProgram, type Program } from '../filter/index.js';
+import type { Program } from '../filter/index.js';
 import type { LoadedRule, RuleSet } from './load.js';
 import { DEFAULT_RULES_PATH } from './default_rules.js';
 import type { Profile } from '../baseline/profile.js';
@@ -53,6 +53,9 @@ export function hostnameOfThisMachine(): string {
  * naming the position of a bad condition, a RulesError naming FILE:LINE:COLUMN.
  */
 export async function selectEvents(opts: SelectOptions, warn: (line: string) => void): Promise<Selection> {
+  if (opts.condition === undefined && opts.filter === undefined && !opts.rules?.length && !opts.defaultRules && opts.baseline === undefined) return {};
+  // The filter compiler is loaded only when something is to be compiled (start-up, README).
+  const { parseCondition, compileProgram } = await import('../filter/index.js');
   const conditions = [opts.condition, opts.filter].filter((c): c is string => c !== undefined).map((c) => parseCondition(c));
   const filter: Expr | undefined = conditions.length > 1 ? { kind: 'and', children: conditions, pos: 1 } : conditions[0];
   const files = [...(opts.defaultRules ? [DEFAULT_RULES_PATH] : []), ...(opts.rules ?? [])];
