@@ -169,6 +169,8 @@ const ROLE_PARAM_NAMES: readonly (readonly string[])[] = [
   ['mode'], ['oldpath'], ['newpath'], ['env'], ['tty'], ['vpgid'], ['cap_inheritable'], ['cap_permitted'],
   ['cap_effective'], ['home'], ['shell'], ['container_id'], ['euid', 'egid'],
 ];
+/** The role of each parameter name (the index in ROLE_PARAM_NAMES). */
+const ROLE_OF_PARAM = new Map(ROLE_PARAM_NAMES.flatMap((names, role) => names.map((name) => [name, role] as const)));
 
 /** String slots of a thread record (assembly/thread_record.ts STR_*). */
 export const StrSlot = { COMM: 0, EXE: 1, EXEPATH: 2, ARGS: 3, CWD: 4, INTERPRETER: 5, ENV: 6 } as const;
@@ -326,8 +328,8 @@ export function createDecoderModule(): DecoderModule {
     if (info.name === 'vfork' && info.direction === '<') ex.setVforkEvent(id);
     info.params.forEach((p, index) => {
       ex.setParamWidth(id, index, fixedWidthBytes(p.type));
-      const role = ROLE_PARAM_NAMES.findIndex((names) => names.includes(p.name));
-      if (role >= 0) ex.setEventRole(id, role, index);
+      const role = ROLE_OF_PARAM.get(p.name);
+      if (role !== undefined) ex.setEventRole(id, role, index);
     });
   }
   // User and group events (assembly/users.ts CRED_OP_*).
