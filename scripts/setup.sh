@@ -36,7 +36,7 @@ if stale build/scapdrift.wasm assembly asconfig.json package.json; then
   echo "setup: building the Wasm decoder (assembly/)" >&2
   npm run --silent build:wasm
 fi
-if stale dist/ts/cli/main.js ts test bench tsconfig.json package.json; then
+if stale dist/ts/cli/main.js ts test bench scripts/gen_rules_validator.mjs tsconfig.json package.json; then
   echo "setup: compiling TypeScript" >&2
   npm run --silent build:ts
 fi

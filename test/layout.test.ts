@@ -11,12 +11,13 @@ import { dirname, join, normalize, relative } from 'node:path';
 
 const ROOT = process.cwd();
 
-function sources(dir: string): string[] {
+/** The .ts files under `dir` (with `declarations`, the .d.ts files instead). */
+function sources(dir: string, declarations = false): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...sources(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
+    if (e.isDirectory()) out.push(...sources(p, declarations));
+    else if (e.name.endsWith('.ts') && e.name.endsWith('.d.ts') === declarations) out.push(p);
   }
   return out;
 }
@@ -55,11 +56,12 @@ test('the walk sees the shell: every folder of the layout, and imports that reso
   for (const dir of ['ts/cli', 'ts/api', 'ts/live', 'ts/pipeline', 'ts/parallel', 'ts/fields', 'ts/output', 'ts/scap', 'ts/filter', 'ts/rules', 'ts/events']) {
     assert.ok(folders.has(dir), `${dir} holds modules`);
   }
-  const known = new Set(files);
+  // A module the build generates (ts/rules/item_validate.js) is declared by a .d.ts beside the sources.
+  const known = new Set([...files, ...sources(join(ROOT, 'ts'), true).map((f) => f.replace(/\.d\.ts$/, '.ts'))]);
   const edges = [...graph.values()].flat();
   assert.ok(edges.length > 300, `the walk found ${edges.length} relative imports`);
   const dangling = edges.filter((t) => !known.has(t));
-  assert.equal(dangling, [], 'every relative import names a source file of ts/');
+  assert.equal(dangling, [], 'every relative import names a source file of ts/ (or a generated module it declares)');
   // The entry points import across folders as expected (the walk follows real edges).
   assert.ok(graph.get(join(ROOT, 'ts/cli/main.ts'))!.some((t) => t.includes('/ts/pipeline/') || t.includes('/ts/cli/')));
 });

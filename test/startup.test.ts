@@ -57,6 +57,7 @@ test('rules: read and compiled once on the main thread, the plan handed to 3 wor
   assert.is(p.reads.filter((f) => f === RULES).length, 1, 'the rules file read once, over all threads');
   assert.is(loaded(p, '/dist/ts/rules/load.js'), 1, 'the rules loader (and its YAML parser) loaded on one thread only');
   assert.is(loaded(p, 'node_modules/yaml/dist/index.js'), 1);
+  assert.is(loaded(p, 'node_modules/ajv/'), 0, 'no schema compiled at run time: the rules validator is generated at build time');
   assert.is(p.reads.filter((f) => f === WASM).length, 1, 'the Wasm module read (and compiled) once: workers get it compiled');
   assert.is(p.instances, 4, 'Wasm instances: the splitter and one replica per thread, none only to validate options');
 });
