@@ -13,7 +13,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateCapture } from '../bench/generate.js';
@@ -24,28 +24,53 @@ const JSON_RSS_LIMIT_BYTES = 256 * 1024 * 1024;
 const OLD_SPACE_MIB = 32;
 const EVENTS = 60_000;
 
+/** Peak RSS allowed with workers printing every event, bytes (issue 17: whatever is printed). */
+const PARALLEL_RSS_LIMIT_BYTES = 150 * 1024 * 1024;
+
+let dir: string;
+let file: string;
+
+test.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'scapdrift-outmem-'));
+  file = join(dir, 'gen.scap');
+  const fd = openSync(file, 'w');
+  generateCapture({ seed: 3, events: EVENTS }, (chunk) => { writeSync(fd, chunk); });
+  closeSync(fd);
+});
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * `read --json` of every event of the capture in a child with `workers`, stdout to /dev/null: its
+ * peak RSS, KiB. The child is a file (worker threads would inherit an -e script's --input-type).
+ */
+function peakKib(workers: number, nodeArgs: string[]): number {
+  const cliRead = resolve(process.cwd(), 'dist', 'ts', 'cli', 'read.js');
+  const child = join(dir, 'child.mjs');
+  writeFileSync(child, `import { readCommand } from ${JSON.stringify(cliRead)};
+    await readCommand(${JSON.stringify(file)}, { json: true, workers: ${workers}, quiet: true });
+    // VmHWM: this process's own peak, all threads (maxRSS would include the test runner's, inherited across fork and exec).
+    const { readFileSync } = await import('node:fs');
+    process.stderr.write('maxrss_kib=' + /VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1] + '\\n');`);
+  const out = openSync('/dev/null', 'w');
+  const r = spawnSync(process.execPath, [...nodeArgs, child], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+  closeSync(out);
+  assert.is(r.status, 0, r.stderr);
+  return Number(/maxrss_kib=(\d+)/.exec(r.stderr)?.[1]);
+}
+
 test('read --json of every event: peak RSS bounded, output not held', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scapdrift-outmem-'));
-  try {
-    const file = join(dir, 'gen.scap');
-    const fd = openSync(file, 'w');
-    generateCapture({ seed: 3, events: EVENTS }, (chunk) => { writeSync(fd, chunk); });
-    closeSync(fd);
-    const cliRead = resolve(process.cwd(), 'dist', 'ts', 'cli', 'read.js');
-    const script = `import { readCommand } from ${JSON.stringify(cliRead)};
-      await readCommand(${JSON.stringify(file)}, { json: true, workers: 1, quiet: true });
-      // VmHWM: this process's own peak (maxRSS would include the test runner's, inherited across fork and exec).
-      const { readFileSync } = await import('node:fs');
-      process.stderr.write('maxrss_kib=' + /VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1] + '\\n');`;
-    const out = openSync('/dev/null', 'w');
-    const r = spawnSync(process.execPath, [`--max-old-space-size=${OLD_SPACE_MIB}`, '--input-type=module', '-e', script], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
-    closeSync(out);
-    assert.is(r.status, 0, r.stderr);
-    const kib = Number(/maxrss_kib=(\d+)/.exec(r.stderr)?.[1]);
-    assert.ok(kib * 1024 < JSON_RSS_LIMIT_BYTES, `peak RSS ${kib} KiB`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const kib = peakKib(1, [`--max-old-space-size=${OLD_SPACE_MIB}`]);
+  assert.ok(kib * 1024 < JSON_RSS_LIMIT_BYTES, `peak RSS ${kib} KiB`);
+});
+
+test('read --json of every event on 2 and 4 workers: peak RSS under 150 MiB (output pieces reused, batches sized by their output)', () => {
+  const peaks: string[] = [];
+  for (const workers of [2, 4]) {
+    const kib = peakKib(workers, []);
+    peaks.push(`${workers} workers: ${(kib / 1024).toFixed(0)} MiB`);
+    assert.ok(kib * 1024 < PARALLEL_RSS_LIMIT_BYTES, `${workers} workers: peak RSS ${kib} KiB`);
   }
+  console.log(`  read --json, ${EVENTS} events: ${peaks.join(', ')}`);
 });
 
 test.run();

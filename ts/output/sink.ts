@@ -55,10 +55,15 @@ export class OutputSink {
     this.drained = undefined;
     if (drained) await drained;
   }
-  /** Writes already-encoded output (a worker's batch), after the buffered lines. */
-  async writeBytes(bytes: Uint8Array): Promise<void> {
+  /**
+   * Writes already-encoded output (a piece of a worker's batch), after the buffered lines, as is
+   * (not copied); `written` is called once the stream is done with `bytes` (they may then be
+   * reused). Resolves when the stream accepts more.
+   */
+  async writeBytes(bytes: Uint8Array, written?: () => void): Promise<void> {
     await this.flush();
-    if (bytes.length > 0 && !this.out.write(bytes)) await new Promise<void>((r) => this.out.once('drain', r));
+    if (bytes.length === 0) { written?.(); return; }
+    if (!this.out.write(bytes, written && (() => written()))) await new Promise<void>((r) => this.out.once('drain', r));
   }
   /** Hands the buffered lines to the stream (which queues them when full: the next flush waits). */
   private writeBuffered(): void {

@@ -11,6 +11,8 @@ import type { Decoder, DecodeHandlers } from '../pipeline/decoder.js';
 export interface Collected<R> {
   result: R;
   transfer?: ArrayBuffer[];
+  /** Bytes of output the result carries (printed bytes), when it is output: the pool sizes batches by it. */
+  outputBytes?: number;
 }
 
 /** A decoder, its handlers, and what the handlers collected during the batch. */
@@ -19,6 +21,12 @@ export interface Job<R> {
   handlers: DecodeHandlers;
   /** Hands out (and forgets) what the handlers collected; undefined when nothing. */
   collect(): Collected<R> | undefined;
+  /**
+   * Takes back buffers it transferred with a result, once the consumer is done with them
+   * (written out): reused for later results, so that no buffer is allocated (and faulted in)
+   * per batch.
+   */
+  reuse?(buffers: ArrayBuffer[]): void;
 }
 
 /** The shape of a job module: `createJob(plan, onSkip)`; `onSkip` gets a line per corrupt frame skipped. */

@@ -28,10 +28,17 @@ export interface BatchMessage {
   owned: boolean;
 }
 
+/** Main → worker: buffers a result of this worker carried, written out: the job reuses them (ts/parallel/job.ts reuse). */
+export interface ReuseMessage {
+  reuse: ArrayBuffer[];
+}
+
 /** What a replica gives for a batch it owns. */
 export interface BatchResults {
   /** What the job collected (ts/parallel/job.ts), when anything. */
   result?: unknown;
+  /** Bytes of output the result carries (Collected.outputBytes). */
+  outputBytes?: number;
   /** Corrupt frames of the batch that were skipped (one line each). */
   skipped?: string[];
   /** The batch's fault, after the results (the events before it). */

@@ -10,8 +10,12 @@
  * benchmark VM) and one thread fewer competing for the cores.
  *
  * Memory stays bounded: at most MAX_BATCHES_AHEAD_PER_WORKER × N batches are
- * in flight beyond the slowest worker, their shared buffers are reused, and no
- * batch is split while the consumer of the results has not taken the last ones.
+ * in flight beyond the slowest worker, their shared buffers are reused, no
+ * batch is split while the consumer of the results has not taken the last ones,
+ * batches are cut small when their output is large (ts/parallel/batch_size.ts:
+ * their share of OUTPUT_BYTES_IN_FLIGHT each), and a job's output buffers come back
+ * to it once written ({@link ParallelDecode.giveBack}) instead of piling up for
+ * the collector.
  */
 import { Worker } from 'node:worker_threads';
 import type { ByteSource } from '../scap/byte_source.js';
@@ -19,10 +23,11 @@ import type { DecodeSummary } from '../pipeline/decoder.js';
 import { fromErrorData, ScapdriftError, ErrorCode } from '../errors.js';
 import { BatchBuffers } from './batch_buffers.js';
 import { splitBatches } from './splitter.js';
+import { BatchSizer, OUTPUT_BYTES_IN_FLIGHT } from './batch_size.js';
 import { createReplica } from './replica.js';
 import { wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
-import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
+import type { BatchDone, BatchMessage, ReuseMessage, WorkerInit } from './messages.js';
 
 /**
  * Target batch size, bytes: large enough to amortise messages and scans, small enough to
@@ -38,7 +43,7 @@ export const BATCH_BYTES = Number(process.env.SCAPDRIFT_BATCH_BYTES) > 0 ? Numbe
  */
 const BATCH_SLACK_BYTES = 256 << 10;
 /** Batches sent beyond the last one every worker has finished, per worker. */
-const MAX_BATCHES_AHEAD_PER_WORKER = 3;
+const MAX_BATCHES_AHEAD_PER_WORKER = 2;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 interface PoolWorker {
@@ -59,7 +64,19 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
   /** Totals, once the iteration has finished (undefined without a job). */
   summary: DecodeSummary | undefined;
 
+  /** Gives `buffers` of batch `seq`'s result back to the replica that made it (during the iteration). */
+  private giveBackTo: ((seq: number, buffers: ArrayBuffer[]) => void) | undefined;
+
   constructor(private readonly source: ByteSource, private readonly job: JobSpec<P> | undefined, private readonly n: number) {}
+
+  /**
+   * Hands the buffers of batch `seq`'s result (its `transfer` list) back to the replica that made
+   * them, once the consumer is done with them (written out): its job reuses them (Job.reuse).
+   * Buffers given back after the iteration ended are dropped.
+   */
+  giveBack(seq: number, buffers: ArrayBuffer[]): void {
+    if (buffers.length > 0) this.giveBackTo?.(seq, buffers);
+  }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<BatchDone> {
     const n = this.n;
@@ -71,6 +88,8 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
     const pool: PoolWorker[] = [];
     const buffers = new BatchBuffers(BATCH_BYTES + BATCH_SLACK_BYTES);
     const inFlight = new Map<number, SharedArrayBuffer>(); // seq → buffer some worker still reads
+    const sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n));
+    const lengths = new Map<number, number>(); // seq → bytes, until its owner has answered
     const results = new Map<number, BatchDone>();
     let crash: Error | undefined;
     let wake: (() => void) | undefined;
@@ -79,8 +98,9 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
     const progress = (): Promise<void> => new Promise((r) => { wake = r; });
     let nextSeq = 0; // next batch to send
     let firstLength = 0; // bytes of batch 0
-    // Until the workers start, batch 0 is kept for them (they start at batch 1 and need every batch).
-    const lowestDone = (): number => (pool.length === 0 ? -1 : Math.min(nextSeq - 1, ...pool.map((p) => p.doneSeq)));
+    // Until the workers start, batch 0 is kept for them (they start at batch 1 and need every batch);
+    // with n = 1 there are none: every batch sent is done (this thread decoded it).
+    const lowestDone = (): number => (n === 1 ? nextSeq - 1 : pool.length === 0 ? -1 : Math.min(nextSeq - 1, ...pool.map((p) => p.doneSeq)));
     const release = (): void => {
       const low = lowestDone();
       for (const [seq, bytes] of inFlight) {
@@ -89,6 +109,10 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
         inFlight.delete(seq);
       }
     };
+    const observe = (m: BatchDone): void => {
+      sizer.observe(lengths.get(m.seq) ?? 0, m.outputBytes ?? 0);
+      lengths.delete(m.seq);
+    };
     const startWorkers = (): void => {
       for (let i = 0; i < n - 1; i++) pool.push(startWorker(i));
     };
@@ -96,13 +120,19 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
       const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1 };
       p.worker.on('message', (m: BatchDone) => {
         p.doneSeq = m.seq;
-        if (m.seq % n === i + 1) results.set(m.seq, m);
+        if (m.seq % n === i + 1) { results.set(m.seq, m); observe(m); }
         release();
         signal();
       });
       p.worker.on('error', (e) => { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); signal(); });
       p.worker.on('exit', (code) => { if (code !== 0) { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); signal(); } });
       return p;
+    };
+
+    this.giveBackTo = (seq, back) => {
+      const owner = seq % n;
+      if (owner === 0) local.reuse(back);
+      else pool[owner - 1]?.worker.postMessage({ reuse: back } satisfies ReuseMessage, back);
     };
 
     let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
@@ -120,8 +150,9 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
     }
 
     try {
-      for await (const batch of splitBatches(this.source, BATCH_BYTES, buffers)) {
+      for await (const batch of splitBatches(this.source, () => sizer.next(), buffers)) {
         const seq = nextSeq++;
+        lengths.set(seq, batch.length);
         if (seq === 1) {
           startWorkers();
           for (const p of pool) p.worker.postMessage({ seq: 0, bytes: inFlight.get(0)!, length: firstLength, owned: false } satisfies BatchMessage);
@@ -130,7 +161,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
         inFlight.set(seq, batch.bytes);
         pool.forEach((p, i) => p.worker.postMessage({ seq, bytes: batch.bytes, length: batch.length, owned: seq % n === i + 1 } satisfies BatchMessage));
         const mine = local.feed(new Uint8Array(batch.bytes, 0, batch.length), seq % n === 0);
-        if (seq % n === 0) results.set(seq, { seq, ...mine.results });
+        if (seq % n === 0) { results.set(seq, { seq, ...mine.results }); observe({ seq, ...mine.results }); }
         release();
         // Backpressure: the slowest worker and the consumer bound what is in flight.
         while (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) {
@@ -146,6 +177,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
       const summary = local.finish();
       this.summary = summary && { ...summary, skippedFrames };
     } finally {
+      this.giveBackTo = undefined;
       await Promise.all(pool.map((p) => p.worker.terminate()));
     }
   }

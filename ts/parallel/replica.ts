@@ -14,6 +14,8 @@ import type { BatchResults } from './messages.js';
 export interface Replica {
   /** Decodes a batch; the job's results when `owned` (a fault of the batch as `error`), and the buffers to transfer. */
   feed(bytes: Uint8Array, owned: boolean): { results: BatchResults; transfer: ArrayBuffer[] };
+  /** Hands buffers of an earlier result back to the job (Job.reuse). */
+  reuse(buffers: ArrayBuffer[]): void;
   /** The totals of the stream (undefined without a job); throws its fault (truncation). */
   finish(): DecodeSummary | undefined;
 }
@@ -45,9 +47,12 @@ export function createReplica<P>(jobModule: JobModule<P, unknown> | undefined, p
       const collected = job.collect();
       if (!owned) return NOTHING;
       return {
-        results: { ...(collected ? { result: collected.result } : {}), ...(mine.length ? { skipped: mine } : {}), ...(error ? { error } : {}) },
+        results: { ...(collected ? { result: collected.result } : {}), ...(collected?.outputBytes ? { outputBytes: collected.outputBytes } : {}), ...(mine.length ? { skipped: mine } : {}), ...(error ? { error } : {}) },
         transfer: collected?.transfer ?? [],
       };
+    },
+    reuse(buffers) {
+      job?.reuse?.(buffers);
     },
     finish() {
       return job?.decoder.finish();

@@ -26,13 +26,13 @@ export interface Batch {
 
 /**
  * The batches of `source`, in stream order: each holds whole blocks and at least `batchBytes`
- * bytes, except the last, which holds what is left (an incomplete block the decoders then name),
+ * bytes (`batchSize()`, asked before each cut: the pool sizes batches by their output), except the last, which holds what is left (an incomplete block the decoders then name),
  * and the pieces of a block longer than two batches, passed on one batch at a time (the decoders
  * read such blocks as they arrive, or reject them at their header). A block length outside
  * 12 B–256 MiB ends the stream at that block (the decoders report it). So the splitter never
  * buffers more than two batches.
  */
-export async function* splitBatches(source: ByteSource, batchBytes: number, buffers: BatchBuffers): AsyncGenerator<Batch> {
+export async function* splitBatches(source: ByteSource, batchSize: () => number, buffers: BatchBuffers): AsyncGenerator<Batch> {
   const ex = createDecoderModule().exports;
   /** Appends the next bytes of the stream at `end` of the splitter's input; resolves how many, 0 at the end. */
   const refill = async (end: number): Promise<number> => {
@@ -50,6 +50,7 @@ export async function* splitBatches(source: ByteSource, batchBytes: number, buff
     end += n;
     let start = 0;
     for (;;) {
+      const batchBytes = batchSize();
       if (inBlock > 0) {
         // Such a block goes on in pieces of one batch (the decoders read it as it arrives).
         const piece = Math.min(end - start, inBlock, batchBytes);

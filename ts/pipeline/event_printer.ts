@@ -122,35 +122,62 @@ export class EventPrinter {
 
 const encoder = new TextEncoder();
 
-/** The parallel job of `read --workers N` (ts/parallel/job.ts): each owned batch's lines as UTF-8 bytes. */
-export function createJob(plan: Plan, onSkip: (message: string) => void): Job<Uint8Array> {
+/**
+ * Size of the reused buffers that carry a batch's output from its replica to the writer, bytes:
+ * a few of the Wasm formatter's pieces (~512 KiB, assembly/output.ts OUTPUT_FLUSH_BYTES) each.
+ */
+export const OUTPUT_PIECE_BYTES = 1 << 20;
+
+/**
+ * The parallel job of `read --workers N` (ts/parallel/job.ts): each owned batch's output as
+ * UTF-8 pieces, in order. The Wasm formatter's output is copied once, into reused buffers of
+ * OUTPUT_PIECE_BYTES that travel to the writer (transferred) and come back through
+ * {@link Job.reuse} once written: a fresh buffer per batch cost more than formatting (page
+ * faults, zeroing), and buffers waiting for the collector made the heap triple.
+ */
+export function createJob(plan: Plan, onSkip: (message: string) => void): Job<Uint8Array[]> {
   let lines: string[] = [];
   let pieces: Uint8Array[] = [];
-  let size = 0;
+  const free: ArrayBuffer[] = [];
+  let current: ArrayBuffer | undefined; // the piece being filled: its bytes from 0 to `used`
+  let used = 0;
+  const close = (): void => {
+    if (current && used > 0) pieces.push(new Uint8Array(current, 0, used));
+    else if (current) free.push(current);
+    current = undefined;
+    used = 0;
+  };
   const printer = new EventPrinter(plan, {
     push(line) { lines.push(line); },
-    pushBytes(bytes) { pieces.push(bytes.slice()); size += bytes.length; },
+    pushBytes(bytes) {
+      if (lines.length > 0) flushLines();
+      if (current && used + bytes.length > current.byteLength) close();
+      if (!current) {
+        current = bytes.length > OUTPUT_PIECE_BYTES ? new ArrayBuffer(bytes.length) : free.pop() ?? new ArrayBuffer(OUTPUT_PIECE_BYTES);
+      }
+      new Uint8Array(current, used, bytes.length).set(bytes);
+      used += bytes.length;
+    },
   }, onSkip);
+  /** Alert lines (made in TypeScript), after the bytes before them. */
+  const flushLines = (): void => {
+    close();
+    pieces.push(encoder.encode(lines.join('\n') + '\n'));
+    lines = [];
+  };
   return {
     decoder: printer.decoder,
     handlers: printer.handlers,
     collect() {
-      if (lines.length > 0) {
-        const text = encoder.encode(lines.join('\n') + '\n');
-        pieces.push(text);
-        size += text.length;
-        lines = [];
-      }
-      if (size === 0) return undefined;
-      let bytes = pieces[0]!;
-      if (pieces.length > 1) {
-        bytes = new Uint8Array(size); // its own buffer, to transfer
-        let at = 0;
-        for (const p of pieces) { bytes.set(p, at); at += p.length; }
-      }
+      if (lines.length > 0) flushLines();
+      close();
+      if (pieces.length === 0) return undefined;
+      const result = pieces;
       pieces = [];
-      size = 0;
-      return { result: bytes, transfer: [bytes.buffer as ArrayBuffer] };
+      return { result, transfer: result.map((p) => p.buffer as ArrayBuffer), outputBytes: result.reduce((n, p) => n + p.length, 0) };
+    },
+    reuse(buffers) {
+      for (const b of buffers) if (b.byteLength === OUTPUT_PIECE_BYTES) free.push(b);
     },
   };
 }
