@@ -11,17 +11,22 @@ const MAX = 1 << 20;
 /** Output per batch asked of the sizer, bytes. */
 const OUT = 1 << 20;
 
-test('before any output is known, batches are small; a filter that prints nothing grows them to the full size', () => {
+test('the first batch is the full size; a filter that prints nothing keeps it, large output cuts the next ones small', () => {
   const s = new BatchSizer(MAX, OUT);
+  assert.is(s.next(), MAX);
+  s.observe(MAX, 0);
+  assert.is(s.next(), MAX);
+  s.observe(MAX, MAX * 64);
   assert.is(s.next(), MIN_BATCH_BYTES);
   let sizes = 0;
   for (let i = 0; i < 100 && s.next() < MAX; i++) { s.observe(s.next(), 0); sizes++; }
   assert.is(s.next(), MAX);
-  assert.ok(sizes > 1 && sizes < 100, `${sizes} batches to reach the full size`);
+  assert.ok(sizes > 1 && sizes < 100, `${sizes} batches back to the full size`);
 });
 
-test('JSON of every event (~10 output bytes per input byte): ~OUT of output per batch', () => {
-  const s = new BatchSizer(MAX, OUT);
+test('JSON of every event (~10 output bytes per input byte): the first batch small, then ~OUT of output per batch', () => {
+  const s = new BatchSizer(MAX, OUT, true);
+  assert.is(s.next(), MIN_BATCH_BYTES);
   for (let i = 0; i < 50; i++) s.observe(s.next(), s.next() * 10);
   assert.is(s.next(), Math.floor(OUT / 10));
   // One batch with 100x output: the next is cut at the smallest size, then grows back as it decays.

@@ -20,16 +20,18 @@ const RATIO_DECAY = 0.9;
 
 /** Sizes the next batch from the output per input byte of the batches before it. */
 export class BatchSizer {
-  /** Output bytes per input byte: the highest recent one, decayed. */
-  private ratio: number;
+  /** Output bytes per input byte: the highest recent one, decayed (0 before any batch). */
+  private ratio = 0;
 
   /**
    * `maxBytes`: the largest batch, bytes (BATCH_BYTES); `outputBytes`: the output a batch should
-   * make, bytes. Before any batch is done the output is taken to be high (the first batches are
-   * cut small).
+   * make, bytes; `everyEvent`: output is asked for every event (ts/pipeline/plan.ts
+   * printsEveryEvent), so the first batches are cut small; otherwise the first is cut at
+   * `maxBytes` (an input of one batch starts no worker). The caller's thread decodes the first
+   * batch at once: the batches after it are sized by its output.
    */
-  constructor(private readonly maxBytes: number, private readonly outputBytes: number) {
-    this.ratio = outputBytes / MIN_BATCH_BYTES;
+  constructor(private readonly maxBytes: number, private readonly outputBytes: number, everyEvent = false) {
+    if (everyEvent) this.ratio = outputBytes / MIN_BATCH_BYTES;
   }
 
   /** A batch of `inputBytes` made `outputBytes` of output. */

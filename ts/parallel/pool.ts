@@ -67,7 +67,8 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
   /** Gives `buffers` of batch `seq`'s result back to the replica that made it (during the iteration). */
   private giveBackTo: ((seq: number, buffers: ArrayBuffer[]) => void) | undefined;
 
-  constructor(private readonly source: ByteSource, private readonly job: JobSpec<P> | undefined, private readonly n: number) {}
+  /** `everyEvent`: the job makes output for every event (the first batches are cut small: ts/parallel/batch_size.ts). */
+  constructor(private readonly source: ByteSource, private readonly job: JobSpec<P> | undefined, private readonly n: number, private readonly everyEvent = false) {}
 
   /**
    * Hands the buffers of batch `seq`'s result (its `transfer` list) back to the replica that made
@@ -88,7 +89,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
     const pool: PoolWorker[] = [];
     const buffers = new BatchBuffers(BATCH_BYTES + BATCH_SLACK_BYTES);
     const inFlight = new Map<number, SharedArrayBuffer>(); // seq → buffer some worker still reads
-    const sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n));
+    const sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n), this.everyEvent);
     const lengths = new Map<number, number>(); // seq → bytes, until its owner has answered
     const results = new Map<number, BatchDone>();
     let crash: Error | undefined;

@@ -6,7 +6,7 @@
  */
 import type { ByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../pipeline/decoder.js';
-import type { Plan } from '../pipeline/plan.js';
+import { printsEveryEvent, type Plan } from '../pipeline/plan.js';
 import type { OutputSink } from '../output/sink.js';
 import { warnLine } from '../warn.js';
 import { ParallelDecode } from './pool.js';
@@ -19,7 +19,7 @@ const PRINT_JOB = new URL('../pipeline/event_printer.js', import.meta.url);
  * with the first fault in stream order (after the output before it), or a worker failure.
  */
 export async function printEventsParallel(source: ByteSource, plan: Plan, n: number, sink: OutputSink): Promise<DecodeSummary> {
-  const run = new ParallelDecode(source, { module: PRINT_JOB, plan }, n);
+  const run = new ParallelDecode(source, { module: PRINT_JOB, plan }, n, printsEveryEvent(plan));
   try {
     for await (const done of run) {
       const pieces = (done.result ?? []) as Uint8Array[];

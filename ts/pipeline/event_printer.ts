@@ -127,6 +127,12 @@ const encoder = new TextEncoder();
  * a few of the Wasm formatter's pieces (~512 KiB, assembly/output.ts OUTPUT_FLUSH_BYTES) each.
  */
 export const OUTPUT_PIECE_BYTES = 1 << 20;
+/**
+ * Written pieces a job keeps for reuse: enough for the batches a replica has in flight (they are
+ * sized to ~1 MiB of output or less: ts/parallel/batch_size.ts); more (the first batch, cut
+ * before its output was known) are left to the collector.
+ */
+const MAX_FREE_PIECES = 4;
 
 /**
  * The parallel job of `read --workers N` (ts/parallel/job.ts): each owned batch's output as
@@ -177,7 +183,7 @@ export function createJob(plan: Plan, onSkip: (message: string) => void): Job<Ui
       return { result, transfer: result.map((p) => p.buffer as ArrayBuffer), outputBytes: result.reduce((n, p) => n + p.length, 0) };
     },
     reuse(buffers) {
-      for (const b of buffers) if (b.byteLength === OUTPUT_PIECE_BYTES) free.push(b);
+      for (const b of buffers) if (b.byteLength === OUTPUT_PIECE_BYTES && free.length < MAX_FREE_PIECES) free.push(b);
     },
   };
 }
