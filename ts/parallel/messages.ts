@@ -21,16 +21,20 @@ export interface WorkerInit {
 /** Main → worker: the next batch of whole blocks, in stream order. */
 export interface BatchMessage {
   seq: number;
-  bytes: SharedArrayBuffer;
+  /** The batch's pooled buffer (ts/parallel/batch_buffers.ts), or -1 for a buffer of its own. */
+  slot: number;
+  /** The buffer, the first time this worker is sent its slot (the worker keeps it), or when slot is -1. */
+  bytes?: SharedArrayBuffer;
   /** Bytes of the batch at the start of `bytes`. */
   length: number;
   /** This replica decodes the batch for output; the others only update their thread tables. */
   owned: boolean;
-}
-
-/** Main → worker: buffers a result of this worker carried, written out: the job reuses them (ts/parallel/job.ts reuse). */
-export interface ReuseMessage {
-  reuse: ArrayBuffer[];
+  /**
+   * Buffers that results of this worker carried, written out since the last batch (transferred
+   * back): the job reuses them (ts/parallel/job.ts reuse). They ride on the batch messages: a
+   * message of their own per batch cost as much as the batch's.
+   */
+  reuse?: ArrayBuffer[];
 }
 
 /** What a replica gives for a batch it owns. */

@@ -27,7 +27,7 @@ import { BatchSizer, OUTPUT_BYTES_IN_FLIGHT } from './batch_size.js';
 import { createReplica } from './replica.js';
 import { wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
-import type { BatchDone, BatchMessage, ReuseMessage, WorkerInit } from './messages.js';
+import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 
 /**
  * Target batch size, bytes: large enough to amortise messages and scans, small enough to
@@ -50,6 +50,10 @@ interface PoolWorker {
   worker: Worker;
   /** Highest seq this worker finished. */
   doneSeq: number;
+  /** Buffers of its results written out, to send back with its next batch. */
+  reuse: ArrayBuffer[];
+  /** Slots of the batch buffers it has been sent (and keeps). */
+  known: Set<number>;
 }
 
 /**
@@ -114,11 +118,20 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
       sizer.observe(lengths.get(m.seq) ?? 0, m.outputBytes ?? 0);
       lengths.delete(m.seq);
     };
+    /** Sends batch `seq` to a worker: its buffer's slot (the buffer itself the first time), and the worker's written buffers. */
+    const send = (p: PoolWorker, seq: number, bytes: SharedArrayBuffer, length: number, owned: boolean): void => {
+      const slot = buffers.slot(bytes);
+      const first = slot < 0 || !p.known.has(slot);
+      if (slot >= 0) p.known.add(slot);
+      const reuse = p.reuse;
+      p.reuse = [];
+      p.worker.postMessage({ seq, slot, ...(first ? { bytes } : {}), length, owned, ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
+    };
     const startWorkers = (): void => {
       for (let i = 0; i < n - 1; i++) pool.push(startWorker(i));
     };
     const startWorker = (i: number): PoolWorker => {
-      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1 };
+      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1, reuse: [], known: new Set() };
       p.worker.on('message', (m: BatchDone) => {
         p.doneSeq = m.seq;
         if (m.seq % n === i + 1) { results.set(m.seq, m); observe(m); }
@@ -133,7 +146,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
     this.giveBackTo = (seq, back) => {
       const owner = seq % n;
       if (owner === 0) local.reuse(back);
-      else pool[owner - 1]?.worker.postMessage({ reuse: back } satisfies ReuseMessage, back);
+      else pool[owner - 1]?.reuse.push(...back);
     };
 
     let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
@@ -156,11 +169,11 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
         lengths.set(seq, batch.length);
         if (seq === 1) {
           startWorkers();
-          for (const p of pool) p.worker.postMessage({ seq: 0, bytes: inFlight.get(0)!, length: firstLength, owned: false } satisfies BatchMessage);
+          for (const p of pool) send(p, 0, inFlight.get(0)!, firstLength, false);
         }
         if (seq === 0) firstLength = batch.length;
         inFlight.set(seq, batch.bytes);
-        pool.forEach((p, i) => p.worker.postMessage({ seq, bytes: batch.bytes, length: batch.length, owned: seq % n === i + 1 } satisfies BatchMessage));
+        pool.forEach((p, i) => send(p, seq, batch.bytes, batch.length, seq % n === i + 1));
         const mine = local.feed(new Uint8Array(batch.bytes, 0, batch.length), seq % n === 0);
         if (seq % n === 0) { results.set(seq, { seq, ...mine.results }); observe({ seq, ...mine.results }); }
         release();

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createReplica } from './replica.js';
 import { adoptWasmModule } from '../pipeline/wasm.js';
 import type { JobModule } from './job.js';
-import type { BatchDone, BatchMessage, ReuseMessage, WorkerInit } from './messages.js';
+import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -17,8 +17,13 @@ adoptWasmModule(init.wasm);
 const jobModule = init.job !== undefined ? (await import(init.job)) as JobModule<unknown, unknown> : undefined;
 const replica = createReplica(jobModule, init.plan);
 
-port.on('message', (msg: BatchMessage | ReuseMessage) => {
-  if ('reuse' in msg) { replica.reuse(msg.reuse); return; }
-  const { results, transfer } = replica.feed(new Uint8Array(msg.bytes, 0, msg.length), msg.owned);
+/** The pool's batch buffers by slot, as each was first sent. */
+const slots: SharedArrayBuffer[] = [];
+
+port.on('message', (msg: BatchMessage) => {
+  if (msg.reuse) replica.reuse(msg.reuse);
+  if (msg.bytes && msg.slot >= 0) slots[msg.slot] = msg.bytes;
+  const bytes = msg.bytes ?? slots[msg.slot]!;
+  const { results, transfer } = replica.feed(new Uint8Array(bytes, 0, msg.length), msg.owned);
   port.postMessage({ seq: msg.seq, ...results } satisfies BatchDone, transfer);
 });

@@ -132,7 +132,7 @@ export const OUTPUT_PIECE_BYTES = 1 << 20;
  * sized to ~1 MiB of output or less: ts/parallel/batch_size.ts); more (the first batch, cut
  * before its output was known) are left to the collector.
  */
-const MAX_FREE_PIECES = 4;
+const MAX_FREE_PIECES = 8;
 
 /**
  * The parallel job of `read --workers N` (ts/parallel/job.ts): each owned batch's output as
