@@ -2,14 +2,14 @@
 // libsinsp (libs userspace/libsinsp/parsers.cpp: parse_open_openat_creat_exit,
 // parse_socket_exit, parse_connect_exit, parse_accept_exit, parse_pipe_exit,
 // parse_socketpair_exit, parse_dup_exit, parse_fcntl_exit, parse_close_exit,
-// parse_single_param_fd_exit, parse_memfd_create_exit), and the event's fd for
+// parse_single_param_fd_exit, parse_memfd_create_exit, parse_bind_exit), and the event's fd for
 // the fd.* fields (libsinsp sinsp_parser::reset: m_lastevent_fd and the fdinfo).
 // The shell describes each event id once (setFdEvent): what it does to the table,
 // where its fd parameter is (libs scap_event.c get_exit_event_fd_location), its
 // fd flags (EF_CREATES_FD, EF_USES_FD, EF_DESTROYS_FD) and, for an fd it
 // creates, the type.
 
-import { EVENT_CAPACITY, ROLE_PATH, ROLE_FLAGS, ROLE_DEV, ROLE_INO, roleIndex } from "./event_info";
+import { EVENT_CAPACITY, ROLE_PATH, ROLE_FLAGS, ROLE_DEV, ROLE_INO, ROLE_CREAT_FLAGS, roleIndex } from "./event_info";
 import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from "./params";
 import { ThreadRecord, STR_CWD, strLen, strPtr } from "./thread_record";
 import { findThread } from "./thread_table";
@@ -46,6 +46,16 @@ export const FD_ACT_ACCEPT: u8 = 11;
 export const FD_ACT_CHDIR: u8 = 12;
 /** fchdir exits: the cwd becomes the name of the event's fd. */
 export const FD_ACT_FCHDIR: u8 = 13;
+/** bind exits: the event's socket is named by its address; with a port, it listens there. */
+export const FD_ACT_BIND: u8 = 14;
+
+/**
+ * Writes the text libsinsp renders for parameter `index` (bytes at `ptr`, `len` long) of an event
+ * of id `type` into `out` (at most `cap` bytes) and returns its length: the shell's renderer
+ * (ts/param_format.ts paramText).
+ */
+@external("env", "renderParam")
+export declare function renderParam(type: u32, index: u32, ptr: usize, len: u32, out: usize, cap: u32): u32;
 
 // Event fd flags (libs driver/ppm_events_public.h EF_*), as the shell passes them.
 export const EF_CREATES_FD: u8 = 1;
@@ -65,6 +75,11 @@ const TYPECHAR = memory.data(<i32>EVENT_CAPACITY);
 // PPM_* constants (libs driver/ppm_events_public.h).
 const PPM_O_DIRECTORY: u32 = 1 << 10;
 const PPM_O_CLOEXEC: u32 = 1 << 12;
+/** The overlay layer of an opened file, in the open exits' flags (fd.is_upper_layer / is_lower_layer). */
+export const PPM_FD_UPPER_LAYER: u32 = 1 << 15;
+export const PPM_FD_LOWER_LAYER: u32 = 1 << 16;
+const PPM_FD_UPPER_LAYER_CREAT: u32 = 1 << 0;
+const PPM_FD_LOWER_LAYER_CREAT: u32 = 1 << 1;
 const PPM_AT_FDCWD: i64 = -100;
 const PPM_FCNTL_F_DUPFD: u8 = 1;
 const PPM_FCNTL_F_SETFD: u8 = 3;
@@ -182,6 +197,7 @@ export function onFdEvent(frame: u64, type: u32, tid: i64): void {
     case FD_ACT_SOCKET: if (res >= 0) onSocket(owner, res); break;
     case FD_ACT_CONNECT: onConnect(owner, type, res); break;
     case FD_ACT_ACCEPT: if (res >= 0) onAccept(owner, res); break;
+    case FD_ACT_BIND: onBind(owner, type, res); break;
     case FD_ACT_CHDIR: {
       stateFrame = 0;
       if (res >= 0) { resolvePath(owner, 0, false, paramPtr(1), paramStrLen(1)); updateCwd(owner); }
@@ -299,7 +315,14 @@ function updateCwd(owner: ThreadRecord): void {
 function onOpen(owner: ThreadRecord, type: u32, res: i64): void {
   if (res < 0) return;
   const flagsAt = roleIndex(type, ROLE_FLAGS);
-  const flags = paramEmpty(flagsAt) ? 0 : <u32>paramU64(flagsAt);
+  let flags = paramEmpty(flagsAt) ? 0 : <u32>paramU64(flagsAt);
+  // creat has no flags: its file's overlay layer comes as creat_flags (PPM_FD_*_LAYER_CREAT).
+  const creatAt = roleIndex(type, ROLE_CREAT_FLAGS);
+  if (!paramEmpty(creatAt)) {
+    const c = <u32>paramU64(creatAt);
+    if ((c & PPM_FD_UPPER_LAYER_CREAT) != 0) flags |= PPM_FD_UPPER_LAYER;
+    else if ((c & PPM_FD_LOWER_LAYER_CREAT) != 0) flags |= PPM_FD_LOWER_LAYER;
+  }
   const name = roleIndex(type, ROLE_PATH);
   const d = dirfdParam(type);
   resolvePath(owner, d == FD_PARAM_NONE ? 0 : paramI64(d), d != FD_PARAM_NONE && !paramEmpty(d), paramPtr(name), paramStrLen(name));
@@ -475,7 +498,52 @@ function pathHashOf(e: FdEntry): u64 {
 function onAccept(owner: ThreadRecord, fd: i64): void {
   const e = newFd(owner, fd, SCAP_FD_UNKNOWN, 0);
   if (e == null) return;
-  if (setTuple(e, 1)) { e.role = ROLE_SERVER; e.connected = 1; nameSocket(e); }
+  if (!setTuple(e, 1)) return;
+  e.role = ROLE_SERVER;
+  e.connected = 1;
+  // An accepted inet socket is a stream one (libsinsp parse_accept_exit).
+  if (e.type == SCAP_FD_IPV4_SOCK || e.type == SCAP_FD_IPV6_SOCK) e.l4proto = SCAP_L4_TCP;
+  nameSocket(e);
+}
+
+/**
+ * libsinsp parse_bind_exit: a socket bound to an inet address with a port becomes a listening
+ * socket (server role) on that address; any valid address names the socket as it is rendered
+ * ("0.0.0.0:8080", "::1:53", a unix path).
+ */
+function onBind(owner: ThreadRecord, type: u32, res: i64): void {
+  stateFrame = 0;
+  const at = fdLocation(type);
+  if (res < 0 || at == FD_PARAM_NONE || paramEmpty(at)) return;
+  const fd = paramI64(at);
+  const e = findFd(owner, fd);
+  const n = paramLen(1);
+  if (e == null || n < 1) return;
+  const p = paramPtr(1);
+  const family = load<u8>(p);
+  // sinsp_utils::is_sockaddr_valid.
+  if ((family == PPM_AF_INET && n < 7) || (family == PPM_AF_INET6 && n < 19) || (family == PPM_AF_UNIX && (n < 2 || load<u8>(p + n - 1) != 0))) return;
+  if (family == PPM_AF_INET && load<u16>(p + 5) > 0) {
+    e.type = SCAP_FD_IPV4_SERVSOCK;
+    e.dip0 = <u64>load<u32>(p + 1); e.dip1 = 0;
+    e.dport = load<u16>(p + 5);
+    e.role = ROLE_SERVER;
+  } else if (family == PPM_AF_INET6 && load<u16>(p + 17) > 0) {
+    // An IPv4-mapped address (::ffff:a.b.c.d) listens as IPv4.
+    const mapped = load<u64>(p + 1) == 0 && load<u32>(p + 9) == 0xffff0000;
+    e.type = mapped ? SCAP_FD_IPV4_SERVSOCK : SCAP_FD_IPV6_SERVSOCK;
+    e.dip0 = mapped ? <u64>load<u32>(p + 13) : load<u64>(p + 1);
+    e.dip1 = mapped ? 0 : load<u64>(p + 9);
+    e.dport = load<u16>(p + 17);
+    e.role = ROLE_SERVER;
+  }
+  const before = e.nameLen;
+  const h = pathHashOf(e);
+  const len = renderParam(type, 1, p, n, NAME_TEXT, NAME_TEXT_BYTES);
+  setFdName(e, NAME_TEXT, len, 0, 0);
+  stateFrame = currentFrame;
+  stateFd = fd;
+  nameChanged = e.nameLen != before || pathHashOf(e) != h;
 }
 
 /** Purges the close-on-exec fds of `tid`'s process (a successful execve). */

@@ -28,7 +28,7 @@ export {
 export { reserveScratch, stageProcessString, addProcess, addCredential, addListedFd } from "./process_list";
 export {
   setFdEvent, setDirfdParam, FD_PARAM_NONE, FD_ACT_NONE, FD_ACT_OPEN, FD_ACT_CLOSE, FD_ACT_DUP, FD_ACT_FCNTL, FD_ACT_NEW,
-  FD_ACT_MEMFD, FD_ACT_PIPE, FD_ACT_SOCKETPAIR, FD_ACT_SOCKET, FD_ACT_CONNECT, FD_ACT_ACCEPT, FD_ACT_CHDIR, FD_ACT_FCHDIR,
+  FD_ACT_MEMFD, FD_ACT_PIPE, FD_ACT_SOCKETPAIR, FD_ACT_SOCKET, FD_ACT_CONNECT, FD_ACT_ACCEPT, FD_ACT_CHDIR, FD_ACT_FCHDIR, FD_ACT_BIND,
 } from "./fd_events";
 export {
   SCAP_FD_EVENT, SCAP_FD_SIGNALFD, SCAP_FD_TIMERFD, SCAP_FD_INOTIFY, SCAP_FD_EVENTPOLL, SCAP_FD_USERFAULTFD,
@@ -46,7 +46,7 @@ export { reserveFilter, setFilterCount, filterMatches } from "./filter/vm";
 export {
   reserveOutputProgram, installedBlob, installOutput, outputPtr, outputLen, resetOutput, reserveFallback,
   OUT_INSN_BYTES, OUT_LIT, OUT_FIELD, OUT_TYPE, OUT_DIR, OUT_RES, OUT_FALLBACK, OUT_IF_TYPES, OUT_CLOCK,
-  OUTF_JSON, OUTF_OPTIONAL, OUTF_SIGNED, OUTF_BOOL, OUTF_STRING,
+  OUTF_JSON, OUTF_OPTIONAL, OUTF_SIGNED, OUTF_BOOL, OUTF_STRING, OUTF_LIST,
   OUT_EVENT_IDS, OUT_ERRNOS, OUT_SYSCALLS, OUT_NAMES_AT, OUT_DIRS_AT, OUT_ERRNO_AT, OUT_SYSCALLS_AT, OUT_TABLES_BYTES,
 } from "./output";
 import { currentFrame, currentCpu, currentEventNum } from "./scanner";

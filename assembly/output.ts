@@ -25,10 +25,12 @@
 //                the event's id is not in it
 //  flags: OUTF_JSON (JSON value: quoted, escaped, null), OUTF_OPTIONAL (a missing
 //  value writes nothing, its prefix neither), the value kind (OUTF_SIGNED, OUTF_BOOL,
-//  OUTF_STRING; else unsigned). The prefix (blob bytes) is written before the value.
+//  OUTF_STRING; else unsigned; OUTF_LIST with OUTF_STRING: a list field, in JSON an array
+//  of its items). The prefix (blob bytes) is written before the value.
 
 import { beginEvent, loadNumber, loadString, num, numSigned, strAt, strBytes } from "./filter/fields";
 import { F_PARAM } from "./filter/layout";
+import { loadFdTypes, fdTypesItem, fdStr, fdStrLen } from "./filter/fd_fields";
 import { isGenericExit, currentSyscall, SYSCALL_CAPACITY } from "./syscall";
 import { FRAME_TS } from "./frame";
 
@@ -47,6 +49,7 @@ export const OUTF_OPTIONAL: u32 = 2;
 export const OUTF_SIGNED: u32 = 4;
 export const OUTF_BOOL: u32 = 8;
 export const OUTF_STRING: u32 = 16;
+export const OUTF_LIST: u32 = 32;
 
 /**
  * Blob layout of the tables OUT_TYPE, OUT_DIR and OUT_RES read, at the blob's start:
@@ -287,7 +290,22 @@ function putValue(insn: usize, op: u32, flags: u32): void {
   let found = true;
   if (op == OUT_FIELD) {
     store<u32>(ARG, load<u32>(insn, 8));
-    if ((flags & OUTF_STRING) != 0) {
+    if ((flags & OUTF_LIST) != 0 && json) {
+      // The one list field, fd.types: a JSON array of its items (libsinsp tojson).
+      const n = loadFdTypes(load<u32>(ARG));
+      found = n >= 0;
+      if (found) {
+        putByte(0x5b);
+        for (let i: u32 = 0; i < <u32>n; i++) {
+          if (i > 0) putByte(0x2c);
+          fdTypesItem(i);
+          putByte(0x22);
+          putEscaped(fdStr, fdStrLen, true);
+          putByte(0x22);
+        }
+        putByte(0x5d);
+      }
+    } else if ((flags & OUTF_STRING) != 0) {
       found = loadString(a, ARG);
       if (found) {
         if (json) putByte(0x22);

@@ -7,16 +7,18 @@
 
 import { FRAME_TID } from "../frame";
 import { findThread } from "../thread_table";
+import { ThreadRecord } from "../thread_record";
 import { paramI64, paramPtr, paramStrLen, paramEmpty, paramLen } from "../params";
 import { ROLE_PATH, roleIndex } from "../event_info";
 import {
-  FdEntry, findFd, SCAP_FD_FILE, SCAP_FD_FILE_V2, SCAP_FD_DIRECTORY, SCAP_FD_IPV4_SOCK, SCAP_FD_IPV6_SOCK,
+  FdEntry, findFd, entryAt, SCAP_FD_UNSUPPORTED, SCAP_FD_UNKNOWN, SCAP_FD_FILE, SCAP_FD_FILE_V2, SCAP_FD_DIRECTORY, SCAP_FD_IPV4_SOCK, SCAP_FD_IPV6_SOCK,
   SCAP_FD_IPV4_SERVSOCK, SCAP_FD_IPV6_SERVSOCK, SCAP_FD_UNIX_SOCK, SCAP_FD_TYPES, ROLE_NONE, ROLE_CLIENT, ROLE_SERVER,
   SCAP_L4_TCP, SCAP_L4_UDP, SCAP_L4_ICMP, SCAP_L4_RAW,
 } from "../fd_table";
 import {
   fdFlags, fdLocation, fdTypechar, fdOwner, stateFdOf, stateFdNum, stateNameChanged, dirfdParam, resolvePath, pathPtr, pathLen,
-  FD_PARAM_NONE, EF_CREATES_FD, EF_USES_FD, EF_DESTROYS_FD, fdAction, FD_ACT_OPEN, FD_ACT_CONNECT, FD_ACT_ACCEPT,
+  FD_PARAM_NONE, EF_CREATES_FD, EF_USES_FD, EF_DESTROYS_FD, fdAction, FD_ACT_OPEN, FD_ACT_CONNECT, FD_ACT_ACCEPT, renderParam,
+  PPM_FD_UPPER_LAYER, PPM_FD_LOWER_LAYER,
 } from "../fd_events";
 import { ipText, IP_TEXT_BYTES } from "./ip_text";
 import { NAME_BYTES } from "../fd_table";
@@ -24,7 +26,9 @@ import {
   F_FD_NUM, F_FD_TYPE, F_FD_TYPECHAR, F_FD_NAME, F_FD_DIRECTORY, F_FD_FILENAME, F_FD_INO, F_FD_DEV, F_FD_SIP,
   F_FD_SPORT, F_FD_CIP, F_FD_CPORT, F_FD_L4PROTO, F_FD_SOCKFAMILY, F_FD_NAMERAW, F_FD_LIP, F_FD_RIP, F_FD_LPORT,
   F_FD_RPORT, F_FD_IS_SERVER, F_FD_CONNECTED, F_FD_NET_SRC, F_FD_NET_DST, F_FD_PORT_SRC, F_FD_PORT_DST,
-  F_FD_SNET, F_FD_CNET, F_FD_LNET, F_FD_RNET, F_FD_NAME_CHANGED, FD_IP_V6,
+  F_FD_SNET, F_FD_CNET, F_FD_LNET, F_FD_RNET, F_FD_NAME_CHANGED, FD_IP_V6, F_FD_CPROTO, F_FD_SPROTO, F_FD_LPROTO,
+  F_FD_RPROTO, F_FD_UID, F_FD_CONTAINERNAME, F_FD_CONTAINERDIRECTORY, F_FD_TYPES, F_FD_DEV_MAJOR, F_FD_DEV_MINOR,
+  F_FD_IS_UPPER_LAYER, F_FD_IS_LOWER_LAYER, ARG_ANY,
 } from "./layout";
 
 /** The value a loader left (as fields.ts: numbers unsigned unless numSigned). */
@@ -50,6 +54,7 @@ export function beginFdEvent(f: usize, type: u32, evtNum: u64): void {
   eventType = type;
   eventNum = evtNum;
   looked = false;
+  typesBuilt = false;
 }
 
 /** libsinsp extract_fd: whether the event has fd fields; sets num and entry. */
@@ -100,6 +105,11 @@ export function loadFdNumber(field: u32): bool {
   switch (field) {
     case F_FD_INO: return setU(e.ino);
     case F_FD_DEV: return setU(<u64>e.dev);
+    // sinsp_fdinfo::get_device_major / get_device_minor (the kernel's new_encode_dev).
+    case F_FD_DEV_MAJOR: return setU(<u64>((e.dev & 0xfff00) >> 8));
+    case F_FD_DEV_MINOR: return setU(<u64>((e.dev & 0xff) | ((e.dev >> 12) & 0xfff00)));
+    case F_FD_IS_UPPER_LAYER: return setU((e.openFlags & PPM_FD_UPPER_LAYER) != 0 ? 1 : 0);
+    case F_FD_IS_LOWER_LAYER: return setU((e.openFlags & PPM_FD_LOWER_LAYER) != 0 ? 1 : 0);
     case F_FD_SPORT:
       if (isServSock(e)) return setU(<u64>e.dport);
       return isInetSock(e) && e.role != ROLE_NONE && setU(<u64>e.dport);
@@ -150,9 +160,6 @@ const L4_RAW = memory.data<u8>([0x72, 0x61, 0x77]);
 const FAMILY_IP = memory.data<u8>([0x69, 0x70]);
 const FAMILY_UNIX = memory.data<u8>([0x75, 0x6e, 0x69, 0x78]);
 
-/** The shell's renderer of a parameter's text (filter/fields.ts renderParam). */
-@external("env", "renderParam")
-declare function renderParam(type: u32, index: u32, ptr: usize, len: u32, out: usize, cap: u32): u32;
 const PARAM_TEXT_BYTES: u32 = 512;
 const PARAM_TEXT = memory.data(<i32>PARAM_TEXT_BYTES);
 
@@ -187,11 +194,144 @@ function directoryOf(): bool {
   return true;
 }
 
-/** Loads string fd field `field`; false when missing. */
-export function loadFdString(field: u32): bool {
+/** Writes `v` in decimal at out + at; returns the end. */
+function decimalAt(out: usize, at: u32, v: i64): u32 {
+  if (v < 0) store<u8>(out + at++, 0x2d);
+  let u: u64 = v < 0 ? <u64>0 - <u64>v : <u64>v;
+  let digits: u32 = 1;
+  for (let x = u; x >= 10; x /= 10) digits++;
+  for (let i = digits; i > 0; i--) { store<u8>(out + at + i - 1, <u8>(0x30 + <u32>(u % 10))); u /= 10; }
+  return at + digits;
+}
+
+// fd.containername / fd.containerdirectory / fd.uid are composed here.
+const COMPOSE_BYTES: u32 = NAME_BYTES + 64;
+const COMPOSE = memory.data(<i32>COMPOSE_BYTES);
+
+/**
+ * libsinsp TYPE_CONTAINERNAME / TYPE_CONTAINERDIRECTORY: the container id of the event's thread
+ * (empty for the host, as libsinsp's thread table holds it), ':', then the value at fdStr.
+ */
+function withContainer(): bool {
+  const t = findThread(load<i64>(frame, FRAME_TID));
+  let at: u32 = 0;
+  if (t != null && t.containerIdLen > 0) {
+    memory.copy(COMPOSE, changetype<usize>(t) + offsetof<ThreadRecord>("containerId0"), t.containerIdLen);
+    at = t.containerIdLen;
+  }
+  store<u8>(COMPOSE + at++, 0x3a);
+  const n = fdStrLen < COMPOSE_BYTES - at ? fdStrLen : COMPOSE_BYTES - at;
+  memory.copy(COMPOSE + at, fdStr, n);
+  return setStr(COMPOSE, at + n);
+}
+
+/** A port as libsinsp's port_to_string writes it without name resolution: its decimal number. */
+function portText(port: u16): bool {
+  return setStr(TEXT, decimalAt(TEXT, 0, <i64>port));
+}
+
+// fd.types: the distinct type names of the process's fds (sinsp_fdinfo::get_typestring, "<NA>"
+// for an unknown type), each once, ordered by the lowest fd number having it; libsinsp lists
+// them in its hash table's order. Built once per event in TYPE_KEYS.
+const TYPE_KEYS = memory.data(<i32>SCAP_FD_TYPES);
+const TYPE_MIN_FD = memory.data(<i32>SCAP_FD_TYPES * 8);
+let typeCount: u32 = 0;
+let typesArg: u32 = 0;
+let typesBuilt: bool = false;
+const NA_TEXT = memory.data<u8>([0x3c, 0x4e, 0x41, 0x3e]); // "<NA>"
+
+/** The type whose name type `t` prints (file for both file types, ipv4 for a listening socket, ...). */
+function typeKey(t: u8): u8 {
+  if (t == SCAP_FD_FILE_V2) return SCAP_FD_FILE;
+  if (t == SCAP_FD_IPV4_SERVSOCK) return SCAP_FD_IPV4_SOCK;
+  if (t == SCAP_FD_IPV6_SERVSOCK) return SCAP_FD_IPV6_SOCK;
+  if (t >= SCAP_FD_TYPES || t == SCAP_FD_UNSUPPORTED) return SCAP_FD_UNKNOWN;
+  return t;
+}
+
+/**
+ * libsinsp TYPE_FDTYPES: with `arg` ARG_ANY, the types of every fd of the event's process (false
+ * without a thread); else of fd `arg` alone (false when it has none). Sets typeCount and TYPE_KEYS.
+ */
+function buildTypes(arg: u32): bool {
+  if (typesBuilt && typesArg == arg) return true;
+  typeCount = 0;
+  const owner = fdOwner(load<i64>(frame, FRAME_TID));
+  if (owner == null) return false;
+  if (arg != ARG_ANY) {
+    const e = findFd(owner, <i64>arg);
+    if (e == null) return false;
+    store<u8>(TYPE_KEYS, typeKey(e.type));
+    typeCount = 1;
+  } else {
+    for (let k: u32 = 0; k < SCAP_FD_TYPES; k++) store<i64>(TYPE_MIN_FD + (k << 3), -1);
+    for (let n = owner.fdHead; n != 0; n = entryAt(n).next) {
+      const e = entryAt(n);
+      const at = TYPE_MIN_FD + (<usize>typeKey(e.type) << 3);
+      const m = load<i64>(at);
+      if (m < 0 || e.fd < m) store<i64>(at, e.fd);
+    }
+    // Selection by lowest fd (at most SCAP_FD_TYPES keys).
+    while (true) {
+      let best: i32 = -1;
+      let bestFd: i64 = 0;
+      for (let k: i32 = 0; k < <i32>SCAP_FD_TYPES; k++) {
+        const m = load<i64>(TYPE_MIN_FD + (<usize>k << 3));
+        if (m >= 0 && (best < 0 || m < bestFd)) { best = k; bestFd = m; }
+      }
+      if (best < 0) break;
+      store<u8>(TYPE_KEYS + typeCount++, <u8>best);
+      store<i64>(TYPE_MIN_FD + (<usize>best << 3), -1);
+    }
+  }
+  typesBuilt = true;
+  typesArg = arg;
+  return true;
+}
+
+/** Writes the name of type key `k` at out + at; returns the end. */
+function typeNameAt(out: usize, at: u32, k: u8): u32 {
+  const s = TYPE_NAMES[k];
+  if (s.length == 0) { memory.copy(out + at, NA_TEXT, 4); return at + 4; }
+  return at + <u32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, out + at, false);
+}
+
+/** fd.types (index `arg`, ARG_ANY for none) as a list: the item count, or -1 when missing. Items by fdTypesItem(). */
+export function loadFdTypes(arg: u32): i32 {
+  if (!look() || !buildTypes(arg)) return -1;
+  return <i32>typeCount;
+}
+
+/** Item `i` of the list loadFdTypes() made, into fdStr/fdStrLen. */
+export function fdTypesItem(i: u32): void {
+  setStr(TEXT, typeNameAt(TEXT, 0, load<u8>(TYPE_KEYS + i)));
+}
+
+/** The list as libsinsp prints it: "(a,b)". */
+function typesText(): bool {
+  let at: u32 = 0;
+  store<u8>(COMPOSE + at++, 0x28);
+  for (let i: u32 = 0; i < typeCount; i++) {
+    if (i > 0) store<u8>(COMPOSE + at++, 0x2c);
+    at = typeNameAt(COMPOSE, at, load<u8>(TYPE_KEYS + i));
+  }
+  store<u8>(COMPOSE + at++, 0x29);
+  return setStr(COMPOSE, at);
+}
+
+/** Loads string fd field `field` (`arg`: fd.types' index, ARG_ANY for none); false when missing. */
+export function loadFdString(field: u32, arg: u32): bool {
   if (!look()) return false;
   const e = entry != 0 ? changetype<FdEntry>(entry) : null;
   switch (field) {
+    case F_FD_UID: {
+      // libsinsp TYPE_UID: the thread id and fd.num written one after the other.
+      const at = decimalAt(COMPOSE, 0, load<i64>(frame, FRAME_TID));
+      return setStr(COMPOSE, decimalAt(COMPOSE, at, num));
+    }
+    case F_FD_TYPES: return buildTypes(arg) && typesText();
+    case F_FD_CONTAINERNAME: return loadFdString(F_FD_NAME, arg) && withContainer();
+    case F_FD_CONTAINERDIRECTORY: return loadFdString(F_FD_DIRECTORY, arg) && withContainer();
     case F_FD_TYPECHAR:
       store<u8>(CHAR, e == null ? fdTypechar(eventType) : e.type < SCAP_FD_TYPES ? load<u8>(TYPE_CHARS + e.type) : 0x3f);
       return setStr(CHAR, 1);
@@ -222,6 +362,18 @@ export function loadFdString(field: u32): bool {
       if (<u32>pos < fdStrLen - 1) return setStr(fdStr + pos + 1, fdStrLen - <u32>pos - 1);
       return true;
     }
+    // libsinsp TYPE_CLIENTPROTO / SERVERPROTO / LPROTO / RPROTO: a port as text; a listening socket's
+    // fd.sproto and a non-inet socket's fd.cproto are empty (present).
+    case F_FD_CPROTO:
+      if (e.role == ROLE_NONE) return false;
+      return isInetSock(e) ? portText(e.sport) : setStr(TEXT, 0);
+    case F_FD_SPROTO:
+      if (isServSock(e)) return setStr(TEXT, 0);
+      return isInetSock(e) && e.role != ROLE_NONE && portText(e.dport);
+    case F_FD_LPROTO: case F_FD_RPROTO:
+      // As fd.lport / fd.rport: the local side is the source of a connect, the destination of an accept.
+      if (!isInetSock(e) || e.role == ROLE_NONE) return false;
+      return portText((field == F_FD_LPROTO) == (e.role == ROLE_CLIENT) ? e.sport : e.dport);
     case F_FD_L4PROTO: {
       // sinsp_fdinfo::get_l4proto: a socket with no role yet (not connected) has none, unless raw.
       if (!isInetSock(e) && !isServSock(e)) return false;

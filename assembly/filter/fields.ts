@@ -34,7 +34,7 @@ import {
   F_PROC_IS_SID_LEADER, F_PROC_IS_VPGID_LEADER, ARG_ANY, F_PROC_SID_EXE, F_PROC_SID_EXEPATH,
   F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN, F_USER_NAME, F_USER_HOMEDIR,
   F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID, F_EXE_SHA256, F_PEXE_SHA256, F_EXE_INTERPRETER_SHA256,
-  F_FD_FIRST, F_FD_END, F_PROC_DURATION, F_PROC_PPID_DURATION,
+  F_FD_FIRST, F_FD_END, F_FD_TYPES, F_PROC_DURATION, F_PROC_PPID_DURATION,
 } from "./layout";
 import { beginFdEvent, loadFdNumber, loadFdString, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
 
@@ -399,7 +399,7 @@ export function loadString(field: u32, table: usize): bool {
     }
     return setStr(paramPtr(i), kind == PK_BYTES ? paramLen(i) : paramStrLen(i));
   }
-  if (field >= F_FD_FIRST && field < F_FD_END) return loadFdString(field) && setStr(fdStr, fdStrLen);
+  if (field >= F_FD_FIRST && field < F_FD_END) return loadFdString(field, field == F_FD_TYPES ? load<u32>(table) : ARG_ANY) && setStr(fdStr, fdStrLen);
   const p = thread();
   if (p == 0) return false;
   const arg = isArgField(field) ? load<u32>(table) : 0;

@@ -90,6 +90,8 @@ export const CMP_IGLOB: u32 = 13;
 export const CMP_BITS_ANY: u32 = 14;
 /** RE2-POSIX full match of the value as a pattern (ts/filter/regex.ts; matched by the shell's regexMatch). */
 export const CMP_REGEX: u32 = 15;
+/** A list field (fd.types) whose every item is one of the values (libsinsp `in` on a list; intersects is CMP_EQ: any item). */
+export const CMP_IN_ALL: u32 = 16;
 
 // Fields the VM reads (ts/filter/field_map.ts names them).
 export const F_EVT_NUM: u32 = 1;
@@ -194,6 +196,16 @@ export const F_FD_SOCKFAMILY: u32 = 136;
 export const F_FD_NAMERAW: u32 = 137;
 export const F_FD_LIP: u32 = 138;
 export const F_FD_RIP: u32 = 139;
+/** Port of a side as text (libsinsp port_to_string, names not resolved): client, server, local, remote. */
+export const F_FD_CPROTO: u32 = 140;
+export const F_FD_SPROTO: u32 = 141;
+export const F_FD_LPROTO: u32 = 142;
+export const F_FD_RPROTO: u32 = 143;
+export const F_FD_UID: u32 = 144;
+export const F_FD_CONTAINERNAME: u32 = 145;
+export const F_FD_CONTAINERDIRECTORY: u32 = 146;
+/** A list field: the types of the process's fds, or with an index (aux, as proc.aname[N]) of fd N; "(a,b)" as text. */
+export const F_FD_TYPES: u32 = 147;
 export const F_FD_NUM: u32 = 160;
 export const F_FD_INO: u32 = 161;
 export const F_FD_DEV: u32 = 162;
@@ -219,6 +231,10 @@ export const F_FD_CNET: u32 = 174;
 export const F_FD_LNET: u32 = 175;
 export const F_FD_RNET: u32 = 176;
 export const F_FD_NAME_CHANGED: u32 = 177;
+export const F_FD_DEV_MAJOR: u32 = 178;
+export const F_FD_DEV_MINOR: u32 = 179;
+export const F_FD_IS_UPPER_LAYER: u32 = 180;
+export const F_FD_IS_LOWER_LAYER: u32 = 181;
 /** What F_FD_*NET read for an IPv6 address: above every IPv4 number. */
 export const FD_IP_V6: u64 = 1 << 40;
 /** Field ids of the fd fields: [F_FD_FIRST, F_FD_END). */
@@ -236,6 +252,11 @@ export function isStringField(f: u32): bool {
 /** Whether field `f` takes an ancestor index (proc.aname[N], proc.apid[N], ...). */
 export function isAncestorField(f: u32): bool {
   return (f >= F_PROC_ANAME && f <= F_PROC_ACMDLINE) || f == F_PROC_APID;
+}
+
+/** Whether field `f` is a list (its items compared one by one, CMP_IN_ALL / CMP_EQ / CMP_EXISTS only). */
+export function isListField(f: u32): bool {
+  return f == F_FD_TYPES;
 }
 
 /** Value flags. */

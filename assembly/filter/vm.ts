@@ -7,8 +7,9 @@ import {
   INSN_BYTES, OP_CHECK, OP_TYPES, OP_JUMP_FALSE, OP_JUMP_TRUE, OP_NOT, OP_XFORM, OP_RHS,
   CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_ICONTAINS, CMP_STARTSWITH,
   CMP_ENDSWITH, CMP_GLOB, CMP_IGLOB, CMP_PMATCH, CMP_EXISTS, CMP_BITS_ANY, CMP_REGEX, F_PARAM, VAL_NUM, VAL_BIG, FILTER_EVENT_IDS,
-  FILTER_SYSCALLS, isStringField, isAncestorField, ARG_ANY, MAX_TRANSFORMS, XF_LEN, PK_BYTES,
+  FILTER_SYSCALLS, isStringField, isAncestorField, isListField, ARG_ANY, MAX_TRANSFORMS, XF_LEN, PK_BYTES, CMP_IN_ALL,
 } from "./layout";
+import { loadFdTypes, fdTypesItem, fdStr, fdStrLen } from "./fd_fields";
 import { isGenericExit, currentSyscall } from "../syscall";
 import {
   beginEvent, currentType, loadNumber, loadString, paramIsNumber, paramKind, num, numSigned, strAt, strBytes,
@@ -119,8 +120,26 @@ function check(field: u32, cmp: u32, table: usize, list: usize): bool {
     endAnyAncestor();
     return hit;
   }
+  if (isListField(field)) return checkList(cmp, table, list);
   const present = isNumber ? loadNumber(field, table) : loadString(field, table);
   return present && compareLoaded(isNumber, cmp, list, num, numSigned, strAt, strBytes);
+}
+
+/**
+ * A list field (fd.types; its index at `table`), as libsinsp compare_rhs on a list: CMP_IN_ALL
+ * (in) when every item is one of the values (an empty list too), CMP_EQ (intersects) when one is.
+ */
+function checkList(cmp: u32, table: usize, list: usize): bool {
+  const n = loadFdTypes(load<u32>(table));
+  if (n < 0) return false;
+  if (cmp == CMP_EXISTS) return true;
+  const all = cmp == CMP_IN_ALL;
+  for (let i: u32 = 0; i < <u32>n; i++) {
+    fdTypesItem(i);
+    const hit = compareLoaded(false, CMP_EQ, list, 0, false, fdStr, fdStrLen);
+    if (hit != all) return hit;
+  }
+  return all;
 }
 
 // A check with transformers or a right-side field (OP_XFORM, OP_RHS before its OP_CHECK).

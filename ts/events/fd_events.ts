@@ -18,7 +18,7 @@ const ACTIONS: Record<string, readonly [string, string?]> = {
   epoll_create: ['NEW', 'EVENTPOLL'], epoll_create1: ['NEW', 'EVENTPOLL'], userfaultfd: ['NEW', 'USERFAULTFD'],
   io_uring_setup: ['NEW', 'IOURING'], pidfd_open: ['NEW', 'PIDFD'],
   memfd_create: ['MEMFD'], pipe: ['PIPE'], pipe2: ['PIPE'], socketpair: ['SOCKETPAIR'], socket: ['SOCKET'],
-  connect: ['CONNECT'], accept: ['ACCEPT'], accept4: ['ACCEPT'], chdir: ['CHDIR'], fchdir: ['FCHDIR'],
+  connect: ['CONNECT'], bind: ['BIND'], accept: ['ACCEPT'], accept4: ['ACCEPT'], chdir: ['CHDIR'], fchdir: ['FCHDIR'],
 };
 
 /** libs get_exit_event_fd_location: the fd parameter of exit events that use one. */

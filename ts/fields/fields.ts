@@ -34,6 +34,8 @@ export interface FieldDef {
   indexArg?: boolean;
   /** Takes a key in brackets: `container.mount.dest[/etc]`, `k8s.pod.label[app]`. */
   keyArg?: boolean;
+  /** A list (libsinsp EPF_IS_LIST): its text is "(a,b)", its JSON an array. */
+  list?: boolean;
   /** The value for filters and JSON. */
   extract(v: EventView, arg?: string): FieldValue;
   /** Text for `-p` output when it differs from String(value). */
@@ -251,8 +253,23 @@ const FD_FIELDS: FieldDef[] = [
   { name: 'fd.connected', type: 'bool', unit: '', description: 'The socket is connected (connect, accept, a TCP socket of the capture\'s fd lists).', extract: wasmBool(F.FD_CONNECTED) },
   { name: 'fd.name_changed', type: 'bool', unit: '', description: 'The event gave its fd a name it did not have (an open, an accept, a connect that named the socket by its tuple).', extract: wasmBool(F.FD_NAME_CHANGED) },
   ...([
+    ['fd.cproto', F.FD_CPROTO, 'Client port of a connected inet socket as text (libsinsp port_to_string without name resolution: 443); empty for a connected socket of another family.'],
+    ['fd.sproto', F.FD_SPROTO, 'Server port of a connected inet socket as text; empty for a listening socket, as libsinsp.'],
+    ['fd.lproto', F.FD_LPROTO, 'Local port of a connected inet socket as text (as fd.lport).'],
+    ['fd.rproto', F.FD_RPROTO, 'Remote port of a connected inet socket as text (as fd.rport).'],
+    ['fd.uid', F.FD_UID, 'The thread id followed by fd.num, without a separator (tid 1442, fd 3: 14423), as libsinsp.'],
+    ['fd.containername', F.FD_CONTAINERNAME, "container.id of the thread (empty for the host, as libsinsp's thread table holds it), ':', then fd.name."],
+    ['fd.containerdirectory', F.FD_CONTAINERDIRECTORY, "container.id of the thread (empty for the host), ':', then fd.directory."],
+  ] as const).map(([name, id, description]): FieldDef => ({ name, type: 'string', unit: '', description, extract: wasmString(id) })),
+  { name: 'fd.types', type: 'string', unit: '', indexArg: true, list: true, description: "List of the types of the process's fds, each once, printed (file,pipe,ipv4) — ordered by lowest fd number (libsinsp: its hash table's order); with [N], of fd N alone. In a condition a list: in (every type is one of the values), intersects (one is), exists.", extract: wasmString(F.FD_TYPES) },
+  { name: 'fd.dev.major', type: 'u32', unit: '', description: 'Major number of fd.dev.', extract: wasmU32(F.FD_DEV_MAJOR) },
+  { name: 'fd.dev.minor', type: 'u32', unit: '', description: 'Minor number of fd.dev.', extract: wasmU32(F.FD_DEV_MINOR) },
+  { name: 'fd.is_upper_layer', type: 'bool', unit: '', description: "The file was opened from an overlayfs upper layer (the open exit's PPM_FD_UPPER_LAYER flag).", extract: wasmBool(F.FD_IS_UPPER_LAYER) },
+  { name: 'fd.is_lower_layer', type: 'bool', unit: '', description: "The file was opened from an overlayfs lower layer (PPM_FD_LOWER_LAYER).", extract: wasmBool(F.FD_IS_LOWER_LAYER) },
+  ...([
     ['fd.ip', 'Filter only: an IPv4 address that either side of the socket has (= and in: either; != : neither), as libsinsp.'],
     ['fd.port', 'Filter only: a port that either side of the socket has.'],
+    ['fd.proto', 'Filter only: as fd.port (libsinsp compares it as the port).'],
     ['fd.net', 'Filter only: an IPv4 network (CIDR, 10.0.0.0/8) that either side\'s address is in.'],
     ['fd.snet', 'Filter only: an IPv4 network the server address (fd.sip) is in.'],
     ['fd.cnet', 'Filter only: an IPv4 network the client address (fd.cip) is in.'],

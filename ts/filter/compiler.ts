@@ -53,6 +53,8 @@ const OPS: Record<string, number> = {
   bcontains: Cmp.CONTAINS, bstartswith: Cmp.STARTSWITH,
 };
 const HEX_OPS = new Set(['bcontains', 'bstartswith']);
+/** The comparisons of a list field (fd.types). */
+const LIST_OPS: Record<string, number | undefined> = { in: Cmp.IN_ALL, intersects: Cmp.EQ, exists: Cmp.EXISTS };
 const NUMERIC_OPS = new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists']);
 const EQUALITY_OPS = new Set(['=', '==', '!=', 'in', 'intersects', 'exists']);
 const I64_MIN = -(1n << 63n);
@@ -230,6 +232,12 @@ class Compiler {
         return;
       case 'fdnet':
         fdNetCheck(this.netEmitter(), c, field.net!, values);
+        return;
+      case 'list':
+        // libsinsp flt_is_comparable_any_list: in (every item), intersects (any item), exists.
+        const cmp = LIST_OPS[c.op];
+        if (cmp === undefined) throw filterError(MSG.OP_NOT_FOR_TYPE(c.op, 'list'), c.opPos);
+        this.emit(Op.CHECK, cmp, field.id, fieldAux(field, ref.arg), encodeValues(values.map((v) => textValue(v.text, false))));
         return;
       default:
         this.fieldCheck(c, field, ref.arg, values);

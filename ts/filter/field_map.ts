@@ -11,7 +11,7 @@ import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout
 import { CONTAINER_PLUGIN_FIELDS } from '../fields/fields.js';
 
 /** The value kind of a filter field. */
-export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'param' | 'argtext' | 'type' | 'dir' | 'res' | 'failed' | 'isopen' | 'fdnet';
+export type FilterKind = 'unsigned' | 'signed' | 'bool' | 'string' | 'list' | 'param' | 'argtext' | 'type' | 'dir' | 'res' | 'failed' | 'isopen' | 'fdnet';
 
 export interface FilterField {
   kind: FilterKind;
@@ -156,6 +156,20 @@ const MAP: Record<string, FilterField> = {
   'fd.is_server': b(F.FD_IS_SERVER),
   'fd.connected': b(F.FD_CONNECTED),
   'fd.name_changed': b(F.FD_NAME_CHANGED),
+  'fd.cproto': str(F.FD_CPROTO),
+  'fd.sproto': str(F.FD_SPROTO),
+  'fd.lproto': str(F.FD_LPROTO),
+  'fd.rproto': str(F.FD_RPROTO),
+  'fd.uid': str(F.FD_UID),
+  'fd.containername': str(F.FD_CONTAINERNAME),
+  'fd.containerdirectory': str(F.FD_CONTAINERDIRECTORY),
+  'fd.types': { kind: 'list', id: F.FD_TYPES, indexArg: true },
+  'fd.dev.major': u(F.FD_DEV_MAJOR),
+  'fd.dev.minor': u(F.FD_DEV_MINOR),
+  'fd.is_upper_layer': b(F.FD_IS_UPPER_LAYER),
+  'fd.is_lower_layer': b(F.FD_IS_LOWER_LAYER),
+  // libsinsp compares fd.proto as fd.port (compare_port).
+  'fd.proto': { kind: 'fdnet', id: F.FD_PORT_SRC, net: { value: 'port', sides: [F.FD_PORT_SRC, F.FD_PORT_DST] } },
   'fd.ip': { kind: 'fdnet', id: F.FD_NET_SRC, net: { value: 'ip', sides: [F.FD_NET_SRC, F.FD_NET_DST] } },
   'fd.port': { kind: 'fdnet', id: F.FD_PORT_SRC, net: { value: 'port', sides: [F.FD_PORT_SRC, F.FD_PORT_DST] } },
   'fd.net': { kind: 'fdnet', id: F.FD_NET_SRC, net: { value: 'cidr', sides: [F.FD_NET_SRC, F.FD_NET_DST] } },

@@ -22,7 +22,7 @@ import { DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS, EXEC_NAMES, type FormatP
 
 /** Instruction opcodes and flags (assembly/output.ts OUT_*, OUTF_*; test/wasm_boundary.test.ts checks both sides). */
 export const OUT = { INSN_BYTES: 24, LIT: 1, FIELD: 2, TYPE: 3, DIR: 4, RES: 5, FALLBACK: 6, IF_TYPES: 7, CLOCK: 8 } as const;
-export const OUTF = { JSON: 1, OPTIONAL: 2, SIGNED: 4, BOOL: 8, STRING: 16 } as const;
+export const OUTF = { JSON: 1, OPTIONAL: 2, SIGNED: 4, BOOL: 8, STRING: 16, LIST: 32 } as const;
 /** The tables at the blob's start (assembly/output.ts OUT_EVENT_IDS ... OUT_TABLES_BYTES). */
 export const OUT_TABLES = { EVENT_IDS: 1024, ERRNOS: 256, SYSCALLS: 1024, NAMES_AT: 0, DIRS_AT: 8192, ERRNO_AT: 9216, SYSCALLS_AT: 11264, BYTES: 19456 } as const;
 
@@ -111,6 +111,7 @@ function wasmField(ref: FieldRef): { id: number; kind: number } | undefined {
     case 'signed': return { id: f.id, kind: OUTF.SIGNED };
     case 'bool': return { id: f.id, kind: OUTF.BOOL };
     case 'string': return { id: f.id, kind: OUTF.STRING };
+    case 'list': return { id: f.id, kind: OUTF.STRING | OUTF.LIST };
     default: return undefined;
   }
 }

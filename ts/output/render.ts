@@ -104,13 +104,19 @@ export function jsonValue(v: FieldValue): string {
   return JSON.stringify(v);
 }
 
+/** The JSON of field `ref`'s value `v`: a list field's "(a,b)" as the array ["a","b"] (libsinsp tojson). */
+export function fieldJson(ref: FieldRef, v: FieldValue): string {
+  if (!ref.def.list || typeof v !== 'string') return jsonValue(v);
+  return JSON.stringify(v.length > 2 ? v.slice(1, -1).split(',') : []);
+}
+
 /** One JSON object (one line) with the given fields of the current event. */
 export function renderJson(v: EventView, fields: readonly FieldRef[]): string {
   let out = '{';
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     if (i > 0) out += ',';
-    out += JSON.stringify(f.text) + ':' + jsonValue(extractField(v, f));
+    out += JSON.stringify(f.text) + ':' + fieldJson(f, extractField(v, f));
   }
   return out + '}';
 }

@@ -5,7 +5,7 @@
  * each parallel worker runs one through {@link createJob}.
  */
 import { Decoder, type DecodeHandlers } from './decoder.js';
-import { renderFormat, renderDefault, renderJson, jsonValue } from '../output/render.js';
+import { renderFormat, renderDefault, renderJson, fieldJson } from '../output/render.js';
 import type { EventView } from '../fields/event_view.js';
 import { extractField } from '../fields/fields.js';
 import { fallbackRef } from '../output/program.js';
@@ -99,7 +99,7 @@ export class EventPrinter {
         const ref = refs[slot]!;
         const value = extractField(v, ref);
         if (value === null) return null;
-        return json ? jsonValue(value) : ref.def.text ? ref.def.text(v, ref.arg) : String(value);
+        return json ? fieldJson(ref, value) : ref.def.text ? ref.def.text(v, ref.arg) : String(value);
       });
       onEvent = () => { throw new Error('scapdrift internal error: an event reached the shell although the Wasm formatter prints it'); };
     }

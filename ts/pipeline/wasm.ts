@@ -167,7 +167,7 @@ const ROLE_PARAM_NAMES: readonly (readonly string[])[] = [
   ['vtid'], ['vpid'], ['pidns_init_start_ts'], ['exe_ino'], ['exe_ino_ctime'], ['exe_ino_mtime'],
   ['trusted_exepath'], ['loginuid'], ['fd', 'fdout', 'out_fd', 'fd_out'], ['name', 'filename'], ['dev'], ['ino'],
   ['mode'], ['oldpath'], ['newpath'], ['env'], ['tty'], ['vpgid'], ['cap_inheritable'], ['cap_permitted'],
-  ['cap_effective'], ['home'], ['shell'], ['container_id'], ['euid', 'egid'],
+  ['cap_effective'], ['home'], ['shell'], ['container_id'], ['euid', 'egid'], ['creat_flags'],
 ];
 /** The role of each parameter name (the index in ROLE_PARAM_NAMES). */
 const ROLE_OF_PARAM = new Map(ROLE_PARAM_NAMES.flatMap((names, role) => names.map((name) => [name, role] as const)));

@@ -9,7 +9,7 @@
 import type { EventView } from '../fields/event_view.js';
 import type { LoadedRule } from './load.js';
 import { clockText, extractField, type FieldRef } from '../fields/fields.js';
-import { renderFormat, jsonValue } from '../output/render.js';
+import { renderFormat, fieldJson } from '../output/render.js';
 import { escapeText } from '../fields/escape.js';
 
 /** What an alert shows of its rule. */
@@ -31,7 +31,7 @@ export function alertJson(v: EventView, rule: AlertRule, hostname: string): stri
   const fields = rule.output.filter((p): p is FieldRef => typeof p !== 'string');
   let outputFields = `{"evt.time":${v.ts}`;
   for (const f of fields) {
-    if (f.text !== 'evt.time') outputFields += `,${JSON.stringify(f.text)}:${jsonValue(extractField(v, f))}`;
+    if (f.text !== 'evt.time') outputFields += `,${JSON.stringify(f.text)}:${fieldJson(f, extractField(v, f))}`;
   }
   outputFields += '}';
   // The hostname (machine-info block) and the rule's name, source and tags (rules file) are
