@@ -16,7 +16,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ORACLE, oracle, captureFile, sinsp, ours } from './helpers/falco_reference.js';
+import { ORACLE, oracle, captureFile, sinsp, ours, OTHER_EVENT } from './helpers/falco_reference.js';
 import { escapeBytes } from '../ts/fields/escape.js';
 import { runCli } from './helpers/cli.js';
 import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
@@ -40,15 +40,11 @@ const ORDER_ONLY: Record<string, number> = {
   busy: 265_803, drop_exec: 616, memfd_exec: 469, curl_google: 0, curl_google_comments: 0, single_ipv6_conn: 0, test_ipv6_client: 0,
 };
 /**
- * The old sysdig captures: libscap merges each old enter/exit pair into one event before libsinsp
- * numbers it, so at some evt.nums libsinsp has another event (OTHER_EVENT, as in
- * test/fd_table.test.ts); where the event agrees, the old exit carries no fd (the enter had it) or
- * libsinsp's table is already past a close that scapdrift applies later (OLD_EXIT: the 23 rows of
- * test/fd_table.test.ts and one mmap exit whose fd.types is () for libsinsp, (file) for scapdrift).
+ * The old sysdig captures: at some evt.nums libsinsp has another event (OTHER_EVENT); where the
+ * event agrees, the old exit carries no fd (the enter had it) or libsinsp's table is already past
+ * a close that scapdrift applies later (OLD_EXIT: the 23 rows of test/fd_table.test.ts and one mmap
+ * exit whose fd.types is () for libsinsp, (file) for scapdrift).
  */
-const OTHER_EVENT: Record<string, number> = {
-  busy: 0, drop_exec: 0, memfd_exec: 0, curl_google: 692, curl_google_comments: 692, single_ipv6_conn: 32, test_ipv6_client: 63,
-};
 const OLD_EXIT: Record<string, number> = {
   busy: 0, drop_exec: 0, memfd_exec: 0, curl_google: 24, curl_google_comments: 24, single_ipv6_conn: 0, test_ipv6_client: 0,
 };

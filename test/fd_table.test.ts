@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { Decoder } from '../ts/pipeline/decoder.js';
 import { resolveField, fieldText, type FieldRef } from '../ts/fields/fields.js';
-import { ORACLE, oracle, readReference, captureFile, sinsp, ours } from './helpers/falco_reference.js';
+import { ORACLE, oracle, readReference, captureFile, sinsp, ours, OTHER_EVENT } from './helpers/falco_reference.js';
 import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
 import { PPM_CL, PPME, PT } from '../ts/events/ppm_constants.js';
@@ -27,15 +27,6 @@ const COLUMNS = [
   'fd.cip', 'fd.cport', 'fd.l4proto',
 ];
 
-/**
- * The old sysdig captures (enter and exit events, event versions without fd parameters): libscap
- * converts each old enter/exit pair into today's exit event before libsinsp numbers it, so at
- * the same evt.num libsinsp has another event than scapdrift (which keeps both events, as the
- * file holds them). Rows whose evt.type or evt.dir differ are counted here, exactly.
- */
-const OTHER_EVENT: Record<string, number> = {
-  drop_exec: 0, memfd_exec: 0, busy: 0, curl_google: 692, curl_google_comments: 692, single_ipv6_conn: 32, test_ipv6_client: 63,
-};
 /**
  * Rows of the old captures where the event agrees but an fd column does not: the event is an
  * exit whose old version carries no fd (it was in the enter event, which libscap merges into it).
