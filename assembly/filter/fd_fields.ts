@@ -319,6 +319,18 @@ function typesText(): bool {
   return setStr(COMPOSE, at);
 }
 
+/**
+ * Type (`name` false: sinsp_fdinfo::get_typestring) or name of fd `fd` of the process of thread
+ * `tid`, into fdStr/fdStrLen (proc.stdin.type & co.); false when the fd is not in its table.
+ */
+export function loadProcessFd(tid: i64, fd: i64, name: bool): bool {
+  const owner = fdOwner(tid);
+  const e = owner != null ? findFd(owner, fd) : null;
+  if (e == null) return false;
+  if (name) return setStr(e.name, e.nameLen);
+  return setStr(TEXT, typeNameAt(TEXT, 0, typeKey(e.type)));
+}
+
 /** Loads string fd field `field` (`arg`: fd.types' index, ARG_ANY for none); false when missing. */
 export function loadFdString(field: u32, arg: u32): bool {
   if (!look()) return false;

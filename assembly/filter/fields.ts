@@ -34,9 +34,13 @@ import {
   F_PROC_IS_SID_LEADER, F_PROC_IS_VPGID_LEADER, ARG_ANY, F_PROC_SID_EXE, F_PROC_SID_EXEPATH,
   F_PROC_VPGID_EXEPATH, F_PROC_CMDLENARGS, F_PROC_PVPID, F_THREAD_ISMAIN, F_USER_NAME, F_USER_HOMEDIR,
   F_USER_SHELL, F_USER_LOGINNAME, F_GROUP_NAME, F_GROUP_GID, F_EXE_SHA256, F_PEXE_SHA256, F_EXE_INTERPRETER_SHA256,
-  F_FD_FIRST, F_FD_END, F_FD_TYPES, F_PROC_DURATION, F_PROC_PPID_DURATION,
+  F_FD_FIRST, F_FD_END, F_FD_TYPES, F_PROC_DURATION, F_PROC_PPID_DURATION, F_THREAD_NAMETID, F_PROC_EXELINE,
+  F_PROC_STDIN_TYPE, F_PROC_STDOUT_TYPE, F_PROC_STDERR_TYPE, F_PROC_STDIN_NAME, F_PROC_STDOUT_NAME, F_PROC_STDERR_NAME,
+  F_PROC_PPID_TS, F_PROC_FDOPENCOUNT,
+  F_PROC_LOGINSHELLID,
 } from "./layout";
-import { beginFdEvent, loadFdNumber, loadFdString, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
+import { beginFdEvent, loadFdNumber, loadFdString, loadProcessFd, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
+import { fdOwner } from "../fd_events";
 
 /**
  * Writes the text libsinsp renders for parameter `index` (bytes at `ptr`, `len` long) of an event
@@ -195,6 +199,10 @@ export function loadNumber(field: u32, table: usize): bool {
       const a = ancestorProcess(r, 1);
       return a != null && (a.presence & HAS_CLONE_TS) != 0 && setS(<i64>(load<u64>(frame, FRAME_TS) - a.cloneTs));
     }
+    // libsinsp TYPE_PPID_CLONE_TS: the parent thread's (by ptid); libsinsp prints 0 when it is unknown.
+    case F_PROC_PPID_TS: { const pt = findThread(r.ptid); return pt != null && (pt.presence & HAS_CLONE_TS) != 0 && setU(pt.cloneTs); }
+    case F_PROC_FDOPENCOUNT: { const o = fdOwner(r.tid); return o != null && setU(<u64>o.fdCount); }
+    case F_PROC_LOGINSHELLID: return loginShell(r);
     case F_PROC_IS_SID_LEADER: return setU(r.sid == r.vpid ? 1 : 0);
     case F_PROC_IS_VPGID_LEADER: return setU(r.vpgid == r.vpid ? 1 : 0);
     case F_PROC_APID: {
@@ -205,6 +213,26 @@ export function loadNumber(field: u32, table: usize): bool {
     }
     default: return false;
   }
+}
+
+/** Whether `a`'s comm ends in "sh". */
+function isShell(a: ThreadRecord): bool {
+  const n = strLen(a, STR_COMM);
+  const p = strPtr(a, STR_COMM);
+  return n >= 2 && load<u8>(p + n - 2) == 0x73 && load<u8>(p + n - 1) == 0x68;
+}
+
+/** libsinsp TYPE_LOGINSHELLID: the pid of the last shell found from the main thread up its ancestry. */
+function loginShell(r: ThreadRecord): bool {
+  const m = mainThread(r);
+  let found = isShell(m);
+  let pid = m.pid;
+  beginParents(m);
+  for (let p = nextParent(); p != 0; p = nextParent()) {
+    const a = changetype<ThreadRecord>(p);
+    if (isShell(a)) { found = true; pid = a.pid; }
+  }
+  return found && setS(pid);
 }
 
 /** m_args.size(): the NUL-separated items of the args string. */
@@ -271,6 +299,18 @@ function copySpaced(at: u32, src: usize, n: u32): u32 {
     store<u8>(dst + i, c == 0 ? 32 : c);
   }
   return at + n;
+}
+
+/** Writes `v` in decimal into the scratch at `at`, up to its end; returns the end. */
+function decimalAt(at: u32, v: i64): u32 {
+  const neg = v < 0;
+  let u: u64 = neg ? <u64>0 - <u64>v : <u64>v;
+  let digits: u32 = neg ? 2 : 1;
+  for (let x = u; x >= 10; x /= 10) digits++;
+  if (at + digits > SCRATCH_BYTES) return at;
+  if (neg) store<u8>(SCRATCH + at, 0x2d);
+  for (let i = at + digits; i > at + (neg ? 1 : 0); i--) { store<u8>(SCRATCH + i - 1, <u8>(0x30 + <u32>(u % 10))); u /= 10; }
+  return at + digits;
 }
 
 /** A space at `at` when `at` > 0 (a list separator); returns the end. */
@@ -440,6 +480,20 @@ export function loadString(field: u32, table: usize): bool {
     case F_PROC_SID_EXE: return leaderValue(r, true, STR_EXE);
     case F_PROC_SID_EXEPATH: return leaderValue(r, true, STR_EXEPATH);
     case F_PROC_ENV: return envValue(field, r);
+    case F_THREAD_NAMETID: {
+      const end = copySpaced(0, strPtr(r, STR_COMM), strLen(r, STR_COMM));
+      return setScratch(field, 0, decimalAt(end, load<i64>(frame, FRAME_TID)));
+    }
+    case F_PROC_EXELINE: {
+      // The exe and a space (always), then the arguments space-separated.
+      let end = copySpaced(0, strPtr(r, STR_EXE), strLen(r, STR_EXE));
+      if (end < SCRATCH_BYTES) store<u8>(SCRATCH + end++, 32);
+      return setScratch(field, 0, copySpaced(end, strPtr(r, STR_ARGS), strLen(r, STR_ARGS)));
+    }
+    case F_PROC_STDIN_TYPE: case F_PROC_STDOUT_TYPE: case F_PROC_STDERR_TYPE:
+      return loadProcessFd(r.tid, <i64>(field - F_PROC_STDIN_TYPE), false) && setStr(fdStr, fdStrLen);
+    case F_PROC_STDIN_NAME: case F_PROC_STDOUT_NAME: case F_PROC_STDERR_NAME:
+      return loadProcessFd(r.tid, <i64>(field - F_PROC_STDIN_NAME), true) && setStr(fdStr, fdStrLen);
     case F_USER_NAME: return (r.presence & HAS_UID) != 0 && credential(KIND_USER, r.uid, CRED_NAME, ROOT, ROOT_LEN);
     case F_USER_HOMEDIR: return (r.presence & HAS_UID) != 0 && credential(KIND_USER, r.uid, CRED_HOME, ROOT_HOME, ROOT_HOME_LEN);
     case F_USER_SHELL: return (r.presence & HAS_UID) != 0 && credential(KIND_USER, r.uid, CRED_SHELL, 0, 0);

@@ -170,6 +170,17 @@ export const F_USER_HOMEDIR: u32 = 83;
 export const F_USER_SHELL: u32 = 84;
 export const F_USER_LOGINNAME: u32 = 85;
 export const F_GROUP_NAME: u32 = 86;
+/** comm followed by the event's tid (libsinsp TYPE_NAMETID). */
+export const F_THREAD_NAMETID: u32 = 88;
+/** proc.exe, a space, then the arguments space-separated (libsinsp TYPE_EXELINE). */
+export const F_PROC_EXELINE: u32 = 89;
+/** Type and name of fd 0, 1, 2 of the thread's process (libsinsp TYPE_FD_STD*). */
+export const F_PROC_STDIN_TYPE: u32 = 90;
+export const F_PROC_STDOUT_TYPE: u32 = 91;
+export const F_PROC_STDERR_TYPE: u32 = 92;
+export const F_PROC_STDIN_NAME: u32 = 93;
+export const F_PROC_STDOUT_NAME: u32 = 94;
+export const F_PROC_STDERR_NAME: u32 = 95;
 export const F_PROC_APID: u32 = 96;
 export const F_PROC_SID: u32 = 97;
 export const F_PROC_VPGID: u32 = 98;
@@ -183,6 +194,12 @@ export const F_THREAD_ISMAIN: u32 = 105;
 export const F_GROUP_GID: u32 = 106;
 export const F_PROC_DURATION: u32 = 107;
 export const F_PROC_PPID_DURATION: u32 = 108;
+/** Clone ts of the parent thread (by ptid). */
+export const F_PROC_PPID_TS: u32 = 109;
+/** Fds in the process's table (libsinsp get_fd_opencount). */
+export const F_PROC_FDOPENCOUNT: u32 = 110;
+/** Pid of the eldest process of the ancestry (itself included) whose comm ends in "sh" (libsinsp TYPE_LOGINSHELLID). */
+export const F_PROC_LOGINSHELLID: u32 = 111;
 // The event's fd (../fd_table.ts, fd_fields.ts): strings from 128, numbers from 160.
 export const F_FD_TYPE: u32 = 128;
 export const F_FD_TYPECHAR: u32 = 129;
