@@ -244,12 +244,23 @@ export function resolvePath(owner: ThreadRecord | null, dirfd: i64, hasDirfd: bo
     if (!hasDirfd || dirfd == PPM_AT_FDCWD) {
       if (owner != null) { append(strPtr(owner, STR_CWD), strLen(owner, STR_CWD)); addSlash(); }
     } else {
-      // libsinsp parse_dirfd: the directory's name and a "/", or "<UNKNOWN>" (nothing added).
-      const d = owner != null ? findFd(owner, dirfd) : null;
-      if (d == null) append(UNKNOWN, 9);
-      else { append(d.name, d.nameLen); addSlash(); }
+      resolveUnder(owner != null ? findFd(owner, dirfd) : null, name, nameLen);
+      return;
     }
   }
+  append(name, nameLen);
+  normalize();
+}
+
+/**
+ * Builds in PATH the relative path `name` under directory fd `dir` (libsinsp parse_dirfd /
+ * format_dirfd): its name and a "/", or "<UNKNOWN>" when it is null (nothing added), then normalised.
+ */
+export function resolveUnder(dir: FdEntry | null, name: usize, nameLen: u32): void {
+  pathLen = 0;
+  if (nameLen > NAME_BYTES) nameLen = NAME_BYTES;
+  if (dir == null) append(UNKNOWN, 9);
+  else { append(dir.name, dir.nameLen); addSlash(); }
   append(name, nameLen);
   normalize();
 }

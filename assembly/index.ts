@@ -36,6 +36,10 @@ export {
 } from "./fd_table";
 export { fdsDropped, fdNamesDropped, fdCount } from "./fd_table";
 export { describeFd, fdDescribePtr } from "./filter/fd_fields";
+export {
+  setFsPathEvent, setFsPathRole, FSP_OK_RES_ZERO, FSP_OK_FD_NOT_MINUS_1, FSP_FD_NAME, FSP_DIR_CWD, FSP_DIR_EVENT_FD,
+  FSP_DIR_OPENED, FSP_DIR_UNKNOWN, FSP_DIR_PARAM,
+} from "./filter/fspath_fields";
 export { threadCount, droppedThreads, threadSlots, threadSlotPtr } from "./thread_table";
 export { filesEvicted } from "./file_table";
 export {

@@ -80,6 +80,11 @@ function look(): bool {
   return true;
 }
 
+/** The event's fd entry (a FdEntry, libsinsp evt->get_fd_info()), 0 when it has none. */
+export function eventFdEntry(): usize {
+  return look() ? entry : 0;
+}
+
 // @ts-ignore: decorator
 @inline function setU(v: u64): bool { fdNum = v; fdNumSigned = false; return true; }
 // @ts-ignore: decorator

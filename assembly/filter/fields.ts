@@ -37,8 +37,9 @@ import {
   F_FD_FIRST, F_FD_END, F_FD_TYPES, F_PROC_DURATION, F_PROC_PPID_DURATION, F_THREAD_NAMETID, F_PROC_EXELINE,
   F_PROC_STDIN_TYPE, F_PROC_STDOUT_TYPE, F_PROC_STDERR_TYPE, F_PROC_STDIN_NAME, F_PROC_STDOUT_NAME, F_PROC_STDERR_NAME,
   F_PROC_PPID_TS, F_PROC_FDOPENCOUNT,
-  F_PROC_LOGINSHELLID,
+  F_PROC_LOGINSHELLID, F_FS_PATH_FIRST, F_FS_PATH_END,
 } from "./layout";
+import { loadFsPath, fsStr, fsStrLen } from "./fspath_fields";
 import { beginFdEvent, loadFdNumber, loadFdString, loadProcessFd, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
 import { fdOwner } from "../fd_events";
 
@@ -440,6 +441,7 @@ export function loadString(field: u32, table: usize): bool {
     return setStr(paramPtr(i), kind == PK_BYTES ? paramLen(i) : paramStrLen(i));
   }
   if (field >= F_FD_FIRST && field < F_FD_END) return loadFdString(field, field == F_FD_TYPES ? load<u32>(table) : ARG_ANY) && setStr(fdStr, fdStrLen);
+  if (field >= F_FS_PATH_FIRST && field < F_FS_PATH_END) return loadFsPath(field, frame, eventType) && setStr(fsStr, fsStrLen);
   const p = thread();
   if (p == 0) return false;
   const arg = isArgField(field) ? load<u32>(table) : 0;

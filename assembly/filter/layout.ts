@@ -257,13 +257,24 @@ export const FD_IP_V6: u64 = 1 << 40;
 /** Field ids of the fd fields: [F_FD_FIRST, F_FD_END). */
 export const F_FD_FIRST: u32 = 128;
 export const F_FD_END: u32 = 192;
+// fs.path.* (fspath_fields.ts): name, nameraw, source, sourceraw, target, targetraw; strings.
+export const F_FS_PATH_NAME: u32 = 192;
+export const F_FS_PATH_NAMERAW: u32 = 193;
+export const F_FS_PATH_SOURCE: u32 = 194;
+export const F_FS_PATH_SOURCERAW: u32 = 195;
+export const F_FS_PATH_TARGET: u32 = 196;
+export const F_FS_PATH_TARGETRAW: u32 = 197;
+/** Field ids of the fs.path fields: [F_FS_PATH_FIRST, F_FS_PATH_END). */
+export const F_FS_PATH_FIRST: u32 = 192;
+export const F_FS_PATH_END: u32 = 198;
 /** The ancestor index of an A* field without one: any ancestor in a condition, all of them in output. */
 export const ARG_ANY: u32 = 0xffffffff;
 
 /** Whether field `f` holds a byte string (the rest are numbers; F_PARAM is per event id). */
 export function isStringField(f: u32): bool {
   return (f >= F_PROC_NAME && f <= F_CONTAINER_ID) || f == F_EXE_INTERPRETER || f == F_WRITER_NAME || f == F_CHMOD_NAME ||
-    (f >= F_EXE_SHA256 && f <= F_EXE_INTERPRETER_SHA256) || (f >= F_PROC_PNAME && f < F_PROC_APID) || (f >= F_FD_FIRST && f < F_FD_NUM);
+    (f >= F_EXE_SHA256 && f <= F_EXE_INTERPRETER_SHA256) || (f >= F_PROC_PNAME && f < F_PROC_APID) || (f >= F_FD_FIRST && f < F_FD_NUM) ||
+    (f >= F_FS_PATH_FIRST && f < F_FS_PATH_END);
 }
 
 /** Whether field `f` takes an ancestor index (proc.aname[N], proc.apid[N], ...). */

@@ -282,6 +282,22 @@ const FD_FIELDS: FieldDef[] = [
   })),
 ];
 
+const FS_RESOLVED = 'resolved as libsinsp: an absolute path normalised (".", "..", "//"); a relative one under the cwd, or for mkdirat, unlinkat, fchmodat, fchownat and symlinkat the dirfd (a directory in the fd table, else "<UNKNOWN>" before it), renameat2 its olddirfd/newdirfd, openat/openat2 the name of the fd it opened';
+const FS_RAW = 'as the syscall got it (not resolved; an empty path reads "<NA>")';
+/**
+ * The fs.path.* fields (libs sinsp_filtercheck_fspath.cpp), computed in Wasm
+ * (assembly/filter/fspath_fields.ts; per event ts/events/fspath_events.ts). Missing on other
+ * events and when the syscall failed (res ≠ 0; for open/openat/openat2 fd = -1).
+ */
+const FS_PATH_FIELDS: FieldDef[] = ([
+  ['fs.path.name', F.FS_PATH_NAME, `Path a filesystem syscall operates on (mkdir, mkdirat, rmdir, unlink, unlinkat, open, openat, openat2, chmod, fchmodat, chown, lchown, fchownat, umount, quotactl's special; fchmod and fchown: fd.name), ${FS_RESOLVED}.`],
+  ['fs.path.nameraw', F.FS_PATH_NAMERAW, `fs.path.name ${FS_RAW}.`],
+  ['fs.path.source', F.FS_PATH_SOURCE, `Source path of rename, renameat, renameat2 (oldpath), link and linkat (newpath: the new link), symlink and symlinkat (linkpath), mount (dev), ${FS_RESOLVED}.`],
+  ['fs.path.sourceraw', F.FS_PATH_SOURCERAW, `fs.path.source ${FS_RAW}.`],
+  ['fs.path.target', F.FS_PATH_TARGET, `Target path of rename, renameat, renameat2 (newpath), link and linkat (oldpath: the existing file), symlink and symlinkat (target: for symlinkat a relative target reads "<UNKNOWN>" before it, as libsinsp), mount (dir), ${FS_RESOLVED}.`],
+  ['fs.path.targetraw', F.FS_PATH_TARGETRAW, `fs.path.target ${FS_RAW}.`],
+] as const).map(([name, id, description]): FieldDef => ({ name, type: 'string', unit: '', description, extract: wasmString(id) }));
+
 /** Local wall-clock time of an epoch-ns timestamp, with ns: "HH:MM:SS.nnnnnnnnn". */
 export function clockText(ts: bigint): string {
   return `${localSecondText(Number(ts / 1_000_000_000n), false)}.${nanosText(ts)}`;
@@ -447,6 +463,7 @@ const defs: FieldDef[] = [
   { name: 'thread.cap_inheritable', type: 'string', unit: '', description: `Inheritable capabilities. ${CAPS}`, extract: wasmString(F.CAP_INHERITABLE) },
   { name: 'thread.cap_effective', type: 'string', unit: '', description: `Effective capabilities. ${CAPS}`, extract: wasmString(F.CAP_EFFECTIVE) },
   ...FD_FIELDS,
+  ...FS_PATH_FIELDS,
   ...CONTAINER_PLUGIN_FIELDS.map(([name, type, keyArg]): FieldDef => ({
     name, type, unit: type === 'abstime' ? 'epoch ns' : '', ...(keyArg ? { keyArg } : {}), extract: () => null,
     description: 'Container plugin field: container runtime or Kubernetes metadata, which no capture carries (Falco\'s container plugin asks the runtime live). Always missing; rules using it load and evaluate it as Falco does a missing value.',

@@ -188,6 +188,12 @@ const MAP: Record<string, FilterField> = {
   'fd.cnet': { kind: 'fdnet', id: F.FD_CNET, net: { value: 'cidr', sides: [F.FD_CNET] } },
   'fd.lnet': { kind: 'fdnet', id: F.FD_LNET, net: { value: 'cidr', sides: [F.FD_LNET] } },
   'fd.rnet': { kind: 'fdnet', id: F.FD_RNET, net: { value: 'cidr', sides: [F.FD_RNET] } },
+  'fs.path.name': str(F.FS_PATH_NAME),
+  'fs.path.nameraw': str(F.FS_PATH_NAMERAW),
+  'fs.path.source': str(F.FS_PATH_SOURCE),
+  'fs.path.sourceraw': str(F.FS_PATH_SOURCERAW),
+  'fs.path.target': str(F.FS_PATH_TARGET),
+  'fs.path.targetraw': str(F.FS_PATH_TARGETRAW),
   // Names from DNS: libsinsp resolves them with its DNS manager, which reading a file does not feed.
   'fd.sip.name': str(F.NONE),
   'fd.cip.name': str(F.NONE),

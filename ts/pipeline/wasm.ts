@@ -15,6 +15,7 @@ import { paramText } from '../fields/param_format.js';
 import { compileRegex } from '../filter/regex.js';
 import { localSecondText } from '../fields/clock.js';
 import { fdEventDescriptions } from '../events/fd_events.js';
+import { fsPathDescriptions } from '../events/fspath_events.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -87,6 +88,9 @@ export interface DecoderExports {
   /** Describes what event `id` does to the fd table (assembly/fd_events.ts). */
   setFdEvent(id: number, action: number, location: number, flags: number, newType: number, typechar: number): void;
   setDirfdParam(id: number, index: number): void;
+  /** The fs.path.* description of event `id` (assembly/filter/fspath_fields.ts; ts/events/fspath_events.ts). */
+  setFsPathEvent(id: number, okKind: number, okParam: number): void;
+  setFsPathRole(id: number, role: number, param: number, dir: number, dirfd: number): void;
   /** Fds not added because a bound of the fd table was reached (assembly/fd_table.ts). */
   fdsDropped(): number;
   /** Fds kept without their name: the name budget was full. */
@@ -341,6 +345,10 @@ export function createDecoderModule(): DecoderModule {
     const flags = (d.creates ? EF.EF_CREATES_FD : 0) | (d.destroys ? EF.EF_DESTROYS_FD : 0) | (d.uses ? EF.EF_USES_FD : 0);
     ex.setFdEvent(d.id, g(`FD_ACT_${d.action}`), d.location ?? g('FD_PARAM_NONE'), flags, d.newType ? g(`SCAP_FD_${d.newType}`) : 0, d.typechar.charCodeAt(0));
     ex.setDirfdParam(d.id, d.dirfd ?? g('FD_PARAM_NONE'));
+  }
+  for (const d of fsPathDescriptions()) {
+    ex.setFsPathEvent(d.id, g(d.ok === 'res' ? 'FSP_OK_RES_ZERO' : 'FSP_OK_FD_NOT_MINUS_1'), d.okParam);
+    d.roles.forEach((r, role) => { if (r) ex.setFsPathRole(d.id, role, r.param < 0 ? g('FSP_FD_NAME') : r.param, g(`FSP_DIR_${r.dir}`), r.dirfd); });
   }
   ex.setGenericExitEvent(PPME.PPME_GENERIC_X);
   NATIVE_TO_PPM_SC.forEach((sc, native) => ex.setNativeSyscall(native, sc));
