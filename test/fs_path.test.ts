@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ORACLE, oracle, sinsp, ours, captureFile } from './helpers/falco_reference.js';
 import { runCli } from './helpers/cli.js';
-import { escapeBytes } from '../ts/escape.js';
+import { escapeBytes } from '../ts/fields/escape.js';
 import { ScapWriter, frameByName, type EventFrame } from '../ts/scap/writer.js';
 import type { ProcessEntry } from '../ts/scap/process_list.js';
 import { PPME } from '../ts/events/ppm_constants.js';
