@@ -51,11 +51,13 @@ export const FD_ACT_BIND: u8 = 14;
 
 /**
  * Writes the text libsinsp renders for parameter `index` (bytes at `ptr`, `len` long) of an event
- * of id `type` into `out` (at most `cap` bytes) and returns its length: the shell's renderer
- * (ts/param_format.ts paramText).
+ * of id `type` by thread `tid` into `out` (at most `cap` bytes) and returns its length: the shell's
+ * renderer (ts/fields/param_format.ts paramText; an fd resolved in thread `tid`'s fd table,
+ * "<f>/etc/passwd", so evt.arg compares what it prints). One import for the fd table, the filter
+ * VM and the formatter.
  */
 @external("env", "renderParam")
-export declare function renderParam(type: u32, index: u32, ptr: usize, len: u32, out: usize, cap: u32): u32;
+export declare function renderParam(type: u32, index: u32, ptr: usize, len: u32, out: usize, cap: u32, tid: i64): u32;
 
 // Event fd flags (libs driver/ppm_events_public.h EF_*), as the shell passes them.
 export const EF_CREATES_FD: u8 = 1;
@@ -550,7 +552,7 @@ function onBind(owner: ThreadRecord, type: u32, res: i64): void {
   }
   const before = e.nameLen;
   const h = pathHashOf(e);
-  const len = renderParam(type, 1, p, n, NAME_TEXT, NAME_TEXT_BYTES);
+  const len = renderParam(type, 1, p, n, NAME_TEXT, NAME_TEXT_BYTES, 0); // a socket address: no fd to resolve
   setFdName(e, NAME_TEXT, len, 0, 0);
   stateFrame = currentFrame;
   stateFd = fd;

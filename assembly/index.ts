@@ -40,6 +40,10 @@ export {
   setFsPathEvent, setFsPathRole, FSP_OK_RES_ZERO, FSP_OK_FD_NOT_MINUS_1, FSP_FD_NAME, FSP_DIR_CWD, FSP_DIR_EVENT_FD,
   FSP_DIR_OPENED, FSP_DIR_UNKNOWN, FSP_DIR_PARAM,
 } from "./filter/fspath_fields";
+export {
+  setEventCategory, CAT_UNKNOWN, CAT_OTHER, CAT_FILE, CAT_NET, CAT_IPC, CAT_MEMORY, CAT_PROCESS, CAT_SLEEP, CAT_SYSTEM, CAT_SIGNAL,
+  CAT_USER, CAT_TIME, CAT_PROCESSING, CAT_WAIT, CAT_SCHEDULER, CAT_INTERNAL, CAT_IO,
+} from "./filter/category";
 export { threadCount, droppedThreads, threadSlots, threadSlotPtr } from "./thread_table";
 export { filesEvicted } from "./file_table";
 export {

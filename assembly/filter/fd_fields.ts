@@ -172,7 +172,7 @@ const PARAM_TEXT = memory.data(<i32>PARAM_TEXT_BYTES);
 function eventName(raw: bool): bool {
   const act = fdAction(eventType);
   if (act == FD_ACT_CONNECT || act == FD_ACT_ACCEPT) {
-    return setStr(PARAM_TEXT, paramLen(1) == 0 ? 0 : renderParam(eventType, 1, paramPtr(1), paramLen(1), PARAM_TEXT, PARAM_TEXT_BYTES));
+    return setStr(PARAM_TEXT, paramLen(1) == 0 ? 0 : renderParam(eventType, 1, paramPtr(1), paramLen(1), PARAM_TEXT, PARAM_TEXT_BYTES, load<i64>(frame, FRAME_TID)));
   }
   if (act != FD_ACT_OPEN) return setStr(TEXT, 0);
   const name = roleIndex(eventType, ROLE_PATH);

@@ -37,19 +37,12 @@ import {
   F_FD_FIRST, F_FD_END, F_FD_TYPES, F_PROC_DURATION, F_PROC_PPID_DURATION, F_THREAD_NAMETID, F_PROC_EXELINE,
   F_PROC_STDIN_TYPE, F_PROC_STDOUT_TYPE, F_PROC_STDERR_TYPE, F_PROC_STDIN_NAME, F_PROC_STDOUT_NAME, F_PROC_STDERR_NAME,
   F_PROC_PPID_TS, F_PROC_FDOPENCOUNT,
-  F_PROC_LOGINSHELLID, F_FS_PATH_FIRST, F_FS_PATH_END,
+  F_PROC_LOGINSHELLID, F_FS_PATH_FIRST, F_FS_PATH_END, F_EVT_CATEGORY,
 } from "./layout";
+import { loadCategory, categoryPtr, categoryLen } from "./category";
 import { loadFsPath, fsStr, fsStrLen } from "./fspath_fields";
 import { beginFdEvent, loadFdNumber, loadFdString, loadProcessFd, fdNum, fdNumSigned, fdStr, fdStrLen } from "./fd_fields";
-import { fdOwner } from "../fd_events";
-
-/**
- * Writes the text libsinsp renders for parameter `index` (bytes at `ptr`, `len` long) of an event
- * of id `type` into `out` (at most `cap` bytes) and returns its length: the shell's renderer
- * (ts/fields/param_format.ts paramText), so evt.arg compares what it prints.
- */
-@external("env", "renderParam")
-declare function renderParam(type: u32, index: u32, ptr: usize, len: u32, out: usize, cap: u32): u32;
+import { fdOwner, renderParam } from "../fd_events";
 
 /** Bytes of rendered parameter text a comparison sees (longer text is cut). */
 const PARAM_TEXT_BYTES: u32 = 4096;
@@ -435,13 +428,14 @@ export function loadString(field: u32, table: usize): bool {
     // An empty buffer is a value (libsinsp: evt.buffer exists on a read of 0 bytes); an empty string is not.
     if (i >= frameNparams || (paramLen(i) == 0 && kind != PK_BYTES)) return false;
     if (kind == PK_TEXT) {
-      const n = renderParam(eventType, i, paramPtr(i), paramLen(i), PARAM_TEXT, PARAM_TEXT_BYTES);
+      const n = renderParam(eventType, i, paramPtr(i), paramLen(i), PARAM_TEXT, PARAM_TEXT_BYTES, load<i64>(frame, FRAME_TID));
       return setStr(PARAM_TEXT, n);
     }
     return setStr(paramPtr(i), kind == PK_BYTES ? paramLen(i) : paramStrLen(i));
   }
   if (field >= F_FD_FIRST && field < F_FD_END) return loadFdString(field, field == F_FD_TYPES ? load<u32>(table) : ARG_ANY) && setStr(fdStr, fdStrLen);
   if (field >= F_FS_PATH_FIRST && field < F_FS_PATH_END) return loadFsPath(field, frame, eventType) && setStr(fsStr, fsStrLen);
+  if (field == F_EVT_CATEGORY) return loadCategory(eventType) && setStr(categoryPtr, categoryLen);
   const p = thread();
   if (p == 0) return false;
   const arg = isArgField(field) ? load<u32>(table) : 0;

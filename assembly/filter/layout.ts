@@ -264,6 +264,8 @@ export const F_FS_PATH_SOURCE: u32 = 194;
 export const F_FS_PATH_SOURCERAW: u32 = 195;
 export const F_FS_PATH_TARGET: u32 = 196;
 export const F_FS_PATH_TARGETRAW: u32 = 197;
+/** evt.category (category.ts): the event table's category, of I/O events by their fd. */
+export const F_EVT_CATEGORY: u32 = 198;
 /** Field ids of the fs.path fields: [F_FS_PATH_FIRST, F_FS_PATH_END). */
 export const F_FS_PATH_FIRST: u32 = 192;
 export const F_FS_PATH_END: u32 = 198;
@@ -274,7 +276,7 @@ export const ARG_ANY: u32 = 0xffffffff;
 export function isStringField(f: u32): bool {
   return (f >= F_PROC_NAME && f <= F_CONTAINER_ID) || f == F_EXE_INTERPRETER || f == F_WRITER_NAME || f == F_CHMOD_NAME ||
     (f >= F_EXE_SHA256 && f <= F_EXE_INTERPRETER_SHA256) || (f >= F_PROC_PNAME && f < F_PROC_APID) || (f >= F_FD_FIRST && f < F_FD_NUM) ||
-    (f >= F_FS_PATH_FIRST && f < F_FS_PATH_END);
+    (f >= F_FS_PATH_FIRST && f < F_FS_PATH_END) || f == F_EVT_CATEGORY;
 }
 
 /** Whether field `f` takes an ancestor index (proc.aname[N], proc.apid[N], ...). */

@@ -139,27 +139,6 @@ function iso8601(ts: bigint): string {
   const s = new Date(Number(ts / 1_000_000n)).toISOString().slice(0, 19);
   return `${s}.${String(ts % 1_000_000_000n).padStart(9, '0')}+0000`;
 }
-/** libsinsp TYPE_CATEGORY names of the syscall categories (enum ppm_event_category's low bits). */
-const CATEGORY_NAMES = new Map<number, string>([
-  [EC.EC_UNKNOWN, 'unknown'], [EC.EC_OTHER, 'other'], [EC.EC_FILE, 'file'], [EC.EC_NET, 'net'], [EC.EC_IPC, 'IPC'],
-  [EC.EC_MEMORY, 'memory'], [EC.EC_PROCESS, 'process'], [EC.EC_SLEEP, 'sleep'], [EC.EC_SYSTEM, 'system'],
-  [EC.EC_SIGNAL, 'signal'], [EC.EC_USER, 'user'], [EC.EC_TIME, 'time'], [EC.EC_PROCESSING, 'processing'],
-  [EC.EC_WAIT, 'wait'], [EC.EC_SCHEDULER, 'scheduler'], [EC.EC_INTERNAL, 'internal'],
-]);
-/** sinsp_evt::get_category's subcategory of an I/O event, by its fd's type (fd.type). */
-const IO_SUBCATEGORY: Record<string, string> = {
-  file: 'file', directory: 'file', ipv4: 'net', ipv6: 'net', pipe: 'ipc', unix: 'ipc', event: 'ipc', signalfd: 'ipc',
-  inotify: 'ipc', userfaultfd: 'ipc',
-};
-/** evt.category as libsinsp (sinsp_filtercheck_event.cpp TYPE_CATEGORY, event.cpp get_category). */
-function eventCategory(v: EventView): string {
-  const cat = (v.info?.category ?? EC.EC_UNKNOWN) & (EC.EC_SYSCALL - 1);
-  if (cat >= EC.EC_IO_READ && cat <= EC.EC_IO_OTHER) {
-    const type = v.wasmBytes(F.FD_TYPE, 0);
-    return type === null ? 'unknown' : IO_SUBCATEGORY[Buffer.from(type).toString('latin1')] ?? 'unknown';
-  }
-  return CATEGORY_NAMES.get(cat) ?? 'unknown';
-}
 /** evt.args as libsinsp's TYPE_ARGS writes it. */
 function eventArgs(v: EventView): string {
   if (v.type === PPME.PPME_GENERIC_X) return '';
@@ -283,6 +262,7 @@ const FD_FIELDS: FieldDef[] = [
 ];
 
 const FS_RESOLVED = 'resolved as libsinsp: an absolute path normalised (".", "..", "//"); a relative one under the cwd, or for mkdirat, unlinkat, fchmodat, fchownat and symlinkat the dirfd (a directory in the fd table, else "<UNKNOWN>" before it), renameat2 its olddirfd/newdirfd, openat/openat2 the name of the fd it opened';
+const FS_WHEN = 'Only when the syscall succeeded (res = 0; open, openat, openat2: fd ≠ -1, so ENOENT passes). Source: libsinsp sinsp_filtercheck_fspath.cpp (computed in Wasm, assembly/filter/fspath_fields.ts).';
 const FS_RAW = 'as the syscall got it (not resolved; an empty path reads "<NA>")';
 /**
  * The fs.path.* fields (libs sinsp_filtercheck_fspath.cpp), computed in Wasm
@@ -296,7 +276,7 @@ const FS_PATH_FIELDS: FieldDef[] = ([
   ['fs.path.sourceraw', F.FS_PATH_SOURCERAW, `fs.path.source ${FS_RAW}.`],
   ['fs.path.target', F.FS_PATH_TARGET, `Target path of rename, renameat, renameat2 (newpath), link and linkat (oldpath: the existing file), symlink and symlinkat (target: for symlinkat a relative target reads "<UNKNOWN>" before it, as libsinsp), mount (dir), ${FS_RESOLVED}.`],
   ['fs.path.targetraw', F.FS_PATH_TARGETRAW, `fs.path.target ${FS_RAW}.`],
-] as const).map(([name, id, description]): FieldDef => ({ name, type: 'string', unit: '', description, extract: wasmString(id) }));
+] as const).map(([name, id, description]): FieldDef => ({ name, type: 'string', unit: '', description: `${description} ${FS_WHEN}`, extract: wasmString(id) }));
 
 /** Local wall-clock time of an epoch-ns timestamp, with ns: "HH:MM:SS.nnnnnnnnn". */
 export function clockText(ts: bigint): string {
@@ -338,7 +318,7 @@ const defs: FieldDef[] = [
     extract: (v) => { const b = v.param(resIndex(v)); return b ? readInt(b, true) : null; },
   },
   {
-    name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]) as libsinsp renders it: flags and modes by name (O_RDONLY|O_CLOEXEC), errnos (ENOENT), AT_FDCWD, signals, octal modes, addresses (1.2.3.4:80), an fd as its type and name (<f>/etc/passwd, from the fd table); compared as that text (in a condition an fd is compared as its number: the filter does not resolve it yet). Not resolved yet: pid comms, user names (the number).',
+    name: 'evt.arg', type: 'string', unit: '', takesArg: true, description: 'A parameter by name (evt.arg.flags) or position (evt.arg[2]) as libsinsp renders it: flags and modes by name (O_RDONLY|O_CLOEXEC), errnos (ENOENT), AT_FDCWD, signals, octal modes, addresses (1.2.3.4:80), an fd as its type and name (<f>/etc/passwd, from the fd table); compared as that text (an fd the table knows as <f>/etc/passwd, one it does not as its number). Not resolved yet: pid comms, user names (the number).',
     extract: (v, a) => { const i = argIndex(v, a); const b = v.param(i); return b ? paramText(v.info?.params[i], b, (fd) => v.fdText(fd)) : null; },
   },
   {
@@ -350,7 +330,7 @@ const defs: FieldDef[] = [
     name: 'evt.buffer', type: 'string', unit: '', description: 'The data buffer of an event that has one (the data parameter of read, write, sendto, recvfrom, ...): its bytes, non-printable ones shown as "." (libsinsp\'s default buffer format).',
     extract: (v) => { const i = v.paramIndex('data'); const b = v.param(i); return b && v.info?.params[i]?.type === PT.PT_BYTEBUF ? paramValue(v.info.params[i], b) : null; },
   },
-  { name: 'evt.category', type: 'string', unit: '', description: 'Category of the event (libs event table): file, net, IPC, memory, process, sleep, system, signal, user, time, processing, wait, scheduler, internal, other; for I/O events (read, write, ...) file, net or ipc by the type of their fd, unknown when it is not in the fd table, as libsinsp. Output only for now.', extract: eventCategory },
+  { name: 'evt.category', type: 'string', unit: '', description: 'Category of the event (libs event table): file, net, IPC, memory, process, sleep, system, signal, user, time, processing, wait, scheduler, internal, other; for I/O events (read, write, ...) file, net or ipc by the type of their fd, unknown when it is not in the fd table or of another type (memfd, eventpoll, ...), as libsinsp; computed in Wasm (assembly/filter/category.ts), usable in conditions.', extract: wasmString(F.EVT_CATEGORY) },
   { name: 'evt.args', type: 'string', unit: '', description: 'All parameters as name=value, with what a value resolves to in parentheses (fd=-2(ENOENT) flags=4097(O_RDONLY|O_CLOEXEC)), as libsinsp; empty for a generic syscall exit.', extract: eventArgs },
   { name: 'evt.info', type: 'string', unit: '', description: 'libsinsp\'s event information: for syscall events evt.args.', extract: eventArgs },
   { name: 'thread.tid', type: 'i64', unit: '', description: 'Thread id (host pid namespace).', extract: (v) => v.tid },

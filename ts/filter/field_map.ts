@@ -188,6 +188,7 @@ const MAP: Record<string, FilterField> = {
   'fd.cnet': { kind: 'fdnet', id: F.FD_CNET, net: { value: 'cidr', sides: [F.FD_CNET] } },
   'fd.lnet': { kind: 'fdnet', id: F.FD_LNET, net: { value: 'cidr', sides: [F.FD_LNET] } },
   'fd.rnet': { kind: 'fdnet', id: F.FD_RNET, net: { value: 'cidr', sides: [F.FD_RNET] } },
+  'evt.category': str(F.EVT_CATEGORY),
   'fs.path.name': str(F.FS_PATH_NAME),
   'fs.path.nameraw': str(F.FS_PATH_NAMERAW),
   'fs.path.source': str(F.FS_PATH_SOURCE),

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { EVENT_COUNT, eventInfo, fixedWidthBytes } from '../events/event_table.js';
-import { EF, PPME } from '../events/ppm_constants.js';
+import { EC, EF, PPME } from '../events/ppm_constants.js';
 import { NATIVE_TO_PPM_SC } from '../events/syscalls.js';
 import { paramText } from '../fields/param_format.js';
 import { compileRegex } from '../filter/regex.js';
@@ -91,6 +91,8 @@ export interface DecoderExports {
   /** The fs.path.* description of event `id` (assembly/filter/fspath_fields.ts; ts/events/fspath_events.ts). */
   setFsPathEvent(id: number, okKind: number, okParam: number): void;
   setFsPathRole(id: number, role: number, param: number, dir: number, dirfd: number): void;
+  /** The evt.category code (CAT_* global) of event `id` (assembly/filter/category.ts). */
+  setEventCategory(id: number, code: number): void;
   /** Fds not added because a bound of the fd table was reached (assembly/fd_table.ts). */
   fdsDropped(): number;
   /** Fds kept without their name: the name budget was full. */
@@ -249,6 +251,17 @@ function kindOf(id: number): number {
   return FILE_KINDS.get(info.name) ?? (FD_ACTIONS.get(id)! !== 'NONE' ? KIND.FD : KIND.OTHER);
 }
 /** What each event does to the fd table (ts/events/fd_events.ts), by id. */
+/**
+ * The evt.category code (suffix of the Wasm's CAT_* globals, which hold the names) of an event
+ * table category (libsinsp TYPE_CATEGORY's switch on the low bits of enum ppm_event_category).
+ */
+function categoryCode(category: number): string {
+  const c = category & (EC.EC_SYSCALL - 1);
+  if (c >= EC.EC_IO_READ && c <= EC.EC_IO_OTHER) return 'IO';
+  const name = (Object.keys(EC) as (keyof typeof EC)[]).find((k) => EC[k] === c && k !== 'EC_IO_BASE');
+  return name && name !== 'EC_SYSCALL' ? name.slice(3) : 'UNKNOWN';
+}
+
 const FD_EVENTS = fdEventDescriptions();
 const FD_ACTIONS = new Map(FD_EVENTS.map((d) => [d.id, d.action]));
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
@@ -292,7 +305,7 @@ export function createDecoderModule(): DecoderModule {
   const instance = new WebAssembly.Instance(wasmModule(), {
     env: {
       abort: wasmAbort,
-      renderParam: (type: number, index: number, ptr: number, len: number, out: number, cap: number) => renderParam(memory!, type, index, ptr, len, out, cap),
+      renderParam: (type: number, index: number, ptr: number, len: number, out: number, cap: number, tid: bigint) => renderParam(module!.exports, memory!, type, index, ptr, len, out, cap, tid),
       regexMatch: (p: number, pn: number, s: number, sn: number) => (regexes.match(memory!, p, pn, s, sn) ? 1 : 0),
       clockText: (sec: bigint, withDate: number) => writeFallback(module!.exports, localSecondText(Number(sec), withDate !== 0)),
       formatField: (slot: number, json: number) => {
@@ -350,6 +363,7 @@ export function createDecoderModule(): DecoderModule {
     ex.setFsPathEvent(d.id, g(d.ok === 'res' ? 'FSP_OK_RES_ZERO' : 'FSP_OK_FD_NOT_MINUS_1'), d.okParam);
     d.roles.forEach((r, role) => { if (r) ex.setFsPathRole(d.id, role, r.param < 0 ? g('FSP_FD_NAME') : r.param, g(`FSP_DIR_${r.dir}`), r.dirfd); });
   }
+  for (let id = 0; id < EVENT_COUNT; id++) ex.setEventCategory(id, g(`CAT_${categoryCode(eventInfo(id)!.category)}`));
   ex.setGenericExitEvent(PPME.PPME_GENERIC_X);
   NATIVE_TO_PPM_SC.forEach((sc, native) => ex.setNativeSyscall(native, sc));
   ex.reset();
@@ -368,10 +382,16 @@ export function writeFallback(ex: DecoderExports, text: string): number {
   return utf8.encodeInto(text, new Uint8Array(ex.memory.buffer, p, text.length * 3)).written;
 }
 
-/** The filter VM's renderParam import (assembly/filter/fields.ts): libsinsp's text of a parameter, UTF-8 into `out`. */
-function renderParam(memory: WebAssembly.Memory, type: number, index: number, ptr: number, len: number, out: number, cap: number): number {
-  const bytes = new Uint8Array(memory.buffer, ptr, len);
-  const text = paramText(eventInfo(type)?.params[index], bytes) ?? '';
+/**
+ * The filter VM's renderParam import (assembly/filter/fields.ts): libsinsp's text of a parameter,
+ * UTF-8 into `out`; an fd as thread `tid`'s fd table names it ("<f>/etc/passwd"), as evt.arg prints it.
+ */
+function renderParam(ex: DecoderExports, memory: WebAssembly.Memory, type: number, index: number, ptr: number, len: number, out: number, cap: number, tid: bigint): number {
+  const fdText = (fd: bigint): string | undefined => {
+    const n = ex.describeFd(tid, fd);
+    return n < 0 ? undefined : utf8Lossy.decode(new Uint8Array(memory.buffer, ex.fdDescribePtr(), n));
+  };
+  const text = paramText(eventInfo(type)?.params[index], new Uint8Array(memory.buffer, ptr, len), fdText) ?? '';
   return utf8.encodeInto(text, new Uint8Array(memory.buffer, out, cap)).written;
 }
 
