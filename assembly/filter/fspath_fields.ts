@@ -15,7 +15,7 @@ import { paramI64, paramLen, paramPtr, frameNparams } from "../params";
 import { FdEntry, SCAP_FD_DIRECTORY } from "../fd_table";
 import { fdOwner, resolvePath, resolveUnder, pathPtr, pathLen } from "../fd_events";
 import { eventFdEntry, loadFdString, fdStr, fdStrLen } from "./fd_fields";
-import { F_FD_NAME, F_FS_PATH_NAME } from "./layout";
+import { F_FD_NAME, F_FS_PATH_NAME, ARG_ANY } from "./layout";
 
 /** What makes an event successful for these fields (libsinsp m_success_checks). */
 export const FSP_OK_NONE: u8 = 0;
@@ -113,7 +113,7 @@ export function loadFsPath(field: u32, frame: usize, type: u32): bool {
   const param = load<u8>(ROLE_PARAM + at);
   if (param == FSP_NONE) return false;
   if (param == FSP_FD_NAME) {
-    if (!loadFdString(F_FD_NAME)) return false;
+    if (!loadFdString(F_FD_NAME, ARG_ANY)) return false;
     setStr(fdStr, fdStrLen);
   } else if (!rawParam(param)) return false;
   if ((k & 1) != 0) return true;
