@@ -189,6 +189,13 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   if (annotator) process.stderr.write(`scapdrift: ${annotator.summary()}\n`);
   await hasher?.close();
   if (writeFailure) throw writeFailure;
+  // Stopped while the driver was still loading: nothing was captured, and that is no fault — also
+  // when our SIGTERM reached the loader before it had set its handlers (right after its exec).
+  if (stopping && ((exit.signal === null && exit.code === 0) || exit.signal === 'SIGTERM') && isScapdriftError(failure) && failure.code === ErrorCode.EMPTY) {
+    process.stderr.write('scapdrift: capture stopped before it started\n');
+    if (opts.write) await unlink(opts.write).catch(() => {}); // empty: not a recording (already gone is fine)
+    return undefined;
+  }
   if (exit.signal !== null) {
     throw new ScapdriftError(ErrorCode.IO, stopping && exit.signal === 'SIGKILL'
       ? `live capture: the loader did not stop within ${STOP_GRACE_MS / 1000} s of SIGTERM and was killed; the stream ends where it was cut`
@@ -200,12 +207,6 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   }
   if (stdoutFailure) throw stdoutFailure;
   if (stdoutGone) return summary;
-  // Stopped while the driver was still loading: nothing was captured, and that is no fault.
-  if (stopping && isScapdriftError(failure) && failure.code === ErrorCode.EMPTY) {
-    process.stderr.write('scapdrift: capture stopped before it started\n');
-    if (opts.write) await unlink(opts.write).catch(() => {}); // empty: not a recording (already gone is fine)
-    return undefined;
-  }
   if (failure !== undefined) throw failure;
   return summary!;
 }
