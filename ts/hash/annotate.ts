@@ -69,7 +69,7 @@ export interface ExeHashCounts {
   late: number;
   /** No hash: the process was gone and no file on disk had the event's identity. */
   gone: number;
-  /** No hash: the event lacked the identity, or the file could not be hashed (hasher counts say why). */
+  /** No hash: the event lacked the identity, or the file could not be hashed (the hasher's counts of failed reads say why). */
   other: number;
   /** Executables of the processes in the process table (PL) hashed. */
   running: number;
@@ -136,9 +136,12 @@ export class ExeHashAnnotator extends Transform {
     const c = this.counts;
     const h = this.hasher.counts;
     const missing = c.execs - c.hashed;
-    const causes = [['late', c.late], ['gone', c.gone], ['changed', h.changed], ['too_large', h.tooLarge], ['read_error', h.readError], ['not_file', h.notFile]]
-      .filter(([, n]) => (n as number) > 0).map(([k, n]) => `${k}=${n}`).join(' ');
-    return `exe hashes: ${c.running} running processes' executables hashed; ${c.execs} execs, ${c.hashed} hashed (${h.hashed} files read, ${h.cacheHits} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}`;
+    const list = (pairs: [string, number][]): string => pairs.filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
+    // One cause per exec (they add up to `missing`); the file reads that failed are counted apart
+    // (an exec may try /proc/PID/exe and then its path; running processes' files count too).
+    const causes = list([['late', c.late], ['gone', c.gone], ['other', c.other]]);
+    const reads = list([['changed', h.changed], ['too_large', h.tooLarge], ['read_error', h.readError], ['not_file', h.notFile]]);
+    return `exe hashes: ${c.running} running processes' executables hashed; ${c.execs} execs, ${c.hashed} hashed (${h.hashed} files read, ${h.cacheHits} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}${reads ? `; file reads that failed: ${reads}` : ''}`;
   }
 
   private consume(chunk: Uint8Array): void {
@@ -250,7 +253,7 @@ export class ExeHashAnnotator extends Transform {
     };
     const p = new Promise<void>((resolve) => {
       timer = setTimeout(() => { finish(undefined, true); resolve(); }, this.waitMs);
-      this.hashExec(exec, counted).then((block) => { finish(block, false); resolve(); }, () => { finish(undefined, false); resolve(); });
+      this.hashExec(exec, counted, job).then((block) => { finish(block, false); resolve(); }, () => { finish(undefined, false); resolve(); });
     });
     this.jobs.add(p);
     void p.then(() => this.jobs.delete(p));
@@ -258,7 +261,7 @@ export class ExeHashAnnotator extends Transform {
   }
 
   /** The SD_EXE_HASH_E block for `exec`, or undefined (counted) when it cannot be hashed. */
-  private async hashExec(exec: Exec, counted: boolean): Promise<Uint8Array | undefined> {
+  private async hashExec(exec: Exec, counted: boolean, job: Job): Promise<Uint8Array | undefined> {
     const procExe = `/proc/${exec.tid}/exe`;
     let exe: HashOutcome | undefined;
     let interpreter: HashOutcome | undefined;
@@ -271,7 +274,8 @@ export class ExeHashAnnotator extends Transform {
       [exe, interpreter] = await Promise.all([this.hashPath(onDisk(exec.path), exec.id), this.hashInterpreter(procExe, exec.interpreter)]);
     }
     if (!exe || 'missing' in exe) {
-      if (counted) this.counts[!exe || exe.missing === 'changed' ? 'gone' : 'other']++;
+      // Not when the job is done already: counted late, once.
+      if (counted && !job.done) this.counts[!exe || exe.missing === 'changed' ? 'gone' : 'other']++;
       return undefined;
     }
     return exeHashBlock({
