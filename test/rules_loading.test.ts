@@ -73,6 +73,25 @@ test('-r DIR loads the *.yaml and *.yml files of the directory in name order, as
   assert.match(missing.stderr, /^scapdrift: cannot read rules file \S+nope: ENOENT/);
 });
 
+test('-p with rules appends its format to every alert after a space, as Falco\'s -p; JSON output_fields name a field once', () => {
+  const f = rulesFile(rule('Exec').replace('"%proc.name"', '"exe=%proc.exepath pid=%proc.pid"'));
+  const plain = runCli(['read', capture('drop_exec.scap'), '-q', '-r', f]).stdout.trimEnd().split('\n');
+  const r = runCli(['read', capture('drop_exec.scap'), '-q', '-r', f, '-p', 'extra pid=%proc.pid num=%evt.num']);
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.is(lines.length, EXEC_EXITS);
+  lines.forEach((l, i) => {
+    const m = / pid=(\d+) extra pid=(\d+) num=\d+$/.exec(l);
+    assert.ok(m && m[1] === m[2], l);
+    assert.ok(l.startsWith(plain[i]! + ' extra pid='), l);
+  });
+  const json = runCli(['read', capture('drop_exec.scap'), '-q', '-r', f, '--json', '-p', 'extra pid=%proc.pid']).stdout.trimEnd().split('\n');
+  for (const l of json) {
+    assert.equal(Object.keys(JSON.parse(l).output_fields), ['evt.time', 'proc.exepath', 'proc.pid']);
+    assert.equal((l.match(/"proc\.pid":/g) ?? []).length, 1, 'one key');
+  }
+});
+
 test('--priority, -t and -T select rules as Falco does; tags print sorted and unique', () => {
   const f = rulesFile(
     rule('Crit', '  tags: [zeta, Alpha, zeta, beta]\n').replace('WARNING', 'CRITICAL') +

@@ -110,7 +110,9 @@ export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) 
       kind: 'alerts',
       json: opts.json === true,
       rules: selection.rules.map((r) => ({
-        name: r.name, priority: r.priority, tags: r.tags, source: r.source, output: planParts(r.output),
+        // -p with rules appends its format to every rule's output after a space, as Falco's -p
+        // (rule_loader_compiler.cpp: rule.output + " " + extra format).
+        name: r.name, priority: r.priority, tags: r.tags, source: r.source, output: planParts(parts ? [...r.output, ' ', ...parts] : r.output),
         capture: r.capture, ...(r.captureDurationMs !== undefined ? { captureDurationMs: r.captureDurationMs } : {}),
       })),
       ...(selection.baseline ? { baseline: selection.baseline } : {}),

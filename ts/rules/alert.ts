@@ -30,8 +30,11 @@ export function isoTime(ts: bigint): string {
 export function alertJson(v: EventView, rule: AlertRule, hostname: string): string {
   const fields = rule.output.filter((p): p is FieldRef => typeof p !== 'string');
   let outputFields = `{"evt.time":${v.ts}`;
+  const seen = new Set(['evt.time']); // a map in Falco: a field named twice is one key
   for (const f of fields) {
-    if (f.text !== 'evt.time') outputFields += `,${JSON.stringify(f.text)}:${fieldJson(f, extractField(v, f))}`;
+    if (seen.has(f.text)) continue;
+    seen.add(f.text);
+    outputFields += `,${JSON.stringify(f.text)}:${fieldJson(f, extractField(v, f))}`;
   }
   outputFields += '}';
   // The hostname (machine-info block) and the rule's name, source and tags (rules file) are
