@@ -170,6 +170,17 @@ export function resetFdEvents(): void {
   stateFrame = 0;
 }
 
+// Whether fd events are applied at all: off when no field of the plan reads the fd table or the
+// cwd (ts/pipeline/state_needs.ts), so a filtered read skips their cost. Set before decoding.
+let tracking: bool = true;
+
+/** Sets whether fd events, fd inheritance at clone and close-on-exec are applied (default on). */
+export function setFdTracking(on: bool): void { tracking = on; }
+
+/** Whether fd events are applied (setFdTracking). */
+// @ts-ignore: decorator
+@inline export function fdTracking(): bool { return tracking; }
+
 /** Applies the fd-table change of event number `frame` (id `type`, an exit) by thread `tid`. */
 export function onFdEvent(frame: u64, type: u32, tid: i64): void {
   const action = fdAction(type);

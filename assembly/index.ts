@@ -27,7 +27,7 @@ export {
 } from "./scanner";
 export { reserveScratch, stageProcessString, addProcess, addCredential, addListedFd } from "./process_list";
 export {
-  setFdEvent, setDirfdParam, FD_PARAM_NONE, FD_ACT_NONE, FD_ACT_OPEN, FD_ACT_CLOSE, FD_ACT_DUP, FD_ACT_FCNTL, FD_ACT_NEW,
+  setFdEvent, setDirfdParam, setFdTracking, FD_PARAM_NONE, FD_ACT_NONE, FD_ACT_OPEN, FD_ACT_CLOSE, FD_ACT_DUP, FD_ACT_FCNTL, FD_ACT_NEW,
   FD_ACT_MEMFD, FD_ACT_PIPE, FD_ACT_SOCKETPAIR, FD_ACT_SOCKET, FD_ACT_CONNECT, FD_ACT_ACCEPT, FD_ACT_CHDIR, FD_ACT_FCHDIR, FD_ACT_BIND,
 } from "./fd_events";
 export {

@@ -22,7 +22,7 @@ import { stageString, stageFrom, commitStrings, freeStrings } from "./thread_str
 import { enterContainer, resetContainerStarts } from "./container_id";
 import { setExeOrigin, inheritExeOrigin } from "./drift";
 import { isPlausibleNs, plausibleSumNs, signedDeltaNs } from "./epoch_ns";
-import { fdOwner, onExecFds, PPM_CL_CLONE_FILES } from "./fd_events";
+import { fdOwner, fdTracking, onExecFds, PPM_CL_CLONE_FILES } from "./fd_events";
 import { copyFds } from "./fd_table";
 
 // PPM_CL_* clone flags (libs driver/ppm_events_public.h).
@@ -159,6 +159,7 @@ function inheritSession(dst: ThreadRecord, src: ThreadRecord, leader: bool): voi
 
 /** A new process starts with a copy of its parent's fds (libsinsp parse_clone_exit_caller/_child). */
 function inheritFds(child: ThreadRecord, parentTid: i64): void {
+  if (!fdTracking()) return;
   const from = fdOwner(parentTid);
   if (from != null && from != child) copyFds(child, from);
 }
@@ -348,7 +349,7 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   if (!paramEmpty(env)) stageStringParam(STR_ENV, env);
   commitStrings(rec);
   setSessionFromExecve(rec, type);
-  onExecFds(tid);
+  if (fdTracking()) onExecFds(tid);
 
   const cg = param(type, ROLE_CGROUPS);
   if (!paramEmpty(cg)) enterContainer(rec, paramPtr(cg), paramLen(cg), ts, known);

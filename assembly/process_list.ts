@@ -14,7 +14,7 @@ import { setContainerId } from "./container_id";
 import { isPlausibleNs } from "./epoch_ns";
 import { putCredential } from "./users";
 import { addFd, setFdName, SCAP_FD_IPV4_SOCK, SCAP_FD_IPV6_SOCK, ROLE_NONE, ROLE_CLIENT, ROLE_SERVER, SCAP_L4_TCP } from "./fd_table";
-import { fdOwner, nameSocket, PPM_CL_CLONE_FILES } from "./fd_events";
+import { fdOwner, fdTracking, nameSocket, PPM_CL_CLONE_FILES } from "./fd_events";
 
 let scratch: usize = 0;
 let scratchCapacity: u32 = 0;
@@ -107,12 +107,13 @@ export { STR_EXEPATH };
  * layer-4 protocol, ports and the source then destination address (16 bytes each,
  * IPv4 in the first 4) at scratch[addrOff, +32) for sockets, and its name at
  * scratch[nameOff, +nameLen). Ignored when the thread is unknown (libsinsp: the PL
- * entry comes first).
+ * entry comes first) or when fds are not tracked (setFdTracking).
  */
 export function addListedFd(
   tid: i64, fd: i64, ino: u64, type: u8, openFlags: u32, dev: u32,
   l4proto: u8, sport: u16, dport: u16, server: bool, addrOff: u32, nameOff: u32, nameLen: u32,
 ): void {
+  if (!fdTracking()) return;
   const owner = fdOwner(tid);
   if (owner == null) return;
   const e = addFd(owner, fd, type);

@@ -25,7 +25,7 @@ import { onCloneExit, onExecveExit, onProcexitApplied } from "./lifecycle";
 import { onThreadAttrExit } from "./thread_attrs";
 import { onCredentialEvent } from "./users";
 import { onFileEvent } from "./file_events";
-import { onFdEvent, fdAction, applyPendingClose, FD_ACT_NONE } from "./fd_events";
+import { onFdEvent, fdAction, fdTracking, applyPendingClose, FD_ACT_NONE } from "./fd_events";
 import { filterCount, runFilters } from "./filter/vm";
 import { isGenericExit, syscallEmitted } from "./syscall";
 import { SD_EXE_HASH_E, onExeHashEvent } from "./exe_hash";
@@ -342,7 +342,7 @@ export function scan(end: u32): i32 {
     else if (kind == KIND_EXECVE) onExecveExit(type, tid, load<u64>(f, FRAME_TS));
     else if (kind >= KIND_SETSID && kind < KIND_FD) onThreadAttrExit(kind, type, tid);
     else if (kind >= KIND_FILE_OPEN && kind < KIND_SETSID) onFileEvent(kind, type, tid, load<u64>(f, FRAME_TS));
-    if (fdAction(type) != FD_ACT_NONE) onFdEvent(eventNum, type, tid);
+    if (fdAction(type) != FD_ACT_NONE) { if (fdTracking()) onFdEvent(eventNum, type, tid); }
     else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; pendingExitTs = load<u64>(f, FRAME_TS); hasPendingExit = true; }
     const cpu = <u32>load<u16>(b, BLOCK_HEADER);
     // Emitted: the type is selected (for a generic exit, its syscall) and, when a filter is set,

@@ -14,13 +14,15 @@ import { checkEventTypes, type DecodeSummary } from '../pipeline/decoder.js';
 import { resolveField, suggestField, type FieldRef } from '../fields/fields.js';
 import { createJob as createEventsJob, type CaptureEvent, type CaptureAlert, type EventsResult } from './capture_event.js';
 import { layoutPrograms } from '../filter/blob.js';
-import { compilePrintPlan, type Plan } from '../pipeline/plan.js';
+import { compilePrintPlan, planNeedsFdTable, type Plan, type PlanOutput } from '../pipeline/plan.js';
+import { conditionFields } from '../pipeline/state_needs.js';
 import { parseCondition } from '../filter/parser.js';
 import { workerCount } from '../parallel/worker_count.js';
 import { DEFAULT_JSON_FIELDS } from '../output/render.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import type { MachineInfo } from '../scap/machine_info.js';
-import { compileFilter, type Program } from '../filter/index.js';
+import { compileProgram, EMPTY_ENV } from '../filter/index.js';
+import type { Expr } from '../filter/ast.js';
 import { FilterError } from '../filter/filter_error.js';
 
 /** Options of {@link openCapture}. Unknown keys are rejected by name. */
@@ -137,14 +139,9 @@ function filterOption<T>(f: () => T): T {
   }
 }
 
-/** The filter option compiled. */
-function compileOption(condition: string): Program {
-  return filterOption(() => compileFilter(condition));
-}
-
 /** The filter option parsed (with rules, it is compiled once with them when the iteration starts). */
-function parseOption(condition: string): void {
-  filterOption(() => parseCondition(condition));
+function parseOption(condition: string): Expr {
+  return filterOption(() => parseCondition(condition));
 }
 
 /**
@@ -167,12 +164,15 @@ export function openCapture(input: string | ByteStream, options: OpenCaptureOpti
   if (withRules) {
     if (options.filter !== undefined) parseOption(options.filter); // checked here; compiled once with the rules
   } else {
-    const programs = options.filter !== undefined ? [compileOption(options.filter)] : undefined;
+    const expr = options.filter !== undefined ? parseOption(options.filter) : undefined;
+    const programs = expr ? [filterOption(() => compileProgram(expr))] : undefined;
+    const output: PlanOutput = { kind: 'events', fields: fields.map((f) => f.text), jsonSafe };
     plan = {
       ...(options.types ? { types: [...options.types] } : {}),
       strict: false,
       ...(programs ? { filter: { blob: layoutPrograms(programs), count: programs.length } } : {}),
-      output: { kind: 'events', fields: fields.map((f) => f.text), jsonSafe },
+      output,
+      fdTable: planNeedsFdTable(expr ? [...conditionFields(expr, EMPTY_ENV)] : [], output),
     };
   }
   /** The plan with the rules read and compiled (once, at the start of the iteration). */

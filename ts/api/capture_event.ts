@@ -64,7 +64,7 @@ export function createJob(plan: Plan, onSkip: (message: string) => void): Job<Ev
   const output = plan.output;
   if (output.kind !== 'events' && output.kind !== 'alertObjects') throw new Error(`the events job needs an events plan, got ${output.kind}`);
   const jsonSafe = output.jsonSafe;
-  const decoder = new Decoder({ ...(plan.types ? { types: plan.types } : {}), ...(plan.filter ? { filter: plan.filter } : {}), strict: plan.strict });
+  const decoder = new Decoder({ ...(plan.types ? { types: plan.types } : {}), ...(plan.filter ? { filter: plan.filter } : {}), strict: plan.strict, fdTable: plan.fdTable });
   let events: (CaptureEvent | CaptureAlert)[] = [];
   let machineInfo: MachineInfo | undefined;
   let hostname = hostnameOfThisMachine();

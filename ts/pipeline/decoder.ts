@@ -156,6 +156,12 @@ export interface DecoderOptions {
   filter?: { readonly blob: Uint8Array; readonly count: number };
   /** Also hand every exec exit not delivered to {@link DecodeHandlers.onStateExec} (a learned baseline's writers). */
   stateExecs?: boolean;
+  /**
+   * Keep the fd table and the cwd (default true). False when nothing asked of this decode reads
+   * them (a plan's `fdTable`, ts/pipeline/state_needs.ts): fd events, fd inheritance at clone,
+   * close-on-exec and the fds of FDL blocks are then skipped, and {@link DecodeSummary.fds} is 0.
+   */
+  fdTable?: boolean;
 }
 
 /** What FAULT_PARAM_WIDTH found: parameter `index` of event `id` has `bytes` bytes. */
@@ -207,6 +213,7 @@ export class Decoder {
     ex.setEmitAllSyscalls(wanted === undefined ? 1 : 0);
     PPM_SC_NAMES.forEach((name, sc) => { if (wantedSyscalls.includes(name)) ex.setEmitSyscall(sc, 1); });
     ex.setStateExecs(options.stateExecs ? 1 : 0);
+    ex.setFdTracking(options.fdTable === false ? 0 : 1);
     if (options.programs) installPrograms(this.module, options.programs);
     else if (options.filter) installBlob(this.module, options.filter.blob, options.filter.count);
   }

@@ -58,7 +58,7 @@ export class EventPrinter {
     const output = plan.output;
     // A baseline sees every exec exit, those of other workers' batches too (ts/baseline/detect.ts).
     const judge = output.kind === 'alerts' && output.baseline ? new BaselineJudge(output.baseline.profile) : undefined;
-    const decoder = new Decoder({ ...(plan.types ? { types: plan.types } : {}), ...(plan.filter ? { filter: plan.filter } : {}), strict: plan.strict, stateExecs: judge !== undefined });
+    const decoder = new Decoder({ ...(plan.types ? { types: plan.types } : {}), ...(plan.filter ? { filter: plan.filter } : {}), strict: plan.strict, stateExecs: judge !== undefined, fdTable: plan.fdTable });
     let hostname = hostnameOfThisMachine();
     let onEvent: (v: EventView) => void;
     if (output.kind === 'alerts') {

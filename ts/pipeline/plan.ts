@@ -9,7 +9,11 @@
  * A plan is structured-clonable (no functions, no class instances): it crosses
  * to worker threads by `postMessage`/`workerData`.
  */
-import { compileFormat, formatFields, DEFAULT_JSON_FIELDS } from '../output/render.js';
+import { compileFormat, formatFields, DEFAULT_JSON_FIELDS, DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS } from '../output/render.js';
+import { readsFdTable } from './state_needs.js';
+import { eventIdsByName } from '../events/event_table.js';
+import { isSyscallName } from '../events/syscalls.js';
+import type { TypeSet } from '../rules/event_types.js';
 import { layoutPrograms } from '../filter/blob.js';
 import { checkEventTypes } from './decoder.js';
 import { selectEvents, type SelectOptions } from '../rules/select.js';
@@ -64,6 +68,11 @@ export interface Plan {
   /** Filter programs as the VM's blob (assembly/filter/layout.ts) and how many; absent: every event. */
   filter?: { blob: Uint8Array; count: number };
   output: PlanOutput;
+  /**
+   * Whether decoders keep the fd table and the cwd: false only when no field the conditions,
+   * rules or output read needs them ({@link planNeedsFdTable}, ts/pipeline/state_needs.ts).
+   */
+  fdTable: boolean;
 }
 
 /** What `read` and `capture` print: their shared options (the selection's, ts/rules/select.ts, and these). */
@@ -125,12 +134,45 @@ export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) 
   } else {
     output = { kind: 'line', program: compileOutputProgram({ kind: 'line' }) };
   }
+  const emitted = emittedTypes(types, selection.eventTypes);
   return {
-    ...(types ? { types } : {}),
+    ...(emitted ? { types: emitted } : {}),
     strict: opts.strict === true,
     ...(selection.programs ? { filter: { blob: layoutPrograms(selection.programs), count: selection.programs.length } } : {}),
     output,
+    fdTable: planNeedsFdTable(selection.fieldsRead ?? [], output),
   };
+}
+
+/**
+ * The event types decoders stop at: those of `-t` (absent: all) that the conditions and rules
+ * can match (`selected`, a superset: ts/rules/event_types.ts), names no event or syscall has
+ * dropped (a condition's own check refuses those, a rule naming one never fires); undefined: all.
+ * Only a narrower emit mask: the programs still decide every event it lets through.
+ */
+function emittedTypes(types: string[] | undefined, selected: TypeSet | undefined): string[] | undefined {
+  if (!selected || selected.except) return types; // `!=` lists (except) narrow too little to pay
+  const names = [...selected.names].filter((n) => eventIdsByName(n).length > 0 || isSyscallName(n));
+  return types ? types.filter((t) => names.includes(t)) : names;
+}
+
+/** The fields `output` prints, as written (the default line's too). */
+function outputFields(output: PlanOutput): string[] {
+  const names = (parts: readonly PlanPart[]): string[] => parts.flatMap((p) => (typeof p === 'string' ? [] : [p.field]));
+  switch (output.kind) {
+    case 'line': return [...DEFAULT_HEAD, ...EXEC_FIELDS, ...EXEC_ORIGIN_FIELDS].flatMap((p) => (typeof p === 'string' ? [] : [p.text]));
+    case 'format': return names(output.parts);
+    case 'json': case 'events': return output.fields;
+    case 'alerts': case 'alertObjects': return output.rules.flatMap((r) => names(r.output));
+  }
+}
+
+/**
+ * Whether a decode that reads the fields `conditionFields` (its filter and rules) and prints
+ * `output` needs the fd table and the cwd kept (ts/pipeline/state_needs.ts).
+ */
+export function planNeedsFdTable(conditionFields: readonly string[], output: PlanOutput): boolean {
+  return [...conditionFields, ...outputFields(output)].some(readsFdTable);
 }
 
 /**

@@ -86,6 +86,8 @@ export interface DecoderExports {
     l4proto: number, sport: number, dport: number, server: number, addrOff: number, nameOff: number, nameLen: number,
   ): void;
   /** Describes what event `id` does to the fd table (assembly/fd_events.ts). */
+  /** Whether fd events are applied (assembly/fd_events.ts setFdTracking; default 1). */
+  setFdTracking(on: number): void;
   setFdEvent(id: number, action: number, location: number, flags: number, newType: number, typechar: number): void;
   setDirfdParam(id: number, index: number): void;
   /** The fs.path.* description of event `id` (assembly/filter/fspath_fields.ts; ts/events/fspath_events.ts). */

@@ -51,6 +51,16 @@ export function eventTypes(expr: Expr, env: FilterEnv, expanding: ReadonlySet<st
 }
 
 /**
+ * The event types some program of a selection can match: those of any rule (none: no rule)
+ * that `filter` (absent: every type) allows too; a superset, as {@link eventTypes}. What the
+ * decoder's emit mask may be narrowed to (ts/pipeline/plan.ts).
+ */
+export function selectionTypes(rules: readonly Expr[] | undefined, filter: Expr | undefined, env: FilterEnv): TypeSet {
+  const ruleTypes = rules ? rules.map((r) => eventTypes(r, env)).reduce(union, complement(ALL)) : ALL;
+  return filter ? intersect(ruleTypes, eventTypes(filter, env)) : ruleTypes;
+}
+
+/**
  * One warning per rule of `set` that can never fire on a live capture: none of its event types
  * is one that `captured` (the event names scapdrift's driver sends) holds.
  */

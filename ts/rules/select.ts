@@ -10,6 +10,8 @@ import type { Program } from '../filter/index.js';
 import type { LoadedRule, RuleSet } from './load.js';
 import { DEFAULT_RULES_PATH } from './default_rules.js';
 import type { Profile } from '../baseline/profile.js';
+import { conditionFields } from '../pipeline/state_needs.js';
+import { selectionTypes, type TypeSet } from './event_types.js';
 
 /** What selects events: conditions, rules files and which of their rules run. */
 export interface SelectOptions {
@@ -40,6 +42,10 @@ export interface Selection {
   ruleSet?: RuleSet;
   /** With a baseline: its profile (its rule is the last of `rules`) and the rules it replaces (ts/baseline/detect.ts). */
   baseline?: { profile: Profile; replaced: number[] };
+  /** The fields the programs' conditions read, as written (ts/pipeline/state_needs.ts); absent with no program. */
+  fieldsRead?: string[];
+  /** The event types some program can match (a superset: ts/rules/event_types.ts); absent with no program. */
+  eventTypes?: TypeSet;
 }
 
 /** The host name for alerts when the capture names none. */
@@ -55,14 +61,16 @@ export function hostnameOfThisMachine(): string {
 export async function selectEvents(opts: SelectOptions, warn: (line: string) => void): Promise<Selection> {
   if (opts.condition === undefined && opts.filter === undefined && !opts.rules?.length && !opts.defaultRules && opts.baseline === undefined) return {};
   // The filter compiler is loaded only when something is to be compiled (start-up, README).
-  const { parseCondition, compileProgram } = await import('../filter/index.js');
+  const { parseCondition, compileProgram, EMPTY_ENV } = await import('../filter/index.js');
   const conditions = [opts.condition, opts.filter].filter((c): c is string => c !== undefined).map((c) => parseCondition(c));
   const filter: Expr | undefined = conditions.length > 1 ? { kind: 'and', children: conditions, pos: 1 } : conditions[0];
   const files = [...(opts.defaultRules ? [DEFAULT_RULES_PATH] : []), ...(opts.rules ?? [])];
   // The profile is read and checked before any rules file or capture (a bad one fails first).
   const detect = opts.baseline === undefined ? undefined : await import('../baseline/detect.js');
   const baseline = detect?.compileBaseline(opts.baseline!, filter);
-  if (files.length === 0 && !baseline) return filter ? { programs: [compileProgram(filter)] } : {};
+  if (files.length === 0 && !baseline) {
+    return filter ? { programs: [compileProgram(filter)], fieldsRead: [...conditionFields(filter, EMPTY_ENV)], eventTypes: selectionTypes(undefined, filter, EMPTY_ENV) } : {};
+  }
   let selection: Selection = { programs: [], rules: [] };
   if (files.length > 0) {
     const { loadRules, rulePrograms } = await import('./load.js');
@@ -74,11 +82,17 @@ export async function selectEvents(opts: SelectOptions, warn: (line: string) => 
     for (const w of set.warnings) warn(w);
     selection = { programs: rulePrograms(set, filter), rules: set.rules, ruleSet: set };
   }
-  if (!baseline) return selection;
-  return {
-    ...selection,
-    programs: [...selection.programs!, baseline.rule.program],
-    rules: [...selection.rules!, baseline.rule],
-    baseline: { profile: baseline.profile, replaced: detect!.replacedByBaseline(selection.rules!) },
-  };
+  if (baseline) {
+    selection = {
+      ...selection,
+      programs: [...selection.programs!, baseline.rule.program],
+      rules: [...selection.rules!, baseline.rule],
+      baseline: { profile: baseline.profile, replaced: detect!.replacedByBaseline(selection.rules!) },
+    };
+  }
+  const env = selection.ruleSet?.env ?? EMPTY_ENV;
+  const read = new Set<string>();
+  if (filter) conditionFields(filter, env, read);
+  for (const r of selection.rules!) conditionFields(r.expr, env, read);
+  return { ...selection, fieldsRead: [...read], eventTypes: selectionTypes(selection.rules!.map((r) => r.expr), filter, env) };
 }
