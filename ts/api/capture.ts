@@ -14,7 +14,8 @@ import { checkEventTypes, type DecodeSummary } from '../pipeline/decoder.js';
 import { resolveField, suggestField, type FieldRef } from '../fields/fields.js';
 import { createJob as createEventsJob, type CaptureEvent, type CaptureAlert, type EventsResult } from './capture_event.js';
 import { layoutPrograms } from '../filter/blob.js';
-import { compilePrintPlan, planNeedsFdTable, type Plan, type PlanOutput } from '../pipeline/plan.js';
+import { compilePrintPlan, emittedTypes, planNeedsFdTable, type Plan, type PlanOutput } from '../pipeline/plan.js';
+import { selectionTypes } from '../rules/event_types.js';
 import { conditionFields } from '../pipeline/state_needs.js';
 import { parseCondition } from '../filter/parser.js';
 import { workerCount } from '../parallel/worker_count.js';
@@ -167,8 +168,9 @@ export function openCapture(input: string | ByteStream, options: OpenCaptureOpti
     const expr = options.filter !== undefined ? parseOption(options.filter) : undefined;
     const programs = expr ? [filterOption(() => compileProgram(expr))] : undefined;
     const output: PlanOutput = { kind: 'events', fields: fields.map((f) => f.text), jsonSafe };
+    const types = emittedTypes(options.types ? [...options.types] : undefined, expr ? selectionTypes(undefined, expr, EMPTY_ENV) : undefined);
     plan = {
-      ...(options.types ? { types: [...options.types] } : {}),
+      ...(types ? { types } : {}),
       strict: false,
       ...(programs ? { filter: { blob: layoutPrograms(programs), count: programs.length } } : {}),
       output,

@@ -150,7 +150,7 @@ export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) 
  * dropped (a condition's own check refuses those, a rule naming one never fires); undefined: all.
  * Only a narrower emit mask: the programs still decide every event it lets through.
  */
-function emittedTypes(types: string[] | undefined, selected: TypeSet | undefined): string[] | undefined {
+export function emittedTypes(types: string[] | undefined, selected: TypeSet | undefined): string[] | undefined {
   if (!selected || selected.except) return types; // `!=` lists (except) narrow too little to pay
   const names = [...selected.names].filter((n) => eventIdsByName(n).length > 0 || isSyscallName(n));
   return types ? types.filter((t) => names.includes(t)) : names;
