@@ -112,7 +112,7 @@ export interface DecodeSummary {
   droppedThreads: number;
   /** Files the file table forgot, oldest first, because it was full (16,384 files; drift.* fields). */
   filesEvicted: number;
-  /** Fds held in the fd table at the end (all processes). */
+  /** Fds held in the fd table at the end (all processes); 0 when the table was not kept (option `fdTable`). */
   fds: number;
   /**
    * Fds not tracked because a bound of the fd table was reached (131,072 fds, 1,024 per
