@@ -36,8 +36,8 @@ if stale build/scapdrift.wasm assembly asconfig.json package.json; then
   echo "setup: building the Wasm decoder (assembly/)" >&2
   npm run --silent build:wasm
 fi
-if stale dist/ts/cli/main.js ts test bench scripts/gen_rules_validator.mjs tsconfig.json package.json; then
-  echo "setup: compiling TypeScript" >&2
+if stale dist/bin/cli/main.js ts test bench scripts/gen_rules_validator.mjs scripts/build_cli.mjs tsconfig.json package.json; then
+  echo "setup: compiling TypeScript, bundling the command line (dist/bin/)" >&2
   npm run --silent build:ts
 fi
 

@@ -1,9 +1,9 @@
 /**
- * The library as an npm user meets it (issue 17): `npm pack` runs `prepack` (the Wasm decoder
- * and dist/ts built from the sources), the tarball is installed into a temporary app outside
- * the checkout (its dependencies from the npm cache, or the registry), and the README's
- * library example — events, then alerts of the default rules — runs there and is type-checked
- * without @types/node.
+ * The library as an npm user meets it (issue 17): `npm pack` runs `prepack` (the Wasm decoder,
+ * dist/ts and the bundled command line dist/bin built from the sources), the tarball is installed
+ * into a temporary app outside the checkout (its dependencies from the npm cache, or the
+ * registry), the README's library example — events, then alerts of the default rules — runs
+ * there and is type-checked without @types/node, and the installed `scapdrift` bin runs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,8 +19,8 @@ const app = mkdtempSync(join(tmpdir(), 'scapdrift-app-'));
 /** The environment of the children: no colours (uvu sets FORCE_COLOR, which console.log obeys). */
 const { FORCE_COLOR: _color, ...ENV } = process.env;
 
-function run(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000, env: { ...ENV, NO_COLOR: '1' } });
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000, env: { ...ENV, NO_COLOR: '1', ...env } });
   assert.is(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -39,7 +39,7 @@ test('npm pack builds and ships dist/ts and the Wasm decoder; the README example
   const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'a tarball');
   const listing = run('tar', ['tzf', join(app, tarball)], app).split('\n');
-  for (const f of ['package/dist/ts/api/index.js', 'package/dist/ts/api/index.d.ts', 'package/dist/ts/parallel/worker.js', 'package/build/scapdrift.wasm', 'package/rules/scapdrift_rules.yaml']) {
+  for (const f of ['package/dist/ts/api/index.js', 'package/dist/ts/api/index.d.ts', 'package/dist/ts/parallel/worker.js', 'package/dist/bin/cli/main.js', 'package/dist/bin/parallel/worker.js', 'package/build/scapdrift.wasm', 'package/rules/scapdrift_rules.yaml']) {
     assert.ok(listing.includes(f), `the tarball ships ${f}`);
   }
   assert.not.ok(listing.some((f) => f.startsWith('package/dist/test/') || f.startsWith('package/driver/build/')), 'no tests or machine-built driver objects');
@@ -61,6 +61,13 @@ test('npm pack builds and ships dist/ts and the Wasm decoder; the README example
   assert.is(fields['proc.exepath'], '/tmp/dropped_ls');
   assert.is(fields['drift.exe_writer.name'], 'cp');
   assert.is(fields['proc.pid'], '14429', '64-bit values as strings (jsonSafe)');
+
+  // The command line as `npm install` links it (package.json bin: the bundle, dist/bin/): the
+  // drift alert of the default rules, with YAML and the workers' modules from the tarball's bundle.
+  const bin = join(app, 'node_modules', '.bin', 'scapdrift');
+  const alerts = run(bin, ['read', 'drop_exec.scap', '--default-rules', '--workers', '2'], app, { SCAPDRIFT_BATCH_BYTES: '65536' }); // ~10 batches: the worker runs
+  assert.match(alerts, /: Critical Binary written and made executable during the capture, then run \(proc\.exepath=\/tmp\/dropped_ls .*writer\.name=cp /);
+  assert.is(run(bin, ['-V'], app).trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 
   // The public types, with no @types/node (no Node globals) and every declaration checked.
   writeFileSync(join(app, 'example.ts'), example);

@@ -7,18 +7,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { capture } from './helpers/captures.js';
 import { CLI, runCli } from './helpers/cli.js';
 
 const PROBE = resolve(process.cwd(), 'dist', 'test', 'helpers', 'probe.js');
+/** The package's `bin`: the command line bundled by scripts/build_cli.mjs. */
+const BIN = resolve(process.cwd(), (JSON.parse(readFileSync('package.json', 'utf8')) as { bin: { scapdrift: string } }).bin.scapdrift);
 const RULES = resolve(process.cwd(), 'rules', 'scapdrift_rules.yaml');
 const WASM = resolve(process.cwd(), 'build', 'scapdrift.wasm');
 
 interface Probed { status: number | null; stdout: string; loads: string[]; reads: string[]; instances: number; stderr: string }
 
-function probed(args: string[], env: Record<string, string> = {}): Probed {
-  const r = spawnSync(process.execPath, ['--import', PROBE, CLI, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
+function probed(args: string[], env: Record<string, string> = {}, cli = CLI): Probed {
+  const r = spawnSync(process.execPath, ['--import', PROBE, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
   const lines = r.stderr.split('\n');
   const of = (kind: string): string[] => lines.filter((l) => l.startsWith(`PROBE ${kind} `)).map((l) => l.slice(`PROBE ${kind} `.length));
   return {
@@ -75,6 +78,31 @@ test('a bad option fails before the capture is read, with no Wasm instance made'
   assert.is(p.status, 1);
   assert.match(p.stderr, /unknown field proc\.nmae at character 1 of the format; did you mean proc\.name\?/);
   assert.is(p.instances, 0);
+});
+
+test('the bin (bundled): a tiny read loads its few files only, prints what dist/ts prints', () => {
+  const args = ['read', capture('curl_google.scap'), '-q'];
+  const p = probed(args, {}, BIN);
+  assert.is(p.status, 0, p.stderr);
+  assert.is(p.stdout, runCli(args).stdout);
+  const files = p.loads.filter((u) => u.startsWith('file:'));
+  assert.ok(files.every((u) => u.includes('/dist/bin/')), `only bundle files: ${files.filter((u) => !u.includes('/dist/bin/')).join(' ')}`);
+  assert.ok(files.length > 1 && files.length <= 25, `${files.length} files loaded`);
+  for (const absent of ['node:worker_threads', 'node:crypto']) assert.is(loaded(p, absent), 0, `${absent} is not loaded`);
+  assert.is(p.instances, 1);
+});
+
+test('the bin (bundled): rules, 3 workers (their modules and job from the bundle), output as one thread of dist/ts', () => {
+  const args = ['read', capture('drop_exec.scap'), '--default-rules', '--json'];
+  const p = probed([...args, '--workers', '3'], { SCAPDRIFT_BATCH_BYTES: '65536' }, BIN);
+  assert.is(p.status, 0, p.stderr);
+  assert.is(p.stdout, runCli([...args, '--workers', '1']).stdout, 'byte-identical to one thread');
+  assert.is(loaded(p, '/dist/bin/parallel/worker.js'), 2, 'two workers ran the bundled worker');
+  assert.is(loaded(p, '/dist/bin/pipeline/event_printer.js'), 3, 'the job module: once on each thread');
+  assert.is(p.loads.filter((u) => u.includes('/dist/ts/') || u.includes('/node_modules/')).length, 0, 'nothing from dist/ts or node_modules: YAML is bundled');
+  assert.is(p.reads.filter((f) => f === RULES).length, 1, 'the rules file read once');
+  assert.is(p.reads.filter((f) => f === WASM).length, 1, 'the Wasm module read (and compiled) once');
+  assert.is(p.instances, 4);
 });
 
 test.run();

@@ -6,8 +6,7 @@
  * its own linear memory (thread table, input buffer), so several can run side
  * by side (one per worker thread).
  */
-import { readFileSync } from 'node:fs';
-import { webcrypto } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { EVENT_COUNT, eventInfo, fixedWidthBytes } from '../events/event_table.js';
 import { EC, EF, PPME } from '../events/ppm_constants.js';
 import { NATIVE_TO_PPM_SC } from '../events/syscalls.js';
@@ -339,7 +338,7 @@ export function createDecoderModule(): DecoderModule {
   memory = ex.memory;
   // A random key per instance for the state tables' hashing (assembly/hash.ts): a capture cannot
   // choose keys that share a probe run. No output depends on it.
-  const [k0, k1] = webcrypto.getRandomValues(new BigUint64Array(2));
+  const [k0, k1] = randomWords(2);
   ex.setHashKey(k0!, k1!);
   for (let id = 0; id < EVENT_COUNT; id++) {
     const info = eventInfo(id)!;
@@ -374,6 +373,22 @@ export function createDecoderModule(): DecoderModule {
     maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value), formatField: undefined,
   };
   return module;
+}
+
+/**
+ * `n` random 64-bit words from the kernel's generator (/dev/urandom, as getrandom(2) serves it),
+ * read with node:fs: node:crypto's webcrypto would load ~20 more built-in modules (~10 ms) at the
+ * start of every command.
+ */
+function randomWords(n: number): BigUint64Array {
+  const words = new BigUint64Array(n);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    if (readSync(fd, words) !== words.byteLength) throw new Error('scapdrift internal error: short read of /dev/urandom');
+  } finally {
+    closeSync(fd);
+  }
+  return words;
 }
 
 const utf8 = new TextEncoder();
