@@ -15,6 +15,15 @@
 // The build fails if any such path of the output names no file of the bundle, or leaves the
 // checkout.
 //
+// Node pays ~2 ms of CPU per ES module file it loads (resolve, realpath, read, compile, link),
+// and esbuild makes one chunk per set of entries (dynamic import() targets included) sharing a
+// module: the read path alone came out as ~17 files. So every entry whose modules overlap the
+// read path (cli/read.js and what it imports statically: the decoder, fields, plan, output)
+// imports cli/read.js first — except cli/main.js, which stays small for help and -V: the read
+// path then loads as ~5 files (read path modules shared with one more entry, a worker's job
+// module, are a chunk of their own), for ~40 ms less CPU (bench/RESULTS.md).
+
+//
 //   node scripts/build_cli.mjs
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
@@ -28,20 +37,25 @@ const MAIN = join(SRC, 'cli', 'main.js');
 /** `new URL('<path>', import.meta.url)`, as tsc and esbuild print it. */
 const URL_REF = /new URL\((['"])([^'"]+)\1,\s*import\.meta\.url\)/g;
 
-/** Same-folder paths go through the folder: valid from dist/ts/D/ and from any folder of dist/bin/. */
-const throughFolder = {
-  name: 'url-through-folder',
+const READ = join(SRC, 'cli', 'read.js');
+
+/**
+ * Same-folder paths go through the folder: valid from dist/ts/D/ and from any folder of dist/bin/.
+ * The files of `withRead` import cli/read.js first.
+ */
+const sources = (withRead) => ({
+  name: 'scapdrift-sources',
   setup(b) {
     b.onLoad({ filter: /\.js$/ }, (args) => {
       if (!args.path.startsWith(SRC + sep)) return undefined;
       const folder = basename(dirname(args.path));
-      const text = readFileSync(args.path, 'utf8');
-      return { contents: text.replace(URL_REF, (m, q, p) => (p.startsWith('./') ? `new URL(${q}../${folder}/${p.slice(2)}${q}, import.meta.url)` : m)), loader: 'js' };
+      const text = readFileSync(args.path, 'utf8').replace(URL_REF, (m, q, p) => (p.startsWith('./') ? `new URL(${q}../${folder}/${p.slice(2)}${q}, import.meta.url)` : m));
+      return { contents: withRead.has(args.path) ? `import ${JSON.stringify(READ)};\n${text}` : text, loader: 'js' };
     });
   },
-};
+});
 
-const options = (entryPoints, write) => ({
+const options = (entryPoints, write, withRead = new Set()) => ({
   entryPoints,
   absWorkingDir: ROOT,
   bundle: true,
@@ -60,7 +74,7 @@ const options = (entryPoints, write) => ({
   legalComments: 'none',
   metafile: true,
   write,
-  plugins: [throughFolder],
+  plugins: [sources(withRead)],
   logLevel: 'warning',
 });
 
@@ -78,16 +92,37 @@ function urlTargets(metafile) {
   return targets;
 }
 
+/** The dist/ts files statically imported, transitively, by `file` (itself included). */
+function staticClosure(metafile, file) {
+  const seen = new Set();
+  const walk = (f) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const i of metafile.inputs[relative(ROOT, f)]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) walk(resolve(ROOT, i.path));
+  };
+  walk(file);
+  return seen;
+}
+
 // Entries: the CLI, then every module named by URL from what is bundled, until no new one.
 const entries = new Set([MAIN]);
+let found;
 for (;;) {
-  const { metafile } = await build(options([...entries], false));
+  found = (await build(options([...entries], false))).metafile;
   const before = entries.size;
-  for (const t of urlTargets(metafile)) entries.add(t);
+  for (const t of urlTargets(found)) entries.add(t);
   if (entries.size === before) break;
 }
+// Entries of esbuild's splitting (named by URL, or a dynamic import() target) outside the read
+// path that share modules with it import it first (header).
+const readPath = staticClosure(found, READ);
+const splitPoints = new Set([...entries].filter((e) => e !== MAIN));
+for (const input of Object.values(found.inputs)) {
+  for (const i of input.imports) if (i.kind === 'dynamic-import' && !i.external) splitPoints.add(resolve(ROOT, i.path));
+}
+const withRead = new Set([...splitPoints].filter((e) => e.startsWith(SRC + sep) && !readPath.has(e) && [...staticClosure(found, e)].some((f) => readPath.has(f))));
 rmSync(OUT, { recursive: true, force: true });
-const { metafile } = await build(options([...entries], true));
+const { metafile } = await build(options([...entries], true, withRead));
 
 // Every URL path in the output names an emitted file (dist/bin), or a path of the checkout outside
 // dist/ (the Wasm, rules, samples, the driver: the same as from dist/ts).

@@ -87,7 +87,8 @@ test('the bin (bundled): a tiny read loads its few files only, prints what dist/
   assert.is(p.stdout, runCli(args).stdout);
   const files = p.loads.filter((u) => u.startsWith('file:'));
   assert.ok(files.every((u) => u.includes('/dist/bin/')), `only bundle files: ${files.filter((u) => !u.includes('/dist/bin/')).join(' ')}`);
-  assert.ok(files.length > 1 && files.length <= 25, `${files.length} files loaded`);
+  // The read path is grouped into a few chunks (scripts/build_cli.mjs): ~8 files, not ~20.
+  assert.ok(files.length > 1 && files.length <= 10, `${files.length} files loaded: ${files.join(' ')}`);
   for (const absent of ['node:worker_threads', 'node:crypto']) assert.is(loaded(p, absent), 0, `${absent} is not loaded`);
   assert.is(p.instances, 1);
 });
