@@ -8,7 +8,7 @@ import { escapeText } from '../fields/escape.js';
 import { openByteSource, type ByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../pipeline/decoder.js';
 import { EventPrinter } from '../pipeline/event_printer.js';
-import { compilePrintPlan, printsEveryEvent, type Plan, type PrintOptions } from '../pipeline/plan.js';
+import { compilePrintPlan, planWork, type Plan, type PrintOptions } from '../pipeline/plan.js';
 import { workerCount } from '../parallel/worker_count.js';
 import { unclosedRecordingError } from '../scap/recording.js';
 import { hexId } from '../scap/block_types.js';
@@ -71,7 +71,7 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
   const sink = new OutputSink(mode.out);
   // Alerts for the outputs are made where the rules matched: on this thread.
   const outputs = mode.alertOutputs;
-  const workers = outputs || mode.alertCapture ? 1 : workerCount(workersOption, workersOption === undefined ? { bytes: source.expectedBytes, everyEvent: printsEveryEvent(plan) } : undefined);
+  const workers = outputs || mode.alertCapture ? 1 : workerCount(workersOption, workersOption === undefined ? planWork(plan, source.expectedBytes) : undefined);
   if (workers > 1) {
     const { printEventsParallel } = await import('../parallel/print.js');
     return printEventsParallel(source, plan, workers, sink);

@@ -4,10 +4,16 @@
  * cuts the stream into batches of whole blocks; N replicas of the decoder —
  * one on the caller's thread, N − 1 in worker threads — scan every batch in
  * order (each keeping a full thread-table replica), and the owner of a batch
- * (seq mod N) also decodes it for output. Results come back in batch order, so
- * N replicas give byte for byte what one does. The caller's thread decodes its
- * share between cuts: one worker fewer to start (~110–170 ms of CPU each on the
- * benchmark VM) and one thread fewer competing for the cores.
+ * also decodes it for output. Results come back in batch order, so N replicas
+ * give byte for byte what one does, whoever owns which batch. The workers are
+ * kept busy first (ts/parallel/owners.ts): the caller's thread, which also
+ * splits and writes, decodes a batch only when every worker has its queue of
+ * owned batches — one worker fewer to start (~110–170 ms of CPU each on the
+ * benchmark VM) and one thread fewer competing for the cores, without making
+ * this thread the bottleneck. This thread lets its event loop turn after
+ * every batch while workers run: the workers' answers (which free their queue
+ * and the shared buffers) and the writes' callbacks (which hand output buffers
+ * back) come in there, not only when it waits.
  *
  * Memory stays bounded: at most MAX_BATCHES_AHEAD_PER_WORKER × N batches are
  * in flight beyond the slowest worker, their shared buffers are reused, no
@@ -28,6 +34,7 @@ import { createReplica } from './replica.js';
 import { wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
 import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
+import { pickOwner } from './owners.js';
 
 /**
  * Target batch size, bytes: large enough to amortise messages and scans, small enough to
@@ -42,8 +49,11 @@ export const BATCH_BYTES = Number(process.env.SCAPDRIFT_BATCH_BYTES) > 0 ? Numbe
  * buffer of its own.
  */
 const BATCH_SLACK_BYTES = 256 << 10;
-/** Batches sent beyond the last one every worker has finished, per worker. */
-const MAX_BATCHES_AHEAD_PER_WORKER = 2;
+/**
+ * Batches sent beyond the last one every worker has finished, per worker: room for a worker's
+ * queue of owned batches (ts/parallel/owners.ts) and this thread's batches between them.
+ */
+const MAX_BATCHES_AHEAD_PER_WORKER = 4;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 interface PoolWorker {
@@ -54,6 +64,13 @@ interface PoolWorker {
   reuse: ArrayBuffer[];
   /** Slots of the batch buffers it has been sent (and keeps). */
   known: Set<number>;
+  /** Owned batches sent to it and not answered yet. */
+  queued: number;
+}
+
+/** A batch's results as the pool hands them out: those of its owner (0: the caller's thread, i: worker i). */
+export interface BatchOutput extends BatchDone {
+  owner: number;
 }
 
 /**
@@ -64,30 +81,30 @@ interface PoolWorker {
  * before it, or a worker failure. Every worker is terminated when the iteration ends, however
  * it ends.
  */
-export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
+export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
   /** Totals, once the iteration has finished (undefined without a job). */
   summary: DecodeSummary | undefined;
 
-  /** Gives `buffers` of batch `seq`'s result back to the replica that made it (during the iteration). */
-  private giveBackTo: ((seq: number, buffers: ArrayBuffer[]) => void) | undefined;
+  /** Gives `buffers` of a batch's result back to the replica that made it, `owner` (during the iteration). */
+  private giveBackTo: ((owner: number, buffers: ArrayBuffer[]) => void) | undefined;
 
   /** `everyEvent`: the job makes output for every event (the first batches are cut small: ts/parallel/batch_size.ts). */
   constructor(private readonly source: ByteSource, private readonly job: JobSpec<P> | undefined, private readonly n: number, private readonly everyEvent = false) {}
 
   /**
-   * Hands the buffers of batch `seq`'s result (its `transfer` list) back to the replica that made
+   * Hands the buffers of `batch`'s result (its `transfer` list) back to the replica that made
    * them, once the consumer is done with them (written out): its job reuses them (Job.reuse).
    * Buffers given back after the iteration ended are dropped.
    */
-  giveBack(seq: number, buffers: ArrayBuffer[]): void {
-    if (buffers.length > 0) this.giveBackTo?.(seq, buffers);
+  giveBack(batch: BatchOutput, buffers: ArrayBuffer[]): void {
+    if (buffers.length > 0) this.giveBackTo?.(batch.owner, buffers);
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<BatchDone> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<BatchOutput> {
     const n = this.n;
     const job = this.job;
     const jobModule = job ? (await import(job.module.href)) as JobModule<P, unknown> : undefined;
-    const local = createReplica(jobModule, job?.plan as P); // replica 0: owns seq ≡ 0 (mod n)
+    const local = createReplica(jobModule, job?.plan as P); // replica 0: owner 0
     const init: WorkerInit = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule() };
     // Started at the second batch: an input of one batch is decoded here alone, with no worker to start.
     const pool: PoolWorker[] = [];
@@ -95,12 +112,15 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
     const inFlight = new Map<number, SharedArrayBuffer>(); // seq → buffer some worker still reads
     const sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n), this.everyEvent);
     const lengths = new Map<number, number>(); // seq → bytes, until its owner has answered
-    const results = new Map<number, BatchDone>();
+    const results = new Map<number, BatchOutput>();
+    const owners = new Map<number, number>(); // seq → owner, until its owner has answered
     let crash: Error | undefined;
     let wake: (() => void) | undefined;
     const signal = (): void => { wake?.(); wake = undefined; };
     /** Resolves at the next message; call it right after checking what it waits for. */
     const progress = (): Promise<void> => new Promise((r) => { wake = r; });
+    /** Lets the event loop turn once (messages, I/O callbacks), then resolves. */
+    const turn = (): Promise<void> => new Promise((r) => { setImmediate(r); });
     let nextSeq = 0; // next batch to send
     let firstLength = 0; // bytes of batch 0
     // Until the workers start, batch 0 is kept for them (they start at batch 1 and need every batch);
@@ -127,24 +147,28 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
       p.reuse = [];
       p.worker.postMessage({ seq, slot, ...(first ? { bytes } : {}), length, owned, ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
     };
+    const answered = (p: PoolWorker, i: number, m: BatchDone): void => {
+      p.doneSeq = m.seq;
+      if (owners.get(m.seq) === i + 1) {
+        owners.delete(m.seq);
+        p.queued--;
+        results.set(m.seq, { ...m, owner: i + 1 });
+        observe(m);
+      }
+      release();
+    };
     const startWorkers = (): void => {
       for (let i = 0; i < n - 1; i++) pool.push(startWorker(i));
     };
     const startWorker = (i: number): PoolWorker => {
-      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1, reuse: [], known: new Set() };
-      p.worker.on('message', (m: BatchDone) => {
-        p.doneSeq = m.seq;
-        if (m.seq % n === i + 1) { results.set(m.seq, m); observe(m); }
-        release();
-        signal();
-      });
+      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0 };
+      p.worker.on('message', (m: BatchDone) => { answered(p, i, m); signal(); });
       p.worker.on('error', (e) => { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); signal(); });
       p.worker.on('exit', (code) => { if (code !== 0) { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); signal(); } });
       return p;
     };
 
-    this.giveBackTo = (seq, back) => {
-      const owner = seq % n;
+    this.giveBackTo = (owner, back) => {
       if (owner === 0) local.reuse(back);
       else pool[owner - 1]?.reuse.push(...back);
     };
@@ -152,7 +176,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
     let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
     let nextOut = 0; // next batch to hand out
     /** The finished batches, in order; throws the first fault after handing out its batch. */
-    function* ready(): Generator<BatchDone> {
+    function* ready(): Generator<BatchOutput> {
       if (crash) throw crash;
       for (let m = results.get(nextOut); m; m = results.get(nextOut)) {
         results.delete(nextOut);
@@ -173,9 +197,12 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
         }
         if (seq === 0) firstLength = batch.length;
         inFlight.set(seq, batch.bytes);
-        pool.forEach((p, i) => send(p, seq, batch.bytes, batch.length, seq % n === i + 1));
-        const mine = local.feed(new Uint8Array(batch.bytes, 0, batch.length), seq % n === 0);
-        if (seq % n === 0) { results.set(seq, { seq, ...mine.results }); observe({ seq, ...mine.results }); }
+        // Batch 0 is this thread's (no worker runs yet); then a worker's unless all have their queue.
+        const owner = pickOwner(pool.map((p) => p.queued));
+        if (owner > 0) { owners.set(seq, owner); pool[owner - 1]!.queued++; }
+        pool.forEach((p, i) => send(p, seq, batch.bytes, batch.length, owner === i + 1));
+        const mine = local.feed(new Uint8Array(batch.bytes, 0, batch.length), owner === 0);
+        if (owner === 0) { results.set(seq, { seq, ...mine.results, owner }); observe({ seq, ...mine.results }); }
         release();
         // Backpressure: the slowest worker and the consumer bound what is in flight.
         while (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) {
@@ -183,6 +210,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchDone> {
           if (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) await progress();
         }
         yield* ready();
+        if (pool.length > 0) await turn();
       }
       while (nextOut < nextSeq) {
         yield* ready();

@@ -25,7 +25,7 @@ export async function printEventsParallel(source: ByteSource, plan: Plan, n: num
       const pieces = (done.result ?? []) as Uint8Array[];
       let left = pieces.length;
       // The pieces' buffers go back to the replica that filled them once all are written.
-      const written = (): void => { if (--left === 0) run.giveBack(done.seq, pieces.map((p) => p.buffer as ArrayBuffer)); };
+      const written = (): void => { if (--left === 0) run.giveBack(done, pieces.map((p) => p.buffer as ArrayBuffer)); };
       for (const piece of pieces) await sink.writeBytes(piece, written);
       for (const message of done.skipped ?? []) warnLine(message);
     }

@@ -32,6 +32,10 @@ export interface Work {
   bytes: number | undefined;
   /** Output is made for (nearly) every event: no filter, no rules (ts/pipeline/plan.ts printsEveryEvent). */
   everyEvent: boolean;
+  /** What each event printed is: the default line, a `-p` format, JSON, or something else (alerts, events for the library). */
+  output?: 'line' | 'format' | 'json' | 'other';
+  /** Fields of the `-p` format or of the JSON object. */
+  fields?: number;
 }
 
 /**

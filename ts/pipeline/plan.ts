@@ -14,6 +14,7 @@ import { readsFdTable } from './state_needs.js';
 import { eventIdsByName } from '../events/event_table.js';
 import { isSyscallName } from '../events/syscalls.js';
 import type { TypeSet } from '../rules/event_types.js';
+import type { Work } from '../parallel/worker_count.js';
 import { layoutPrograms } from '../filter/blob.js';
 import { checkEventTypes } from './decoder.js';
 import { selectEvents, type SelectOptions } from '../rules/select.js';
@@ -181,4 +182,11 @@ export function planNeedsFdTable(conditionFields: readonly string[], output: Pla
  */
 export function printsEveryEvent(plan: Plan): boolean {
   return plan.filter === undefined && plan.output.kind !== 'alerts';
+}
+
+/** What the default worker count (ts/parallel/worker_count.ts) weighs of a decode of `bytes` (decompressed, when known) with `plan`. */
+export function planWork(plan: Plan, bytes: number | undefined): Work {
+  const out = plan.output;
+  const fields = out.kind === 'json' ? out.fields.length : out.kind === 'format' ? out.parts.filter((p) => typeof p !== 'string').length : undefined;
+  return { bytes, everyEvent: printsEveryEvent(plan), output: out.kind === 'line' || out.kind === 'format' || out.kind === 'json' ? out.kind : 'other', ...(fields !== undefined ? { fields } : {}) };
 }
