@@ -52,16 +52,18 @@ const ROWS: Row[] = [
   { id: 'json', what: 'every event, default `--json`', args: ['--json'], options: { json: true } },
 ];
 
-interface Run { s: number; cpu: number; rssMib: number }
+/** One run: wall and CPU seconds, peak RSS (MiB), and the 1-minute load average just before it. */
+interface Run { s: number; cpu: number; rssMib: number; load: number }
 
 /** One whole `read` process, output to /dev/null: wall and CPU seconds, peak RSS (MiB) from /usr/bin/time. */
 function runOnce(file: string, row: Row, workers: number, dir: string): Run {
   const out = join(dir, 'time.txt');
+  const load = loadavg()[0]!;
   const args = ['-f', '%e %U %S %M', '-o', out, process.execPath, CLI, 'read', file, '-q', ...row.args, '--workers', String(workers)];
   const r = spawnSync('/usr/bin/time', args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`read ${file} ${row.args.join(' ')} --workers ${workers} failed (${r.status}): ${r.stderr.slice(-500)}`);
   const [s, user, sys, kib] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { s: s!, cpu: user! + sys!, rssMib: kib! / 1024 };
+  return { s: s!, cpu: user! + sys!, rssMib: kib! / 1024, load };
 }
 
 function median(xs: number[]): number {
@@ -71,6 +73,7 @@ function median(xs: number[]): number {
 
 const fmt = (n: number, d = 2): string => n.toFixed(d);
 const cell = (runs: Run[]): string => `${fmt(median(runs.map((r) => r.s)))} s (CPU ${fmt(median(runs.map((r) => r.cpu)))} s), ${fmt(median(runs.map((r) => r.rssMib)), 0)} MiB`;
+const loadRange = (runs: Run[]): string => `${fmt(Math.min(...runs.map((r) => r.load)), 1)}–${fmt(Math.max(...runs.map((r) => r.load)), 1)}`;
 const uptime = (): string => execFileSync('uptime', { encoding: 'utf8' }).trim();
 
 /** The table of `file`'s rows. */
@@ -79,8 +82,8 @@ async function table(name: string, file: string, rows: Row[], dir: string): Prom
   const lines = [
     `### ${name} (${fmt(bytes / 1e6, 1)} MB)`,
     '',
-    '| what `read` prints | `--workers 1` | `--workers 2` | 2 vs 1 (wall; CPU) | default picks |',
-    '|---|---:|---:|---|---:|',
+    '| what `read` prints | `--workers 1` | `--workers 2` | 2 vs 1 (wall; CPU) | load (1 min) | default picks |',
+    '|---|---:|---:|---|---:|---:|',
   ];
   for (const row of rows) {
     const one: Run[] = [];
@@ -92,7 +95,7 @@ async function table(name: string, file: string, rows: Row[], dir: string): Prom
     const speed = median(one.map((r) => r.s)) / median(two.map((r) => r.s));
     const cpu = median(one.map((r) => r.cpu)) / median(two.map((r) => r.cpu));
     const chosen = workerCount(undefined, planWork(await compilePrintPlan(row.options, () => {}), bytes));
-    const line = `| ${row.what} | ${cell(one)} | ${cell(two)} | ${speed >= 1 ? `${fmt(speed)}× faster` : `**${fmt(1 / speed)}× slower**`} (CPU ×${fmt(1 / cpu)}) | ${chosen} |`;
+    const line = `| ${row.what} | ${cell(one)} | ${cell(two)} | ${speed >= 1 ? `${fmt(speed)}× faster` : `**${fmt(1 / speed)}× slower**`} (CPU ×${fmt(1 / cpu)}) | ${loadRange([...one, ...two])} | ${chosen} |`;
     console.log(line);
     lines.push(line);
   }
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     const markdown = [
       '## One decoding thread or two (`npm run bench:workers`, bench/workers.ts)',
       '',
-      `Whole \`read FILE -q … --workers N\` processes, output to /dev/null, N = 1 and 2 alternated A B A B, ${RUNS} runs each; medians of wall time, CPU time (user + system of all threads) and peak RSS. "default picks": the worker count \`read\` uses without \`--workers\` for that row on this machine (ts/parallel/worker_count.ts).`,
+      `Whole \`read FILE -q … --workers N\` processes, output to /dev/null, N = 1 and 2 alternated A B A B, ${RUNS} runs each; medians of wall time, CPU time (user + system of all threads) and peak RSS; the range of the 1-minute load average seen before the row's runs. "default picks": the worker count \`read\` uses without \`--workers\` for that row on this machine (ts/parallel/worker_count.ts).`,
       '',
       ...sections,
       `Machine: ${cpus()[0]?.model.trim() ?? '?'}, ${cpus().length} vCPUs, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.version}. Load average (1 min) before ${fmt(loadBefore)}, after ${fmt(loadAfter)} (\`uptime\`: ${uptimeBefore} → ${uptime()}) — a VM shared with other jobs.`,
