@@ -14,6 +14,9 @@ import { parseCondition, EMPTY_ENV, type FilterEnv } from '../ts/filter/index.js
 import { runCli, CLI } from './helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { capture } from './helpers/captures.js';
 
 const noWarn = (line: string): void => assert.unreachable(`warning: ${line}`);
@@ -51,6 +54,12 @@ test('plans: the issue filter with the default line keeps no fd table and emits 
   assert.is((await compilePrintPlan({ filter: 'evt.type != execve' }, noWarn)).types, undefined);
   assert.is((await compilePrintPlan({ filter: 'evt.type = execve or proc.name = x' }, noWarn)).types, undefined);
   assert.equal((await compilePrintPlan({ filter: 'evt.type = execve and evt.type = clone' }, noWarn)).types, []);
+  // `not` narrows only an exact check: `not evt.type startswith open` still matches openat's
+  // neighbours and every other type (a superset is all the mask may be).
+  for (const f of ['not evt.type startswith open', 'not evt.type contains open', 'proc.name = x and not evt.type icontains execve', 'not evt.type = execve']) {
+    assert.is((await compilePrintPlan({ filter: f }, noWarn)).types, undefined, f);
+  }
+  assert.equal((await compilePrintPlan({ filter: 'evt.type in (execve, clone) and not evt.type = clone' }, noWarn)).types, ['execve']);
   assert.is(planNeedsFdTable(['proc.name'], { kind: 'events', fields: ['evt.num', 'proc.cwd'], jsonSafe: false }), true);
   assert.is(planNeedsFdTable(['proc.name'], { kind: 'events', fields: ['evt.num'], jsonSafe: false }), false);
 });
@@ -71,6 +80,38 @@ function lines(file: string, format: string, args: string[] = []): string[] {
   assert.is(r.status, 0, r.stderr);
   return r.stdout.split('\n');
 }
+
+test('a negated inexact type check selects what it selected before the mask was narrowed: not evt.type startswith open on curl_google', () => {
+  const all = lines(capture('curl_google.scap'), '%evt.num %evt.type', ['-f', 'proc.name = curl']);
+  const kept = lines(capture('curl_google.scap'), '%evt.num %evt.type', ['-f', 'proc.name = curl and not evt.type startswith open']);
+  assert.ok(kept.length > 1000, `${kept.length} lines`);
+  assert.equal(kept, all.filter((l) => !/ open\S*$/.test(l)));
+});
+
+test("capture-on-alert keeps the fd events: the cwd in a cut file's thread snapshot is the stream's (runuser chdir in drop_exec)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scapdrift-state-needs-'));
+  try {
+    // Read from a pipe: its small chunks give the block boundaries where snapshots are taken.
+    const r = spawnSync('bash', ['-c', 'cat "$1" | "$2" "$3" read /dev/stdin -q -r rules/scapdrift_rules.yaml --alert-capture "$4" --alert-capture-mode all_rules --alert-capture-before 1',
+      'sh', capture('drop_exec.scap'), process.execPath, CLI, join(dir, 'ac')], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const whole = new Map(lines(capture('drop_exec.scap'), '%evt.rawtime %thread.tid %proc.cwd').map((l) => [l.split(' ').slice(0, 2).join(' '), l]));
+    const files = readdirSync(dir);
+    assert.ok(files.length > 0, 'files written');
+    let compared = 0;
+    for (const f of files) {
+      for (const l of lines(join(dir, f), '%evt.rawtime %thread.tid %proc.cwd')) {
+        const full = whole.get(l.split(' ').slice(0, 2).join(' '));
+        if (full === undefined || l === '') continue;
+        assert.is(l, full);
+        compared++;
+      }
+    }
+    assert.ok(compared > 500, `${compared} events compared`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 for (const name of ['drop_exec.scap', 'memfd_exec.scap', 'curl_google.scap', 'single_ipv6_conn.scap', 'test_ipv6_client.scap']) {
   test(`every field that reads no fd state prints the same with and without the fd table: ${name}, every event`, () => {

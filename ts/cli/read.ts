@@ -77,7 +77,9 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
     return printEventsParallel(source, plan, workers, sink);
   }
   const capture = mode.alertCapture && new (await import('../alerts/alert_capture.js')).AlertCapture(mode.alertCapture);
-  const printer = new EventPrinter(plan, sink, warnLine, outputs && ((json) => outputs.forward(json)), capture && ((v, rule) => capture.alert(rule, v.ts, v.num)));
+  // The thread snapshots a capture-on-alert file starts from carry each process's cwd: kept by chdir,
+  // an fd event, so the decoder keeps fd events whatever the fields ask (ts/pipeline/state_needs.ts).
+  const printer = new EventPrinter(capture ? { ...plan, fdTable: true } : plan, sink, warnLine, outputs && ((json) => outputs.forward(json)), capture && ((v, rule) => capture.alert(rule, v.ts, v.num)));
   // The bar shares the terminal only when the events go elsewhere (a file, a pipe).
   const showBar = mode.progress && process.stderr.isTTY === true && process.stdout.isTTY !== true && source.totalBytes !== undefined;
   const bar = showBar ? await progressBar() : undefined;

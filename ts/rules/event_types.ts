@@ -25,14 +25,24 @@ function intersect(a: TypeSet, b: TypeSet): TypeSet {
 const complement = (a: TypeSet): TypeSet => ({ names: a.names, except: !a.except });
 const union = (a: TypeSet, b: TypeSet): TypeSet => complement(intersect(complement(a), complement(b)));
 
+/** The operators whose evt.type check gives exactly the types it matches (eventTypes). */
+const EXACT_TYPE_OPS: ReadonlySet<string> = new Set(['=', '==', 'in', '!=']);
+
+/** Whether `expr` is a check of evt.type whose types eventTypes gives exactly, not as a superset. */
+function isExactTypeCheck(expr: Expr): boolean {
+  return expr.kind === 'check' && expr.field === 'evt.type' && EXACT_TYPE_OPS.has(expr.op) && !expr.transforms && expr.operand !== undefined && expr.operand.kind !== 'field';
+}
+
 /** The event types `expr` can match, macros expanded from `env` (a macro seen again: every type). */
 export function eventTypes(expr: Expr, env: FilterEnv, expanding: ReadonlySet<string> = new Set()): TypeSet {
   switch (expr.kind) {
     case 'and': return expr.children.map((c) => eventTypes(c, env, expanding)).reduce(intersect);
     case 'or': return expr.children.map((c) => eventTypes(c, env, expanding)).reduce(union);
-    // The complement only of a check of evt.type itself: `not (evt.type = open and p)` still
-    // matches open events (where p is false), so any other child allows every type.
-    case 'not': return expr.child.kind === 'check' && expr.child.field === 'evt.type' ? complement(eventTypes(expr.child, env, expanding)) : ALL;
+    // The complement only of an exact check of evt.type itself (=, in, !=: exactly the types named
+    // or all others): `not (evt.type = open and p)` still matches open events (where p is false),
+    // and `not evt.type contains open` matches types the superset of `contains` holds, so any
+    // other child allows every type.
+    case 'not': return isExactTypeCheck(expr.child) ? complement(eventTypes(expr.child, env, expanding)) : ALL;
     case 'macro': {
       const body = env.macro(expr.name);
       return body && !expanding.has(expr.name) ? eventTypes(body, env, new Set([...expanding, expr.name])) : ALL;
