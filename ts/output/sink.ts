@@ -63,7 +63,13 @@ export class OutputSink {
   async writeBytes(bytes: Uint8Array, written?: () => void): Promise<void> {
     await this.flush();
     if (bytes.length === 0) { written?.(); return; }
-    if (!this.out.write(bytes, written && (() => written()))) await new Promise<void>((r) => this.out.once('drain', r));
+    let called = false;
+    const once = written && ((): void => { if (!called) { called = true; written(); } });
+    const more = this.out.write(bytes, once);
+    // Nothing pending: the stream wrote the bytes at once (stdout to a file: its callback comes only
+    // at the next tick, and a parallel read wrote ~50 pieces of 1 MiB before one came back).
+    if (once && (this.out as { writableLength?: number }).writableLength === 0) once();
+    if (!more) await new Promise<void>((r) => this.out.once('drain', r));
   }
   /** Hands the buffered lines to the stream (which queues them when full: the next flush waits). */
   private writeBuffered(): void {
