@@ -80,7 +80,7 @@ const uptime = (): string => execFileSync('uptime', { encoding: 'utf8' }).trim()
 async function table(name: string, file: string, rows: Row[], dir: string): Promise<string[]> {
   const bytes = statSync(file).size;
   const lines = [
-    `### ${name} (${fmt(bytes / 1e6, 1)} MB)`,
+    `### ${name}: ${fmt(bytes / 1e6, 1)} MB`,
     '',
     '| what `read` prints | `--workers 1` | `--workers 2` | 2 vs 1 (wall; CPU) | load (1 min) | default picks |',
     '|---|---:|---:|---|---:|---:|',
