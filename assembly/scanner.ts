@@ -313,8 +313,13 @@ export function scan(end: u32): i32 {
       continue;
     }
     const kind = eventKind(type);
-    // A batch another worker owns only feeds the thread table: its other frames are hopped over.
-    if (owned || kind != KIND_OTHER) {
+    // A frame is walked (validated, its parameter table filled) when its parameters are used: it
+    // changes state (the thread table; fd events while fds are tracked), or this instance owns it
+    // and emits its type (the filter, the output read them). The others — another worker's batch,
+    // a type no condition or rule can match — are hopped over, as libsinsp loads an event's
+    // parameters only when something asks (sinsp_evt::get_param, SINSP_EF_PARAMS_LOADED).
+    const state = kind != KIND_OTHER && (kind != KIND_FD || fdTracking());
+    if (state || (owned && load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) != 0)) {
       const frameAt = cursor + BLOCK_HEADER + pre;
       const avail = blen - BLOCK_HEADER - pre - BLOCK_TRAILER;
       const code = v2 ? walkV2(f, avail, frameAt) : walkV1(f, avail, frameAt);
