@@ -10,7 +10,7 @@
  * than a round trip to the thread pool — a FIFO, a device or a stream as a stream.
  */
 
-import { closeSync, createReadStream, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import { ErrorCode, ScapdriftError, isScapdriftError } from '../errors.js';
 import { plainBytes } from './byte_cursor.js';
@@ -223,14 +223,6 @@ class StreamByteSource implements ByteSource {
   /** Decompressed chunks for {@link readInto} (gzip, a stream), and the rest of the last one. */
   private chunks: AsyncIterator<Uint8Array> | undefined;
   private pending: Uint8Array | undefined;
-  /**
-   * A plain file read through readInto: the read of its next piece, under way in libuv's thread
-   * pool while the caller decodes the last one (resolves to the bytes read, empty at the end;
-   * rejects with E_IO), into one of two buffers that alternate.
-   */
-  private ahead: Promise<Uint8Array> | undefined;
-  private readonly aheadBuffers: Uint8Array[] = [];
-  private aheadTurn = 0;
 
   constructor(
     private readonly raw: AsyncIterable<unknown> | undefined,
@@ -300,52 +292,6 @@ class StreamByteSource implements ByteSource {
     return n;
   }
 
-  /**
-   * readInto of a plain file: the first piece read straight into `target`, each later one from
-   * the read begun ahead (copied: 1 MiB costs far less than the read it overlaps), then the read
-   * after it begun at once into the other buffer. Throws E_IO when the read of these bytes failed,
-   * after every byte before them was returned.
-   */
-  private async readFileAhead(target: Uint8Array): Promise<number> {
-    let bytes = this.pending;
-    if (bytes === undefined || bytes.byteLength === 0) {
-      if (this.ahead === undefined) {
-        const n = this.readFile(target);
-        if (n > 0) this.readAhead(target.byteLength);
-        return n;
-      }
-      const next = this.ahead;
-      this.ahead = undefined;
-      bytes = await next;
-      if (bytes.byteLength > 0) this.readAhead(target.byteLength);
-    }
-    const n = Math.min(target.byteLength, bytes.byteLength);
-    target.set(bytes.subarray(0, n));
-    this.pending = bytes.subarray(n);
-    return n;
-  }
-
-  /** Begins reading the file's next `size` bytes (at most) into the buffer not being handed out. */
-  private readAhead(size: number): void {
-    const file = this.file!;
-    if (this.rawDone || this.closed) return;
-    this.aheadTurn ^= 1;
-    let buf = this.aheadBuffers[this.aheadTurn];
-    if (buf === undefined || buf.byteLength !== size) this.aheadBuffers[this.aheadTurn] = buf = new Uint8Array(size);
-    const target = buf;
-    this.ahead = new Promise<Uint8Array>((resolve, reject) => {
-      read(file.fd, target, 0, size, file.position, (err, n) => {
-        if (err) { reject(ioError(err, this.inputName, 'read')); return; }
-        if (n === 0) this.rawDone = true;
-        file.position += n;
-        this.consumed += n;
-        resolve(target.subarray(0, n));
-      });
-    });
-    // Awaited by the next readInto, or by close: never an unhandled rejection in between.
-    this.ahead.catch(() => {});
-  }
-
   /** Next non-empty raw chunk, counted in bytesConsumed; undefined at the end. */
   private async nextRaw(): Promise<Uint8Array | undefined> {
     if (this.file) {
@@ -399,7 +345,7 @@ class StreamByteSource implements ByteSource {
   async readInto(target: Uint8Array): Promise<number> {
     this.startReading('readInto');
     if (target.byteLength === 0) return 0;
-    if (this.file && !this.compressed) return this.readFileAhead(target);
+    if (this.file && !this.compressed) return this.readFile(target);
     this.chunks ??= this.compressed ? this.gunzipped() : this.plain();
     while (this.pending === undefined || this.pending.byteLength === 0) {
       const next = await this.chunks.next();
@@ -454,8 +400,6 @@ class StreamByteSource implements ByteSource {
     this.rawDone = true;
     this.gunzip?.destroy();
     if (this.file) {
-      // A read under way still uses the descriptor (its error no longer matters).
-      if (this.ahead) await this.ahead.catch(() => {});
       closeSync(this.file.fd);
       return;
     }
