@@ -319,7 +319,8 @@ export function scan(end: u32): i32 {
     // a type no condition or rule can match — are hopped over, as libsinsp loads an event's
     // parameters only when something asks (sinsp_evt::get_param, SINSP_EF_PARAMS_LOADED).
     const state = kind != KIND_OTHER && (kind != KIND_FD || fdTracking());
-    if (state || (owned && load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) != 0)) {
+    const selected = owned && load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) != 0;
+    if (state || selected) {
       const frameAt = cursor + BLOCK_HEADER + pre;
       const avail = blen - BLOCK_HEADER - pre - BLOCK_TRAILER;
       const code = v2 ? walkV2(f, avail, frameAt) : walkV1(f, avail, frameAt);
@@ -352,7 +353,7 @@ export function scan(end: u32): i32 {
     const cpu = <u32>load<u16>(b, BLOCK_HEADER);
     // Emitted: the type is selected (for a generic exit, its syscall) and, when a filter is set,
     // some program matches.
-    if (!owned || load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) == 0 ||
+    if (!selected ||
       (isGenericExit(type) && !syscallEmitted()) ||
       (filterCount() > 0 && !runFilters(f, type, cpu, eventNum))) {
       applyPendingClose();

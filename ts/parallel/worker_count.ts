@@ -21,8 +21,7 @@ export const PARALLEL_MIN_BYTES = 128 << 20;
  * Fields of a JSON object from which the output of every event is heavy enough to divide (the
  * default `--json` has 41). With fewer fields — the default line, an 8-field `-p`, JSON of 8
  * fields — one thread formats busy.scap in ~0.8–1.1 s, and a second replica's walk of the state
- * frames (the thread, fd and file tables, kept by every replica: the fd and file tables alone were
- * ~30 % of the filtered read's decode, bench/RESULTS.md) left `--workers 2` between 1.02× faster
+ * frames (the thread, fd and file tables, kept by every replica) left `--workers 2` between 1.02× faster
  * and 1.3× slower than one thread on an idle machine, 1.3–1.6× slower at load 2.4–3.8, at
  * 1.5–1.75× the CPU, on busy.scap and the generated capture.
  */
