@@ -15,6 +15,7 @@ import { hexId } from '../scap/block_types.js';
 import type { AlertOutputs, AlertOutputOptions } from '../alerts/outputs.js';
 import type { AlertCaptureCliOptions, AlertCaptureOptions } from '../alerts/alert_capture.js';
 import { OutputSink } from '../output/sink.js';
+import { tierForInput } from '../pipeline/wasm_tiering.js';
 
 /** How often `read` tells on stderr that alerts to --output-http/--output-file were lost, ms. */
 const ALERT_LOSS_CHECK_MS = 1000;
@@ -69,6 +70,8 @@ export async function openAlertOutputs(opts: AlertOutputOptions): Promise<AlertO
  */
 export async function printEvents(source: ByteSource, plan: Plan, workersOption: string | number | undefined, mode: PrintMode): Promise<DecodeSummary> {
   const sink = new OutputSink(mode.out);
+  // Before the first decoder of the process compiles the Wasm (one capture per process).
+  if (!mode.live) await tierForInput(source.expectedBytes);
   // Alerts for the outputs are made where the rules matched: on this thread.
   const outputs = mode.alertOutputs;
   const workers = outputs || mode.alertCapture ? 1 : workerCount(workersOption, workersOption === undefined ? planWork(plan, source.expectedBytes) : undefined);
