@@ -1,7 +1,7 @@
 /**
  * Messages between the parallel pool (main thread) and its decode workers.
- * A worker answers every batch; the stream's end needs no message (the
- * caller's own replica gives the totals).
+ * A worker answers every batch it owns, and another only when asked (`answer`);
+ * the stream's end needs no message (the caller's own replica gives the totals).
  * Batch bytes travel in SharedArrayBuffers (shared, not copied); results
  * travel as the job made them (transferred buffers, or structured-cloned data).
  * Errors travel as plain data (ScapdriftErrorData): classes do not survive a structured clone.
@@ -30,6 +30,12 @@ export interface BatchMessage {
   /** This replica decodes the batch for output; the others only update their thread tables. */
   owned: boolean;
   /**
+   * Answer this batch although it is not owned (a BatchDone with its seq only): the pool learns
+   * how far the worker has got (to reuse shared buffers, for backpressure) from every
+   * ANSWER_EVERY-th batch (ts/parallel/pool.ts) and from the owned ones.
+   */
+  answer?: true;
+  /**
    * Buffers that results of this worker carried, written out since the last batch (transferred
    * back): the job reuses them (ts/parallel/job.ts reuse). They ride on the batch messages: a
    * message of their own per batch cost as much as the batch's.
@@ -49,7 +55,7 @@ export interface BatchResults {
   error?: ScapdriftErrorData;
 }
 
-/** Worker → main: a batch is done; the results only from its owner. */
+/** Worker → main: a batch is done (an owned one, or one with `answer`); the results only from its owner. */
 export interface BatchDone extends BatchResults {
   seq: number;
 }

@@ -54,6 +54,14 @@ const BATCH_SLACK_BYTES = 256 << 10;
  * queue of owned batches (ts/parallel/owners.ts) and this thread's batches between them.
  */
 const MAX_BATCHES_AHEAD_PER_WORKER = 4;
+/**
+ * A worker answers a batch it does not own only when its seq is a multiple of this (BatchMessage
+ * answer): the pool then knows where each worker is to within ANSWER_EVERY − 1 batches, less than
+ * the backpressure window (MAX_BATCHES_AHEAD_PER_WORKER × N), so a worker that has caught up
+ * never keeps this thread waiting; an answer per batch cost this thread a message event for each
+ * of the ~7,000 batches of the generated capture's JSON.
+ */
+const ANSWER_EVERY = 4;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 interface PoolWorker {
@@ -145,7 +153,8 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
       if (slot >= 0) p.known.add(slot);
       const reuse = p.reuse;
       p.reuse = [];
-      p.worker.postMessage({ seq, slot, ...(first ? { bytes } : {}), length, owned, ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
+      const answer = !owned && seq % ANSWER_EVERY === 0;
+      p.worker.postMessage({ seq, slot, ...(first ? { bytes } : {}), length, owned, ...(answer ? { answer } : {}), ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
     };
     const answered = (p: PoolWorker, i: number, m: BatchDone): void => {
       p.doneSeq = m.seq;

@@ -2,7 +2,7 @@
  * A decode worker: one replica of the decoder (ts/parallel/replica.ts) in its
  * own thread, running the job module named in its workerData on the plan sent
  * with it, fed every batch in stream order by the pool (ts/parallel/pool.ts);
- * it answers each with the results of the batches it owns. Batches that arrive
+ * it answers each batch it owns with its results, and the others when asked. Batches that arrive
  * while the job module loads wait in the port (it starts with the listener).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -25,5 +25,5 @@ port.on('message', (msg: BatchMessage) => {
   if (msg.bytes && msg.slot >= 0) slots[msg.slot] = msg.bytes;
   const bytes = msg.bytes ?? slots[msg.slot]!;
   const { results, transfer } = replica.feed(new Uint8Array(bytes, 0, msg.length), msg.owned);
-  port.postMessage({ seq: msg.seq, ...results } satisfies BatchDone, transfer);
+  if (msg.owned || msg.answer) port.postMessage({ seq: msg.seq, ...results } satisfies BatchDone, transfer);
 });
