@@ -27,7 +27,7 @@ import { onCredentialEvent } from "./users";
 import { onFileEvent } from "./file_events";
 import { onFdEvent, fdAction, fdTracking, applyPendingClose, FD_ACT_NONE } from "./fd_events";
 import { filterCount, runFilters } from "./filter/vm";
-import { isGenericExit, syscallEmitted } from "./syscall";
+import { isGenericExit, mayEmitGenericV2, syscallEmitted } from "./syscall";
 import { SD_EXE_HASH_E, onExeHashEvent } from "./exe_hash";
 import { formatting, formatEvent } from "./output";
 
@@ -319,7 +319,8 @@ export function scan(end: u32): i32 {
     // a type no condition or rule can match — are hopped over, as libsinsp loads an event's
     // parameters only when something asks (sinsp_evt::get_param, SINSP_EF_PARAMS_LOADED).
     const state = kind != KIND_OTHER && (kind != KIND_FD || fdTracking());
-    const selected = owned && load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) != 0;
+    const selected = owned && load<u8>(EMIT_MASK + (type < EVENT_CAPACITY ? type : EVENT_CAPACITY)) != 0 &&
+      !(v2 && isGenericExit(type) && !mayEmitGenericV2(f, blen - BLOCK_HEADER - pre - BLOCK_TRAILER));
     if (state || selected) {
       const frameAt = cursor + BLOCK_HEADER + pre;
       const avail = blen - BLOCK_HEADER - pre - BLOCK_TRAILER;
