@@ -6,7 +6,7 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { Expr } from '../filter/ast.js';
-import type { Program } from '../filter/index.js';
+import type { FilterEnv, Program } from '../filter/index.js';
 import type { LoadedRule, RuleSet } from './load.js';
 import { DEFAULT_RULES_PATH } from './default_rules.js';
 import type { Profile } from '../baseline/profile.js';
@@ -69,7 +69,7 @@ export async function selectEvents(opts: SelectOptions, warn: (line: string) => 
   const detect = opts.baseline === undefined ? undefined : await import('../baseline/detect.js');
   const baseline = detect?.compileBaseline(opts.baseline!, filter);
   if (files.length === 0 && !baseline) {
-    return filter ? { programs: [compileProgram(filter)], fieldsRead: [...conditionFields(filter, EMPTY_ENV)], eventTypes: selectionTypes(undefined, filter, EMPTY_ENV) } : {};
+    return filter ? { programs: [compileProgram(filter)], ...whatConditionsNeed(filter, undefined, EMPTY_ENV) } : {};
   }
   let selection: Selection = { programs: [], rules: [] };
   if (files.length > 0) {
@@ -90,9 +90,17 @@ export async function selectEvents(opts: SelectOptions, warn: (line: string) => 
       baseline: { profile: baseline.profile, replaced: detect!.replacedByBaseline(selection.rules!) },
     };
   }
-  const env = selection.ruleSet?.env ?? EMPTY_ENV;
+  return { ...selection, ...whatConditionsNeed(filter, selection.rules!.map((r) => r.expr), selection.ruleSet?.env ?? EMPTY_ENV) };
+}
+
+/**
+ * The fields the condition `filter` and the rules' conditions read, and the event types they can
+ * match, macros and lists of `env` expanded. `rules` undefined: no rules (the filter alone
+ * selects); an empty list: rules of which none runs (nothing is selected).
+ */
+function whatConditionsNeed(filter: Expr | undefined, rules: Expr[] | undefined, env: FilterEnv): Pick<Selection, 'fieldsRead' | 'eventTypes'> {
   const read = new Set<string>();
   if (filter) conditionFields(filter, env, read);
-  for (const r of selection.rules!) conditionFields(r.expr, env, read);
-  return { ...selection, fieldsRead: [...read], eventTypes: selectionTypes(selection.rules!.map((r) => r.expr), filter, env) };
+  for (const expr of rules ?? []) conditionFields(expr, env, read);
+  return { fieldsRead: [...read], eventTypes: selectionTypes(rules, filter, env) };
 }
