@@ -1,7 +1,7 @@
 // Wasm entry points of the scapdrift decoder. The shell (ts/pipeline/decoder.ts) drives
 // scan() over an input buffer it fills, reads the current frame and thread
 // record through the exported pointers and REC_* offsets, and feeds PL entries
-// and the event table in at start-up.
+// and the description of the event table (description.ts) in at start-up.
 
 import { ThreadRecord, RECORD_BYTES, STR_LEN_BASE } from "./thread_record";
 import { findThread, resetThreads } from "./thread_table";
@@ -15,6 +15,11 @@ import { resetFdEvents } from "./fd_events";
 import { PARAM_PTR, PARAM_LEN, frameNparams } from "./params";
 import { strPtr } from "./thread_record";
 
+export {
+  applyDescription, DESC_SET_EVENT_INFO, DESC_SET_VFORK_EVENT, DESC_SET_PARAM_WIDTH, DESC_SET_EVENT_ROLE, DESC_SET_CREDENTIAL_EVENT,
+  DESC_SET_FD_EVENT, DESC_SET_DIRFD_PARAM, DESC_SET_FS_PATH_EVENT, DESC_SET_FS_PATH_ROLE, DESC_SET_EVENT_CATEGORY,
+  DESC_SET_GENERIC_EXIT_EVENT, DESC_SET_NATIVE_SYSCALL,
+} from "./description";
 export { setEventInfo, setEventRole, setVforkEvent, setParamWidth } from "./event_info";
 export { setGenericExitEvent, setNativeSyscall, setEmitSyscall, setEmitAllSyscalls } from "./syscall";
 export { setBootTs, isBootCalibrated, setScriptFlagKnown } from "./lifecycle";

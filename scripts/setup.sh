@@ -36,9 +36,13 @@ if stale build/scapdrift.wasm assembly asconfig.json package.json; then
   echo "setup: building the Wasm decoder (assembly/)" >&2
   npm run --silent build:wasm
 fi
-if stale dist/bin/cli/main.js ts test bench scripts/gen_rules_validator.mjs scripts/build_cli.mjs tsconfig.json package.json; then
+if stale dist/bin/cli/main.js ts test bench scripts/gen_rules_validator.mjs scripts/gen_decoder_tables.mjs scripts/build_cli.mjs tsconfig.json package.json; then
   echo "setup: compiling TypeScript, bundling the command line (dist/bin/)" >&2
   npm run --silent build:ts
+fi
+# The event table's description is made from the Wasm's globals too: again when only the Wasm changed.
+if stale build/decoder_tables.bin build/scapdrift.wasm scripts/gen_decoder_tables.mjs; then
+  node scripts/gen_decoder_tables.mjs
 fi
 
 # The live driver: required where it can run (root, kernel BTF), so a broken driver

@@ -17,6 +17,8 @@ const PROBE = resolve(process.cwd(), 'dist', 'test', 'helpers', 'probe.js');
 const BIN = resolve(process.cwd(), (JSON.parse(readFileSync('package.json', 'utf8')) as { bin: { scapdrift: string } }).bin.scapdrift);
 const RULES = resolve(process.cwd(), 'rules', 'scapdrift_rules.yaml');
 const WASM = resolve(process.cwd(), 'build', 'scapdrift.wasm');
+/** The event table's description, computed at build time (scripts/gen_decoder_tables.mjs). */
+const TABLES = resolve(process.cwd(), 'build', 'decoder_tables.bin');
 
 interface Probed { status: number | null; stdout: string; loads: string[]; reads: string[]; instances: number; stderr: string }
 
@@ -44,8 +46,13 @@ test('a plain read of a tiny capture loads no YAML, progress bar, CLI library or
   for (const absent of ['node_modules/yaml/', 'node_modules/cli-progress/', '/dist/ts/rules/load.js', '/dist/ts/parallel/pool.js', 'node:worker_threads', '/dist/ts/live/', '/dist/ts/cli/bench.js']) {
     assert.is(loaded(p, absent), 0, `${absent} is not loaded`);
   }
+  // The event table is described to the decoder from the file the build computed, not at start-up.
+  for (const absent of ['/dist/ts/pipeline/decoder_description.js', '/dist/ts/events/fd_events.js', '/dist/ts/events/fspath_events.js']) {
+    assert.is(loaded(p, absent), 0, `${absent} is not loaded`);
+  }
   assert.is(p.instances, 1, 'one Wasm instance: the decoder');
   assert.is(p.reads.filter((f) => f === WASM).length, 1, 'the Wasm module read once');
+  assert.is(p.reads.filter((f) => f === TABLES).length, 1, 'the description read once');
 });
 
 test('rules: read and compiled once on the main thread, the plan handed to 3 workers; one Wasm compile; output as one thread', () => {
@@ -62,6 +69,7 @@ test('rules: read and compiled once on the main thread, the plan handed to 3 wor
   assert.is(loaded(p, 'node_modules/yaml/dist/index.js'), 1);
   assert.is(loaded(p, 'node_modules/ajv/'), 0, 'no schema compiled at run time: the rules validator is generated at build time');
   assert.is(p.reads.filter((f) => f === WASM).length, 1, 'the Wasm module read (and compiled) once: workers get it compiled');
+  assert.is(p.reads.filter((f) => f === TABLES).length, 1, 'the description read once: workers get it with the module');
   assert.is(p.instances, 4, 'Wasm instances: the splitter and one replica per thread, none only to validate options');
 });
 

@@ -16,6 +16,8 @@ export interface WorkerInit {
   plan?: unknown;
   /** The decoder's compiled Wasm module (ts/pipeline/wasm.ts wasmModule), shared: not compiled again. */
   wasm: WebAssembly.Module;
+  /** The decoder's description of the event table (ts/pipeline/wasm.ts decoderDescription), read once. */
+  description: Uint8Array;
 }
 
 /** Main → worker: the next batch of whole blocks, in stream order. */

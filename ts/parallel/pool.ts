@@ -31,7 +31,7 @@ import { BatchBuffers } from './batch_buffers.js';
 import { splitBatches } from './splitter.js';
 import { BatchSizer, OUTPUT_BYTES_IN_FLIGHT } from './batch_size.js';
 import { createReplica } from './replica.js';
-import { wasmModule } from '../pipeline/wasm.js';
+import { decoderDescription, wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
 import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 import { pickOwner } from './owners.js';
@@ -113,7 +113,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
     const job = this.job;
     const jobModule = job ? (await import(job.module.href)) as JobModule<P, unknown> : undefined;
     const local = createReplica(jobModule, job?.plan as P); // replica 0: owner 0
-    const init: WorkerInit = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule() };
+    const init: WorkerInit = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule(), description: decoderDescription() };
     // Started at the second batch: an input of one batch is decoded here alone, with no worker to start.
     const pool: PoolWorker[] = [];
     const buffers = new BatchBuffers(BATCH_BYTES + BATCH_SLACK_BYTES);

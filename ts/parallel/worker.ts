@@ -13,7 +13,7 @@ import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
-adoptWasmModule(init.wasm);
+adoptWasmModule(init.wasm, init.description);
 const jobModule = init.job !== undefined ? (await import(init.job)) as JobModule<unknown, unknown> : undefined;
 const replica = createReplica(jobModule, init.plan);
 

@@ -1,20 +1,17 @@
 /**
  * Loads the AssemblyScript decoder (build/scapdrift.wasm, built from assembly/)
- * and describes the event table to it.
+ * and describes the event table to it (build/decoder_tables.bin, generated at build time from
+ * ts/pipeline/decoder_description.ts).
  *
  * One {@link DecoderModule} per decoding pipeline: it owns a Wasm instance with
  * its own linear memory (thread table, input buffer), so several can run side
  * by side (one per worker thread).
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { EVENT_COUNT, eventInfo, fixedWidthBytes } from '../events/event_table.js';
-import { EC, EF, PPME } from '../events/ppm_constants.js';
-import { NATIVE_TO_PPM_SC } from '../events/syscalls.js';
+import { eventInfo } from '../events/event_table.js';
 import { paramText } from '../fields/param_format.js';
 import { compileRegex } from '../filter/regex.js';
 import { localSecondText } from '../fields/clock.js';
-import { fdEventDescriptions } from '../events/fd_events.js';
-import { fsPathDescriptions } from '../events/fspath_events.js';
 
 /** The raw exports of the Wasm decoder (names as in assembly/index.ts). */
 export interface DecoderExports {
@@ -28,6 +25,8 @@ export interface DecoderExports {
   isBootCalibrated(): number;
   setScriptFlagKnown(known: number): void;
   unknownEventCount(): number;
+  /** Applies `words` u32 words of setter calls at `ptr` (assembly/description.ts): -1, or the index of a word that is no call. */
+  applyDescription(ptr: number, words: number): number;
   setEventInfo(id: number, kind: number, nparams: number, largePayload: number): void;
   setEventRole(id: number, role: number, index: number): void;
   setBootTs(epochNs: bigint, present: number): void;
@@ -162,23 +161,6 @@ export const FAULT_MESSAGES: Record<number, string> = {
 /** FAULT_PARAM_WIDTH (assembly/status.ts): the decoder names the event and the parameter. */
 export const FAULT_PARAM_WIDTH = 7;
 
-/** Event kinds (assembly/event_info.ts). */
-const KIND = {
-  OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4,
-  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9, SETSID: 10, CAPSET: 11, SETUID: 12, SETGID: 13, FD: 14,
-} as const;
-
-/** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name(s). */
-const ROLE_PARAM_NAMES: readonly (readonly string[])[] = [
-  ['res'], ['exe'], ['args'], ['tid'], ['pid'], ['ptid'], ['cwd'], ['comm'], ['cgroups'], ['flags'], ['uid'], ['gid'],
-  ['vtid'], ['vpid'], ['pidns_init_start_ts'], ['exe_ino'], ['exe_ino_ctime'], ['exe_ino_mtime'],
-  ['trusted_exepath'], ['loginuid'], ['fd', 'fdout', 'out_fd', 'fd_out'], ['name', 'filename'], ['dev'], ['ino'],
-  ['mode'], ['oldpath'], ['newpath'], ['env'], ['tty'], ['vpgid'], ['cap_inheritable'], ['cap_permitted'],
-  ['cap_effective'], ['home'], ['shell'], ['container_id'], ['euid', 'egid'], ['creat_flags'],
-];
-/** The role of each parameter name (the index in ROLE_PARAM_NAMES). */
-const ROLE_OF_PARAM = new Map(ROLE_PARAM_NAMES.flatMap((names, role) => names.map((name) => [name, role] as const)));
-
 /** String slots of a thread record (assembly/thread_record.ts STR_*). */
 export const StrSlot = { COMM: 0, EXE: 1, EXEPATH: 2, ARGS: 3, CWD: 4, INTERPRETER: 5, ENV: 6 } as const;
 
@@ -219,7 +201,16 @@ export interface RecordLayout {
 }
 
 const WASM_URL = new URL('../../../build/scapdrift.wasm', import.meta.url);
+const DESCRIPTION_URL = new URL('../../../build/decoder_tables.bin', import.meta.url);
 let compiled: WebAssembly.Module | undefined;
+/** Byte length of build/scapdrift.wasm as this thread compiled it (undefined when adopted). */
+let compiledBytes: number | undefined;
+let description: Uint8Array | undefined;
+
+/** "SDDT": the first word of build/decoder_tables.bin (ts/pipeline/decoder_description.ts). */
+export const DESCRIPTION_MAGIC = 0x54444453;
+/** Words before the calls: magic, byte length of the build/scapdrift.wasm it was made for, number of call words. */
+export const DESCRIPTION_HEADER_WORDS = 3;
 
 /**
  * The compiled decoder (build/scapdrift.wasm), compiled once per process: a worker thread gets
@@ -227,58 +218,51 @@ let compiled: WebAssembly.Module | undefined;
  * structured clone, its compiled code shared, not compiled again).
  */
 export function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
+  if (!compiled) {
+    const bytes = readFileSync(WASM_URL);
+    compiled = new WebAssembly.Module(bytes);
+    compiledBytes = bytes.length;
+  }
   return compiled;
 }
 
-/** Uses `module` (compiled on another thread by {@link wasmModule}) for this thread's instances. */
-export function adoptWasmModule(module: WebAssembly.Module): void {
-  compiled = module;
-}
-
-function kindOf(id: number): number {
-  const info = eventInfo(id);
-  if (!info || info.params.length === 0) {
-    return info && (info.name === 'procexit') && info.direction === '>' ? KIND.PROCEXIT : KIND.OTHER;
-  }
-  if (INITIAL_STATE_IDS.has(id)) return KIND.INITIAL_STATE;
-  if (info.direction === '>') return info.name === 'procexit' ? KIND.PROCEXIT : KIND.OTHER;
-  if (CLONE_NAMES.has(info.name)) return KIND.CLONE;
-  if (info.name === 'execve' || info.name === 'execveat') return KIND.EXECVE;
-  if (info.name === 'setsid') return KIND.SETSID;
-  if (info.name === 'capset') return KIND.CAPSET;
-  if (/^set(res|re)?uid$/.test(info.name)) return KIND.SETUID;
-  if (/^set(res|re)?gid$/.test(info.name)) return KIND.SETGID;
-  return FILE_KINDS.get(info.name) ?? (FD_ACTIONS.get(id)! !== 'NONE' ? KIND.FD : KIND.OTHER);
-}
-/** What each event does to the fd table (ts/events/fd_events.ts), by id. */
 /**
- * The evt.category code (suffix of the Wasm's CAT_* globals, which hold the names) of an event
- * table category (libsinsp TYPE_CATEGORY's switch on the low bits of enum ppm_event_category).
+ * The description of the event table every instance applies (build/decoder_tables.bin, made by
+ * scripts/gen_decoder_tables.mjs: a header of {@link DESCRIPTION_HEADER_WORDS} u32 words, then
+ * the setter calls, little endian), read once per process. Throws when it is missing, or was
+ * made for another build/scapdrift.wasm than the one compiled here (run `npm run build`).
  */
-function categoryCode(category: number): string {
-  const c = category & (EC.EC_SYSCALL - 1);
-  if (c >= EC.EC_IO_READ && c <= EC.EC_IO_OTHER) return 'IO';
-  const name = (Object.keys(EC) as (keyof typeof EC)[]).find((k) => EC[k] === c && k !== 'EC_IO_BASE');
-  return name && name !== 'EC_SYSCALL' ? name.slice(3) : 'UNKNOWN';
+export function decoderDescription(): Uint8Array {
+  if (!description) {
+    const bytes = readFileSync(DESCRIPTION_URL);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const word = (i: number): number | undefined => (bytes.length >= (i + 1) * 4 ? dv.getUint32(i * 4, true) : undefined);
+    const stale = word(0) !== DESCRIPTION_MAGIC ? 'is not a decoder description'
+      : word(2)! * 4 !== bytes.length - DESCRIPTION_HEADER_WORDS * 4 ? `holds ${bytes.length} bytes, its header says ${DESCRIPTION_HEADER_WORDS * 4 + word(2)! * 4}`
+        : compiledBytes !== undefined && word(1) !== compiledBytes ? `was made for a build/scapdrift.wasm of ${word(1)} bytes, this one has ${compiledBytes}` : undefined;
+    if (stale) throw new Error(`scapdrift internal error: ${DESCRIPTION_URL.pathname} ${stale} (run npm run build)`);
+    description = bytes;
+  }
+  return description;
 }
 
-const FD_EVENTS = fdEventDescriptions();
-const FD_ACTIONS = new Map(FD_EVENTS.map((d) => [d.id, d.action]));
-const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
-/** Exits that create, write, chmod or rename a file (assembly/file_events.ts). */
-const FILE_KINDS = new Map<string, number>([
-  ...['open', 'openat', 'openat2', 'creat'].map((n) => [n, KIND.FILE_OPEN] as const),
-  ...['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range', 'sendfile', 'splice'].map((n) => [n, KIND.FILE_WRITE] as const),
-  ...['chmod', 'fchmodat', 'fchmod'].map((n) => [n, KIND.FILE_CHMOD] as const),
-  ...['rename', 'renameat', 'renameat2', 'link', 'linkat'].map((n) => [n, KIND.FILE_RENAME] as const),
-  ['memfd_create', KIND.FILE_MEMFD],
-]);
-/** libsinsp sinsp::is_initialstate_event: consumed at open, never numbered. */
-const INITIAL_STATE_IDS = new Set<number>([
-  PPME.PPME_CONTAINER_JSON_2_E, PPME.PPME_USER_ADDED_E, PPME.PPME_USER_DELETED_E,
-  PPME.PPME_GROUP_ADDED_E, PPME.PPME_GROUP_DELETED_E, PPME.PPME_ASYNCEVENT_E,
-]);
+/**
+ * Uses `module` (compiled on another thread by {@link wasmModule}) and that thread's
+ * {@link decoderDescription} for this thread's instances.
+ */
+export function adoptWasmModule(module: WebAssembly.Module, tables: Uint8Array): void {
+  compiled = module;
+  description = tables;
+}
+
+/** Describes the event table to a new instance in one call (assembly/description.ts applyDescription). */
+function applyDescription(ex: DecoderExports): void {
+  const body = decoderDescription().subarray(DESCRIPTION_HEADER_WORDS * 4);
+  const at = ex.reserveScratch(body.length);
+  new Uint8Array(ex.memory.buffer).set(body, at);
+  const bad = ex.applyDescription(at, body.length >>> 2);
+  if (bad >= 0) throw new Error(`scapdrift internal error: ${DESCRIPTION_URL.pathname} holds no setter call at word ${DESCRIPTION_HEADER_WORDS + bad} (run npm run build)`);
+}
 
 /** A decoder instance: Wasm exports plus the record layout. */
 export interface DecoderModule {
@@ -296,10 +280,27 @@ export interface DecoderModule {
 }
 
 /**
- * Instantiates the decoder and loads the event table into it.
- * Throws if build/scapdrift.wasm is missing (run `npm run build`).
+ * Instantiates the decoder and describes the event table to it ({@link decoderDescription}).
+ * Throws if build/scapdrift.wasm or build/decoder_tables.bin is missing (run `npm run build`).
  */
 export function createDecoderModule(): DecoderModule {
+  const module = instantiateDecoder();
+  const ex = module.exports;
+  // A random key per instance for the state tables' hashing (assembly/hash.ts): a capture cannot
+  // choose keys that share a probe run. No output depends on it.
+  const [k0, k1] = randomWords(2);
+  ex.setHashKey(k0!, k1!);
+  applyDescription(ex);
+  ex.reset();
+  return module;
+}
+
+/**
+ * A new instance of the decoder as instantiated: nothing described to it, not reset. What
+ * {@link createDecoderModule} starts from, and what the build reads the exported globals of
+ * (scripts/gen_decoder_tables.mjs).
+ */
+export function instantiateDecoder(): DecoderModule {
   let memory: WebAssembly.Memory | undefined;
   const regexes = new RegexCache();
   let module: DecoderModule | undefined;
@@ -336,38 +337,6 @@ export function createDecoderModule(): DecoderModule {
   };
   const ex = raw as DecoderExports;
   memory = ex.memory;
-  // A random key per instance for the state tables' hashing (assembly/hash.ts): a capture cannot
-  // choose keys that share a probe run. No output depends on it.
-  const [k0, k1] = randomWords(2);
-  ex.setHashKey(k0!, k1!);
-  for (let id = 0; id < EVENT_COUNT; id++) {
-    const info = eventInfo(id)!;
-    ex.setEventInfo(id, kindOf(id), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
-    if (info.name === 'vfork' && info.direction === '<') ex.setVforkEvent(id);
-    info.params.forEach((p, index) => {
-      ex.setParamWidth(id, index, fixedWidthBytes(p.type));
-      const role = ROLE_OF_PARAM.get(p.name);
-      if (role !== undefined) ex.setEventRole(id, role, index);
-    });
-  }
-  // User and group events (assembly/users.ts CRED_OP_*).
-  ex.setCredentialEvent(PPME.PPME_USER_ADDED_E, g('CRED_OP_USER_ADDED'));
-  ex.setCredentialEvent(PPME.PPME_USER_DELETED_E, g('CRED_OP_USER_DELETED'));
-  ex.setCredentialEvent(PPME.PPME_GROUP_ADDED_E, g('CRED_OP_GROUP_ADDED'));
-  ex.setCredentialEvent(PPME.PPME_GROUP_DELETED_E, g('CRED_OP_GROUP_DELETED'));
-  for (const d of FD_EVENTS) {
-    const flags = (d.creates ? EF.EF_CREATES_FD : 0) | (d.destroys ? EF.EF_DESTROYS_FD : 0) | (d.uses ? EF.EF_USES_FD : 0);
-    ex.setFdEvent(d.id, g(`FD_ACT_${d.action}`), d.location ?? g('FD_PARAM_NONE'), flags, d.newType ? g(`SCAP_FD_${d.newType}`) : 0, d.typechar.charCodeAt(0));
-    ex.setDirfdParam(d.id, d.dirfd ?? g('FD_PARAM_NONE'));
-  }
-  for (const d of fsPathDescriptions()) {
-    ex.setFsPathEvent(d.id, g(d.ok === 'res' ? 'FSP_OK_RES_ZERO' : 'FSP_OK_FD_NOT_MINUS_1'), d.okParam);
-    d.roles.forEach((r, role) => { if (r) ex.setFsPathRole(d.id, role, r.param < 0 ? g('FSP_FD_NAME') : r.param, g(`FSP_DIR_${r.dir}`), r.dirfd); });
-  }
-  for (let id = 0; id < EVENT_COUNT; id++) ex.setEventCategory(id, g(`CAT_${categoryCode(eventInfo(id)!.category)}`));
-  ex.setGenericExitEvent(PPME.PPME_GENERIC_X);
-  NATIVE_TO_PPM_SC.forEach((sc, native) => ex.setNativeSyscall(native, sc));
-  ex.reset();
   module = {
     exports: ex, layout, credentialKinds: { user: g('CREDENTIAL_USER'), group: g('CREDENTIAL_GROUP') },
     maxPlausibleEpochNs: BigInt(raw.MAX_PLAUSIBLE_EPOCH_NS!.value), formatField: undefined,
