@@ -4,6 +4,7 @@ import {
   EVENT_COUNT,
   eventIdsByName,
   eventInfo,
+  eventRow,
   isLargePayload,
   paramIndex,
 } from '../ts/events/event_table.js';
@@ -40,6 +41,21 @@ test('ids, directions and enum names agree', () => {
     assert.is(e.direction, id % 2 === 0 ? '>' : '<', e.enumName);
   }
   assert.is(Object.keys(PPME).length, PPM_EVENT_MAX);
+});
+
+test('eventRow (the start-up tables\' view) says what eventInfo says, for every id', () => {
+  for (let id = 0; id < EVENT_COUNT; id++) {
+    const e = eventInfo(id)!;
+    const r = eventRow(id)!;
+    assert.equal([r.name, r.direction, r.category, r.flags], [e.name, e.direction, e.category, e.flags], e.enumName);
+    assert.equal(r.params.map(([name, type, format]) => [name, type, format]), e.params.map((p) => [p.name, p.type, p.format]), e.enumName);
+  }
+  assert.is(eventRow(EVENT_COUNT), undefined);
+  assert.is(eventRow(-1), undefined);
+  assert.is(eventRow(1.5), undefined);
+  assert.is(eventInfo(1.5), undefined);
+  assert.is(paramIndex(PPME.PPME_SYSCALL_OPEN_X, 'flags'), 2);
+  assert.is(paramIndex(EVENT_COUNT, 'flags'), -1);
 });
 
 test('process lifecycle event ids', () => {

@@ -5,11 +5,11 @@
  * `driver/event_table.c`, the `g_event_info[]` array) and `ppm_constants.ts`
  * (from `driver/ppm_events_public.h` / `driver/flags_table.c`).
  *
- * Everything is materialised once at module load; every lookup below is O(1)
- * (an array index or a Map get).
+ * Each event's schema is materialised at its first lookup (a tiny read does not pay for all
+ * 454 at start-up); every lookup after that is O(1) (an array index or a Map get).
  */
 
-import { EVENT_TABLE_DATA, type EventTuple } from './event_table_data.js';
+import { EVENT_TABLE_DATA, type EventTuple, type ParamTuple } from './event_table_data.js';
 import { EF, PPM_EVENT_MAX, PT } from './ppm_constants.js';
 
 /** One declared parameter of an event (libs `struct ppm_param_info`). */
@@ -52,13 +52,16 @@ for (const [k, v] of Object.entries(PT)) {
   if (PT_NAMES[v] === undefined) PT_NAMES[v] = k;
 }
 
+/** '>' for an enter event (PPME_*_E), '<' for an exit. */
+const directionOf = (enumName: string): '>' | '<' => (enumName.endsWith('_E') ? '>' : '<');
+
 function build(id: number, t: EventTuple): EventInfo {
   const [enumName, name, category, flags, params] = t;
   return Object.freeze({
     id,
     name,
     enumName,
-    direction: enumName.endsWith('_E') ? '>' : '<',
+    direction: directionOf(enumName),
     category,
     flags,
     params: params.map(([pname, type, format, flagTable]) => {
@@ -69,10 +72,14 @@ function build(id: number, t: EventTuple): EventInfo {
   }) as EventInfo;
 }
 
-const EVENTS: EventInfo[] = EVENT_TABLE_DATA.map((t, id) => build(id, t));
-if (EVENTS.length !== EVENT_COUNT) {
-  throw new Error(`event table has ${EVENTS.length} entries, expected PPM_EVENT_MAX=${EVENT_COUNT}`);
+if (EVENT_TABLE_DATA.length !== EVENT_COUNT) {
+  throw new Error(`event table has ${EVENT_TABLE_DATA.length} entries, expected PPM_EVENT_MAX=${EVENT_COUNT}`);
 }
+/**
+ * The schema of each id, built when first asked for: a command that looks at a few events does
+ * not build all of them at start-up (bench/RESULTS.md, start-up).
+ */
+const EVENTS: (EventInfo | undefined)[] = [];
 
 /** Width in bytes and signedness of an integer parameter type. */
 export interface IntParamType { bytes: 1 | 2 | 4 | 8; signed: boolean }
@@ -104,23 +111,33 @@ export function fixedWidthBytes(type: number): number {
   return INT_PARAM_TYPES.get(type)?.bytes ?? (type === PT.PT_DOUBLE ? DOUBLE_BYTES : 0);
 }
 
-/** Per event: param name -> index. Names are unique within one event in libs. */
-const PARAM_INDEX: Map<string, number>[] = EVENTS.map((e) => {
-  const m = new Map<string, number>();
-  e.params.forEach((p, i) => {
-    if (!m.has(p.name)) m.set(p.name, i);
-  });
-  return m;
-});
-
-const IDS_BY_NAME = new Map<string, number[]>();
-for (const e of EVENTS) {
-  const list = IDS_BY_NAME.get(e.name);
-  if (list) list.push(e.id);
-  else IDS_BY_NAME.set(e.name, [e.id]);
+/** An event's row as libs declares it, without the schema objects of {@link eventInfo}. */
+export interface EventRow {
+  name: string;
+  direction: '>' | '<';
+  /** EC_* category bits. */
+  category: number;
+  /** EF_* flag bits. */
+  flags: number;
+  /** Parameters in wire order: [name, PT_* type, PF_* format, flag table?]. */
+  params: readonly ParamTuple[];
 }
 
-const LARGE_PAYLOAD: Uint8Array = Uint8Array.from(EVENTS, (e) => ((e.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0));
+/**
+ * The row of event `id` (libs driver/event_table.c g_event_info[id]), or undefined for an id
+ * beyond the table: for the tables over every id made at start-up (the output's event names,
+ * evt.rawres), which build no {@link EventInfo}.
+ */
+export function eventRow(id: number): EventRow | undefined {
+  const t = EVENT_TABLE_DATA[id];
+  return t && { name: t[1], direction: directionOf(t[0]), category: t[2], flags: t[3], params: t[4] };
+}
+
+/** Per event: param name -> index (built with the event's first lookup). Names are unique within one event in libs. */
+const PARAM_INDEX: Map<string, number>[] = [];
+
+/** Event ids by event name, built at the first lookup. */
+let idsByName: Map<string, number[]> | undefined;
 
 /**
  * Schema of event `id`, or undefined when `id` is not an integer in 0..EVENT_COUNT-1.
@@ -128,7 +145,8 @@ const LARGE_PAYLOAD: Uint8Array = Uint8Array.from(EVENTS, (e) => ((e.flags & EF.
  * Source: libs driver/event_table.c (g_event_info[id]).
  */
 export function eventInfo(id: number): EventInfo | undefined {
-  return EVENTS[id];
+  if (!Number.isInteger(id) || id < 0 || id >= EVENT_COUNT) return undefined;
+  return (EVENTS[id] ??= build(id, EVENT_TABLE_DATA[id]!));
 }
 
 /**
@@ -136,7 +154,15 @@ export function eventInfo(id: number): EventInfo | undefined {
  * not declare it (or the id is unknown).
  */
 export function paramIndex(id: number, name: string): number {
-  return PARAM_INDEX[id]?.get(name) ?? -1;
+  const info = eventInfo(id);
+  if (!info) return -1;
+  let m = PARAM_INDEX[id];
+  if (!m) {
+    m = new Map<string, number>();
+    for (const [i, p] of info.params.entries()) if (!m.has(p.name)) m.set(p.name, i);
+    PARAM_INDEX[id] = m;
+  }
+  return m.get(name) ?? -1;
 }
 
 /**
@@ -144,7 +170,15 @@ export function paramIndex(id: number, name: string): number {
  * Returns a fresh array; empty when no event has that name.
  */
 export function eventIdsByName(name: string): number[] {
-  return IDS_BY_NAME.get(name)?.slice() ?? [];
+  if (!idsByName) {
+    idsByName = new Map<string, number[]>();
+    for (const [id, [, n]] of EVENT_TABLE_DATA.entries()) {
+      const list = idsByName.get(n);
+      if (list) list.push(id);
+      else idsByName.set(n, [id]);
+    }
+  }
+  return idsByName.get(name)?.slice() ?? [];
 }
 
 /**
@@ -152,5 +186,6 @@ export function eventIdsByName(name: string): number[] {
  * uses u32 entries instead of u16. False for unknown ids.
  */
 export function isLargePayload(id: number): boolean {
-  return LARGE_PAYLOAD[id] === 1;
+  const info = eventInfo(id);
+  return info !== undefined && (info.flags & EF.EF_LARGE_PAYLOAD) !== 0;
 }

@@ -5,7 +5,7 @@
  * generated FLAG_TABLES). The filter compiler builds the same tests (ts/filter/compiler.ts).
  */
 import { FLAG_TABLES } from '../events/ppm_constants.js';
-import { EVENT_COUNT, eventInfo } from '../events/event_table.js';
+import { EVENT_COUNT, eventRow } from '../events/event_table.js';
 
 const flag = (table: string, name: string): number => FLAG_TABLES[table]!.find(([n]) => n === name)![1];
 
@@ -23,7 +23,7 @@ const OPEN_NAMES = new Set(['open', 'openat', 'openat2', 'open_by_handle_at']);
 
 /** 'open' for the exits libsinsp reads open flags of, 'creat' for creat's exit, else undefined. */
 export function openKind(id: number): 'open' | 'creat' | undefined {
-  const e = eventInfo(id);
+  const e = eventRow(id);
   if (!e || e.direction !== '<') return undefined;
   if (OPEN_NAMES.has(e.name)) return 'open';
   return e.name === 'creat' ? 'creat' : undefined;

@@ -5,7 +5,7 @@
  * checks of the return value) and the parameter fields (evt.arg, evt.rawres:
  * a per-type table of parameter index and kind).
  */
-import { eventInfo, EVENT_COUNT, type EventInfo } from '../events/event_table.js';
+import { eventRow, EVENT_COUNT, type EventRow } from '../events/event_table.js';
 import { EC, PPME, PT } from '../events/ppm_constants.js';
 import { F, PK, PARAM_NONE, PARAM_TABLE_BYTES, FILTER_EVENT_IDS } from './layout.js';
 import { CONTAINER_PLUGIN_FIELDS } from '../fields/fields.js';
@@ -35,8 +35,8 @@ const b = (id: number): FilterField => ({ kind: 'bool', id });
 const str = (id: number): FilterField => ({ kind: 'string', id });
 
 /** evt.buffer: the `data` parameter (PT_BYTEBUF) of read/write/send/recv..., its bytes as they are. */
-export const BUFFER_TABLE = table((info) => {
-  const i = info.params.findIndex((p) => p.name === 'data' && p.type === PT.PT_BYTEBUF);
+export const BUFFER_TABLE = table((row) => {
+  const i = row.params.findIndex(([name, type]) => name === 'data' && type === PT.PT_BYTEBUF);
   return i >= 0 ? [i, PK.BYTES] : undefined;
 });
 
@@ -223,11 +223,11 @@ function paramKind(pt: number | undefined): number {
   return PK.UNSIGNED;
 }
 
-function table(pick: (info: EventInfo) => [index: number, kind: number] | undefined): Uint8Array {
+function table(pick: (row: EventRow, id: number) => [index: number, kind: number] | undefined): Uint8Array {
   const t = new Uint8Array(PARAM_TABLE_BYTES);
   for (let id = 0; id < FILTER_EVENT_IDS; id++) {
-    const info = id < EVENT_COUNT ? eventInfo(id) : undefined;
-    const hit = info ? pick(info) : undefined;
+    const row = id < EVENT_COUNT ? eventRow(id) : undefined;
+    const hit = row ? pick(row, id) : undefined;
     t[id * 2] = hit && hit[0] < PARAM_NONE ? hit[0] : PARAM_NONE;
     t[id * 2 + 1] = hit ? hit[1] : PK.NONE;
   }
@@ -235,8 +235,8 @@ function table(pick: (info: EventInfo) => [index: number, kind: number] | undefi
 }
 
 /** evt.rawres: parameter 0 of a syscall exit event (not the generic one), signed. */
-export const RAWRES_TABLE = table((info) =>
-  info.direction === '<' && (info.category & EC.EC_SYSCALL) !== 0 && info.id !== PPME.PPME_GENERIC_X && info.params.length > 0
+export const RAWRES_TABLE = table((row, id) =>
+  row.direction === '<' && (row.category & EC.EC_SYSCALL) !== 0 && id !== PPME.PPME_GENERIC_X && row.params.length > 0
     ? [0, PK.SIGNED] : undefined);
 
 const argTables = new Map<string, Uint8Array>();
@@ -251,10 +251,10 @@ export function argTable(arg: string, text = false): Uint8Array {
   let t = argTables.get(key);
   if (!t) {
     const byIndex = /^\d+$/.test(arg) ? Number(arg) : undefined;
-    t = table((info) => {
-      const i = byIndex ?? info.params.findIndex((p) => p.name === arg);
-      if (i < 0 || i >= info.params.length) return undefined;
-      const type = info.params[i]!.type;
+    t = table((row) => {
+      const i = byIndex ?? row.params.findIndex(([name]) => name === arg);
+      if (i < 0 || i >= row.params.length) return undefined;
+      const type = row.params[i]![1];
       return [i, text ? (STRING_PT.has(type) ? PK.STRING : PK.TEXT) : paramKind(type)];
     });
     argTables.set(key, t);

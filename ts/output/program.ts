@@ -15,7 +15,7 @@
 import { resolveField, ancestorArg, type FieldRef } from '../fields/fields.js';
 import { filterField, RAWRES_TABLE } from '../filter/field_map.js';
 import { F } from '../filter/layout.js';
-import { EVENT_COUNT, eventInfo } from '../events/event_table.js';
+import { EVENT_COUNT, eventRow } from '../events/event_table.js';
 import { ERRNO_NAMES } from '../fields/errno.js';
 import { PPM_SC_NAMES } from '../events/syscalls.js';
 import { DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS, EXEC_NAMES, type FormatPart } from './render.js';
@@ -143,9 +143,9 @@ function tables(): Uint8Array {
     at += bytes.length;
   };
   for (let id = 0; id < EVENT_COUNT; id++) {
-    const info = eventInfo(id)!;
-    text(utf8.encode(info.name), OUT_TABLES.NAMES_AT + id * 8);
-    head[OUT_TABLES.DIRS_AT + id] = info.direction.charCodeAt(0);
+    const row = eventRow(id)!;
+    text(utf8.encode(row.name), OUT_TABLES.NAMES_AT + id * 8);
+    head[OUT_TABLES.DIRS_AT + id] = row.direction.charCodeAt(0);
   }
   // Entry 0 is the text of every result ≥ 0; an empty name prints the number (ts/fields/errno.ts errnoText).
   text(utf8.encode('SUCCESS'), OUT_TABLES.ERRNO_AT);
@@ -178,8 +178,8 @@ export function compileOutputProgram(output: ProgramOutput): OutputProgram {
       for (const p of DEFAULT_HEAD) if (typeof p === 'string') b.literal(p); else b.field(p, 0);
       const execExits: number[] = [];
       for (let id = 0; id < EVENT_COUNT; id++) {
-        const info = eventInfo(id)!;
-        if (info.direction === '<' && EXEC_NAMES.has(info.name)) execExits.push(id);
+        const row = eventRow(id)!;
+        if (row.direction === '<' && EXEC_NAMES.has(row.name)) execExits.push(id);
       }
       b.typeSet(execExits, EXEC_FIELDS.length + EXEC_ORIGIN_FIELDS.length);
       for (const ref of EXEC_FIELDS) b.field(ref, 0, ` ${ref.text}=`);
