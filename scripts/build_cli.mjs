@@ -55,6 +55,26 @@ const sources = (withRead) => ({
   },
 });
 
+/**
+ * Node's built-in modules (but node:module, which the banner imports) are required through the
+ * banner's `require`, not imported: an ES import makes Node build the module's ES facade, which
+ * reads every export once — for node:fs its lazy ones too (fs.promises, the stream classes), ~3 ms
+ * at every start (bench/RESULTS.md, start-up); a require hands the module object over, read
+ * where the code uses it.
+ */
+const builtinsRequired = {
+  name: 'scapdrift-builtins-required',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      if (args.path === 'node:module') return undefined;
+      // The require() of the stand-in below: Node's own module, at run time.
+      if (args.kind === 'require-call') return { path: args.path, external: true };
+      return { path: args.path, namespace: 'builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 const options = (entryPoints, write, withRead = new Set()) => ({
   entryPoints,
   absWorkingDir: ROOT,
@@ -74,7 +94,7 @@ const options = (entryPoints, write, withRead = new Set()) => ({
   legalComments: 'none',
   metafile: true,
   write,
-  plugins: [sources(withRead)],
+  plugins: [sources(withRead), builtinsRequired],
   logLevel: 'warning',
 });
 

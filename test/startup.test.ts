@@ -97,6 +97,8 @@ test('the bin (bundled): a tiny read loads its few files only, prints what dist/
   assert.ok(files.every((u) => u.includes('/dist/bin/')), `only bundle files: ${files.filter((u) => !u.includes('/dist/bin/')).join(' ')}`);
   // The read path is grouped into a few chunks (scripts/build_cli.mjs): ~8 files, not ~20.
   assert.ok(files.length > 1 && files.length <= 10, `${files.length} files loaded: ${files.join(' ')}`);
+  // The bundle requires Node's built-ins (no ES facade to build): the probe sees those loads too.
+  assert.ok(loaded(p, 'node:fs') >= 1, 'the probe sees the built-ins the bundle requires');
   for (const absent of ['node:worker_threads', 'node:crypto']) assert.is(loaded(p, absent), 0, `${absent} is not loaded`);
   assert.is(p.instances, 1);
 });

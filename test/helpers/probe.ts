@@ -1,18 +1,28 @@
 /**
  * A preload (`node --import dist/test/helpers/probe.js …`) that reports, on stderr, one line
  * per event the start-up and plan tests count, from any thread, as it happens:
- * `PROBE load URL` for every module loaded (through the loader hooks of probe_hooks.js),
+ * `PROBE load URL` for every module loaded (through the loader hooks of probe_hooks.js, and for a
+ * built-in module required, as the bundle does, through CommonJS's loader),
  * `PROBE wasm-instance` for every WebAssembly instance made, `PROBE read PATH` for every
  * readFileSync, `PROBE open PATH` for every file opened through node:fs (openSync, open — which
  * createReadStream uses — and fs/promises open). It changes no behaviour.
  */
-import { register, syncBuiltinESMExports } from 'node:module';
+import Module, { register, syncBuiltinESMExports } from 'node:module';
 import fs from 'node:fs';
 import wt from 'node:worker_threads';
 
 const say = (line: string): void => { (process as unknown as { _rawDebug(s: string): void })._rawDebug(`PROBE ${line}`); };
 
 register('./probe_hooks.js', import.meta.url);
+
+// The bundle requires Node's built-in modules (scripts/build_cli.mjs): those loads bypass the
+// loader hooks, and are reported here, as the hooks name them (`node:fs`).
+const cjs = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
+const load = cjs._load;
+cjs._load = function (request: string, ...rest: unknown[]) {
+  if (request.startsWith('node:')) say(`load ${request}`);
+  return load.call(this, request, ...rest);
+};
 
 const Instance = WebAssembly.Instance;
 WebAssembly.Instance = new Proxy(Instance, {
