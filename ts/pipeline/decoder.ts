@@ -23,7 +23,7 @@ import {
 import { parseSectionHeader, SHB_OPT_USERAPPL, type SectionHeader } from '../scap/section_header.js';
 import { RECORDER, unclosedRecordingAt } from '../scap/recording.js';
 import { parseMachineInfo, type MachineInfo } from '../scap/machine_info.js';
-import { ProcessListReader, type ProcessEntry, type ProcessStrings } from '../scap/process_list.js';
+import { ProcessListReader, decodeProcessEntry, type ProcessEntry, type ProcessFields, type ProcessStrings } from '../scap/process_list.js';
 import { UserListReader, isUserListBlock, type Credential } from '../scap/user_list.js';
 import { FdListReader, isFdListBlock, type ListedFd } from '../scap/fd_list.js';
 import { installPrograms, installBlob } from '../filter/blob.js';
@@ -36,6 +36,8 @@ const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
 /** Largest section header block (its options included) and machine-info block, bytes. */
 const MAX_SHB_BYTES = 1 << 20;
 const MAX_MI_BYTES = 64 * 1024;
+/** A string a process-list entry's version does not carry. */
+const NO_BYTES = new Uint8Array(0);
 /** Bytes handed to the scanner at a time: a large chunk (a parallel batch) is fed in pieces. */
 const FEED_PIECE_BYTES = 1 << 20;
 
@@ -534,7 +536,7 @@ export class Decoder {
         const bodyAt = st.at - BLOCK_HEADER_BYTES;
         used = st.pl.read(bytes, bodyAt, (e, strings) => {
           this.addProcess(e, strings);
-          st.entries?.push(e);
+          st.entries?.push(decodeProcessEntry(e, strings));
         }) - bodyAt;
       } else if (st.ul) {
         const input = ex.inputPtr() + cursor;
@@ -592,9 +594,9 @@ export class Decoder {
   }
 
   /** Adds a PL entry to the thread table; strings go as the file's bytes (not re-encoded text). */
-  private addProcess(e: ProcessEntry, s: ProcessStrings): void {
+  private addProcess(e: ProcessFields, s: ProcessStrings): void {
     const ex = this.module.exports;
-    const parts = [s.comm, s.exe, s.exepath, s.args, s.cwd, s.env, s.cgroups];
+    const parts = [s.comm, s.exe, s.exepath ?? NO_BYTES, s.args, s.cwd, s.env ?? NO_BYTES, s.cgroups ?? NO_BYTES];
     const size = parts.reduce((n, p) => n + p.length, 0);
     const scratch = ex.reserveScratch(size);
     const mem = new Uint8Array(ex.memory.buffer);
@@ -620,7 +622,7 @@ export class Decoder {
       e.uid >>> 0, e.gid >>> 0, 1, (e.loginuid ?? 0) >>> 0, e.loginuid !== undefined ? 1 : 0,
       e.exeIno ?? 0n, e.exeInoCtimeEpochNs ?? 0n, e.exeInoMtimeEpochNs ?? 0n, exeFlags, hasExeFlags,
       pidns, pidns !== 0n ? 1 : 0, hostPidns ? 0 : 1, 0n, 0,
-      e.exepath !== undefined ? 1 : 0, off - cgLen, cgLen,
+      s.exepath !== undefined ? 1 : 0, off - cgLen, cgLen,
       e.sid ?? -1n, e.vpgid ?? -1n, (e.tty ?? 0) >>> 0, e.capInheritable ?? 0n, e.capPermitted ?? 0n, e.capEffective ?? 0n,
       e.flags >>> 0,
     );

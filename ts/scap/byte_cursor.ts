@@ -151,12 +151,19 @@ export class ByteCursor {
    * rejects longer strings the way libs does ("invalid commlen 5000").
    */
   lenBytes(label = 'string', maxLen?: number): Uint8Array {
+    // The labels of the errors are made only for an error: this runs for every string of a
+    // process, user or fd list (bench/RESULTS.md, start-up).
     const at = this.pos;
-    const n = this.u16(`length of ${label}`);
+    if (this.end - at < 2) this.need(2, `length of ${label}`);
+    const n = this.view.getUint16(at, true);
+    this.pos = at + 2;
     if (maxLen !== undefined && n > maxLen) {
       this.fail(`${label} length ${n} exceeds the maximum of ${maxLen}`, at);
     }
-    return this.bytes(n, `${label} (${n} bytes)`);
+    if (this.end - this.pos < n) this.need(n, `${label} (${n} bytes)`);
+    const v = this.data.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
   }
 
   /** Reads a u16-length-prefixed string (UTF-8; not NUL-terminated on file). */

@@ -160,20 +160,45 @@ export interface ProcessEntry {
   exeLowerLayer?: boolean;
 }
 
+/** The fields of a {@link ProcessEntry} that are strings (their bytes: {@link ProcessStrings}). */
+type StringField = 'comm' | 'exe' | 'exepath' | 'args' | 'cwd' | 'env' | 'cgroups' | 'root';
+
+/** An entry's numbers and flags: a {@link ProcessEntry} without its strings. */
+export type ProcessFields = Omit<ProcessEntry, StringField>;
+
 /**
  * The strings of one entry exactly as the file holds them (views into the block body, valid as
  * long as the body is): the path-like ones cut at their first NUL as libs keeps them, the lists
- * NUL-separated with one trailing NUL dropped. A field the version lacks is empty.
+ * NUL-separated with one trailing NUL dropped. A field the version lacks is undefined.
  */
 export interface ProcessStrings {
   comm: Uint8Array;
   exe: Uint8Array;
-  exepath: Uint8Array;
+  /** v7+. */
+  exepath?: Uint8Array;
   args: Uint8Array;
   cwd: Uint8Array;
-  cgroups: Uint8Array;
-  /** NUL-separated, without the trailing NUL (v3+; empty before). */
-  env: Uint8Array;
+  /** v4+. */
+  cgroups?: Uint8Array;
+  /** NUL-separated, without the trailing NUL (v3+). */
+  env?: Uint8Array;
+  /** v5+. */
+  root?: Uint8Array;
+}
+
+/**
+ * The entry of `fields` and `strings` with its strings decoded (invalid UTF-8 as U+FFFD): what
+ * {@link ProcessListReader} leaves undone, since the thread table stores the bytes.
+ */
+export function decodeProcessEntry(fields: ProcessFields, strings: ProcessStrings): ProcessEntry {
+  const e: ProcessEntry = {
+    ...fields, comm: decodeUtf8(strings.comm), exe: decodeUtf8(strings.exe), args: splitList(strings.args), cwd: decodeUtf8(strings.cwd),
+  };
+  if (strings.exepath !== undefined) e.exepath = decodeUtf8(strings.exepath);
+  if (strings.env !== undefined) e.env = splitList(strings.env);
+  if (strings.cgroups !== undefined) e.cgroups = splitList(strings.cgroups);
+  if (strings.root !== undefined) e.root = decodeUtf8(strings.root);
+  return e;
 }
 
 /**
@@ -209,13 +234,14 @@ export function forEachProcess(
   visit: (entry: ProcessEntry, strings: ProcessStrings) => void,
 ): number {
   const reader = new ProcessListReader(blockType, blockOffset, body.byteLength);
-  reader.read(body, 0, visit);
+  reader.read(body, 0, (fields, strings) => visit(decodeProcessEntry(fields, strings), strings));
   return reader.entries;
 }
 
 /**
  * A process-list block body that arrives in pieces: each entry is visited as soon as it is
- * whole, so a block of any length is never held at once. An entry is read once the bytes hold
+ * whole, so a block of any length is never held at once; its strings as bytes
+ * ({@link decodeProcessEntry} decodes them). An entry is read once the bytes hold
  * it whole or MAX_PROCESS_ENTRY_BYTES of it, which no entry exceeds: a v9 entry length above
  * that is an error.
  */
@@ -238,7 +264,7 @@ export class ProcessListReader {
    * the previous call stopped); returns the body offset where the next entry starts. Throws as
    * {@link forEachProcess}, after visiting the entries before the fault.
    */
-  read(bytes: Uint8Array, at: number, visit: (entry: ProcessEntry, strings: ProcessStrings) => void): number {
+  read(bytes: Uint8Array, at: number, visit: (entry: ProcessFields, strings: ProcessStrings) => void): number {
     const blockEnd = this.bodyBytes - at;
     const c = new ByteCursor(bytes.subarray(0, Math.min(bytes.byteLength, blockEnd)), {
       baseOffset: this.blockOffset + BLOCK_HEADER_BYTES + at,
@@ -261,7 +287,7 @@ function readEntry(
   version: number,
   blockEnd: number,
   index: number,
-  visit: (entry: ProcessEntry, strings: ProcessStrings) => void,
+  visit: (entry: ProcessFields, strings: ProcessStrings) => void,
 ): void {
   const start = c.pos;
   const bytesEnd = c.end;
@@ -303,14 +329,11 @@ function readEntry(
   const flags = c.u32('flags');
   const uid = c.u32('uid');
   const gid = c.u32('gid');
-  const e: ProcessEntry = {
-    tid, pid, ptid, comm: decodeUtf8(comm), exe: decodeUtf8(exe), args: splitList(args),
-    cwd: decodeUtf8(cwd), fdlimit, flags, uid, gid,
-  };
+  const e: ProcessFields = { tid, pid, ptid, fdlimit, flags, uid, gid };
   if (sid !== undefined) e.sid = sid;
   if (vpgid !== undefined) e.vpgid = vpgid;
-  if (exepath !== undefined) e.exepath = decodeUtf8(exepath);
-  let cgroups: Uint8Array = NO_BYTES;
+  const strings: ProcessStrings = { comm, exe, args, cwd };
+  if (exepath !== undefined) strings.exepath = exepath;
 
   if (version >= 2) {
     e.vmsizeKb = c.u32('vmsize_kb');
@@ -319,18 +342,13 @@ function readEntry(
     e.pfmajor = c.u64('pfmajor');
     e.pfminor = c.u64('pfminor');
   }
-  let env: Uint8Array = NO_BYTES;
-  if (version >= 3) {
-    env = listBytes(c.lenBytes('env', MAX_ENV_BYTES));
-    e.env = splitList(env);
-  }
+  if (version >= 3) strings.env = listBytes(c.lenBytes('env', MAX_ENV_BYTES));
   if (version >= 4) {
     e.vtid = c.i64('vtid');
     e.vpid = c.i64('vpid');
-    cgroups = listBytes(c.lenBytes('cgroups', MAX_CGROUPS_BYTES));
-    e.cgroups = splitList(cgroups);
+    strings.cgroups = listBytes(c.lenBytes('cgroups', MAX_CGROUPS_BYTES));
   }
-  if (version >= 5) e.root = decodeUtf8(pathBytes(c, 'root'));
+  if (version >= 5) strings.root = pathBytes(c, 'root');
 
   if (subLen !== 0) {
     readAppendedFields(c, e);
@@ -338,14 +356,14 @@ function readEntry(
     c.end = bytesEnd;
   }
   c.scope = '';
-  visit(e, { comm, exe, exepath: exepath ?? NO_BYTES, args, cwd, cgroups, env });
+  visit(e, strings);
 }
 
 /**
  * Reads the v9 fields appended after root, each only if the entry (c.end = entry end) still has
  * room for it, in the order and with the pre-0.10 rule of scap_read_proclist.
  */
-function readAppendedFields(c: ByteCursor, e: ProcessEntry): void {
+function readAppendedFields(c: ByteCursor, e: ProcessFields): void {
   // libs 0.10 inserted pidns_init_start_ts and tty before loginuid; an entry with no more than
   // the 29 bytes libs < 0.10 wrote here lacks them.
   if (c.remaining() > PRE_0_10_TAIL_BYTES) {
@@ -365,8 +383,6 @@ function readAppendedFields(c: ByteCursor, e: ProcessEntry): void {
   if (c.remaining() >= 1) e.exeLowerLayer = c.u8('exe_lower_layer') !== 0;
   if (c.remaining() >= 8) e.pgid = c.i64('pgid');
 }
-
-const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 /** A path-like string (max SCAP_MAX_PATH_SIZE bytes); libs keeps it up to the first NUL. */
 function pathBytes(c: ByteCursor, label: string): Uint8Array {
