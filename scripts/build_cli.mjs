@@ -67,8 +67,9 @@ const builtinsRequired = {
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => {
       if (args.path === 'node:module') return undefined;
-      // The require() of the stand-in below: Node's own module, at run time.
-      if (args.kind === 'require-call') return { path: args.path, external: true };
+      // The require() of the stand-in below: Node's own module, at run time. A dynamic import()
+      // stays one (the stand-in would give it a default export only, not the module's names).
+      if (args.kind === 'require-call' || args.kind === 'dynamic-import') return { path: args.path, external: true };
       return { path: args.path, namespace: 'builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));

@@ -7,19 +7,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { generateCapture } from '../bench/generate.js';
 import { isShortInput, SHORT_INPUT_BYTES } from '../ts/pipeline/wasm_tiering.js';
 import { capture } from './helpers/captures.js';
 import { CLI, runCli } from './helpers/cli.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'scapdrift-tiering-'));
+/** The package's `bin` (the bundle users run) and the unbundled command line. */
+const BIN = resolve(process.cwd(), (JSON.parse(readFileSync('package.json', 'utf8')) as { bin: { scapdrift: string } }).bin.scapdrift);
 
 /** Functions V8 compiled with TurboFan during `read` with `nodeArgs`, and the output. */
-function turbofanCompiles(file: string, nodeArgs: string[] = []): { compiles: number; stdout: string } {
-  const r = spawnSync(process.execPath, [...nodeArgs, '--trace-wasm-compilation-times', CLI, 'read', file, '-q'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+function turbofanCompiles(file: string, nodeArgs: string[] = [], cli = BIN): { compiles: number; stdout: string } {
+  const r = spawnSync(process.execPath, [...nodeArgs, '--trace-wasm-compilation-times', cli, 'read', file, '-q'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   assert.is(r.status, 0, r.stderr);
   const lines = r.stdout.split('\n');
   return { compiles: lines.filter((l) => / using TurboFan/.test(l)).length, stdout: lines.filter((l) => !l.startsWith('Compiled ')).join('\n') };
@@ -39,6 +41,7 @@ test('a short capture is decoded without TurboFan; the same lines as with it', (
   const file = capture('drop_exec.scap'); // 650 KB: ~30 TurboFan compiles with V8's default budget
   const short = turbofanCompiles(file);
   assert.is(short.compiles, 0);
+  assert.is(turbofanCompiles(file, [], CLI).compiles, 0, 'unbundled too');
   const tiered = turbofanCompiles(file, ['--wasm-tiering-budget=1800000']);
   assert.ok(tiered.compiles > 0, 'V8 default budget: hot functions tier up on this capture');
   assert.ok(short.stdout.length > 100_000);
