@@ -12,8 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url);
 const { encodeDescription } = await import(new URL('dist/ts/pipeline/decoder_description.js', root).href);
-const { instantiateDecoder } = await import(new URL('dist/ts/pipeline/wasm.js', root).href);
-const wasmBytes = readFileSync(new URL('build/scapdrift.wasm', root)).length;
+const { instantiateDecoder, fingerprint } = await import(new URL('dist/ts/pipeline/wasm.js', root).href);
+const wasm = fingerprint(readFileSync(new URL('build/scapdrift.wasm', root)));
 const raw = instantiateDecoder().exports;
-const words = encodeDescription((name) => Number(raw[name].value), wasmBytes);
+const words = encodeDescription((name) => Number(raw[name].value), wasm);
 writeFileSync(new URL('build/decoder_tables.bin', root), new Uint8Array(words.buffer, words.byteOffset, words.byteLength));

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeDecoder, encodeDescription } from '../ts/pipeline/decoder_description.js';
-import { DESCRIPTION_HEADER_WORDS, DESCRIPTION_MAGIC, decoderDescription, instantiateDecoder, type DecoderModule } from '../ts/pipeline/wasm.js';
+import { DESCRIPTION_HEADER_WORDS, DESCRIPTION_MAGIC, decoderDescription, fingerprint, instantiateDecoder, staleDescription, type DecoderModule } from '../ts/pipeline/wasm.js';
 
 const WASM = resolve(process.cwd(), 'build', 'scapdrift.wasm');
 const TABLES = resolve(process.cwd(), 'build', 'decoder_tables.bin');
@@ -31,12 +31,30 @@ function withCalls(body: Uint8Array): { m: DecoderModule; at: number } {
 
 test('build/decoder_tables.bin is what the sources compute now, for this build/scapdrift.wasm', () => {
   const file = new Uint8Array(readFileSync(TABLES));
-  const now = encodeDescription(globals(instantiateDecoder()), readFileSync(WASM).length);
+  const now = encodeDescription(globals(instantiateDecoder()), fingerprint(readFileSync(WASM)));
   assert.is(now[0], DESCRIPTION_MAGIC);
   assert.is(now[2], now.length - DESCRIPTION_HEADER_WORDS);
   assert.ok(now.length > 2000, `${now.length} words: every event described`);
   assert.ok(Buffer.compare(file, new Uint8Array(now.buffer)) === 0, 'run npm run build: the file is stale');
   assert.ok(Buffer.compare(decoderDescription(), file) === 0, 'the file the decoders load');
+});
+
+test('a description of another Wasm, changed, cut or of another kind is refused', () => {
+  const file = new Uint8Array(readFileSync(TABLES));
+  const wasm = fingerprint(readFileSync(WASM));
+  assert.is(staleDescription(file, wasm), undefined);
+  assert.is(staleDescription(file, undefined), undefined, 'a worker does not check the Wasm again');
+  // A Wasm rebuilt alone after a constant changed in assembly/ (of the same length, as a swapped
+  // pair of CAT_* values leaves it): the fingerprint of its bytes differs.
+  const wasmBytes = new Uint8Array(readFileSync(WASM));
+  wasmBytes[wasmBytes.length - 1] ^= 1;
+  assert.is(staleDescription(file, fingerprint(wasmBytes)), 'was made for another build/scapdrift.wasm');
+  const changed = file.slice();
+  changed[DESCRIPTION_HEADER_WORDS * 4 + 100] ^= 1; // one argument of one call
+  assert.is(staleDescription(changed, wasm), 'has changed since it was written');
+  assert.match(staleDescription(file.subarray(0, file.length - 4), wasm)!, /^holds \d+ bytes, its header says \d+$/);
+  assert.is(staleDescription(file.subarray(0, 8), wasm), 'is not a decoder description');
+  assert.is(staleDescription(new Uint8Array(file.length), wasm), 'is not a decoder description');
 });
 
 test('applying the file leaves the Wasm memory as the setter calls, one by one, leave it', () => {

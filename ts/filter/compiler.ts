@@ -12,7 +12,7 @@ import { Op, Cmp, F, XF, MAX_TRANSFORMS, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FI
 import { filterField, argTable, RAWRES_TABLE, BUFFER_TABLE, type FilterField } from './field_map.js';
 import { resolveField, suggestField, ancestorArg, type FieldRef, type FieldType } from '../fields/fields.js';
 import { compileRegex, translateRegex, RegexSyntaxError } from './regex.js';
-import { eventInfo, eventIdsByName, EVENT_COUNT } from '../events/event_table.js';
+import { eventInfo, eventIdsByName, eventRow, EVENT_COUNT } from '../events/event_table.js';
 import { isSyscallName, syscallName } from '../events/syscalls.js';
 import { errnoText } from '../fields/errno.js';
 import { OPEN_BITS, OPEN_IDS, CREAT_IDS, type OpenField } from '../fields/open_kind.js';
@@ -319,8 +319,8 @@ class Compiler {
   private typeCheck(c: CheckNode, kind: 'type' | 'dir', values: Literal[]): void {
     const cmp = OPS[c.op]!;
     const of = (id: number): string | undefined => {
-      const info = id < EVENT_COUNT ? eventInfo(id) : undefined;
-      return kind === 'type' ? info?.name : info?.direction;
+      const row = id < EVENT_COUNT ? eventRow(id) : undefined; // no schema built per id
+      return kind === 'type' ? row?.name : row?.direction;
     };
     // libsinsp turns every value of evt.type into event codes, whatever the operator: an unknown
     // name is refused even for contains, glob or regex.

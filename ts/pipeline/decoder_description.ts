@@ -15,7 +15,7 @@ import { EC, EF, PPME } from '../events/ppm_constants.js';
 import { NATIVE_TO_PPM_SC } from '../events/syscalls.js';
 import { fdEventDescriptions } from '../events/fd_events.js';
 import { fsPathDescriptions } from '../events/fspath_events.js';
-import { DESCRIPTION_HEADER_WORDS, DESCRIPTION_MAGIC, type DecoderExports } from './wasm.js';
+import { DESCRIPTION_HEADER_WORDS, DESCRIPTION_MAGIC, fingerprint, type DecoderExports } from './wasm.js';
 
 /** The setters of the decoder that describe the event table (assembly/description.ts lists them as DESC_*). */
 export type DescriptionCalls = Pick<DecoderExports,
@@ -128,16 +128,19 @@ export function describeDecoder(ex: DescriptionCalls, g: (name: string) => numbe
 /**
  * build/decoder_tables.bin: the calls of {@link describeDecoder} as assembly/description.ts applies them: for each call its
  * DESC_* opcode (read by `g`), then its arguments as the JavaScript-to-Wasm call converts them
- * (ToInt32, stored as u32); after a header naming the byte length `wasmBytes` of the Wasm module
- * whose globals `g` reads (a stale file is refused at load: ts/pipeline/wasm.ts).
+ * (ToInt32, stored as u32); after a header naming the {@link fingerprint} `wasm` of the Wasm
+ * module whose globals `g` reads, the number of call words and their fingerprint (a stale or
+ * changed file is refused at load: ts/pipeline/wasm.ts staleDescription).
  */
-export function encodeDescription(g: (name: string) => number, wasmBytes: number): Uint32Array {
-  const words: number[] = [DESCRIPTION_MAGIC, wasmBytes, 0];
+export function encodeDescription(g: (name: string) => number, wasm: number): Uint32Array {
+  const words: number[] = [DESCRIPTION_MAGIC, wasm, 0, 0];
   const recorder = Object.fromEntries(Object.entries(OPCODE_GLOBALS).map(([method, global]) => {
     const op = g(global);
     return [method, (...args: number[]) => { words.push(op, ...args.map((a) => a | 0)); }];
   })) as unknown as DescriptionCalls;
   describeDecoder(recorder, g);
-  words[2] = words.length - DESCRIPTION_HEADER_WORDS;
-  return Uint32Array.from(words, (w) => w >>> 0);
+  const out = Uint32Array.from(words, (w) => w >>> 0);
+  out[2] = out.length - DESCRIPTION_HEADER_WORDS;
+  out[3] = fingerprint(new Uint8Array(out.buffer, DESCRIPTION_HEADER_WORDS * 4));
+  return out;
 }
