@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { capture } from './helpers/captures.js';
 import { CLI } from './helpers/cli.js';
 import { generateCapture } from '../bench/generate.js';
@@ -83,6 +84,24 @@ test('a corrupt capture: the same events and the same one-line error with 3 work
   assert.match(three.stderr, new RegExp(`^scapdrift: corrupt capture at byte ${off + 4}: .*\\n$`));
   assert.is(three.stderr, one.stderr);
   assert.ok(three.stdout === one.stdout && one.stdout.split('\n').length > 3000, 'events before the fault');
+});
+
+test('a gzip stream cut short (a fault of the input, not of a block): every event before it on 1, 2 and 3 workers', () => {
+  // The splitter meets the fault while the workers still decode earlier batches: those are
+  // handed out, with the whole blocks read before the fault, then the fault (one thread's output).
+  const gz = gzipSync(readFileSync(GENERATED));
+  const file = join(TMP, 'cut.scap.gz');
+  writeFileSync(file, gz.subarray(0, Math.floor(gz.length * 0.6)));
+  const one = read([file, '-p', '%evt.num %evt.type %proc.name'], 1);
+  assert.is(one.status, 1);
+  assert.match(one.stderr, /^scapdrift: truncated gzip stream in .* the input ends in the compressed data of the member at compressed byte 0\n$/);
+  assert.ok(one.stdout.split('\n').length > 20_000, 'events before the fault');
+  for (const workers of [2, 3]) {
+    const r = read([file, '-p', '%evt.num %evt.type %proc.name'], workers);
+    assert.is(r.status, 1);
+    assert.is(r.stderr, one.stderr);
+    assert.ok(r.stdout === one.stdout, `${workers} workers: ${r.stdout.length} bytes of output, one thread ${one.stdout.length}`);
+  }
 });
 
 test('a pipe given by path (/dev/stdin) is read as a stream: 3 workers print what 1 prints from the file', () => {

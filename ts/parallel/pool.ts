@@ -28,7 +28,7 @@ import type { ByteSource } from '../scap/byte_source.js';
 import type { DecodeSummary } from '../pipeline/decoder.js';
 import { fromErrorData, ScapdriftError, ErrorCode } from '../errors.js';
 import { BatchBuffers } from './batch_buffers.js';
-import { splitBatches } from './splitter.js';
+import { splitBatches, type Batch } from './splitter.js';
 import { BatchSizer, OUTPUT_BYTES_IN_FLIGHT } from './batch_size.js';
 import { createReplica } from './replica.js';
 import { decoderDescription, wasmModule } from '../pipeline/wasm.js';
@@ -197,7 +197,21 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
     }
 
     try {
-      for await (const batch of splitBatches(this.source, () => sizer.next(), buffers)) {
+      // A fault of the input itself (a truncated or corrupt gzip stream, a read error) ends the
+      // split; the batches before it are still decoded and handed out, then it is thrown: one
+      // thread prints every event before such a fault too.
+      let inputFault: { error: unknown } | undefined;
+      const batches = splitBatches(this.source, () => sizer.next(), buffers)[Symbol.asyncIterator]();
+      for (;;) {
+        let step: IteratorResult<Batch>;
+        try {
+          step = await batches.next();
+        } catch (error) {
+          inputFault = { error };
+          break;
+        }
+        if (step.done) break;
+        const batch = step.value;
         const seq = nextSeq++;
         lengths.set(seq, batch.length);
         if (seq === 1) {
@@ -225,6 +239,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
         yield* ready();
         if (nextOut < nextSeq && !crash) await progress();
       }
+      if (inputFault) throw inputFault.error;
       const summary = local.finish();
       this.summary = summary && { ...summary, skippedFrames };
     } finally {

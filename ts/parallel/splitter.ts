@@ -46,7 +46,18 @@ export async function* splitBatches(source: ByteSource, batchSize: () => number,
   };
   let end = 0; // bytes held in the splitter's input
   let inBlock = 0; // bytes not yet passed on of a block longer than two batches
-  for (let n = await refill(end); n > 0; n = await refill(end)) {
+  for (;;) {
+    let n: number;
+    try {
+      n = await refill(end);
+    } catch (e) {
+      // A fault of the input: the whole blocks read before it go on first (one thread decodes
+      // those too before the fault), then the fault.
+      const cut = inBlock > 0 ? 0 : ex.splitBlocks(0, end, end);
+      if (cut > 0) yield copyOut(0, cut);
+      throw e;
+    }
+    if (n <= 0) break;
     end += n;
     let start = 0;
     for (;;) {
