@@ -21,6 +21,17 @@ export {
   DESC_SET_GENERIC_EXIT_EVENT, DESC_SET_NATIVE_SYSCALL,
 } from "./description";
 export { setEventInfo, setEventRole, setVforkEvent, setParamWidth } from "./event_info";
+// Event kinds and parameter roles, read by the build's description of the event table
+// (ts/pipeline/decoder_description.ts) by name: defined here only.
+export {
+  KIND_OTHER, KIND_CLONE, KIND_EXECVE, KIND_PROCEXIT, KIND_INITIAL_STATE, KIND_FILE_OPEN, KIND_FILE_WRITE, KIND_FILE_CHMOD,
+  KIND_FILE_RENAME, KIND_FILE_MEMFD, KIND_SETSID, KIND_CAPSET, KIND_SETUID, KIND_SETGID, KIND_FD,
+  ROLE_RES, ROLE_EXE, ROLE_ARGS, ROLE_TID, ROLE_PID, ROLE_PTID, ROLE_CWD, ROLE_COMM, ROLE_CGROUPS, ROLE_FLAGS, ROLE_UID,
+  ROLE_GID, ROLE_VTID, ROLE_VPID, ROLE_PIDNS_INIT_START_TS, ROLE_EXE_INO, ROLE_EXE_INO_CTIME, ROLE_EXE_INO_MTIME,
+  ROLE_TRUSTED_EXEPATH, ROLE_LOGINUID, ROLE_FD, ROLE_PATH, ROLE_DEV, ROLE_INO, ROLE_MODE, ROLE_OLDPATH, ROLE_NEWPATH,
+  ROLE_ENV, ROLE_TTY, ROLE_VPGID, ROLE_CAP_INHERITABLE, ROLE_CAP_PERMITTED, ROLE_CAP_EFFECTIVE, ROLE_HOME, ROLE_SHELL,
+  ROLE_CONTAINER_ID, ROLE_EUID, ROLE_CREAT_FLAGS,
+} from "./event_info";
 export { setGenericExitEvent, setNativeSyscall, setEmitSyscall, setEmitAllSyscalls } from "./syscall";
 export { setBootTs, isBootCalibrated, setScriptFlagKnown } from "./lifecycle";
 export { setHashKey } from "./hash";

@@ -30,31 +30,29 @@ const OPCODE_GLOBALS: Record<keyof DescriptionCalls, string> = {
   setEventCategory: 'DESC_SET_EVENT_CATEGORY', setGenericExitEvent: 'DESC_SET_GENERIC_EXIT_EVENT', setNativeSyscall: 'DESC_SET_NATIVE_SYSCALL',
 };
 
-/** Event kinds (assembly/event_info.ts). */
-const KIND = {
-  OTHER: 0, CLONE: 1, EXECVE: 2, PROCEXIT: 3, INITIAL_STATE: 4,
-  FILE_OPEN: 5, FILE_WRITE: 6, FILE_CHMOD: 7, FILE_RENAME: 8, FILE_MEMFD: 9, SETSID: 10, CAPSET: 11, SETUID: 12, SETGID: 13, FD: 14,
-} as const;
-
-/** Parameter roles, in the order of assembly/event_info.ts ROLE_*, by libs parameter name(s). */
-const ROLE_PARAM_NAMES: readonly (readonly string[])[] = [
-  ['res'], ['exe'], ['args'], ['tid'], ['pid'], ['ptid'], ['cwd'], ['comm'], ['cgroups'], ['flags'], ['uid'], ['gid'],
-  ['vtid'], ['vpid'], ['pidns_init_start_ts'], ['exe_ino'], ['exe_ino_ctime'], ['exe_ino_mtime'],
-  ['trusted_exepath'], ['loginuid'], ['fd', 'fdout', 'out_fd', 'fd_out'], ['name', 'filename'], ['dev'], ['ino'],
-  ['mode'], ['oldpath'], ['newpath'], ['env'], ['tty'], ['vpgid'], ['cap_inheritable'], ['cap_permitted'],
-  ['cap_effective'], ['home'], ['shell'], ['container_id'], ['euid', 'egid'], ['creat_flags'],
-];
-/** The role of each parameter name (the index in ROLE_PARAM_NAMES). */
-const ROLE_OF_PARAM = new Map(ROLE_PARAM_NAMES.flatMap((names, role) => names.map((name) => [name, role] as const)));
+/**
+ * Parameter roles (assembly/event_info.ts ROLE_<key>, read from the Wasm by name) by the libs
+ * parameter name(s) that carry them.
+ */
+const ROLE_PARAM_NAMES: Readonly<Record<string, readonly string[]>> = {
+  RES: ['res'], EXE: ['exe'], ARGS: ['args'], TID: ['tid'], PID: ['pid'], PTID: ['ptid'], CWD: ['cwd'], COMM: ['comm'],
+  CGROUPS: ['cgroups'], FLAGS: ['flags'], UID: ['uid'], GID: ['gid'], VTID: ['vtid'], VPID: ['vpid'],
+  PIDNS_INIT_START_TS: ['pidns_init_start_ts'], EXE_INO: ['exe_ino'], EXE_INO_CTIME: ['exe_ino_ctime'],
+  EXE_INO_MTIME: ['exe_ino_mtime'], TRUSTED_EXEPATH: ['trusted_exepath'], LOGINUID: ['loginuid'],
+  FD: ['fd', 'fdout', 'out_fd', 'fd_out'], PATH: ['name', 'filename'], DEV: ['dev'], INO: ['ino'], MODE: ['mode'],
+  OLDPATH: ['oldpath'], NEWPATH: ['newpath'], ENV: ['env'], TTY: ['tty'], VPGID: ['vpgid'],
+  CAP_INHERITABLE: ['cap_inheritable'], CAP_PERMITTED: ['cap_permitted'], CAP_EFFECTIVE: ['cap_effective'],
+  HOME: ['home'], SHELL: ['shell'], CONTAINER_ID: ['container_id'], EUID: ['euid', 'egid'], CREAT_FLAGS: ['creat_flags'],
+};
 
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
 /** Exits that create, write, chmod or rename a file (assembly/file_events.ts). */
-const FILE_KINDS = new Map<string, number>([
-  ...['open', 'openat', 'openat2', 'creat'].map((n) => [n, KIND.FILE_OPEN] as const),
-  ...['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range', 'sendfile', 'splice'].map((n) => [n, KIND.FILE_WRITE] as const),
-  ...['chmod', 'fchmodat', 'fchmod'].map((n) => [n, KIND.FILE_CHMOD] as const),
-  ...['rename', 'renameat', 'renameat2', 'link', 'linkat'].map((n) => [n, KIND.FILE_RENAME] as const),
-  ['memfd_create', KIND.FILE_MEMFD],
+const FILE_KINDS = new Map<string, string>([
+  ...['open', 'openat', 'openat2', 'creat'].map((n) => [n, 'FILE_OPEN'] as const),
+  ...['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range', 'sendfile', 'splice'].map((n) => [n, 'FILE_WRITE'] as const),
+  ...['chmod', 'fchmodat', 'fchmod'].map((n) => [n, 'FILE_CHMOD'] as const),
+  ...['rename', 'renameat', 'renameat2', 'link', 'linkat'].map((n) => [n, 'FILE_RENAME'] as const),
+  ['memfd_create', 'FILE_MEMFD'],
 ]);
 /** libsinsp sinsp::is_initialstate_event: consumed at open, never numbered. */
 const INITIAL_STATE_IDS = new Set<number>([
@@ -62,20 +60,21 @@ const INITIAL_STATE_IDS = new Set<number>([
   PPME.PPME_GROUP_ADDED_E, PPME.PPME_GROUP_DELETED_E, PPME.PPME_ASYNCEVENT_E,
 ]);
 
-function kindOf(id: number, fdActions: ReadonlyMap<number, string>): number {
+/** The kind of event `id` (assembly/event_info.ts KIND_<name>, read from the Wasm by name). */
+function kindOf(id: number, fdActions: ReadonlyMap<number, string>): string {
   const info = eventInfo(id);
   if (!info || info.params.length === 0) {
-    return info && (info.name === 'procexit') && info.direction === '>' ? KIND.PROCEXIT : KIND.OTHER;
+    return info && (info.name === 'procexit') && info.direction === '>' ? 'PROCEXIT' : 'OTHER';
   }
-  if (INITIAL_STATE_IDS.has(id)) return KIND.INITIAL_STATE;
-  if (info.direction === '>') return info.name === 'procexit' ? KIND.PROCEXIT : KIND.OTHER;
-  if (CLONE_NAMES.has(info.name)) return KIND.CLONE;
-  if (info.name === 'execve' || info.name === 'execveat') return KIND.EXECVE;
-  if (info.name === 'setsid') return KIND.SETSID;
-  if (info.name === 'capset') return KIND.CAPSET;
-  if (/^set(res|re)?uid$/.test(info.name)) return KIND.SETUID;
-  if (/^set(res|re)?gid$/.test(info.name)) return KIND.SETGID;
-  return FILE_KINDS.get(info.name) ?? (fdActions.get(id)! !== 'NONE' ? KIND.FD : KIND.OTHER);
+  if (INITIAL_STATE_IDS.has(id)) return 'INITIAL_STATE';
+  if (info.direction === '>') return info.name === 'procexit' ? 'PROCEXIT' : 'OTHER';
+  if (CLONE_NAMES.has(info.name)) return 'CLONE';
+  if (info.name === 'execve' || info.name === 'execveat') return 'EXECVE';
+  if (info.name === 'setsid') return 'SETSID';
+  if (info.name === 'capset') return 'CAPSET';
+  if (/^set(res|re)?uid$/.test(info.name)) return 'SETUID';
+  if (/^set(res|re)?gid$/.test(info.name)) return 'SETGID';
+  return FILE_KINDS.get(info.name) ?? (fdActions.get(id)! !== 'NONE' ? 'FD' : 'OTHER');
 }
 
 /**
@@ -91,18 +90,19 @@ function categoryCode(category: number): string {
 
 /**
  * Describes the event table to a decoder through `ex`'s setters; `g` reads one of its exported
- * globals (FD_ACT_*, SCAP_FD_*, FSP_*, CAT_*, CRED_OP_*) by name.
+ * globals (KIND_*, ROLE_*, FD_ACT_*, SCAP_FD_*, FSP_*, CAT_*, CRED_OP_*) by name.
  */
 export function describeDecoder(ex: DescriptionCalls, g: (name: string) => number): void {
   const fdEvents = fdEventDescriptions();
   const fdActions = new Map(fdEvents.map((d) => [d.id, d.action]));
+  const roleOfParam = new Map(Object.entries(ROLE_PARAM_NAMES).flatMap(([role, names]) => names.map((name) => [name, g(`ROLE_${role}`)] as const)));
   for (let id = 0; id < EVENT_COUNT; id++) {
     const info = eventInfo(id)!;
-    ex.setEventInfo(id, kindOf(id, fdActions), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
+    ex.setEventInfo(id, g(`KIND_${kindOf(id, fdActions)}`), info.params.length, (info.flags & EF.EF_LARGE_PAYLOAD) !== 0 ? 1 : 0);
     if (info.name === 'vfork' && info.direction === '<') ex.setVforkEvent(id);
     info.params.forEach((p, index) => {
       ex.setParamWidth(id, index, fixedWidthBytes(p.type));
-      const role = ROLE_OF_PARAM.get(p.name);
+      const role = roleOfParam.get(p.name);
       if (role !== undefined) ex.setEventRole(id, role, index);
     });
   }
