@@ -9,7 +9,7 @@ import type { Expr, CheckNode, Literal, Transformer } from './ast.js';
 import { FilterError, filterError } from './filter_error.js';
 import { MSG, at } from './messages.js';
 import { Op, Cmp, F, XF, MAX_TRANSFORMS, VAL_NUM, VAL_BIG, TYPE_BITMAP_BYTES, FILTER_EVENT_IDS, FILTER_SYSCALLS, SYSCALL_BITMAP_BYTES } from './layout.js';
-import { filterField, argTable, RAWRES_TABLE, BUFFER_TABLE, type FilterField } from './field_map.js';
+import { filterField, argTable, rawresTable, bufferTable, type FilterField } from './field_map.js';
 import { resolveField, suggestField, ancestorArg, type FieldRef, type FieldType } from '../fields/fields.js';
 import { compileRegex, translateRegex, RegexSyntaxError } from './regex.js';
 import { eventInfo, eventIdsByName, eventRow, EVENT_COUNT } from '../events/event_table.js';
@@ -367,8 +367,8 @@ class Compiler {
   private failedCheck(c: CheckNode, values: Literal[]): void {
     const target = this.boolTarget(c, values);
     if (target === 'none') { this.constant(false); return; }
-    if (target === 'any') { this.emit(Op.CHECK, Cmp.EXISTS, F.PARAM, RAWRES_TABLE, encodeValues([])); return; }
-    this.emit(Op.CHECK, target ? Cmp.LT : Cmp.GE, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }]));
+    if (target === 'any') { this.emit(Op.CHECK, Cmp.EXISTS, F.PARAM, rawresTable(), encodeValues([])); return; }
+    this.emit(Op.CHECK, target ? Cmp.LT : Cmp.GE, F.PARAM, rawresTable(), encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }]));
   }
 
   /** evt.is_open_*: libsinsp's tests of the open flags and mode (ts/fields/open_kind.ts); never missing. */
@@ -391,7 +391,7 @@ class Compiler {
       case 'create':
         this.chain(Op.JUMP_FALSE, [types(OPEN_IDS), () => this.chain(Op.JUMP_TRUE, [
           bits('flags', OPEN_BITS.F_CREATED),
-          () => this.chain(Op.JUMP_FALSE, [bits('flags', OPEN_BITS.TMPFILE), () => { this.emit(Op.CHECK, Cmp.GE, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }])); }]),
+          () => this.chain(Op.JUMP_FALSE, [bits('flags', OPEN_BITS.TMPFILE), () => { this.emit(Op.CHECK, Cmp.GE, F.PARAM, rawresTable(), encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }])); }]),
         ])]);
         break;
       case 'exec':
@@ -422,15 +422,15 @@ class Compiler {
     if (text) {
       const names = ['SUCCESS', ...ERRNO.keys()].filter((n) => values.some((v) => text(n, v.text)));
       this.chain(Op.JUMP_TRUE, names.map((n) => (): void => {
-        if (n === 'SUCCESS') this.emit(Op.CHECK, Cmp.GE, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }]));
-        else this.emit(Op.CHECK, Cmp.EQ, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: ERRNO.get(n)!, text: String(ERRNO.get(n)) }]));
+        if (n === 'SUCCESS') this.emit(Op.CHECK, Cmp.GE, F.PARAM, rawresTable(), encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }]));
+        else this.emit(Op.CHECK, Cmp.EQ, F.PARAM, rawresTable(), encodeValues([{ flags: VAL_NUM, num: ERRNO.get(n)!, text: String(ERRNO.get(n)) }]));
       }));
-      if (names.length === 0) this.emit(Op.CHECK, Cmp.LT, F.PARAM, RAWRES_TABLE, encodeValues([{ flags: VAL_NUM, num: -(1n << 62n), text: '' }]));
+      if (names.length === 0) this.emit(Op.CHECK, Cmp.LT, F.PARAM, rawresTable(), encodeValues([{ flags: VAL_NUM, num: -(1n << 62n), text: '' }]));
       return;
     }
     const cmp = this.opFor(c, EQUALITY_OPS, 'evt.res');
     const rawres = (op: number, n?: bigint): void => {
-      this.emit(Op.CHECK, op, F.PARAM, RAWRES_TABLE, encodeValues(n === undefined ? [] : [{ flags: VAL_NUM, num: n, text: String(n) }]));
+      this.emit(Op.CHECK, op, F.PARAM, rawresTable(), encodeValues(n === undefined ? [] : [{ flags: VAL_NUM, num: n, text: String(n) }]));
     };
     if (cmp === Cmp.EXISTS) { rawres(Cmp.EXISTS); return; }
     const one = (v: Literal) => (): void => {
@@ -451,7 +451,7 @@ class Compiler {
 /** What a field's instruction points at: its parameter table, its ancestor index, or nothing. */
 function fieldAux(field: FilterField, arg: string | undefined): Uint8Array | undefined {
   return field.kind === 'argtext' ? argTable(arg!, true)
-    : field.kind === 'param' ? field.table ?? (arg === undefined ? RAWRES_TABLE : argTable(arg))
+    : field.kind === 'param' ? field.table?.() ?? (arg === undefined ? rawresTable() : argTable(arg))
     : field.indexArg ? ancestorIndex(arg) : undefined;
 }
 
@@ -471,7 +471,7 @@ function isValueKind(field: FilterField): boolean {
  */
 function transformedType(name: string, type: FieldType, field: FilterField, transforms: readonly Transformer[], pos: number): FieldType {
   if (transforms.length === 0) return TRANSFORMABLE.has(field.kind) ? 'string' : type;
-  const isBuffer = field.kind === 'param' && field.table === BUFFER_TABLE;
+  const isBuffer = field.kind === 'param' && field.table === bufferTable;
   if (field.indexArg || (!isBuffer && !isValueKind(field))) throw filterError(MSG.NO_TRANSFORMERS(name), pos);
   if (transforms.length > MAX_TRANSFORMS) throw filterError(MSG.TOO_MANY_TRANSFORMERS(MAX_TRANSFORMS), pos);
   let t: FieldType | 'buffer' = isBuffer ? 'buffer' : TRANSFORMABLE.has(field.kind) ? 'string' : type;

@@ -19,8 +19,8 @@ export interface FilterField {
   id: number;
   /** Takes an ancestor index (proc.aname[N]): the instruction's aux holds it (ARG_ANY for none). */
   indexArg?: boolean;
-  /** For a 'param' field that reads one parameter of fixed name: its per-type table. */
-  table?: Uint8Array;
+  /** For a 'param' field that reads one parameter of fixed name: its per-type table (built at its first use). */
+  table?: () => Uint8Array;
   /**
    * For an 'fdnet' field (ts/filter/fd_net.ts): what its values are (an IPv4 address, a port, a
    * network) and the VM fields of the sides compared (either side matches, as libsinsp's
@@ -34,8 +34,17 @@ const s = (id: number): FilterField => ({ kind: 'signed', id });
 const b = (id: number): FilterField => ({ kind: 'bool', id });
 const str = (id: number): FilterField => ({ kind: 'string', id });
 
+/**
+ * A per-type table built at its first use: each walks the 1,024 event ids, which a command that
+ * never reads the field does not pay at start-up (bench/RESULTS.md, start-up).
+ */
+function lazyTable(pick: (row: EventRow, id: number) => [index: number, kind: number] | undefined): () => Uint8Array {
+  let t: Uint8Array | undefined;
+  return () => (t ??= table(pick));
+}
+
 /** evt.buffer: the `data` parameter (PT_BYTEBUF) of read/write/send/recv..., its bytes as they are. */
-export const BUFFER_TABLE = table((row) => {
+export const bufferTable = lazyTable((row) => {
   const i = row.params.findIndex(([name, type]) => name === 'data' && type === PT.PT_BYTEBUF);
   return i >= 0 ? [i, PK.BYTES] : undefined;
 });
@@ -56,7 +65,7 @@ const MAP: Record<string, FilterField> = {
   'evt.is_open_exec': { kind: 'isopen', id: F.PARAM },
   'evt.arg': { kind: 'argtext', id: F.PARAM },
   'evt.rawarg': { kind: 'param', id: F.PARAM },
-  'evt.buffer': { kind: 'param', id: F.PARAM, table: BUFFER_TABLE },
+  'evt.buffer': { kind: 'param', id: F.PARAM, table: bufferTable },
   'thread.tid': s(F.TID),
   'proc.tid': s(F.TID),
   'proc.pid': s(F.PID),
@@ -235,7 +244,7 @@ function table(pick: (row: EventRow, id: number) => [index: number, kind: number
 }
 
 /** evt.rawres: parameter 0 of a syscall exit event (not the generic one), signed. */
-export const RAWRES_TABLE = table((row, id) =>
+export const rawresTable = lazyTable((row, id) =>
   row.direction === '<' && (row.category & EC.EC_SYSCALL) !== 0 && id !== PPME.PPME_GENERIC_X && row.params.length > 0
     ? [0, PK.SIGNED] : undefined);
 

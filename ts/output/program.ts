@@ -13,7 +13,7 @@
  * both paths print the same bytes for every field.
  */
 import { resolveField, ancestorArg, type FieldRef } from '../fields/fields.js';
-import { filterField, RAWRES_TABLE } from '../filter/field_map.js';
+import { filterField, rawresTable } from '../filter/field_map.js';
 import { F } from '../filter/layout.js';
 import { EVENT_COUNT, eventRow } from '../events/event_table.js';
 import { ERRNO_NAMES } from '../fields/errno.js';
@@ -83,7 +83,7 @@ class Builder {
     if (name === 'evt.type') return this.insn(OUT.TYPE, 0, 0, flags, prefix);
     if (name === 'evt.time' || name === 'evt.datetime') return this.insn(OUT.CLOCK, name === 'evt.datetime' ? 1 : 0, 0, flags, prefix);
     if (name === 'evt.dir') return this.insn(OUT.DIR, 0, 0, flags, prefix);
-    if (name === 'evt.res') return this.insn(OUT.RES, this.data(RAWRES_TABLE), 0, flags, prefix);
+    if (name === 'evt.res') return this.insn(OUT.RES, this.data(rawresTable()), 0, flags, prefix);
     const vm = wasmField(ref);
     if (vm === undefined) return this.insn(OUT.FALLBACK, this.slot(ref.text), 0, flags, prefix);
     this.insn(OUT.FIELD, vm.id, ancestorArg(ref.arg), flags | vm.kind, prefix);
