@@ -24,6 +24,13 @@ export function droppedThreads(): u32 {
   return dropped;
 }
 
+// The first table of every capture: static, zero when the module is instantiated, so a fresh
+// instance's first reset writes none of its 336 KB (a fill that faulted in every page of it:
+// ~2 ms of a tiny read's start-up, bench/RESULTS.md). A table grown past it lives on the heap.
+const INITIAL_TABLE: usize = memory.data(<i32>(INITIAL_SLOTS * <u32>RECORD_BYTES), 8);
+/** INITIAL_TABLE still holds the zeros of instantiation (no thread written to it since). */
+let pristine = true;
+
 let slots: usize = 0;
 let slotCount: u32 = 0;
 let liveCount: u32 = 0;
@@ -52,10 +59,12 @@ export function resetThreads(counts: bool): void {
       const r = slotAt(i);
       if (r.used) freeStrings(r);
     }
-    heap.free(slots);
+    if (slots != INITIAL_TABLE) heap.free(slots);
   }
   slotCount = INITIAL_SLOTS;
-  slots = allocSlots(slotCount);
+  slots = INITIAL_TABLE;
+  if (!pristine) memory.fill(INITIAL_TABLE, 0, <usize>INITIAL_SLOTS * RECORD_BYTES);
+  pristine = false;
   liveCount = 0;
   if (counts) dropped = 0;
 }
@@ -102,7 +111,7 @@ function grow(): void {
     while (slotAt(i).used) i = (i + 1) & mask;
     memory.copy(changetype<usize>(slotAt(i)), src, RECORD_BYTES);
   }
-  heap.free(oldSlots);
+  if (oldSlots != INITIAL_TABLE) heap.free(oldSlots);
 }
 
 /**

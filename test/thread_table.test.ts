@@ -512,6 +512,25 @@ test('the thread table grows past its initial slots and survives many removals',
   assert.is(summary.threads, 2 + n - Math.ceil(n / 3));
 });
 
+test('a second section header empties the table, whether it stayed in its first slots or grew past them', async () => {
+  // The first table is static and left unwritten by a fresh instance's reset (assembly/thread_table.ts
+  // INITIAL_TABLE): every later reset must clear it, also when the threads had moved to a grown table.
+  const name = resolveField('proc.name')!;
+  for (const n of [300, 3000]) {
+    const tids = Array.from({ length: n }, (_, i) => 10_000n + BigInt(i) * 7n);
+    const first = scap(tids.map((tid, i) => callerClone(T0 + BigInt(i), 100n, tid, { comm: `c${i}` })), { pl: [INIT, BASH] });
+    const second = scap(tids.map((tid, i) => openat(T0 + BigInt(n + i), tid)), { pl: [INIT, BASH] });
+    const names: FieldValue[] = [];
+    const summary = await new Decoder({ types: ['openat'] }).run(chunks(new Uint8Array([...first, ...second]), 1 << 16), {
+      onEvent(v) { names.push(extractField(v, name)); },
+    });
+    assert.is(names.length, n);
+    const kept = names.filter((x) => x !== null);
+    assert.equal(kept.slice(0, 3), [], `${n} threads: ${kept.length} of the first section's threads survived its end`);
+    assert.is(summary.threads, 2, 'the second section\'s process list only');
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // execve
 
