@@ -21,6 +21,7 @@ import { DRIVER_EVENT_NAMES } from './driver_events.js';
 import { startEnforcement, type EnforceOptions } from './enforce.js';
 import { ExeHasher } from '../hash/hasher.js';
 import { ExeHashAnnotator } from '../hash/annotate.js';
+import { pidNamespaceWarning } from './pid_namespace.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
 export interface CaptureCommandOptions extends ReadCommandOptions, EnforceOptions {
@@ -117,6 +118,8 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   // A bad -p, condition or rules file fails before the driver loads; a rule none of whose event
   // types the driver sends can never fire live: named at start.
   const plan = await compilePrintPlan(opts, warnLine, DRIVER_EVENT_NAMES);
+  const nsWarning = pidNamespaceWarning();
+  if (nsWarning) warnLine(nsWarning);
   const durationSeconds = parseSeconds(opts.duration, '--duration');
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
   const alertOutputs = await openAlertOutputs(opts); // a bad URL or an unwritable file fails before the driver loads
