@@ -25,16 +25,18 @@ export const KIND_FILE_CHMOD: u8 = 7;
 export const KIND_FILE_RENAME: u8 = 8;
 /** memfd_create exits: a new memory-backed file, known by its name. */
 export const KIND_FILE_MEMFD: u8 = 9;
+/** dup, dup2, dup3 exits: the new fd names the file the old one does (a shell's `cmd > file`). */
+export const KIND_FILE_DUP: u8 = 10;
 /** setsid exits: the thread's session id is the return value (thread_attrs.ts). */
-export const KIND_SETSID: u8 = 10;
+export const KIND_SETSID: u8 = 11;
 /** capset exits: the thread's capability sets (thread_attrs.ts). */
-export const KIND_CAPSET: u8 = 11;
+export const KIND_CAPSET: u8 = 12;
 /** setuid, setreuid, setresuid exits: the thread's (effective) uid (thread_attrs.ts). */
-export const KIND_SETUID: u8 = 12;
+export const KIND_SETUID: u8 = 13;
 /** setgid, setregid, setresgid exits: the thread's (effective) gid. */
-export const KIND_SETGID: u8 = 13;
-/** Exits that only change the fd table (fd_events.ts: close, dup, socket, pipe, ...). */
-export const KIND_FD: u8 = 14;
+export const KIND_SETGID: u8 = 14;
+/** Exits that only change the fd table (fd_events.ts: close, socket, pipe, ...). */
+export const KIND_FD: u8 = 15;
 // Kinds from KIND_SETSID to KIND_SETGID are thread attributes (thread_attrs.ts).
 
 // Parameter roles (the libs parameter name in brackets).

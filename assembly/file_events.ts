@@ -7,7 +7,7 @@
 // ("memfd:NAME", what an exec of it shows as exe path) until a write marks it.
 
 import {
-  KIND_FILE_OPEN, KIND_FILE_WRITE, KIND_FILE_CHMOD, KIND_FILE_RENAME, KIND_FILE_MEMFD,
+  KIND_FILE_OPEN, KIND_FILE_WRITE, KIND_FILE_CHMOD, KIND_FILE_RENAME, KIND_FILE_MEMFD, KIND_FILE_DUP, ROLE_ABSENT,
   ROLE_FD, ROLE_PATH, ROLE_DEV, ROLE_INO, ROLE_MODE, ROLE_OLDPATH, ROLE_NEWPATH, ROLE_FLAGS, roleIndex,
 } from "./event_info";
 import { paramEmpty, paramI64, paramPtr, paramStrLen, paramU64 } from "./params";
@@ -73,6 +73,25 @@ export function onFileEvent(kind: u8, type: u32, tid: i64, ts: u64): void {
   else if (kind == KIND_FILE_CHMOD) onChmod(type, tid, ts);
   else if (kind == KIND_FILE_RENAME) onRename(type);
   else if (kind == KIND_FILE_MEMFD) onMemfd(type, tid, res);
+  else if (kind == KIND_FILE_DUP) onDup(type, tid, res);
+}
+
+/**
+ * A dup, dup2 or dup3: the new fd `fd` names what the old one names (a file held open for
+ * writing, or nothing). A shell's `cmd > file` opens the file, dup2s it onto fd 1 and execs
+ * cmd: the write through fd 1 is then cmd's write of that file. scapdrift's driver sends a
+ * dup only when the new fd names a file opened for writing and not written yet; the oldest
+ * dup exit (no oldfd) says nothing of the old fd.
+ */
+function onDup(type: u32, tid: i64, fd: i64): void {
+  const old = roleIndex(type, ROLE_FD);
+  if (old == <u32>ROLE_ABSENT || fdMapEmpty()) return;
+  setActor(tid);
+  const oldFd = paramI64(old);
+  if (oldFd == fd) return;
+  const e = fdFind(actorPid, oldFd);
+  if (e == 0) { fdForget(actorPid, fd); return; }
+  fdPut(actorPid, fd, load<u64>(e, 16), load<u32>(e, 24), load<u64>(e, 32));
 }
 
 /** A new memfd: a fresh file under its name, held open for writing as `fd`. */
@@ -109,9 +128,33 @@ function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
   }
 }
 
-/** The record of the file that `fd` of the current process names, when it was opened for writing. */
+/**
+ * Ancestors whose fds a process may be writing through: a child inherits its parent's fds at
+ * fork, and a shell's `cmd > file` opens the file and dup2s it onto fd 1 in the shell (or in a
+ * subshell) before it forks cmd.
+ */
+const INHERITED_FD_LEVELS = 3;
+
+/**
+ * The fd map entry of `fd` of process `pid`, else of the same fd of its parent, grandparent, …
+ * (up to {@link INHERITED_FD_LEVELS}), or 0.
+ */
+function fdEntryOrInherited(pid: i64, fd: i64): usize {
+  let e = fdFind(pid, fd);
+  for (let up = 0; e == 0 && up < INHERITED_FD_LEVELS; up++) {
+    const t = findThread(pid);
+    if (t == null) return 0;
+    const parent = findThread(t.ptid);
+    if (parent == null || parent.pid == pid) return 0;
+    pid = parent.pid;
+    e = fdFind(pid, fd);
+  }
+  return e;
+}
+
+/** The record of the file that `fd` of the current process (or an fd it inherited) names, when it was opened for writing. */
 function recordOfFd(type: u32): FileRecord | null {
-  const e = fdFind(actorPid, paramI64(roleIndex(type, ROLE_FD)));
+  const e = fdEntryOrInherited(actorPid, paramI64(roleIndex(type, ROLE_FD)));
   if (e == 0) return null;
   const ino = load<u64>(e, 16);
   const h = load<u64>(e, 32);

@@ -18,14 +18,14 @@ import { liveCaptureUnavailable, startLoader, type RunningLoader } from '../ts/l
 
 const MS = 1_000_000n;
 const FILE_EVENTS = ['open', 'openat', 'openat2', 'creat', 'write', 'pwrite', 'writev', 'pwritev', 'copy_file_range',
-  'sendfile', 'chmod', 'fchmodat', 'fchmod', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'memfd_create'];
+  'sendfile', 'chmod', 'fchmodat', 'fchmod', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'memfd_create', 'dup', 'dup2', 'dup3'];
 const WRITES = new Set(['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range', 'sendfile']);
 const FIELDS = [
   'evt.type', 'evt.rawtime', 'evt.rawres', 'thread.tid', 'thread.vtid', 'proc.pid', 'proc.name',
   'proc.exepath', 'proc.exe_ino', 'proc.exe_ino.ctime', 'proc.exe_ino.mtime', 'proc.pidns_init_start_ts',
   'container.start_ts', 'evt.rawarg.fd', 'evt.rawarg.fdout', 'evt.rawarg.out_fd', 'evt.rawarg.name', 'evt.rawarg.flags',
   'evt.rawarg.mode', 'evt.rawarg.dev', 'evt.rawarg.ino', 'evt.rawarg.filename', 'evt.rawarg.oldpath', 'evt.rawarg.newpath',
-  'evt.rawarg.trusted_exepath', 'evt.rawarg.size',
+  'evt.rawarg.trusted_exepath', 'evt.rawarg.size', 'evt.rawarg.oldfd', 'evt.rawarg.newfd',
   'drift.exe_writer.pid', 'drift.exe_writer.name', 'drift.exe_written_ts', 'drift.exe_written_duration',
   'drift.exe_chmod.pid', 'drift.exe_chmod.name', 'drift.exe_chmod_ts', 'drift.exe_chmod_duration',
   'proc.is_exe_script', 'proc.exe_interpreter',
@@ -85,6 +85,7 @@ interface Recording {
   oldScript: string; oldScriptPid: number;
   loop: string; loopStat: Stat; loopPid: number;
   memfdPid: number;
+  y: string; yPid: number; shPid: number;
   unsharePid: number; reaperPid: number;
   longUnsharePid: number; longReaperPid: number;
 }
@@ -137,6 +138,13 @@ async function record(): Promise<Recording> {
     const memfdPid = run('perl', ['-e', 'my $name = "sd_files"; my $fd = syscall(319, $name, 1); die "memfd_create: $!" if $fd < 0;'
       + ' open(my $m, ">&=", $fd) or die; syswrite($m, "x") or die;']);
 
+    // A binary dropped by a shell redirection: the shell opens the file and dup2s it onto fd 1,
+    // then cat (forked from it) writes it through fd 1.
+    const y = join(dir, 'y');
+    const shPid = run('sh', ['-c', `cat /bin/true > ${y}`]);
+    run('chmod', ['+x', y]);
+    const yPid = run(y, []);
+
     // A pid namespace: its init (the reaper) is unshare's child.
     const unshare = spawn('unshare', ['-pf', '--mount-proc', 'sh', '-c', 'sleep 0.2'], { stdio: 'ignore' });
     const unsharePid = unshare.pid!;
@@ -164,6 +172,7 @@ async function record(): Promise<Recording> {
     return {
       dir, events, later, x, xStat, cpPid, chmodPid, xPid, renamed: { from, to, mvPid },
       script, scriptStat, scriptPid, movedScript, movedScriptStat, movedScriptPid, oldScript, oldScriptPid, loop, loopStat, loopPid, memfdPid,
+      y, yPid, shPid,
       unsharePid, reaperPid, longUnsharePid, longReaperPid,
     };
   } finally {
@@ -250,6 +259,21 @@ if (why) {
       [BigInt(r.chmodPid), 'chmod', chmod['evt.rawtime'], at - (chmod['evt.rawtime'] as bigint)],
     );
     assert.ok((ev['drift.exe_chmod_duration'] as bigint) > 0n && (ev['drift.exe_written_duration'] as bigint) > (ev['drift.exe_chmod_duration'] as bigint));
+  });
+
+  test('shell redirection, decoded: the dup2 onto fd 1 is sent, and cat (which wrote the file through it) is the writer, not the shell', () => {
+    const opens = opensOf(r, r.shPid, r.y);
+    assert.is(opens.length, 1, 'the shell opens the file');
+    const dups = of(r, r.shPid, new Set(['dup2', 'dup3']));
+    assert.equal(dups.map((e) => [e['evt.rawres'], e['evt.rawarg.oldfd'], e['evt.rawarg.newfd']]), [[1n, opens[0]!['evt.rawres'], 1n]], 'one dup2 of the opened fd onto 1');
+    const ev = execOf(r, r.yPid);
+    assert.is(ev['drift.exe_writer.name'], 'cat');
+    const writer = Number(ev['drift.exe_writer.pid']);
+    assert.is.not(writer, r.shPid, 'not the shell that opened the file');
+    const write = of(r, writer, WRITES)[0];
+    assert.ok(write, `a write event of the writer (pid ${writer})`);
+    assert.is(write!['evt.rawarg.fd'] ?? write!['evt.rawarg.fdout'] ?? write!['evt.rawarg.out_fd'], 1n, 'through fd 1');
+    assert.is(ev['drift.exe_written_ts'], write!['evt.rawtime']);
   });
 
   test('script, decoded: exepath is the script, the interpreter resolved, written and chmod-ed by this test', () => {

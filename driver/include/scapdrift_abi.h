@@ -68,6 +68,9 @@
 #define SD_PPME_SYSCALL_OPENAT2_X 327
 #define SD_PPME_SYSCALL_COPY_FILE_RANGE_X 333
 #define SD_PPME_SYSCALL_MEMFD_CREATE_X 405
+#define SD_PPME_SYSCALL_DUP2_X 363
+#define SD_PPME_SYSCALL_DUP3_X 365
+#define SD_PPME_SYSCALL_DUP_1_X 367
 
 #define SD_NPARAMS_OPEN 6       /* fd, name, flags, mode, dev, ino */
 #define SD_NPARAMS_CREAT 6      /* fd, name, mode, dev, ino, creat_flags */
@@ -84,6 +87,9 @@
 #define SD_NPARAMS_RENAMEAT 5   /* res, olddirfd, oldpath, newdirfd, newpath */
 #define SD_NPARAMS_RENAMEAT2 6  /* renameat + flags; linkat has the same shape */
 #define SD_NPARAMS_MEMFD_CREATE 3 /* fd, name, flags */
+#define SD_NPARAMS_DUP_1 2      /* res, oldfd */
+#define SD_NPARAMS_DUP2 3       /* res, oldfd, newfd */
+#define SD_NPARAMS_DUP3 4       /* res, oldfd, newfd, flags */
 
 /* ---- flag bits (ppm_events_public.h) ------------------------------------- */
 #define SD_PPM_EXE_WRITABLE (1u << 0)

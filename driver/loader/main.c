@@ -356,6 +356,8 @@ static int register_tail_calls(struct loader *l) {
 	        {264, l->skel->progs.sd_renameat_x}, {316, l->skel->progs.sd_renameat2_x},
 	        {86, l->skel->progs.sd_link_x},    {265, l->skel->progs.sd_linkat_x},
 	        {319, l->skel->progs.sd_memfd_create_x},
+	        {32, l->skel->progs.sd_dup_x},     {33, l->skel->progs.sd_dup2_x},
+	        {292, l->skel->progs.sd_dup3_x},
 	};
 	int map_fd = bpf_map__fd(l->skel->maps.sd_sys_exit_tails);
 	for(size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

@@ -39,20 +39,21 @@ const ROLE_PARAM_NAMES: Readonly<Record<string, readonly string[]>> = {
   CGROUPS: ['cgroups'], FLAGS: ['flags'], UID: ['uid'], GID: ['gid'], VTID: ['vtid'], VPID: ['vpid'],
   PIDNS_INIT_START_TS: ['pidns_init_start_ts'], EXE_INO: ['exe_ino'], EXE_INO_CTIME: ['exe_ino_ctime'],
   EXE_INO_MTIME: ['exe_ino_mtime'], TRUSTED_EXEPATH: ['trusted_exepath'], LOGINUID: ['loginuid'],
-  FD: ['fd', 'fdout', 'out_fd', 'fd_out'], PATH: ['name', 'filename'], DEV: ['dev'], INO: ['ino'], MODE: ['mode'],
+  FD: ['fd', 'fdout', 'out_fd', 'fd_out', 'oldfd'], PATH: ['name', 'filename'], DEV: ['dev'], INO: ['ino'], MODE: ['mode'],
   OLDPATH: ['oldpath'], NEWPATH: ['newpath'], ENV: ['env'], TTY: ['tty'], VPGID: ['vpgid'],
   CAP_INHERITABLE: ['cap_inheritable'], CAP_PERMITTED: ['cap_permitted'], CAP_EFFECTIVE: ['cap_effective'],
   HOME: ['home'], SHELL: ['shell'], CONTAINER_ID: ['container_id'], EUID: ['euid', 'egid'], CREAT_FLAGS: ['creat_flags'],
 };
 
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
-/** Exits that create, write, chmod or rename a file (assembly/file_events.ts). */
+/** Exits that create, write, chmod or rename a file, or name it by another fd (assembly/file_events.ts). */
 const FILE_KINDS = new Map<string, string>([
   ...['open', 'openat', 'openat2', 'creat'].map((n) => [n, 'FILE_OPEN'] as const),
   ...['write', 'pwrite', 'writev', 'pwritev', 'copy_file_range', 'sendfile', 'splice'].map((n) => [n, 'FILE_WRITE'] as const),
   ...['chmod', 'fchmodat', 'fchmod'].map((n) => [n, 'FILE_CHMOD'] as const),
   ...['rename', 'renameat', 'renameat2', 'link', 'linkat'].map((n) => [n, 'FILE_RENAME'] as const),
   ['memfd_create', 'FILE_MEMFD'],
+  ...['dup', 'dup2', 'dup3'].map((n) => [n, 'FILE_DUP'] as const),
 ]);
 /** libsinsp sinsp::is_initialstate_event: consumed at open, never numbered. */
 const INITIAL_STATE_IDS = new Set<number>([

@@ -60,6 +60,8 @@ __weak const volatile __u32 sd_enforce_can_kill = 0;
 #define SD_NR_OPEN 2
 #define SD_NR_PWRITE64 18
 #define SD_NR_WRITEV 20
+#define SD_NR_DUP 32
+#define SD_NR_DUP2 33
 #define SD_NR_SENDFILE 40
 #define SD_NR_RENAME 82
 #define SD_NR_CREAT 85
@@ -67,6 +69,7 @@ __weak const volatile __u32 sd_enforce_can_kill = 0;
 #define SD_NR_CHMOD 90
 #define SD_NR_FCHMOD 91
 #define SD_NR_OPENAT 257
+#define SD_NR_DUP3 292
 #define SD_NR_RENAMEAT 264
 #define SD_NR_LINKAT 265
 #define SD_NR_FCHMODAT 268
@@ -90,6 +93,8 @@ __weak const volatile __u32 sd_enforce_can_kill = 0;
 #define SD_NR_IA32_LINK 9
 #define SD_NR_IA32_CHMOD 15
 #define SD_NR_IA32_RENAME 38
+#define SD_NR_IA32_DUP 41
+#define SD_NR_IA32_DUP2 63
 #define SD_NR_IA32_FCHMOD 94
 #define SD_NR_IA32_WRITEV 146
 #define SD_NR_IA32_PWRITE64 181
@@ -98,6 +103,7 @@ __weak const volatile __u32 sd_enforce_can_kill = 0;
 #define SD_NR_IA32_RENAMEAT 302
 #define SD_NR_IA32_LINKAT 303
 #define SD_NR_IA32_FCHMODAT 306
+#define SD_NR_IA32_DUP3 330
 #define SD_NR_IA32_PWRITEV 334
 #define SD_NR_IA32_RENAMEAT2 353
 #define SD_NR_IA32_MEMFD_CREATE 356

@@ -47,6 +47,12 @@ static __always_inline __u32 sd_ia32_to_x64(__u32 nr) {
 		return SD_NR_RENAME;
 	case SD_NR_IA32_FCHMOD:
 		return SD_NR_FCHMOD;
+	case SD_NR_IA32_DUP:
+		return SD_NR_DUP;
+	case SD_NR_IA32_DUP2:
+		return SD_NR_DUP2;
+	case SD_NR_IA32_DUP3:
+		return SD_NR_DUP3;
 	case SD_NR_IA32_WRITEV:
 		return SD_NR_WRITEV;
 	case SD_NR_IA32_PWRITE64:
