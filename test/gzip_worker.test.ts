@@ -1,0 +1,181 @@
+// The gunzip worker (ts/scap/gunzip_worker.ts): a gzip file of GZIP_WORKER_MIN_BYTES or more, read
+// by readInto (the CLI's decoder and splitter), is gunzipped in a worker thread. Its bytes and its
+// errors must be exactly those of the main-thread gunzip (the async iterator, which stays on the
+// main thread): same bytes in the same order, the same error (code, message, offset) thrown only
+// after every byte before it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { isScapdriftError } from '../ts/errors.js';
+import { GZIP_WORKER_MIN_BYTES, openByteSource } from '../ts/scap/byte_source.js';
+
+let tmp: string | undefined;
+async function tmpFile(name: string, bytes: Uint8Array): Promise<string> {
+  tmp ??= await fsp.mkdtemp(join(tmpdir(), 'scapdrift-gzworker-'));
+  const path = join(tmp, name);
+  await fsp.writeFile(path, bytes);
+  return path;
+}
+test.after(async () => {
+  if (tmp !== undefined) await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * 6 MiB where no two 4 KiB blocks are alike (a block's number is in it, so a lost, doubled or
+ * reordered chunk shows), half of each block random (so the gzip is larger than
+ * GZIP_WORKER_MIN_BYTES), half a run.
+ */
+function plainData(): Uint8Array {
+  const out = new Uint8Array(6 << 20);
+  const dv = new DataView(out.buffer);
+  let x = 0x12345678;
+  for (let block = 0; block < out.byteLength / 4096; block++) {
+    const at = block * 4096;
+    dv.setUint32(at, block, true);
+    for (let i = 4; i < 2048; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      out[at + i] = x >>> 24;
+    }
+    out.fill(block & 0xff, at + 2048, at + 4096);
+  }
+  return out;
+}
+
+interface Read {
+  data: Buffer;
+  error: unknown;
+  consumed: number;
+}
+
+/** Every byte through readInto (the worker for a large gzip file), in reads of an odd size. */
+async function byReadInto(path: string, chunkBytes?: number): Promise<Read> {
+  const src = await openByteSource(path, chunkBytes === undefined ? undefined : { chunkBytes });
+  const parts: Buffer[] = [];
+  const target = new Uint8Array(777_777);
+  try {
+    for (let n; (n = await src.readInto(target)) > 0; ) parts.push(Buffer.from(target.subarray(0, n)));
+  } catch (error) {
+    return { data: Buffer.concat(parts), error, consumed: src.bytesConsumed() };
+  } finally {
+    await src.close();
+  }
+  return { data: Buffer.concat(parts), error: undefined, consumed: src.bytesConsumed() };
+}
+
+/** Every byte through the async iterator (gunzipped on the main thread). */
+async function byIterator(path: string, chunkBytes?: number): Promise<Read> {
+  const src = await openByteSource(path, chunkBytes === undefined ? undefined : { chunkBytes });
+  const parts: Uint8Array[] = [];
+  try {
+    for await (const chunk of src) parts.push(chunk);
+  } catch (error) {
+    return { data: Buffer.concat(parts), error, consumed: src.bytesConsumed() };
+  }
+  return { data: Buffer.concat(parts), error: undefined, consumed: src.bytesConsumed() };
+}
+
+/** The worker's read of `bytes` equals the main thread's: bytes, error (code, message, offset), compressed bytes read. */
+async function sameAsMainThread(name: string, bytes: Uint8Array, chunkBytes?: number): Promise<Read> {
+  assert.ok(bytes.byteLength >= GZIP_WORKER_MIN_BYTES, `${name}: ${bytes.byteLength} bytes, large enough for the worker`);
+  const path = await tmpFile(name, bytes);
+  const worker = await byReadInto(path, chunkBytes);
+  const here = await byIterator(path, chunkBytes);
+  assert.ok(worker.data.equals(here.data), `${name}: ${worker.data.length} bytes by the worker, ${here.data.length} on the main thread`);
+  if (here.error === undefined) {
+    assert.is(worker.error, undefined, `${name}: ${String(worker.error)}`);
+  } else {
+    assert.ok(isScapdriftError(worker.error), `${name}: ${String(worker.error)}`);
+    assert.ok(isScapdriftError(here.error));
+    assert.is(worker.error.code, here.error.code, name);
+    assert.is(worker.error.message, here.error.message, name);
+    assert.is(worker.error.offset, here.error.offset, name);
+  }
+  if (here.error === undefined) assert.is(worker.consumed, bytes.byteLength, name);
+  return worker;
+}
+
+test('gzip worker: several members and zero padding, every byte in order', async () => {
+  const plain = plainData();
+  const cut = 2_500_001;
+  const gz = concat(gzipSync(plain.subarray(0, cut), { level: 1 }), gzipSync(plain.subarray(cut), { level: 1 }), new Uint8Array(100));
+  for (const chunkBytes of [undefined, 4096, 3 << 20]) {
+    const r = await sameAsMainThread('members.scap.gz', gz, chunkBytes);
+    assert.ok(r.data.equals(plain), `chunkBytes ${chunkBytes}`);
+  }
+});
+
+test('gzip worker: truncated, container faults and corrupt deflate data: the same bytes, then the same error', async () => {
+  const plain = plainData();
+  const gz = gzipSync(plain, { level: 1 });
+  const n = gz.length;
+  const flip = (at: number, mask = 0x01): Uint8Array => {
+    const b = Uint8Array.from(gz);
+    b[at] = b[at]! ^ mask;
+    return b;
+  };
+  // Each error comes after every byte before it: all of them for a fault after the data.
+  const all: [string, Uint8Array, string][] = [
+    ['crc.scap.gz', flip(n - 8), `at compressed byte ${n - 8} (after ${plain.length} decompressed bytes): incorrect data check`],
+    ['garbage.scap.gz', concat(gz, new TextEncoder().encode('garbage!')), `at compressed byte ${n} (after ${plain.length} decompressed bytes): trailing garbage`],
+    ['cut-trailer.scap.gz', gz.subarray(0, n - 3), `at compressed byte ${n - 3} (after ${plain.length} decompressed bytes): the input ends in the trailer`],
+  ];
+  for (const [name, bytes, message] of all) {
+    const r = await sameAsMainThread(name, bytes);
+    assert.ok(r.data.equals(plain), name);
+    assert.ok(isScapdriftError(r.error), name);
+    assert.match(r.error.message, message);
+    assert.is(r.error.offset, plain.length);
+  }
+  // Cut in the deflate data: a prefix, then the error.
+  const cut = await sameAsMainThread('cut-data.scap.gz', gz.subarray(0, Math.floor(n * 0.6)));
+  assert.ok(cut.data.length > plain.length / 3, `${cut.data.length} bytes before the cut`);
+  assert.ok(cut.data.equals(plain.subarray(0, cut.data.length)), 'a prefix');
+  assert.ok(isScapdriftError(cut.error) && cut.error.code === 'E_TRUNCATED', String(cut.error));
+  assert.match(cut.error.message, `(after ${cut.data.length} decompressed bytes): the input ends in the compressed data`);
+  // Corrupt in the middle: what zlib inflated before it found the fault (the bytes right before it
+  // may be wrong already), then the error; the same as on the main thread.
+  const bad = await sameAsMainThread('corrupt-data.scap.gz', flip(Math.floor(n * 0.6), 0xff));
+  assert.ok(bad.data.length > plain.length / 3, `${bad.data.length} bytes before the fault`);
+  assert.ok(bad.data.subarray(0, plain.length / 3).equals(plain.subarray(0, plain.length / 3)), 'the start');
+  assert.ok(isScapdriftError(bad.error) && bad.error.code === 'E_CORRUPT_GZIP', String(bad.error));
+  assert.is(bad.error.offset, bad.data.length);
+});
+
+test('gzip worker: a stream that expands 1032× is read with bounded memory, and close stops it', async () => {
+  // 16 members of 64 MiB of zeros each (1 GiB), ~1 MiB compressed.
+  const zeros = new Uint8Array(64 << 20);
+  const trailer = new Uint8Array(8);
+  new DataView(trailer.buffer).setUint32(0, crc32(zeros), true);
+  new DataView(trailer.buffer).setUint32(4, zeros.length, true);
+  const member = concat(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3), deflateRawSync(zeros), trailer);
+  const members = Math.ceil(GZIP_WORKER_MIN_BYTES / member.length);
+  const path = await tmpFile('bomb.scap.gz', concat(...new Array<Uint8Array>(members).fill(member)));
+  const src = await openByteSource(path);
+  const target = new Uint8Array(1 << 20);
+  assert.ok((await src.readInto(target)) > 0);
+  const before = process.memoryUsage().rss;
+  // The reader stalls: the worker stops a few MiB ahead instead of inflating the rest.
+  await new Promise((r) => setTimeout(r, 500));
+  const grown = process.memoryUsage().rss - before;
+  assert.ok(grown < 256 << 20, `RSS grew by ${(grown / 2 ** 20).toFixed(0)} MiB while the reader waited`);
+  let total = 0;
+  for (let i = 0; i < 100; i++) total += await src.readInto(target);
+  assert.is(total, 100 << 20);
+  await src.close();
+  assert.is(await src.readInto(target), 0);
+});
+
+test.run();

@@ -1,0 +1,353 @@
+/**
+ * The gzip layer (RFC 1952) of a capture: {@link GzipMembers} reads the container and inflates
+ * the deflate data with zlib's raw inflate. Used on the main thread for a small gzip input or a
+ * stream, and by the gunzip worker (gunzip_worker.ts) for a large gzip file.
+ */
+
+import * as zlib from 'node:zlib';
+import { ErrorCode, ScapdriftError, type ScapdriftErrorData } from '../errors.js';
+import { plainBytes } from './byte_cursor.js';
+
+/** Largest gunzip output chunk, bytes. */
+export const GZIP_OUTPUT_CHUNK_BYTES = 64 * 1024;
+/**
+ * Compressed bytes handed to zlib at a time. The output of a piece is queued whole (at most two
+ * pieces' worth: one delivered while the next inflates), so this bounds that queue: typically
+ * ~0.5 MiB, at most 66 MiB per piece for a stream built to expand 1032×, deflate's limit. Smaller
+ * pieces cost more per byte (each is a round trip to zlib's thread).
+ */
+export const GZIP_INPUT_PIECE_BYTES = 64 * 1024;
+/** First two bytes of every gzip member. */
+export const GZIP_MAGIC_0 = 0x1f;
+export const GZIP_MAGIC_1 = 0x8b;
+export const GZIP_MAGIC_BYTES = 2;
+/** RFC 1952: ID1 ID2 CM FLG MTIME(4) XFL OS. */
+const GZIP_FIXED_HEADER_BYTES = 10;
+/** RFC 1952: CRC32 and ISIZE, little endian. */
+const GZIP_TRAILER_BYTES = 8;
+/** RFC 1952 §2.3.1: ISIZE, the last 4 bytes of a member: its decompressed size mod 2^32. */
+export const GZIP_ISIZE_BYTES = 4;
+/** CM of deflate, the only method defined. */
+const GZIP_CM_DEFLATE = 8;
+/** FLG bits. */
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FNAME = 0x08;
+const FCOMMENT = 0x10;
+const FLG_RESERVED = 0xe0;
+
+/** Where {@link GzipMembers} is in the gzip stream. */
+type GzipPart =
+  | 'fixed' // the 10-byte fixed header
+  | 'xlen' // FEXTRA's length
+  | 'extra' // FEXTRA's bytes
+  | 'name' // FNAME, up to its NUL
+  | 'comment' // FCOMMENT, up to its NUL
+  | 'hcrc' // FHCRC's 2 bytes
+  | 'deflate' // the compressed data, through zlib's raw inflate
+  | 'trailer' // CRC32 and ISIZE
+  | 'between' // after a member: another member, zero padding, or the end
+  | 'padding'; // zeros after the last member
+
+/**
+ * gzip (RFC 1952) members one after another: the container is read here, the deflate data is
+ * inflated by zlib's raw inflate. Not by zlib's gunzip, because Node drops the output of the zlib
+ * call that fails: with gunzip a bad CRC, a bad length or trailing garbage cost the member's last
+ * output chunk (up to 64 KiB of sound data), and a truncated stream what Node had buffered.
+ * Here the deflate data ends before its trailer is checked, and truncation is found by running
+ * out of input, so every byte zlib inflated is delivered before those faults are reported. A
+ * fault inside the deflate data itself still loses what zlib inflated in the call that failed
+ * (at most one output chunk, bytes that precede corrupt compressed data and are suspect anyway).
+ * After a member come another member or zero padding, as zlib's gunzip accepts; anything else
+ * is trailing garbage. The optional header CRC (FHCRC) is skipped, not checked: it guards no
+ * byte that is decoded.
+ */
+export class GzipMembers {
+  private part: GzipPart = 'fixed';
+  /** Compressed bytes taken so far = offset of the next one. */
+  private offset = 0;
+  /** Decompressed bytes taken from zlib (all delivered before any error is thrown). */
+  private decoded = 0;
+  private memberStart = 0;
+  /** Header flags not yet read (FEXTRA, FNAME, FCOMMENT, FHCRC). */
+  private pendingFlags = 0;
+  /** Bytes of a fixed-size field (header, XLEN, trailer) gathered so far. */
+  private readonly field = new Uint8Array(GZIP_FIXED_HEADER_BYTES);
+  private have = 0;
+  private extraLeft = 0;
+  private inflater: zlib.InflateRaw | undefined;
+  private deflateStart = 0;
+  private crc = 0;
+  /** The member's decompressed length mod 2^32 (ISIZE). */
+  private size = 0;
+  private readonly out: Uint8Array[] = [];
+  private error: Error | undefined;
+  private settle: (() => void) | undefined;
+
+  /** `chunkSize`: largest output chunk, bytes (≥ 64). */
+  constructor(
+    private readonly inputName: string,
+    private readonly chunkSize: number,
+  ) {}
+
+  /**
+   * Takes the next compressed bytes (`input` may split the stream anywhere; at most
+   * {@link GZIP_INPUT_PIECE_BYTES}, which bounds the queued output) and yields the decompressed
+   * chunks of the earlier ones: the output of the last piece is yielded by the next call or by
+   * {@link finish}. Throws E_CORRUPT_GZIP after yielding every chunk inflated before the fault.
+   */
+  async *write(input: Uint8Array): AsyncGenerator<Uint8Array> {
+    let i = 0;
+    while (i < input.byteLength) {
+      if (this.part === 'deflate') {
+        const inflating = this.inflate(input.subarray(i));
+        // zlib works on the thread pool meanwhile: the consumer takes the earlier output.
+        yield* this.queued();
+        i += await inflating;
+        if (this.error !== undefined) {
+          yield* this.queued();
+          throw this.dataError(this.error);
+        }
+      } else {
+        yield* this.queued(); // a trailer fault is reported after the member's data
+        i = this.container(input, i);
+      }
+    }
+  }
+
+  /**
+   * The input ended: the chunks still queued, then E_TRUNCATED unless the input ended after a
+   * complete member.
+   */
+  *finish(): Generator<Uint8Array> {
+    yield* this.queued();
+    if (this.part === 'between' || this.part === 'padding') return;
+    const where =
+      this.part === 'deflate' ? 'compressed data' : this.part === 'trailer' ? 'trailer' : 'header';
+    throw new ScapdriftError(
+      ErrorCode.TRUNCATED,
+      `truncated gzip stream in ${this.inputName} at compressed byte ${this.offset} ` +
+        `(after ${this.decoded} decompressed bytes): the input ends in the ${where} of the member ` +
+        `at compressed byte ${this.memberStart}`,
+      { offset: this.decoded },
+    );
+  }
+
+  /** Frees zlib's state; safe to call more than once. */
+  destroy(): void {
+    this.inflater?.destroy();
+    this.inflater = undefined;
+  }
+
+  /** The output chunks taken from zlib and not yet delivered, in order. */
+  private *queued(): Generator<Uint8Array> {
+    while (this.out.length > 0) yield this.out.shift()!;
+  }
+
+  /** Reads container bytes from `input[i..]` until the deflate data starts or the input ends. */
+  private container(input: Uint8Array, i: number): number {
+    while (i < input.byteLength && this.part !== 'deflate') {
+      const b = input[i++]!;
+      const at = this.offset++;
+      switch (this.part) {
+        case 'fixed':
+          this.field[this.have++] = b;
+          if (this.have === GZIP_FIXED_HEADER_BYTES) this.fixedHeader();
+          break;
+        case 'xlen':
+          this.field[this.have++] = b;
+          if (this.have === 2) {
+            this.extraLeft = this.field[0]! | (this.field[1]! << 8);
+            if (this.extraLeft === 0) this.nextHeaderPart();
+            else this.part = 'extra';
+          }
+          break;
+        case 'extra':
+          if (--this.extraLeft === 0) this.nextHeaderPart();
+          break;
+        case 'name':
+        case 'comment':
+          if (b === 0) this.nextHeaderPart();
+          break;
+        case 'hcrc':
+          if (++this.have === 2) this.nextHeaderPart();
+          break;
+        case 'trailer':
+          this.field[this.have++] = b;
+          if (this.have === GZIP_TRAILER_BYTES) this.trailer(at + 1 - GZIP_TRAILER_BYTES);
+          break;
+        case 'between':
+          if (b === GZIP_MAGIC_0) {
+            this.memberStart = at;
+            this.part = 'fixed';
+            this.field[0] = b;
+            this.have = 1;
+          } else if (b === 0) {
+            this.part = 'padding';
+          } else {
+            throw this.fault(at, `trailing garbage after the member at compressed byte ${this.memberStart} (byte 0x${b.toString(16)})`);
+          }
+          break;
+        case 'padding':
+          if (b !== 0) throw this.fault(at, `trailing garbage after the zero padding (byte 0x${b.toString(16)})`);
+          break;
+      }
+    }
+    return i;
+  }
+
+  /** Checks the 10 fixed header bytes in `field` and moves on to the optional fields. */
+  private fixedHeader(): void {
+    const f = this.field;
+    if (f[0] !== GZIP_MAGIC_0 || f[1] !== GZIP_MAGIC_1) {
+      throw this.fault(this.memberStart, `trailing garbage: bytes 0x${f[0]!.toString(16)} 0x${f[1]!.toString(16)} are not a gzip member`);
+    }
+    if (f[2] !== GZIP_CM_DEFLATE) throw this.fault(this.memberStart + 2, `unknown compression method ${f[2]}`);
+    if ((f[3]! & FLG_RESERVED) !== 0) throw this.fault(this.memberStart + 3, `unknown header flags set (0x${f[3]!.toString(16)})`);
+    this.pendingFlags = f[3]! & (FEXTRA | FNAME | FCOMMENT | FHCRC);
+    this.nextHeaderPart();
+  }
+
+  /** The next optional header field the flags announce, in RFC 1952 order, else the deflate data. */
+  private nextHeaderPart(): void {
+    this.have = 0;
+    for (const [flag, part] of [[FEXTRA, 'xlen'], [FNAME, 'name'], [FCOMMENT, 'comment'], [FHCRC, 'hcrc']] as const) {
+      if ((this.pendingFlags & flag) !== 0) {
+        this.pendingFlags &= ~flag;
+        this.part = part;
+        return;
+      }
+    }
+    this.part = 'deflate';
+    this.deflateStart = this.offset;
+    this.crc = 0;
+    this.size = 0;
+    const inflater = zlib.createInflateRaw({ chunkSize: this.chunkSize });
+    // Flowing mode: each output chunk is taken as zlib produces it, so none waits in the stream's
+    // buffer, which Node discards when zlib reports an error.
+    inflater.on('data', (chunk: Buffer) => {
+      const bytes = plainBytes(chunk);
+      this.crc = crc32(bytes, this.crc);
+      this.size = (this.size + bytes.byteLength) >>> 0;
+      this.decoded += bytes.byteLength;
+      this.out.push(bytes);
+    });
+    inflater.on('error', (e: Error) => {
+      this.error = e;
+      this.settle?.();
+    });
+    this.inflater = inflater;
+  }
+
+  /**
+   * Writes deflate bytes to zlib and waits until it has inflated them (output in `out`, or
+   * `error` set). Returns how many it took: fewer than given when the member's deflate data ends.
+   */
+  private async inflate(bytes: Uint8Array): Promise<number> {
+    const inflater = this.inflater!;
+    const before = inflater.bytesWritten;
+    await new Promise<void>((resolve) => {
+      this.settle = resolve;
+      inflater.write(bytes, () => resolve());
+    });
+    this.settle = undefined;
+    const used = inflater.bytesWritten - before;
+    this.offset += used;
+    // zlib leaves input unread only at the end of the deflate data (or on an error).
+    if (this.error === undefined && used < bytes.byteLength) {
+      this.destroy();
+      this.part = 'trailer';
+      this.have = 0;
+    }
+    return used;
+  }
+
+  /** Checks the member trailer in `field` (at compressed byte `at`) against the data inflated. */
+  private trailer(at: number): void {
+    const dv = new DataView(this.field.buffer);
+    const crc = dv.getUint32(0, true);
+    const isize = dv.getUint32(4, true);
+    if (crc !== this.crc) {
+      throw this.fault(at, `incorrect data check: the trailer's CRC-32 is 0x${crc.toString(16)}, the data's 0x${this.crc.toString(16)}`);
+    }
+    if (isize !== this.size) {
+      throw this.fault(at + 4, `incorrect length check: the trailer says ${isize} bytes (mod 2^32), the data has ${this.size}`);
+    }
+    this.part = 'between';
+    this.have = 0;
+  }
+
+  /** E_CORRUPT_GZIP at compressed byte `at`. */
+  private fault(at: number, why: string): ScapdriftError {
+    return new ScapdriftError(
+      ErrorCode.CORRUPT_GZIP,
+      `corrupt gzip stream in ${this.inputName} at compressed byte ${at} (after ${this.decoded} decompressed bytes): ${why}`,
+      { offset: this.decoded },
+    );
+  }
+
+  /** A zlib error inside the deflate data: zlib does not say where, only after which input. */
+  private dataError(e: Error): ScapdriftError {
+    const near = this.deflateStart + (this.inflater?.bytesWritten ?? 0);
+    return new ScapdriftError(
+      ErrorCode.CORRUPT_GZIP,
+      `corrupt gzip stream in ${this.inputName} near compressed byte ${near} (after ${this.decoded} decompressed bytes): ${e.message}`,
+      { cause: e, offset: this.decoded },
+    );
+  }
+}
+
+/** CRC-32 of gzip (zlib.crc32 from Node 20.15; a table-driven one before). */
+const crc32: (data: Uint8Array, value: number) => number =
+  (zlib as { crc32?: (data: Uint8Array, value: number) => number }).crc32 ?? tableCrc32;
+
+let crcTable: Uint32Array | undefined;
+
+function tableCrc32(data: Uint8Array, value: number): number {
+  if (crcTable === undefined) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = ~value;
+  for (let i = 0; i < data.byteLength; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/**
+ * What the gunzip worker (gunzip_worker.ts) is given: a regular gzip file open on the main
+ * thread (`fd`, shared by the process; read with positional reads from offset 0, `size` bytes at
+ * open), its name for messages, `chunkBytes` (raw reads and the largest chunk it posts; zlib's
+ * own output chunks are at most 64 KiB), and `aheadBytes`, the decompressed bytes it may have
+ * posted and not yet had acknowledged.
+ */
+export interface GunzipWorkerData {
+  fd: number;
+  size: number;
+  inputName: string;
+  chunkBytes: number;
+  aheadBytes: number;
+}
+
+/**
+ * The gunzip worker's messages, in stream order: decompressed `chunk`s (their buffers
+ * transferred), then either `end` or an `error` (E_IO, E_CORRUPT_GZIP, E_TRUNCATED as data),
+ * each with `consumed`, the compressed bytes read so far. The main thread answers each chunk with
+ * a {@link GunzipAck} once it is taken.
+ */
+export type GunzipMessage =
+  | { kind: 'chunk'; chunk: Uint8Array; consumed: number }
+  | { kind: 'end'; consumed: number }
+  | { kind: 'error'; error: ScapdriftErrorData; consumed: number };
+
+/**
+ * The main thread's answer to a chunk once its reader copied it out: its `bytes` (what bounds the
+ * bytes in flight) and its `buffer`, transferred back to be reused.
+ */
+export interface GunzipAck {
+  bytes: number;
+  buffer: ArrayBuffer;
+}
