@@ -12,26 +12,16 @@ import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { isScapdriftError } from '../ts/errors.js';
 import { GZIP_WORKER_MIN_BYTES, openByteSource } from '../ts/scap/byte_source.js';
 
-let tmp: string | undefined;
-async function tmpFile(name: string, bytes: Uint8Array): Promise<string> {
-  tmp ??= await fsp.mkdtemp(join(tmpdir(), 'scapdrift-gzworker-'));
-  const path = join(tmp, name);
-  await fsp.writeFile(path, bytes);
-  return path;
-}
-test.after(async () => {
-  if (tmp !== undefined) await fsp.rm(tmp, { recursive: true, force: true });
-});
+const dir = await fsp.mkdtemp(join(tmpdir(), 'scapdrift-gzworker-'));
+test.after(() => fsp.rm(dir, { recursive: true, force: true }));
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+/** `bytes` written to a file `name` of the test's temporary folder; its path. */
+async function fileOf(name: string, bytes: Uint8Array): Promise<string> {
+  await fsp.writeFile(join(dir, name), bytes);
+  return join(dir, name);
 }
+
+const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 
 /**
  * 6 MiB where no two 4 KiB blocks are alike (a block's number is in it, so a lost, doubled or
@@ -90,7 +80,7 @@ async function byIterator(path: string, chunkBytes?: number): Promise<Read> {
 /** The worker's read of `bytes` equals the main thread's: bytes, error (code, message, offset), compressed bytes read. */
 async function sameAsMainThread(name: string, bytes: Uint8Array, chunkBytes?: number): Promise<Read> {
   assert.ok(bytes.byteLength >= GZIP_WORKER_MIN_BYTES, `${name}: ${bytes.byteLength} bytes, large enough for the worker`);
-  const path = await tmpFile(name, bytes);
+  const path = await fileOf(name, bytes);
   const worker = await byReadInto(path, chunkBytes);
   const here = await byIterator(path, chunkBytes);
   assert.ok(worker.data.equals(here.data), `${name}: ${worker.data.length} bytes by the worker, ${here.data.length} on the main thread`);
@@ -162,7 +152,7 @@ test('gzip worker: a stream that expands 1032× is read with bounded memory, and
   new DataView(trailer.buffer).setUint32(4, zeros.length, true);
   const member = concat(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3), deflateRawSync(zeros), trailer);
   const members = Math.ceil(GZIP_WORKER_MIN_BYTES / member.length);
-  const path = await tmpFile('bomb.scap.gz', concat(...new Array<Uint8Array>(members).fill(member)));
+  const path = await fileOf('bomb.scap.gz', concat(...new Array<Uint8Array>(members).fill(member)));
   const src = await openByteSource(path);
   const target = new Uint8Array(1 << 20);
   assert.ok((await src.readInto(target)) > 0);
