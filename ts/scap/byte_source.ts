@@ -214,7 +214,7 @@ class StreamByteSource implements ByteSource {
   private reading: 'no' | 'iterator' | 'readInto' = 'no';
   private closed = false;
   private gunzip: GzipMembers | undefined;
-  private worker: Worker | undefined;
+  private worker: GunzipWorker | undefined;
   /** Decompressed chunks for {@link readInto} (gzip, a stream), and the rest of the last one. */
   private chunks: AsyncIterator<Uint8Array> | undefined;
   private pending: Uint8Array | undefined;
@@ -249,6 +249,10 @@ class StreamByteSource implements ByteSource {
         if (this.pread(tail, size - GZIP_ISIZE_BYTES) === GZIP_ISIZE_BYTES) {
           this.expectedBytes = Math.max(size, new DataView(tail.buffer).getUint32(0, true));
         }
+      }
+      // Started now, it boots while the reader sets up; stopped unless read by readInto.
+      if (this.compressed && size >= GZIP_WORKER_MIN_BYTES) {
+        this.worker = await GunzipWorker.start({ fd: this.file.fd, size, inputName: this.inputName, chunkBytes: this.chunkBytes, aheadBytes: GZIP_WORKER_AHEAD_BYTES });
       }
       return;
     }
@@ -362,16 +366,17 @@ class StreamByteSource implements ByteSource {
   }
 
   /**
-   * Gunzips a large gzip file read by {@link readInto} in a worker thread, anything else here.
-   * readInto copies each chunk out, so the worker's buffers are reused; the async iterator's
-   * reader keeps its chunks, which a worker would have to allocate and post one by one: slower
-   * than inflating here (bench/RESULTS.md, gzip read, session 8).
+   * Gunzips a large gzip file read by {@link readInto} in the worker thread started at open,
+   * anything else here (the worker, if any, is stopped). readInto copies each chunk out, so the
+   * worker's buffers are reused; the async iterator's reader keeps its chunks, which a worker would
+   * have to allocate and post one by one: slower than inflating here (bench/RESULTS.md, gzip
+   * read, session 8).
    */
   private gunzipped(): AsyncGenerator<Uint8Array> {
-    const file = this.file;
-    return file !== undefined && this.reading === 'readInto' && file.size >= GZIP_WORKER_MIN_BYTES
-      ? this.gunzippedByWorker(file)
-      : this.gunzippedHere();
+    const worker = this.worker;
+    if (worker !== undefined && this.reading === 'readInto') return this.gunzippedByWorker(worker);
+    void worker?.stop(); // close() waits for it
+    return this.gunzippedHere();
   }
 
   /** Gunzips on the main thread, piece by piece as the reader asks. */
@@ -398,51 +403,17 @@ class StreamByteSource implements ByteSource {
     }
   }
 
-  /**
-   * Gunzips `file` in a worker thread (gunzip_worker.ts): its chunks in order, each acknowledged
-   * as it is taken; its error, thrown after every chunk before it.
-   */
-  private async *gunzippedByWorker(file: OpenFile): AsyncGenerator<Uint8Array> {
-    const { Worker } = await import('node:worker_threads');
-    const data: GunzipWorkerData = {
-      fd: file.fd,
-      size: file.size,
-      inputName: this.inputName,
-      chunkBytes: this.chunkBytes,
-      aheadBytes: GZIP_WORKER_AHEAD_BYTES,
-    };
-    const worker = new Worker(GUNZIP_WORKER_URL, { workerData: data });
-    this.worker = worker;
-    const inbox: GunzipMessage[] = [];
-    let wake: (() => void) | undefined;
-    const deliver = (m: GunzipMessage): void => {
-      inbox.push(m);
-      wake?.();
-    };
-    const failed = (why: string): void =>
-      deliver({ kind: 'error', error: toErrorData(new ScapdriftError(ErrorCode.IO, `cannot read ${this.inputName}: ${why}`)), consumed: this.consumed });
-    worker.on('message', deliver);
-    worker.on('error', (e) => failed(`the gunzip worker failed: ${e.message}`));
-    worker.on('exit', () => failed('the gunzip worker exited early'));
-    // Keeps the process alive only while the reader waits for the worker.
-    worker.unref();
+  /** The gunzip worker's chunks in order, each acknowledged once readInto copied it out; its error after them. */
+  private async *gunzippedByWorker(worker: GunzipWorker): AsyncGenerator<Uint8Array> {
     try {
       for (;;) {
-        if (inbox.length === 0) {
-          worker.ref();
-          await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-          worker.unref();
-        }
-        const m = inbox.shift()!;
+        const m = await worker.next();
         this.consumed = m.consumed;
         if (m.kind === 'end') return;
         if (m.kind === 'error') throw fromErrorData(m.error);
         yield m.chunk;
         if (this.closed) return;
-        // readInto asks for the next chunk once it copied this one out: its buffer goes back.
-        const ack: GunzipAck = { bytes: m.chunk.byteLength, buffer: m.chunk.buffer as ArrayBuffer };
-        worker.postMessage(ack, [ack.buffer]);
+        worker.taken(m.chunk);
       }
     } finally {
       await this.close();
@@ -460,7 +431,7 @@ class StreamByteSource implements ByteSource {
     this.rawDone = true;
     this.gunzip?.destroy();
     // The worker reads the file's descriptor: it stops before the descriptor is closed.
-    if (this.worker !== undefined) await this.worker.terminate();
+    await this.worker?.stop();
     if (this.file) {
       closeSync(this.file.fd);
       return;
@@ -468,5 +439,65 @@ class StreamByteSource implements ByteSource {
     // Destroying the raw stream ends its async iterator too; a file descriptor is released here.
     const stream = this.raw as AsyncIterable<unknown> & { destroy?: () => void };
     if (typeof stream.destroy === 'function') stream.destroy();
+  }
+}
+
+/**
+ * The gunzip worker (gunzip_worker.ts) of one file, seen from the main thread: its messages in
+ * order, and the acknowledgements that bound what it posts ahead. Holds the process open only
+ * while the reader waits for it.
+ */
+class GunzipWorker {
+  private readonly inbox: GunzipMessage[] = [];
+  private wake: (() => void) | undefined;
+  /** Compressed bytes read, as of the last message. */
+  private consumed = 0;
+  private stopped: Promise<number> | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    inputName: string,
+  ) {
+    const failed = (why: string): void =>
+      this.deliver({ kind: 'error', error: toErrorData(new ScapdriftError(ErrorCode.IO, `cannot read ${inputName}: ${why}`)), consumed: this.consumed });
+    worker.on('message', (m: GunzipMessage) => this.deliver(m));
+    worker.on('error', (e) => failed(`the gunzip worker failed: ${e.message}`));
+    worker.on('exit', () => failed('the gunzip worker exited early'));
+    worker.unref();
+  }
+
+  /** Starts the worker on `data` (loading node:worker_threads, never loaded for a plain input). */
+  static async start(data: GunzipWorkerData): Promise<GunzipWorker> {
+    const { Worker } = await import('node:worker_threads');
+    return new GunzipWorker(new Worker(GUNZIP_WORKER_URL, { workerData: data }), data.inputName);
+  }
+
+  /** The next message (a chunk, the end, or an error). */
+  async next(): Promise<GunzipMessage> {
+    if (this.inbox.length === 0) {
+      this.worker.ref();
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = undefined;
+      this.worker.unref();
+    }
+    return this.inbox.shift()!;
+  }
+
+  /** `chunk` was copied out: its bytes are no longer in flight, its buffer goes back to be reused. */
+  taken(chunk: Uint8Array): void {
+    const ack: GunzipAck = { bytes: chunk.byteLength, buffer: chunk.buffer as ArrayBuffer };
+    this.worker.postMessage(ack, [ack.buffer]);
+  }
+
+  /** Stops the worker; resolves once its thread has stopped. Safe to call more than once. */
+  async stop(): Promise<void> {
+    this.stopped ??= this.worker.terminate();
+    await this.stopped;
+  }
+
+  private deliver(m: GunzipMessage): void {
+    this.consumed = m.consumed;
+    this.inbox.push(m);
+    this.wake?.();
   }
 }
