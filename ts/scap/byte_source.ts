@@ -86,7 +86,9 @@ export interface ByteSource {
    * later chunks never overwrite. Throws E_IO on a read error, E_CORRUPT_GZIP / E_TRUNCATED on a
    * bad gzip layer, naming the compressed byte offset — after yielding every byte zlib inflated
    * before the fault, except, when the compressed data itself is corrupt, what zlib inflated in
-   * the call that failed (at most one 64 KiB output chunk). An empty input yields nothing.
+   * the call that failed (at most one 64 KiB output chunk; read by readInto, a gzip file of 1 MiB
+   * or more is gunzipped by a worker whose zlib output chunks are up to 1 MiB, the most lost
+   * then). An empty input yields nothing.
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
   /** Stops reading and releases the file or stream; safe to call more than once. */

@@ -1,7 +1,8 @@
 /**
  * Worker thread that gunzips a large gzip capture file while the main thread decodes: reads the
  * file (the main thread's descriptor, positional reads), runs {@link GzipMembers} on it — the same
- * container checks, zlib inflate and errors as on the main thread — and posts the decompressed
+ * container checks, zlib inflate and errors as on the main thread, with zlib output chunks of up
+ * to min(chunkBytes, 1 MiB) instead of 64 KiB — and posts the decompressed
  * bytes in chunks of up to `chunkBytes`, in order, at most `aheadBytes` of them unacknowledged
  * (backpressure: a stream built to expand 1032× waits here, not in memory). A fault is posted as
  * data after every chunk before it. Started by byte_source.ts ({@link GunzipWorkerData},
@@ -12,7 +13,7 @@ import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCode, ScapdriftError, isScapdriftError, toErrorData } from '../errors.js';
 import { ioError } from './byte_source.js';
-import { GZIP_INPUT_PIECE_BYTES, GZIP_OUTPUT_CHUNK_BYTES, GzipMembers, type GunzipAck, type GunzipMessage, type GunzipWorkerData } from './gzip_members.js';
+import { GZIP_INPUT_PIECE_BYTES, GZIP_WORKER_OUTPUT_CHUNK_BYTES, GzipMembers, type GunzipAck, type GunzipMessage, type GunzipWorkerData } from './gzip_members.js';
 
 const { fd, size, inputName, chunkBytes, aheadBytes } = workerData as GunzipWorkerData;
 const port = parentPort!;
@@ -63,7 +64,7 @@ async function take(bytes: Uint8Array): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  const gunzip = new GzipMembers(inputName, Math.min(chunkBytes, GZIP_OUTPUT_CHUNK_BYTES));
+  const gunzip = new GzipMembers(inputName, Math.min(chunkBytes, GZIP_WORKER_OUTPUT_CHUNK_BYTES));
   const raw = new Uint8Array(Math.min(chunkBytes, Math.max(size, 1)));
   try {
     for (;;) {

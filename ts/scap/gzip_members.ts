@@ -11,6 +11,13 @@ import { plainBytes } from './byte_cursor.js';
 /** Largest gunzip output chunk, bytes. */
 export const GZIP_OUTPUT_CHUNK_BYTES = 64 * 1024;
 /**
+ * Largest gunzip output chunk on the gunzip worker, bytes. Each output chunk is a round trip
+ * between zlib's thread and the worker's, which wait for each other: 1 MiB makes the worker's
+ * gunzip of busy.scap.gz ~10 % cheaper than 64 KiB and the whole filtered read 0.64 s instead of
+ * 0.83 s (bench/RESULTS.md, gzip read, session 8). Also the most lost at corrupt deflate data.
+ */
+export const GZIP_WORKER_OUTPUT_CHUNK_BYTES = 1 << 20;
+/**
  * Compressed bytes handed to zlib at a time. The output of a piece is queued whole (at most two
  * pieces' worth: one delivered while the next inflates), so this bounds that queue: typically
  * ~0.5 MiB, at most 66 MiB per piece for a stream built to expand 1032×, deflate's limit. Smaller
