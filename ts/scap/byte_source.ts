@@ -34,11 +34,13 @@ const MIN_CHUNK_BYTES = 64;
 /** Largest accepted `chunkBytes`. */
 const MAX_CHUNK_BYTES = 256 << 20;
 /**
- * A gzip regular file of at least this many bytes is gunzipped by a worker thread
- * (gunzip_worker.ts) while the main thread decodes; a smaller one on the main thread, which costs
- * less than the worker's start-up (bench/RESULTS.md, gzip read, session 8).
+ * A gzip regular file of at least this many bytes (compressed) is gunzipped by a worker thread
+ * (gunzip_worker.ts) while the main thread decodes; a smaller one on the main thread. The worker
+ * costs ~0.1 s of start-up before its first bytes: measured, it loses 90 ms on a filtered read of
+ * a 1.1 or 4.3 MB gzip, 30 ms at 8.9 MB, breaks even at 13.4 MB and wins 80 ms at 20.4 MB
+ * (busy.scap.gz) (bench/RESULTS.md, gzip read, session 8).
  */
-export const GZIP_WORKER_MIN_BYTES = 1 << 20;
+export const GZIP_WORKER_MIN_BYTES = 16 << 20;
 /** Decompressed bytes the gunzip worker may have sent ahead of the reader. */
 const GZIP_WORKER_AHEAD_BYTES = 8 << 20;
 const GUNZIP_WORKER_URL = new URL('./gunzip_worker.js', import.meta.url);
@@ -86,9 +88,9 @@ export interface ByteSource {
    * later chunks never overwrite. Throws E_IO on a read error, E_CORRUPT_GZIP / E_TRUNCATED on a
    * bad gzip layer, naming the compressed byte offset — after yielding every byte zlib inflated
    * before the fault, except, when the compressed data itself is corrupt, what zlib inflated in
-   * the call that failed (at most one 64 KiB output chunk; read by readInto, a gzip file of 1 MiB
-   * or more is gunzipped by a worker whose zlib output chunks are up to 1 MiB, the most lost
-   * then). An empty input yields nothing.
+   * the call that failed (at most one 64 KiB output chunk; read by readInto, a gzip file of
+   * 16 MiB or more is gunzipped by a worker whose zlib output chunks are up to 1 MiB, the most
+   * lost then). An empty input yields nothing.
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
   /** Stops reading and releases the file or stream; safe to call more than once. */
