@@ -2,17 +2,19 @@
 // by readInto (the CLI's decoder and splitter), is gunzipped in a worker thread. Its bytes and its
 // errors must be exactly those of the main-thread gunzip (the async iterator, which stays on the
 // main thread): same bytes in the same order, the same error (code, message, offset) thrown only
-// after every byte before it — except at corrupt deflate data, where each loses what zlib inflated
-// in the call that failed, one output chunk (1 MiB on the worker, 64 KiB on the main thread).
+// after every byte before it. At corrupt deflate data both inflate the member again from the file
+// and lose nothing zlib inflates before the byte where it finds the fault; a stream, which cannot
+// be read again, loses the output of the zlib call that failed (at most 64 KiB).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { isScapdriftError } from '../ts/errors.js';
-import { GZIP_WORKER_MIN_BYTES, openByteSource } from '../ts/scap/byte_source.js';
-import { GZIP_WORKER_OUTPUT_CHUNK_BYTES } from '../ts/scap/gzip_members.js';
+import { GZIP_WORKER_MIN_BYTES, openByteSource, type ByteStream } from '../ts/scap/byte_source.js';
+import { GZIP_INPUT_PIECE_BYTES, GZIP_OUTPUT_CHUNK_BYTES, GZIP_WORKER_OUTPUT_CHUNK_BYTES, GzipMembers } from '../ts/scap/gzip_members.js';
+import { capture } from './helpers/captures.js';
 
 const dir = await fsp.mkdtemp(join(tmpdir(), 'scapdrift-gzworker-'));
 test.after(() => fsp.rm(dir, { recursive: true, force: true }));
@@ -67,9 +69,9 @@ async function byReadInto(path: string, chunkBytes?: number): Promise<Read> {
   return { data: Buffer.concat(parts), error: undefined, consumed: src.bytesConsumed() };
 }
 
-/** Every byte through the async iterator (gunzipped on the main thread). */
-async function byIterator(path: string, chunkBytes?: number): Promise<Read> {
-  const src = await openByteSource(path, chunkBytes === undefined ? undefined : { chunkBytes });
+/** Every byte through the async iterator (gunzipped on the main thread) of a file or a stream. */
+async function byIterator(input: string | ByteStream, chunkBytes?: number): Promise<Read> {
+  const src = await openByteSource(input, chunkBytes === undefined ? undefined : { chunkBytes });
   const parts: Uint8Array[] = [];
   try {
     for await (const chunk of src) parts.push(chunk);
@@ -77,6 +79,26 @@ async function byIterator(path: string, chunkBytes?: number): Promise<Read> {
     return { data: Buffer.concat(parts), error, consumed: src.bytesConsumed() };
   }
   return { data: Buffer.concat(parts), error: undefined, consumed: src.bytesConsumed() };
+}
+
+/**
+ * Every byte of `gz` through GzipMembers with the worker's 1 MiB zlib output chunks and no re-read
+ * (as the worker was before it read a member again at a fault), in the worker's input pieces.
+ */
+async function byOneMiBChunks(gz: Uint8Array): Promise<Read> {
+  const gunzip = new GzipMembers('1 MiB chunks', GZIP_WORKER_OUTPUT_CHUNK_BYTES);
+  const parts: Uint8Array[] = [];
+  try {
+    for (let at = 0; at < gz.byteLength; at += GZIP_INPUT_PIECE_BYTES) {
+      for await (const chunk of gunzip.write(gz.subarray(at, at + GZIP_INPUT_PIECE_BYTES))) parts.push(chunk);
+    }
+    for (const chunk of gunzip.finish()) parts.push(chunk);
+  } catch (error) {
+    return { data: Buffer.concat(parts), error, consumed: gz.byteLength };
+  } finally {
+    gunzip.destroy();
+  }
+  return { data: Buffer.concat(parts), error: undefined, consumed: gz.byteLength };
 }
 
 /** The worker's read of `bytes` equals the main thread's: bytes, error (code, message, offset), compressed bytes read. */
@@ -137,21 +159,57 @@ test('gzip worker: truncated, container faults and corrupt deflate data: the sam
   assert.ok(cut.data.equals(plain.subarray(0, cut.data.length)), 'a prefix');
   assert.ok(isScapdriftError(cut.error) && cut.error.code === 'E_TRUNCATED', String(cut.error));
   assert.match(cut.error.message, `(after ${cut.data.length} decompressed bytes): the input ends in the compressed data`);
-  // Corrupt in the middle: what zlib inflated before it found the fault (the bytes right before it
-  // may be wrong already), then the error. zlib's output chunks are 1 MiB on the worker, 64 KiB on
-  // the main thread, and the output of the call that fails is lost: the worker's bytes are a
-  // prefix of the main thread's, at most 1 MiB shorter; the error the same but for that count.
-  const badPath = await fileOf('corrupt-data.scap.gz', flip(Math.floor(n * 0.6), 0xff));
-  const bad = await byReadInto(badPath);
-  const badHere = await byIterator(badPath);
+  // Corrupt in the middle: what zlib inflated before the byte where it found the fault (the bytes
+  // right before it may be wrong already), then the error, the same on both threads (each
+  // inflates the member again); a stream loses the output of the zlib call that failed.
+  const corrupt = flip(Math.floor(n * 0.6), 0xff);
+  const bad = await sameAsMainThread('corrupt-data.scap.gz', corrupt);
+  const badStream = await byIterator(createReadStream(join(dir, 'corrupt-data.scap.gz')));
   assert.ok(bad.data.length > plain.length / 3, `${bad.data.length} bytes before the fault`);
-  assert.ok(bad.data.equals(badHere.data.subarray(0, bad.data.length)), 'a prefix of the main thread\'s bytes');
-  assert.ok(bad.data.length >= badHere.data.length - GZIP_WORKER_OUTPUT_CHUNK_BYTES, `${bad.data.length} of ${badHere.data.length} bytes`);
+  assert.ok(badStream.data.equals(bad.data.subarray(0, badStream.data.length)), 'the stream\'s bytes: a prefix');
+  assert.ok(badStream.data.length >= bad.data.length - GZIP_OUTPUT_CHUNK_BYTES, `${badStream.data.length} of ${bad.data.length} bytes`);
   assert.ok(isScapdriftError(bad.error) && bad.error.code === 'E_CORRUPT_GZIP', String(bad.error));
-  assert.ok(isScapdriftError(badHere.error));
-  const zlibWhy = badHere.error.message.split('decompressed bytes): ')[1]!;
+  assert.ok(isScapdriftError(badStream.error));
+  const zlibWhy = badStream.error.message.split('decompressed bytes): ')[1]!;
   assert.match(bad.error.message, `(after ${bad.data.length} decompressed bytes): ${zlibWhy}`);
   assert.is(bad.error.offset, bad.data.length);
+});
+
+test('gzip worker: busy.scap.gz with a corrupt deflate block, or cut, at 85 %: every byte before the fault, as the main thread, more than without a re-read', async () => {
+  const gz = Uint8Array.from(await fsp.readFile(capture('busy.scap.gz')));
+  const plain = gunzipSync(gz);
+  // Past GZIP_WORKER_MIN_BYTES, so that the file cut there is read by the worker too. Four bytes
+  // of ones in the Huffman codes there: zlib reads an end of block, then block type 3, which
+  // RFC 1951 reserves ("invalid block type"), a few bits further.
+  const fault = Math.floor(gz.length * 0.85);
+  assert.ok(fault >= GZIP_WORKER_MIN_BYTES, `${fault}`);
+  const corrupt = Uint8Array.from(gz).fill(0xff, fault, fault + 4);
+  const bad = await sameAsMainThread('busy-corrupt.scap.gz', corrupt);
+  assert.ok(bad.data.length > plain.length / 2, `${bad.data.length} bytes`);
+  assert.ok(isScapdriftError(bad.error) && bad.error.code === 'E_CORRUPT_GZIP', String(bad.error));
+  const at = Number(/at compressed byte (\d+) /.exec(bad.error.message)?.[1]);
+  assert.ok(at >= fault && at < fault + 4, bad.error.message);
+  assert.match(bad.error.message, `(after ${bad.data.length} decompressed bytes): invalid block type`);
+  // Cut at the first corrupt byte: zlib inflates the same bytes and no more (and the worker, the
+  // main thread and a stream agree: nothing is lost at the end of the input).
+  const cut = await sameAsMainThread('busy-cut.scap.gz', gz.subarray(0, fault));
+  const cutStream = await byIterator(createReadStream(join(dir, 'busy-cut.scap.gz')));
+  assert.ok(cutStream.data.equals(cut.data), `${cutStream.data.length} bytes of a stream, ${cut.data.length} of the file`);
+  assert.ok(isScapdriftError(cut.error) && cut.error.code === 'E_TRUNCATED', String(cut.error));
+  assert.ok(cut.data.equals(plain.subarray(0, cut.data.length)), 'the capture\'s own bytes');
+  // The corrupt file: those, then what zlib made of the ones bytes before it found the fault.
+  assert.ok(bad.data.subarray(0, cut.data.length).equals(cut.data), 'the cut file\'s bytes: a prefix');
+  assert.ok(bad.data.length - cut.data.length < 1024, `${bad.data.length - cut.data.length} bytes inflated from the ones before the fault`);
+  // Without a re-read: a stream loses the output of the call that failed (up to 64 KiB), the
+  // worker's 1 MiB zlib output chunks lose more.
+  const stream = await byIterator(createReadStream(join(dir, 'busy-corrupt.scap.gz')));
+  const oneMiB = await byOneMiBChunks(corrupt);
+  for (const [name, lesser] of [['a stream', stream], ['1 MiB chunks', oneMiB]] as const) {
+    assert.ok(bad.data.subarray(0, lesser.data.length).equals(lesser.data), `${name}: a prefix`);
+    assert.ok(lesser.data.length < bad.data.length, `${name}: ${lesser.data.length} bytes, ${bad.data.length} with the re-read`);
+    assert.ok(isScapdriftError(lesser.error) && lesser.error.code === 'E_CORRUPT_GZIP', String(lesser.error));
+  }
+  assert.ok(oneMiB.data.length < stream.data.length, `1 MiB chunks: ${oneMiB.data.length} bytes, a stream ${stream.data.length}`);
 });
 
 test('gzip worker: a stream that expands 1032× is read with bounded memory, and close stops it', async () => {

@@ -495,8 +495,10 @@ test('truncated and corrupt gzip: chunks before the fault are delivered', async 
 });
 
 /** Every decompressed byte of `bytes` read through openByteSource (in chunks of `chunkBytes`), and the error. */
-async function gunzipped(name: string, bytes: Uint8Array, chunkBytes = 4096): Promise<{ data: Buffer; error: unknown }> {
-  const src = await openByteSource(await tmpFile(name, bytes), { chunkBytes });
+/** Every byte of `bytes` in a temporary file, read as a file (or as a stream of it: `asStream`). */
+async function gunzipped(name: string, bytes: Uint8Array, chunkBytes = 4096, asStream = false): Promise<{ data: Buffer; error: unknown }> {
+  const path = await tmpFile(name, bytes);
+  const src = await openByteSource(asStream ? createReadStream(path) : path, { chunkBytes });
   assert.ok(src.compressed);
   const parts: Uint8Array[] = [];
   try {
@@ -544,7 +546,7 @@ test('gzip container faults: every byte of the member is delivered, then the fau
   }
 });
 
-test('gzip: corrupt deflate data: a prefix, losing at most the output of the zlib call that failed', async () => {
+test('gzip: corrupt deflate data: a file, every byte before the corrupt block; a stream, losing at most the output of the zlib call that failed', async () => {
   const plain = await fsp.readFile(capture('drop_exec.scap'));
   // Stored blocks (level 0), so the corrupt byte's place in the output is known: break the NLEN
   // of the block whose data starts at decompressed byte `good`.
@@ -557,7 +559,15 @@ test('gzip: corrupt deflate data: a prefix, losing at most the output of the zli
     at += 5 + len;
   }
   gz[at + 3] = gz[at + 3]! ^ 0xff;
-  const { data, error } = await gunzipped('stored.scap', gz);
+  // A file: its member is inflated again up to the byte where zlib finds the fault, the second
+  // byte of NLEN, and nothing before it is lost.
+  const file = await gunzipped('stored.scap', gz);
+  assert.ok(file.data.equals(plain.subarray(0, good)), `${file.data.length} of ${good} bytes`);
+  assert.ok(isScapdriftError(file.error), String(file.error));
+  assert.is(file.error.code, 'E_CORRUPT_GZIP');
+  assert.match(file.error.message, `at compressed byte ${at + 4} (after ${good} decompressed bytes): invalid stored block lengths`);
+  // A stream cannot be read again.
+  const { data, error } = await gunzipped('stored.scap', gz, 4096, true);
   assert.ok(data.equals(plain.subarray(0, data.length)), 'a prefix of the data');
   assert.ok(data.length <= good && data.length > good - 64 * 1024, `${data.length} of ${good} bytes`);
   assert.ok(isScapdriftError(error), String(error));

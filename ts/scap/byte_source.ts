@@ -87,10 +87,10 @@ export interface ByteSource {
    * The decompressed bytes, in order. Each chunk is a plain Uint8Array (not a Buffer) view that
    * later chunks never overwrite. Throws E_IO on a read error, E_CORRUPT_GZIP / E_TRUNCATED on a
    * bad gzip layer, naming the compressed byte offset — after yielding every byte zlib inflated
-   * before the fault, except, when the compressed data itself is corrupt, what zlib inflated in
-   * the call that failed (at most one 64 KiB output chunk; read by readInto, a gzip file of
-   * 16 MiB or more is gunzipped by a worker whose zlib output chunks are up to 1 MiB, the most
-   * lost then). An empty input yields nothing.
+   * before the fault. When the compressed data itself is corrupt, a gzip file's member is
+   * inflated again up to the byte where zlib finds the fault, so only what zlib would make of
+   * that byte is lost; a stream, which cannot be read again, loses what zlib inflated in the call
+   * that failed (at most one 64 KiB output chunk). An empty input yields nothing.
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
   /** Stops reading and releases the file or stream; safe to call more than once. */
@@ -385,7 +385,8 @@ class StreamByteSource implements ByteSource {
 
   /** Gunzips on the main thread, piece by piece as the reader asks. */
   private async *gunzippedHere(): AsyncGenerator<Uint8Array> {
-    const gunzip = new GzipMembers(this.inputName, Math.min(this.chunkBytes, GZIP_OUTPUT_CHUNK_BYTES));
+    const reread = this.file ? (position: number, target: Uint8Array) => this.pread(target, position) : undefined;
+    const gunzip = new GzipMembers(this.inputName, Math.min(this.chunkBytes, GZIP_OUTPUT_CHUNK_BYTES), reread);
     this.gunzip = gunzip;
     try {
       for (;;) {

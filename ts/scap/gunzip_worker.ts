@@ -2,7 +2,8 @@
  * Worker thread that gunzips a large gzip capture file while the main thread decodes: reads the
  * file (the main thread's descriptor, positional reads), runs {@link GzipMembers} on it — the same
  * container checks, zlib inflate and errors as on the main thread, with zlib output chunks of up
- * to min(chunkBytes, 1 MiB) instead of 64 KiB — and posts the decompressed
+ * to min(chunkBytes, 1 MiB) instead of 64 KiB; at corrupt deflate data the member is inflated
+ * again from the file, so nothing is lost either — and posts the decompressed
  * bytes in chunks of up to `chunkBytes`, in order, at most `aheadBytes` of them unacknowledged
  * (backpressure: a stream built to expand 1032× waits here, not in memory). A fault is posted as
  * data after every chunk before it. Started by byte_source.ts ({@link GunzipWorkerData},
@@ -63,18 +64,22 @@ async function take(bytes: Uint8Array): Promise<void> {
   }
 }
 
+/** Reads the file at `position` into `target` (E_IO on a read error); bytes read. */
+function pread(position: number, target: Uint8Array): number {
+  try {
+    return readSync(fd, target, 0, target.byteLength, position);
+  } catch (e) {
+    throw ioError(e, inputName, 'read');
+  }
+}
+
 async function run(): Promise<void> {
-  const gunzip = new GzipMembers(inputName, Math.min(chunkBytes, GZIP_WORKER_OUTPUT_CHUNK_BYTES));
+  const gunzip = new GzipMembers(inputName, Math.min(chunkBytes, GZIP_WORKER_OUTPUT_CHUNK_BYTES), pread);
   const raw = new Uint8Array(Math.min(chunkBytes, Math.max(size, 1)));
   try {
     for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, raw, 0, raw.byteLength, consumed);
-      } catch (e) {
-        // Everything inflated from the bytes before the read error is posted first.
-        throw ioError(e, inputName, 'read');
-      }
+      // Everything inflated from the bytes before a read error is posted first.
+      const n = pread(consumed, raw);
       if (n === 0) break;
       consumed += n;
       for (let at = 0; at < n; at += GZIP_INPUT_PIECE_BYTES) {

@@ -14,7 +14,8 @@ export const GZIP_OUTPUT_CHUNK_BYTES = 64 * 1024;
  * Largest gunzip output chunk on the gunzip worker, bytes. Each output chunk is a round trip
  * between zlib's thread and the worker's, which wait for each other: 1 MiB makes the worker's
  * gunzip of busy.scap.gz ~10 % cheaper than 64 KiB and the whole filtered read 0.64 s instead of
- * 0.83 s (bench/RESULTS.md, gzip read, session 8). Also the most lost at corrupt deflate data.
+ * 0.83 s (bench/RESULTS.md, gzip read, session 8). Nothing more is lost at corrupt deflate data:
+ * the worker reads the member again (GzipMembers' `recover`).
  */
 export const GZIP_WORKER_OUTPUT_CHUNK_BYTES = 1 << 20;
 /**
@@ -24,6 +25,20 @@ export const GZIP_WORKER_OUTPUT_CHUNK_BYTES = 1 << 20;
  * pieces cost more per byte (each is a round trip to zlib's thread).
  */
 export const GZIP_INPUT_PIECE_BYTES = 64 * 1024;
+/**
+ * Reads the compressed input again, for {@link GzipMembers} to inflate a member a second time
+ * after zlib failed in it: up to `target.byteLength` bytes from compressed byte `position` into
+ * `target`; how many were read (0 at the end). A gzip file's positional read; throws E_IO.
+ */
+export type GzipReread = (position: number, target: Uint8Array) => number;
+/**
+ * After a zlib error inside a gzip file's deflate data, the input of the failed zlib call (at
+ * most {@link GZIP_INPUT_PIECE_BYTES}) is handed to zlib again in pieces of this many bytes to find
+ * the piece where it fails, then that piece one byte per call (GzipMembers' `recover`): at most
+ * 2 × 256 calls, each a round trip to zlib's thread (64 Ki one-byte calls took 2–13 s on this
+ * 2-vCPU machine, by load).
+ */
+const RECOVER_PROBE_BYTES = 256;
 /** First two bytes of every gzip member. */
 export const GZIP_MAGIC_0 = 0x1f;
 export const GZIP_MAGIC_1 = 0x8b;
@@ -62,9 +77,12 @@ type GzipPart =
  * call that fails: with gunzip a bad CRC, a bad length or trailing garbage cost the member's last
  * output chunk (up to 64 KiB of sound data), and a truncated stream what Node had buffered.
  * Here the deflate data ends before its trailer is checked, and truncation is found by running
- * out of input, so every byte zlib inflated is delivered before those faults are reported. A
- * fault inside the deflate data itself still loses what zlib inflated in the call that failed
- * (at most one output chunk, bytes that precede corrupt compressed data and are suspect anyway).
+ * out of input, so every byte zlib inflated is delivered before those faults are reported. At
+ * a fault inside the deflate data itself, zlib's output of the call that failed is lost (up to
+ * one output chunk); given a {@link GzipReread} (a file), the member is then inflated again from
+ * its start and the input of that call handed to zlib one byte per call, which delivers every
+ * byte inflated before the byte where zlib reports the fault and names that byte (see
+ * `recover`). Without one (a stream), the output chunk of the failed call is lost.
  * After a member come another member or zero padding, as zlib's gunzip accepts; anything else
  * is trailing garbage. The optional header CRC (FHCRC) is skipped, not checked: it guards no
  * byte that is decoded.
@@ -75,6 +93,8 @@ export class GzipMembers {
   private offset = 0;
   /** Decompressed bytes taken from zlib (all delivered before any error is thrown). */
   private decoded = 0;
+  /** Of those, the bytes of the current member's deflate data. */
+  private memberDecoded = 0;
   private memberStart = 0;
   /** Header flags not yet read (FEXTRA, FNAME, FCOMMENT, FHCRC). */
   private pendingFlags = 0;
@@ -91,29 +111,37 @@ export class GzipMembers {
   private error: Error | undefined;
   private settle: (() => void) | undefined;
 
-  /** `chunkSize`: largest output chunk, bytes (≥ 64). */
+  /**
+   * `chunkSize`: largest output chunk, bytes (≥ 64); `reread`: the compressed input read again
+   * from any offset, for a file (none for a stream).
+   */
   constructor(
     private readonly inputName: string,
     private readonly chunkSize: number,
+    private readonly reread?: GzipReread,
   ) {}
 
   /**
    * Takes the next compressed bytes (`input` may split the stream anywhere; at most
    * {@link GZIP_INPUT_PIECE_BYTES}, which bounds the queued output) and yields the decompressed
    * chunks of the earlier ones: the output of the last piece is yielded by the next call or by
-   * {@link finish}. Throws E_CORRUPT_GZIP after yielding every chunk inflated before the fault.
+   * {@link finish}. Throws E_CORRUPT_GZIP after yielding every chunk inflated before the fault
+   * (all of them but the failed zlib call's without a {@link GzipReread}).
    */
   async *write(input: Uint8Array): AsyncGenerator<Uint8Array> {
     let i = 0;
     while (i < input.byteLength) {
       if (this.part === 'deflate') {
+        const writeEnd = this.offset + input.byteLength - i;
         const inflating = this.inflate(input.subarray(i));
         // zlib works on the thread pool meanwhile: the consumer takes the earlier output.
         yield* this.queued();
         i += await inflating;
         if (this.error !== undefined) {
           yield* this.queued();
-          throw this.dataError(this.error);
+          if (this.reread === undefined) throw this.dataError(this.error);
+          // this.offset: where the input of the zlib call that failed starts.
+          yield* this.recover(this.reread, this.error, this.offset, writeEnd);
         }
       } else {
         yield* this.queued(); // a trailer fault is reported after the member's data
@@ -229,6 +257,7 @@ export class GzipMembers {
     this.deflateStart = this.offset;
     this.crc = 0;
     this.size = 0;
+    this.memberDecoded = 0;
     const inflater = zlib.createInflateRaw({ chunkSize: this.chunkSize });
     // Flowing mode: each output chunk is taken as zlib produces it, so none waits in the stream's
     // buffer, which Node discards when zlib reports an error.
@@ -237,6 +266,7 @@ export class GzipMembers {
       this.crc = crc32(bytes, this.crc);
       this.size = (this.size + bytes.byteLength) >>> 0;
       this.decoded += bytes.byteLength;
+      this.memberDecoded += bytes.byteLength;
       this.out.push(bytes);
     });
     inflater.on('error', (e: Error) => {
@@ -269,6 +299,103 @@ export class GzipMembers {
     return used;
   }
 
+  /**
+   * After zlib failed (`first`) inside the current member's deflate data, in the call whose input
+   * starts at compressed byte `callStart` (every output chunk of the earlier calls delivered), in
+   * a write that ends at `writeEnd`: inflates the member again from its start, read again with
+   * `reread`, and hands zlib the failed call's input in pieces of {@link RECOVER_PROBE_BYTES}, then
+   * (inflating the member once more) the piece where it fails one byte per call. Yields the output
+   * beyond what was delivered, and throws the error at the byte whose call fails: only that
+   * call's output is lost, never more than the first inflate loses (its calls' output boundaries,
+   * input pieces and 64 KiB output multiples, are boundaries here too). If an inflate again does
+   * not reproduce the delivered bytes (their CRC-32: the file changed) or does not fail by
+   * `writeEnd`, throws `first` as it is. Costs up to two more inflates of the member up to the
+   * fault and up to 2 × 256 zlib calls of a few bytes, only at a fault.
+   */
+  private async *recover(reread: GzipReread, first: Error, callStart: number, writeEnd: number): AsyncGenerator<Uint8Array> {
+    const near = this.deflateStart + this.inflater!.bytesWritten;
+    let from = callStart;
+    let to = writeEnd;
+    if (to - from > RECOVER_PROBE_BYTES) {
+      const failed = yield* this.inflateAgain(reread, from, to, RECOVER_PROBE_BYTES);
+      if (failed === undefined) throw this.dataError(first, near);
+      from = failed.at;
+      to = Math.min(to, from + RECOVER_PROBE_BYTES);
+    }
+    const failed = yield* this.inflateAgain(reread, from, to, 1);
+    if (failed === undefined) throw this.dataError(first, near);
+    throw this.fault(failed.at, failed.error.message, failed.error);
+  }
+
+  /**
+   * For {@link recover}: inflates the current member again with a fresh zlib stream (output chunks
+   * of at most 64 KiB), its deflate data up to compressed byte `from` in the usual pieces, then
+   * up to `to` in pieces of `step` bytes. Skips the output delivered already (checking its
+   * CRC-32), queues the rest as delivered. Returns where the piece whose zlib call failed starts
+   * and zlib's error; undefined when the inflate does not reproduce the first (the delivered
+   * bytes differ, the input ends, no error by `to`).
+   */
+  private async *inflateAgain(
+    reread: GzipReread,
+    from: number,
+    to: number,
+    step: number,
+  ): AsyncGenerator<Uint8Array, { at: number; error: Error } | undefined> {
+    const delivered = this.memberDecoded;
+    const deliveredCrc = this.crc;
+    this.destroy();
+    const inflater = zlib.createInflateRaw({ chunkSize: Math.min(this.chunkSize, GZIP_OUTPUT_CHUNK_BYTES) });
+    this.inflater = inflater;
+    let seen = 0;
+    let seenCrc = 0;
+    let error: Error | undefined;
+    let settle: (() => void) | undefined;
+    inflater.on('data', (chunk: Buffer) => {
+      let bytes = plainBytes(chunk);
+      if (seen < delivered) {
+        const skip = Math.min(delivered - seen, bytes.byteLength);
+        seenCrc = crc32(bytes.subarray(0, skip), seenCrc);
+        seen += skip;
+        bytes = bytes.subarray(skip);
+      }
+      if (bytes.byteLength === 0 || seenCrc !== deliveredCrc) return;
+      seen += bytes.byteLength;
+      this.crc = crc32(bytes, this.crc);
+      this.size = (this.size + bytes.byteLength) >>> 0;
+      this.memberDecoded += bytes.byteLength;
+      this.decoded += bytes.byteLength;
+      this.out.push(bytes);
+    });
+    inflater.on('error', (e: Error) => {
+      error = e;
+      settle?.();
+    });
+    /** Writes `bytes` to zlib; whether it took them all without an error. */
+    const write = async (bytes: Uint8Array): Promise<boolean> => {
+      const before = inflater.bytesWritten;
+      await new Promise<void>((resolve) => {
+        settle = resolve;
+        inflater.write(bytes, () => resolve());
+      });
+      settle = undefined;
+      return error === undefined && inflater.bytesWritten - before === bytes.byteLength;
+    };
+    const piece = new Uint8Array(GZIP_INPUT_PIECE_BYTES);
+    for (let at = this.deflateStart; at < to; ) {
+      const size = at < from ? Math.min(piece.byteLength, from - at) : Math.min(step, to - at);
+      const n = reread(at, piece.subarray(0, size));
+      if (n === 0) return undefined;
+      const took = await write(piece.subarray(0, n));
+      // A mismatch shows once the delivered bytes are all inflated again.
+      if (seen >= delivered && seenCrc !== deliveredCrc) return undefined;
+      yield* this.queued();
+      if (error !== undefined) return at < from ? undefined : { at, error };
+      if (!took) return undefined; // the deflate data ended: not the first inflate
+      at += n;
+    }
+    return undefined;
+  }
+
   /** Checks the member trailer in `field` (at compressed byte `at`) against the data inflated. */
   private trailer(at: number): void {
     const dv = new DataView(this.field.buffer);
@@ -285,17 +412,19 @@ export class GzipMembers {
   }
 
   /** E_CORRUPT_GZIP at compressed byte `at`. */
-  private fault(at: number, why: string): ScapdriftError {
+  private fault(at: number, why: string, cause?: Error): ScapdriftError {
     return new ScapdriftError(
       ErrorCode.CORRUPT_GZIP,
       `corrupt gzip stream in ${this.inputName} at compressed byte ${at} (after ${this.decoded} decompressed bytes): ${why}`,
-      { offset: this.decoded },
+      { cause, offset: this.decoded },
     );
   }
 
-  /** A zlib error inside the deflate data: zlib does not say where, only after which input. */
-  private dataError(e: Error): ScapdriftError {
-    const near = this.deflateStart + (this.inflater?.bytesWritten ?? 0);
+  /**
+   * A zlib error inside the deflate data: zlib does not say where, only after which input (`near`:
+   * the end of the input of its last call that succeeded).
+   */
+  private dataError(e: Error, near = this.deflateStart + (this.inflater?.bytesWritten ?? 0)): ScapdriftError {
     return new ScapdriftError(
       ErrorCode.CORRUPT_GZIP,
       `corrupt gzip stream in ${this.inputName} near compressed byte ${near} (after ${this.decoded} decompressed bytes): ${e.message}`,
@@ -328,7 +457,7 @@ function tableCrc32(data: Uint8Array, value: number): number {
  * What the gunzip worker (gunzip_worker.ts) is given: a regular gzip file open on the main
  * thread (`fd`, shared by the process; read with positional reads from offset 0, `size` bytes at
  * open), its name for messages, `chunkBytes` (raw reads and the largest chunk it posts; zlib's
- * own output chunks are at most 64 KiB), and `aheadBytes`, the decompressed bytes it may have
+ * own output chunks are at most min(chunkBytes, 1 MiB)), and `aheadBytes`, the decompressed bytes it may have
  * posted and not yet had acknowledged.
  */
 export interface GunzipWorkerData {
