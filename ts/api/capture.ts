@@ -194,11 +194,14 @@ export function openCapture(input: string | ByteStream, options: OpenCaptureOpti
   let used = false;
   type Item = CaptureEvent | CaptureAlert;
 
-  /** Decodes on this thread; the events of a chunk are handed out before the next is read. */
+  /**
+   * Decodes on this thread, reading with the source's readInto (as `read` does: a plain file
+   * straight into the decoder's memory, a large gzip file gunzipped by its worker thread); the
+   * events of a read are handed out before the next read.
+   */
   async function* onThisThread(source: ByteSource, plan: Plan): AsyncGenerator<Item> {
     const job = createEventsJob(plan, () => {});
     let pending: Item[] = [];
-    const it = source[Symbol.asyncIterator]();
     let done = false;
     let failure: unknown;
     let wake: (() => void) | undefined;
@@ -209,7 +212,7 @@ export function openCapture(input: string | ByteStream, options: OpenCaptureOpti
       if (got?.machineInfo) machineInfo = got.machineInfo;
       if (got) pending = pending.length ? pending.concat(got.events) : got.events;
     };
-    const run = job.decoder.run({ [Symbol.asyncIterator]: () => it }, {
+    const run = job.decoder.runSource(source, {
       ...job.handlers,
       afterChunk: () => {
         take();
