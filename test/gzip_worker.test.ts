@@ -1,5 +1,6 @@
 // The gunzip worker (ts/scap/gunzip_worker.ts): a gzip file of GZIP_WORKER_MIN_BYTES or more, read
-// by readInto (the CLI's decoder and splitter), is gunzipped in a worker thread. Its bytes and its
+// by readInto (the CLI's decoder and splitter, openCapture), is gunzipped in a worker thread while
+// a core is free (the tests give openByteSource an idle 2-core machine, whatever the load). Its bytes and its
 // errors must be exactly those of the main-thread gunzip (the async iterator, which stays on the
 // main thread): same bytes in the same order, the same error (code, message, offset) thrown only
 // after every byte before it. At corrupt deflate data both inflate the member again from the file
@@ -12,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { isScapdriftError } from '../ts/errors.js';
-import { GZIP_WORKER_MIN_BYTES, openByteSource, type ByteStream } from '../ts/scap/byte_source.js';
+import { GZIP_WORKER_MAX_LOAD_PER_CORE, GZIP_WORKER_MIN_BYTES, openByteSource, type ByteStream } from '../ts/scap/byte_source.js';
+import type { Machine } from '../ts/parallel/worker_count.js';
 import { GZIP_INPUT_PIECE_BYTES, GZIP_OUTPUT_CHUNK_BYTES, GZIP_WORKER_OUTPUT_CHUNK_BYTES, GzipMembers } from '../ts/scap/gzip_members.js';
 import { capture } from './helpers/captures.js';
 
@@ -26,6 +28,8 @@ async function fileOf(name: string, bytes: Uint8Array): Promise<string> {
 }
 
 const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
+/** A machine with a core free: the gunzip worker is used. */
+const IDLE: Machine = { cores: 2, load: 0 };
 
 /**
  * Bytes where no two 4 KiB blocks are alike (a block's number is in it, so a lost, doubled or
@@ -56,7 +60,7 @@ interface Read {
 
 /** Every byte through readInto (the worker for a large gzip file), in reads of an odd size. */
 async function byReadInto(path: string, chunkBytes?: number): Promise<Read> {
-  const src = await openByteSource(path, chunkBytes === undefined ? undefined : { chunkBytes });
+  const src = await openByteSource(path, chunkBytes === undefined ? undefined : { chunkBytes }, IDLE);
   const parts: Buffer[] = [];
   const target = new Uint8Array(777_777);
   try {
@@ -221,7 +225,7 @@ test('gzip worker: a stream that expands 1032× is read with bounded memory, and
   const member = concat(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3), deflateRawSync(zeros), trailer);
   const members = Math.ceil(GZIP_WORKER_MIN_BYTES / member.length);
   const path = await fileOf('bomb.scap.gz', concat(...new Array<Uint8Array>(members).fill(member)));
-  const src = await openByteSource(path);
+  const src = await openByteSource(path, undefined, IDLE);
   const target = new Uint8Array(1 << 20);
   assert.ok((await src.readInto(target)) > 0);
   const before = process.memoryUsage().rss;
@@ -234,6 +238,23 @@ test('gzip worker: a stream that expands 1032× is read with bounded memory, and
   assert.is(total, 100 << 20);
   await src.close();
   assert.is(await src.readInto(target), 0);
+});
+
+test('gzip worker: used while a core is free, not once the load reaches GZIP_WORKER_MAX_LOAD_PER_CORE per core', async () => {
+  const path = await fileOf('busy.scap.gz', await fsp.readFile(capture('busy.scap.gz')));
+  /** The first read of up to 1 MiB: the worker posts 1 MiB chunks, the main thread's zlib 64 KiB ones. */
+  const firstRead = async (machine: Machine): Promise<number> => {
+    const src = await openByteSource(path, undefined, machine);
+    try {
+      return await src.readInto(new Uint8Array(1 << 20));
+    } finally {
+      await src.close();
+    }
+  };
+  assert.is(await firstRead(IDLE), 1 << 20);
+  assert.is(await firstRead({ cores: 2, load: 2 * GZIP_WORKER_MAX_LOAD_PER_CORE - 0.01 }), 1 << 20);
+  assert.is(await firstRead({ cores: 2, load: 2 * GZIP_WORKER_MAX_LOAD_PER_CORE }), GZIP_OUTPUT_CHUNK_BYTES);
+  assert.is(await firstRead({ cores: 1, load: 0 }), GZIP_OUTPUT_CHUNK_BYTES);
 });
 
 test.run();

@@ -13,6 +13,7 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { ErrorCode, ScapdriftError, fromErrorData, isScapdriftError, toErrorData } from '../errors.js';
+import { thisMachine, type Machine } from '../parallel/worker_count.js';
 import { plainBytes } from './byte_cursor.js';
 import {
   GZIP_INPUT_PIECE_BYTES,
@@ -41,6 +42,14 @@ const MAX_CHUNK_BYTES = 256 << 20;
  * (busy.scap.gz) (bench/RESULTS.md, gzip read, session 8).
  */
 export const GZIP_WORKER_MIN_BYTES = 16 << 20;
+/**
+ * The gunzip worker is used only while the 1-minute load average is below this many times the
+ * cores: it pays with a core to run on and loses when the threads queue for one (each waits for
+ * the other's turn). Filtered read of busy.scap.gz on the 2-vCPU VM, worker vs main thread,
+ * medians: at load 1.3–3.0 0.65 vs 0.73 s (session 8); at 4–6.5 even; at 7–8 2.17 vs 1.74 s; at
+ * 10–12 7.0 vs 2.9 s (bench/RESULTS.md, gzip read, session 9).
+ */
+export const GZIP_WORKER_MAX_LOAD_PER_CORE = 2;
 /** Decompressed bytes the gunzip worker may have sent ahead of the reader. */
 const GZIP_WORKER_AHEAD_BYTES = 8 << 20;
 const GUNZIP_WORKER_URL = new URL('./gunzip_worker.js', import.meta.url);
@@ -147,22 +156,28 @@ function asBytes(chunk: unknown, inputName: string): Uint8Array {
  */
 export type ByteStream = AsyncIterable<Uint8Array | string>;
 
-/** A regular file open for positional reads: its descriptor, size at open, and the offset of the next read. */
+/**
+ * A regular file open for positional reads: its descriptor, size at open, the offset of the next
+ * read, and whether it is gunzipped by the worker if gzip and read by readInto.
+ */
 interface OpenFile {
   fd: number;
   size: number;
   position: number;
+  gunzipWorker: boolean;
 }
 
 /**
  * Opens a capture for streaming: `input` is a file path or a readable byte stream (e.g. the live
  * loader's stdout), which the source then owns and destroys on close. A path is opened once;
- * the first two bytes tell gzip. Throws E_IO when the file cannot be opened or read, E_OPTION
- * for a bad option.
+ * the first two bytes tell gzip. `machine` (this one by default) decides whether a large gzip
+ * file gets the gunzip worker ({@link GZIP_WORKER_MAX_LOAD_PER_CORE}). Throws E_IO when the file
+ * cannot be opened or read, E_OPTION for a bad option.
  */
 export async function openByteSource(
   input: string | ByteStream,
   opts?: ByteSourceOptions,
+  machine: Machine = thisMachine(),
 ): Promise<ByteSource> {
   const chunkBytes = validateOptions(opts);
   let source: StreamByteSource;
@@ -189,7 +204,8 @@ export async function openByteSource(
         closeSync(fd);
         throw ioError(e, input, 'read');
       }
-      source = new StreamByteSource(undefined, { fd, position: 0, size }, input, chunkBytes, input);
+      const gunzipWorker = size >= GZIP_WORKER_MIN_BYTES && machine.cores >= 2 && machine.load < GZIP_WORKER_MAX_LOAD_PER_CORE * machine.cores;
+      source = new StreamByteSource(undefined, { fd, position: 0, size, gunzipWorker }, input, chunkBytes, input);
     } else {
       // A FIFO, a device, /dev/stdin on a pipe: read once, as a stream.
       source = new StreamByteSource(createReadStream(input, { highWaterMark: chunkBytes }), undefined, input, chunkBytes, undefined);
@@ -255,7 +271,7 @@ class StreamByteSource implements ByteSource {
         }
       }
       // Started now, it boots while the reader sets up; stopped unless read by readInto.
-      if (this.compressed && size >= GZIP_WORKER_MIN_BYTES) {
+      if (this.compressed && this.file.gunzipWorker) {
         this.worker = await GunzipWorker.start({ fd: this.file.fd, size, inputName: this.inputName, chunkBytes: this.chunkBytes, aheadBytes: GZIP_WORKER_AHEAD_BYTES });
       }
       return;
