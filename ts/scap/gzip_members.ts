@@ -102,14 +102,12 @@ export class GzipMembers {
   private readonly field = new Uint8Array(GZIP_FIXED_HEADER_BYTES);
   private have = 0;
   private extraLeft = 0;
-  private inflater: zlib.InflateRaw | undefined;
+  private inflater: Inflater | undefined;
   private deflateStart = 0;
   private crc = 0;
   /** The member's decompressed length mod 2^32 (ISIZE). */
   private size = 0;
   private readonly out: Uint8Array[] = [];
-  private error: Error | undefined;
-  private settle: (() => void) | undefined;
 
   /**
    * `chunkSize`: largest output chunk, bytes (≥ 64); `reread`: the compressed input read again
@@ -133,15 +131,16 @@ export class GzipMembers {
     while (i < input.byteLength) {
       if (this.part === 'deflate') {
         const writeEnd = this.offset + input.byteLength - i;
+        const inflater = this.inflater!;
         const inflating = this.inflate(input.subarray(i));
         // zlib works on the thread pool meanwhile: the consumer takes the earlier output.
         yield* this.queued();
         i += await inflating;
-        if (this.error !== undefined) {
+        if (inflater.error !== undefined) {
           yield* this.queued();
-          if (this.reread === undefined) throw this.dataError(this.error);
+          if (this.reread === undefined) throw this.dataError(inflater.error);
           // this.offset: where the input of the zlib call that failed starts.
-          yield* this.recover(this.reread, this.error, this.offset, writeEnd);
+          yield* this.recover(this.reread, inflater.error, this.offset, writeEnd);
         }
       } else {
         yield* this.queued(); // a trailer fault is reported after the member's data
@@ -258,40 +257,29 @@ export class GzipMembers {
     this.crc = 0;
     this.size = 0;
     this.memberDecoded = 0;
-    const inflater = zlib.createInflateRaw({ chunkSize: this.chunkSize });
-    // Flowing mode: each output chunk is taken as zlib produces it, so none waits in the stream's
-    // buffer, which Node discards when zlib reports an error.
-    inflater.on('data', (chunk: Buffer) => {
-      const bytes = plainBytes(chunk);
-      this.crc = crc32(bytes, this.crc);
-      this.size = (this.size + bytes.byteLength) >>> 0;
-      this.decoded += bytes.byteLength;
-      this.memberDecoded += bytes.byteLength;
-      this.out.push(bytes);
-    });
-    inflater.on('error', (e: Error) => {
-      this.error = e;
-      this.settle?.();
-    });
-    this.inflater = inflater;
+    this.inflater = new Inflater(this.chunkSize, (bytes) => this.deliver(bytes));
+  }
+
+  /** Queues `bytes` of the member's data, inflated, to be delivered. */
+  private deliver(bytes: Uint8Array): void {
+    this.crc = crc32(bytes, this.crc);
+    this.size = (this.size + bytes.byteLength) >>> 0;
+    this.decoded += bytes.byteLength;
+    this.memberDecoded += bytes.byteLength;
+    this.out.push(bytes);
   }
 
   /**
-   * Writes deflate bytes to zlib and waits until it has inflated them (output in `out`, or
-   * `error` set). Returns how many it took: fewer than given when the member's deflate data ends.
+   * Writes deflate bytes to zlib and waits until it has inflated them (output in `out`, or the
+   * inflater's `error` set). Returns how many it took: fewer than given when the member's
+   * deflate data ends.
    */
   private async inflate(bytes: Uint8Array): Promise<number> {
     const inflater = this.inflater!;
-    const before = inflater.bytesWritten;
-    await new Promise<void>((resolve) => {
-      this.settle = resolve;
-      inflater.write(bytes, () => resolve());
-    });
-    this.settle = undefined;
-    const used = inflater.bytesWritten - before;
+    const used = await inflater.write(bytes);
     this.offset += used;
     // zlib leaves input unread only at the end of the deflate data (or on an error).
-    if (this.error === undefined && used < bytes.byteLength) {
+    if (inflater.error === undefined && used < bytes.byteLength) {
       this.destroy();
       this.part = 'trailer';
       this.have = 0;
@@ -343,15 +331,10 @@ export class GzipMembers {
   ): AsyncGenerator<Uint8Array, { at: number; error: Error } | undefined> {
     const delivered = this.memberDecoded;
     const deliveredCrc = this.crc;
-    this.destroy();
-    const inflater = zlib.createInflateRaw({ chunkSize: Math.min(this.chunkSize, GZIP_OUTPUT_CHUNK_BYTES) });
-    this.inflater = inflater;
     let seen = 0;
     let seenCrc = 0;
-    let error: Error | undefined;
-    let settle: (() => void) | undefined;
-    inflater.on('data', (chunk: Buffer) => {
-      let bytes = plainBytes(chunk);
+    this.destroy();
+    const inflater = new Inflater(Math.min(this.chunkSize, GZIP_OUTPUT_CHUNK_BYTES), (bytes) => {
       if (seen < delivered) {
         const skip = Math.min(delivered - seen, bytes.byteLength);
         seenCrc = crc32(bytes.subarray(0, skip), seenCrc);
@@ -360,37 +343,21 @@ export class GzipMembers {
       }
       if (bytes.byteLength === 0 || seenCrc !== deliveredCrc) return;
       seen += bytes.byteLength;
-      this.crc = crc32(bytes, this.crc);
-      this.size = (this.size + bytes.byteLength) >>> 0;
-      this.memberDecoded += bytes.byteLength;
-      this.decoded += bytes.byteLength;
-      this.out.push(bytes);
+      this.deliver(bytes);
     });
-    inflater.on('error', (e: Error) => {
-      error = e;
-      settle?.();
-    });
-    /** Writes `bytes` to zlib; whether it took them all without an error. */
-    const write = async (bytes: Uint8Array): Promise<boolean> => {
-      const before = inflater.bytesWritten;
-      await new Promise<void>((resolve) => {
-        settle = resolve;
-        inflater.write(bytes, () => resolve());
-      });
-      settle = undefined;
-      return error === undefined && inflater.bytesWritten - before === bytes.byteLength;
-    };
+    this.inflater = inflater;
     const piece = new Uint8Array(GZIP_INPUT_PIECE_BYTES);
     for (let at = this.deflateStart; at < to; ) {
       const size = at < from ? Math.min(piece.byteLength, from - at) : Math.min(step, to - at);
       const n = reread(at, piece.subarray(0, size));
       if (n === 0) return undefined;
-      const took = await write(piece.subarray(0, n));
+      const took = await inflater.write(piece.subarray(0, n));
       // A mismatch shows once the delivered bytes are all inflated again.
       if (seen >= delivered && seenCrc !== deliveredCrc) return undefined;
       yield* this.queued();
+      const error = inflater.error;
       if (error !== undefined) return at < from ? undefined : { at, error };
-      if (!took) return undefined; // the deflate data ended: not the first inflate
+      if (took < n) return undefined; // the deflate data ended: not the first inflate
       at += n;
     }
     return undefined;
@@ -430,6 +397,51 @@ export class GzipMembers {
       `corrupt gzip stream in ${this.inputName} near compressed byte ${near} (after ${this.decoded} decompressed bytes): ${e.message}`,
       { cause: e, offset: this.decoded },
     );
+  }
+}
+
+/**
+ * zlib's raw inflate as GzipMembers drives it: `onData` gets each output chunk (at most
+ * `chunkSize` bytes) as zlib produces it — flowing mode, so none waits in the stream's buffer,
+ * which Node discards when zlib reports an error — and {@link write} waits for zlib to take the
+ * input.
+ */
+class Inflater {
+  /** zlib's error (Z_DATA_ERROR …), once it reported one; the stream is unusable then. */
+  error: Error | undefined;
+  private settle: (() => void) | undefined;
+  private readonly stream: zlib.InflateRaw;
+
+  constructor(chunkSize: number, onData: (bytes: Uint8Array) => void) {
+    this.stream = zlib.createInflateRaw({ chunkSize });
+    this.stream.on('data', (chunk: Buffer) => onData(plainBytes(chunk)));
+    this.stream.on('error', (e: Error) => {
+      this.error = e;
+      this.settle?.();
+    });
+  }
+
+  /** Compressed bytes zlib took so far. */
+  get bytesWritten(): number {
+    return this.stream.bytesWritten;
+  }
+
+  /**
+   * Writes `bytes` and waits until zlib has inflated them or failed (`error`); resolves how many
+   * it took: fewer at the end of the deflate data or at an error.
+   */
+  async write(bytes: Uint8Array): Promise<number> {
+    const before = this.stream.bytesWritten;
+    await new Promise<void>((resolve) => {
+      this.settle = resolve;
+      this.stream.write(bytes, () => resolve());
+    });
+    this.settle = undefined;
+    return this.stream.bytesWritten - before;
+  }
+
+  destroy(): void {
+    this.stream.destroy();
   }
 }
 
