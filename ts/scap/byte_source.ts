@@ -36,7 +36,8 @@ const MIN_CHUNK_BYTES = 64;
 const MAX_CHUNK_BYTES = 256 << 20;
 /**
  * A gzip regular file of at least this many bytes (compressed) is gunzipped by a worker thread
- * (gunzip_worker.ts) while the main thread decodes; a smaller one on the main thread. The worker
+ * (gunzip_worker.ts) while the main thread decodes, if a core is free ({@link
+ * GZIP_WORKER_MAX_LOAD_PER_CORE}); a smaller one on the main thread. The worker
  * costs ~0.1 s of start-up before its first bytes: measured, it loses 90 ms on a filtered read of
  * a 1.1 or 4.3 MB gzip, 30 ms at 8.9 MB, breaks even at 13.4 MB and wins 80 ms at 20.4 MB
  * (busy.scap.gz) (bench/RESULTS.md, gzip read, session 8).
