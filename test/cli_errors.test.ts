@@ -176,6 +176,23 @@ test('unknown field in -p suggests the right one', () => {
   assertOneLineError(r.stderr, /unknown field proc\.exe_inode at character 10 of the format; did you mean proc\.exe_ino\?/);
 });
 
+test('an empty -p format is a one-line option error before anything is read or loaded (libsinsp: empty formatting token)', () => {
+  // Before: exit 1 with "internal error: scapdrift internal error: an event reached the shell …".
+  for (const argv of [
+    ['read', capture('drop_exec.scap'), '-p', ''],
+    ['read', capture('drop_exec.scap'), '--json', '-p', ''],
+    ['read', capture('drop_exec.scap'), '-p', '*'],
+    // capture compiles its options before the driver loads: the same line, root or not.
+    ['capture', '-p', ''],
+  ]) {
+    const r = runCli(argv);
+    assert.is(r.status, 1, argv.join(' '));
+    assert.is(r.stdout, '');
+    assertOneLineError(r.stderr, /^scapdrift: empty format( \("\*" has nothing after its leading \*\))?: give at least one %field or some text/);
+    assert.not.match(r.stderr, /internal error/);
+  }
+});
+
 test('format: %% is a literal %, a leading * is accepted, an unclosed %{ is named', () => {
   const ok = runCli(['read', capture('drop_exec.scap'), '--type', 'execve', '-p', '*%evt.num 100%% %proc.name']);
   assert.is(ok.stdout.split('\n')[0], '139 100% grep');

@@ -120,7 +120,10 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
   }
   if (options.fields === undefined) return [...DEFAULT_JSON_FIELDS];
   if (!Array.isArray(options.fields)) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields must be an array of field names');
+  // As libsinsp's empty format: an empty list would give an empty object per event.
+  if (options.fields.length === 0) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields is empty: name at least one field, or leave it out for the default set');
   return options.fields.map((name) => {
+    if (typeof name !== 'string' || name === '') throw new ScapdriftError(ErrorCode.OPTION, `options.fields: a field name must be a non-empty string, got ${describe(name)}`);
     const ref = resolveField(name);
     if (!ref) {
       const hint = suggestField(name);

@@ -101,7 +101,7 @@ export class EventPrinter {
         if (value === null) return null;
         return json ? fieldJson(ref, value) : ref.def.text ? ref.def.text(v, ref.arg) : String(value);
       });
-      onEvent = () => { throw new Error('scapdrift internal error: an event reached the shell although the Wasm formatter prints it'); };
+      onEvent = () => { throw new Error('an event reached the shell although the Wasm formatter prints it'); };
     }
     this.decoder = decoder;
     this.handlers = {

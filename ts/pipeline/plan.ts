@@ -9,7 +9,7 @@
  * A plan is structured-clonable (no functions, no class instances): it crosses
  * to worker threads by `postMessage`/`workerData`.
  */
-import { compileFormat, formatFields, DEFAULT_JSON_FIELDS, DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS } from '../output/render.js';
+import { compileFormat, FormatError, formatFields, DEFAULT_JSON_FIELDS, DEFAULT_HEAD, EXEC_FIELDS, EXEC_ORIGIN_FIELDS } from '../output/render.js';
 import { readsFdTable } from './state_needs.js';
 import { eventIdsByName } from '../events/event_table.js';
 import { isSyscallName } from '../events/syscalls.js';
@@ -112,6 +112,8 @@ export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) 
   const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
   if (types) checkEventTypes(types);
   const parts = opts.print !== undefined ? compileFormat(opts.print) : undefined;
+  // libsinsp rejects an empty format ("empty formatting token"); with no part, nothing would print.
+  if (parts?.length === 0) throw new FormatError(`empty format${opts.print === '' ? '' : ` (${JSON.stringify(opts.print)} has nothing after its leading *)`}: give at least one %field or some text, e.g. -p '%evt.num %proc.name'`);
   const selection = await selectEvents(opts, warn);
   if (captured && selection.ruleSet) for (const line of rulesNeverFiring(selection.ruleSet, captured)) warn(line);
   let output: PlanOutput;
