@@ -55,13 +55,12 @@ const OPTIONS: [unknown, string][] = [
   [{ types: ['execve', 'nosuch'] }, 'options.types: unknown event type nosuch (names as evt.type prints them, e.g. execve)'],
   [{ fields: 'evt.num' }, 'options.fields must be an array of field names'],
   [{ fields: ['proc.exe_inode'] }, 'options.fields: unknown field proc.exe_inode; did you mean proc.exe_ino?'],
-  [{ fields: [] }, 'options.fields is empty: name at least one field, or leave it out for the default set'],
   [{ fields: [''] }, 'options.fields: a field name must be a non-empty string, got an empty string'],
   [{ filter: 5 }, 'options.filter must be a Falco condition string'],
   [{ filter: 'evt.type =' }, 'options.filter: expected a string value at 11'],
-  [{ workers: 0 }, 'options.workers must be a positive integer, got 0'],
-  [{ workers: 1.5 }, 'options.workers must be a positive integer, got 1.5'],
-  [{ workers: '2' }, 'options.workers must be a positive integer, got the string "2"'],
+  [{ workers: 0 }, 'options.workers must be an integer from 1 to 256, got 0'],
+  [{ workers: 1.5 }, 'options.workers must be an integer from 1 to 256, got 1.5'],
+  [{ workers: '2' }, 'options.workers must be an integer from 1 to 256, got the string "2"'],
 ];
 
 for (const [options, message] of OPTIONS) {

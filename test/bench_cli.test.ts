@@ -38,7 +38,7 @@ test('bench prints rows (a)–(d) for each worker count, with positive events/s 
 test('bench validates its options', () => {
   const r = runCli(['bench', join(TMP, 'small.scap'), '--workers', '1,0']);
   assert.is(r.status, 1);
-  assert.is(r.stderr, 'scapdrift: --workers must be a positive integer, got 0\n');
+  assert.is(r.stderr, 'scapdrift: --workers must be an integer from 1 to 256, got 0\n');
   const runs = runCli(['bench', join(TMP, 'small.scap'), '--runs', 'x']);
   assert.is(runs.stderr, 'scapdrift: --runs must be an integer from 1 to 100, got x\n');
 });

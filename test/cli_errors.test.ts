@@ -193,6 +193,31 @@ test('an empty -p format is a one-line option error before anything is read or l
   }
 });
 
+test('numeric option ranges: a value out of range or negative is one line naming the option and its bounds, before the driver loads', () => {
+  // --duration 1: without the check, capture would run (as root) and end by itself.
+  const cases: [string[], RegExp][] = [
+    // Before: a TimeoutOverflowWarning per exec, each hash waited 1 ms.
+    [['capture', '--duration', '1', '--hash-wait-ms', '3000000000'], /^scapdrift: --hash-wait-ms must be an integer number of milliseconds from 0 to 2,147,483,647, got 3000000000$/],
+    [['capture', '--duration', '1', '--hash-wait-ms', '-1'], /^scapdrift: --hash-wait-ms must be an integer number of milliseconds from 0 to 2,147,483,647, got -1$/],
+    // Before: parseArgs' "Option '--status-interval' argument is ambiguous".
+    [['capture', '--duration', '1', '--status-interval', '-5'], /^scapdrift: --status-interval must be a non-negative number of seconds, got -5$/],
+    [['capture', '--duration', '-3'], /^scapdrift: --duration must be a positive number of seconds, got -3$/],
+    [['read', capture('drop_exec.scap'), '--workers', '-1'], /^scapdrift: --workers must be an integer from 1 to 256, got -1$/],
+    [['read', capture('drop_exec.scap'), '--workers', '257'], /^scapdrift: --workers must be an integer from 1 to 256, got 257$/],
+  ];
+  for (const [argv, pattern] of cases) {
+    const r = runCli(argv);
+    assert.is(r.status, 1, argv.join(' '));
+    assert.is(r.stdout, '', argv.join(' '));
+    assertOneLineError(r.stderr, pattern);
+  }
+  // A negative number after `--` stays a positional (here: the file name).
+  const positional = runCli(['read', '--', '-1']);
+  assert.is(positional.status, 1);
+  assertOneLineError(positional.stderr, /-1/);
+  assert.not.match(positional.stderr, /ambiguous|must be/);
+});
+
 test('format: %% is a literal %, a leading * is accepted, an unclosed %{ is named', () => {
   const ok = runCli(['read', capture('drop_exec.scap'), '--type', 'execve', '-p', '*%evt.num 100%% %proc.name']);
   assert.is(ok.stdout.split('\n')[0], '139 100% grep');

@@ -116,7 +116,7 @@ test('a pipe given by path (/dev/stdin) is read as a stream: 3 workers print wha
 test('--workers is validated', () => {
   const r = read([capture('drop_exec.scap')], 0);
   assert.is(r.status, 1);
-  assert.is(r.stderr, 'scapdrift: --workers must be a positive integer, got 0\n');
+  assert.is(r.stderr, 'scapdrift: --workers must be an integer from 1 to 256, got 0\n');
 });
 
 /** Every event of `file` as openCapture gives it, with its machine info and summary. */
@@ -147,7 +147,7 @@ test('library: options.workers is validated, and a consumer may stop early', asy
     assert.unreachable('workers 0 accepted');
   } catch (e) {
     assert.ok(isScapdriftError(e) && e.code === 'E_OPTION', String(e));
-    assert.is((e as Error).message, 'options.workers must be a positive integer, got 0');
+    assert.is((e as Error).message, 'options.workers must be an integer from 1 to 256, got 0');
   }
   let n = 0;
   for await (const ev of openCapture(GENERATED, { workers: 2, fields: ['evt.num'] })) {

@@ -80,7 +80,7 @@ test('--workers given: that count, whatever the work; bad values throw E_OPTION'
   assert.is(workerCount(1, json41), 1);
   assert.is(workerCount(undefined, undefined), 1);
   for (const bad of ['0', '-1', '1.5', 'x', '257']) {
-    assert.throws(() => workerCount(bad, undefined), (e: Error) => e.message === `--workers must be a positive integer, got ${bad}`);
+    assert.throws(() => workerCount(bad, undefined), (e: Error) => e.message === `--workers must be an integer from 1 to 256, got ${bad}`);
   }
 });
 

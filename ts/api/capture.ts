@@ -18,7 +18,7 @@ import { compilePrintPlan, emittedTypes, planNeedsFdTable, type Plan, type PlanO
 import { selectionTypes } from '../rules/event_types.js';
 import { conditionFields } from '../pipeline/state_needs.js';
 import { parseCondition } from '../filter/parser.js';
-import { workerCount } from '../parallel/worker_count.js';
+import { workerCount, MAX_WORKERS } from '../parallel/worker_count.js';
 import { DEFAULT_JSON_FIELDS } from '../output/render.js';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import type { MachineInfo } from '../scap/machine_info.js';
@@ -115,13 +115,11 @@ function validate(options: OpenCaptureOptions): FieldRef[] {
     throw new ScapdriftError(ErrorCode.OPTION, 'options.filter must be a Falco condition string');
   }
   if (options.workers !== undefined) {
-    if (typeof options.workers !== 'number') throw new ScapdriftError(ErrorCode.OPTION, `options.workers must be a positive integer, got ${describe(options.workers)}`);
+    if (typeof options.workers !== 'number') throw new ScapdriftError(ErrorCode.OPTION, `options.workers must be an integer from 1 to ${MAX_WORKERS}, got ${describe(options.workers)}`);
     workerCount(options.workers, undefined, 'options.workers');
   }
   if (options.fields === undefined) return [...DEFAULT_JSON_FIELDS];
   if (!Array.isArray(options.fields)) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields must be an array of field names');
-  // As libsinsp's empty format: an empty list would give an empty object per event.
-  if (options.fields.length === 0) throw new ScapdriftError(ErrorCode.OPTION, 'options.fields is empty: name at least one field, or leave it out for the default set');
   return options.fields.map((name) => {
     if (typeof name !== 'string' || name === '') throw new ScapdriftError(ErrorCode.OPTION, `options.fields: a field name must be a non-empty string, got ${describe(name)}`);
     const ref = resolveField(name);

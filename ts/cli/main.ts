@@ -216,13 +216,35 @@ function usageError(message: string, command?: CommandSpec): ScapdriftError {
   return new ScapdriftError(ErrorCode.OPTION, `${message} (see 'scapdrift ${command ? `${command.name} ` : ''}--help')`);
 }
 
+/**
+ * `--workers -1` as `--workers=-1`: parseArgs refuses a value that starts with a dash unless it is
+ * inline ("argument is ambiguous"); a negative number given to an option that takes a value is
+ * meant as its value, and then reaches the option's range check. Up to `--`, which ends options.
+ */
+function negativeValuesInline(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return out.concat(argv.slice(i));
+    const long = a.startsWith('--') ? a.slice(2) : Object.keys(options).find((k) => a === `-${options[k]!.short}`);
+    const next = argv[i + 1];
+    if (long !== undefined && options[long]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--${long}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 /** Parses `argv` (after the command name) for `c`: positionals and camel-cased options. Throws E_OPTION. */
 function parseCommand(c: CommandSpec, argv: string[]): { args: (string | undefined)[]; list: string[]; opts: Record<string, unknown>; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
   for (const o of c.options) options[o.long] = { type: o.value ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: negativeValuesInline(argv, options), options, allowPositionals: true, strict: true });
   } catch (e) {
     const message = (e as Error).message;
     const unknown = /^Unknown option '([^']*)'/.exec(message);

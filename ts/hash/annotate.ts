@@ -29,6 +29,8 @@ import type { ExeHasher, ExeIdentity, HashOutcome } from './hasher.js';
 
 /** Default time an exec's events wait for its hash, ms. */
 export const DEFAULT_HASH_WAIT_MS = 500;
+/** Longest wait, ms: Node's timers hold a signed 32-bit delay (a longer one fires after 1 ms). */
+export const MAX_HASH_WAIT_MS = 2 ** 31 - 1;
 /** Event blocks up to this size are framed and looked into; larger ones pass through as bytes. */
 const MAX_INSPECTED_BLOCK_BYTES = 1 << 20;
 /**

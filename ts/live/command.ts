@@ -20,7 +20,7 @@ import { closeRecording } from '../scap/recording.js';
 import { DRIVER_EVENT_NAMES } from './driver_events.js';
 import { startEnforcement, type EnforceOptions } from './enforce.js';
 import { ExeHasher } from '../hash/hasher.js';
-import { ExeHashAnnotator } from '../hash/annotate.js';
+import { ExeHashAnnotator, MAX_HASH_WAIT_MS } from '../hash/annotate.js';
 import { pidNamespaceWarning } from './pid_namespace.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
@@ -45,10 +45,13 @@ function parseSeconds(d: string | number | undefined, name: string, zero = false
   return n;
 }
 
-function parseMs(d: string | number | undefined, name: string): number | undefined {
+/** Milliseconds from 0 to `max`; E_OPTION naming the option and its bounds otherwise. */
+function parseMs(d: string | number | undefined, name: string, max: number): number | undefined {
   if (d === undefined) return undefined;
   const n = typeof d === 'number' ? d : Number(d);
-  if (!Number.isInteger(n) || n < 0) throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a non-negative integer of milliseconds, got ${String(d)}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new ScapdriftError(ErrorCode.OPTION, `${name} must be an integer number of milliseconds from 0 to ${max.toLocaleString('en-US')}, got ${String(d)}`);
+  }
   return n;
 }
 
@@ -124,7 +127,7 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   const statusSeconds = parseSeconds(opts.statusInterval, '--status-interval', true);
   const alertOutputs = await openAlertOutputs(opts); // a bad URL or an unwritable file fails before the driver loads
   const alertCapture = await alertCaptureOf(opts, plan);
-  const hashWaitMs = parseMs(opts.hashWaitMs, '--hash-wait-ms');
+  const hashWaitMs = parseMs(opts.hashWaitMs, '--hash-wait-ms', MAX_HASH_WAIT_MS);
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
   const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs);
   const enforcement = startEnforcement(opts); // a bad mode or policy file fails before the driver loads

@@ -82,6 +82,9 @@ export function defaultWorkers(work: Work, machine: Machine): number {
   return heavy || spare ? MAX_DEFAULT_WORKERS : 1;
 }
 
+/** Most decoding threads `--workers` / `options.workers` accept. */
+export const MAX_WORKERS = 256;
+
 /**
  * Worker count from `--workers` (or the option named `name`): a positive integer, or, when
  * absent, {@link defaultWorkers} of `work` on this machine (1 without `work`). Throws E_OPTION.
@@ -89,8 +92,8 @@ export function defaultWorkers(work: Work, machine: Machine): number {
 export function workerCount(option: string | number | undefined, work: Work | undefined, name = '--workers'): number {
   if (option === undefined) return work === undefined ? 1 : defaultWorkers(work, thisMachine());
   const n = typeof option === 'number' ? option : Number(option);
-  if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new ScapdriftError(ErrorCode.OPTION, `${name} must be a positive integer, got ${String(option)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new ScapdriftError(ErrorCode.OPTION, `${name} must be an integer from 1 to ${MAX_WORKERS}, got ${String(option)}`);
   }
   return n;
 }
