@@ -140,8 +140,12 @@ const COMMANDS: CommandSpec[] = [
       { long: 'enforce-policy', value: '<file>', help: 'enforcement policy (YAML; default rules/scapdrift_enforce.yaml); SIGHUP reloads it, SIGUSR1 is the kill switch' },
     ],
     async run([condition], opts) {
-      const { captureCommand } = await import('../live/index.js');
-      return captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
+      const { captureCommand, outputDropped } = await import('../live/index.js');
+      try {
+        return await captureCommand({ ...opts, ...(condition !== undefined ? { condition } : {}) });
+      } finally {
+        stdoutAbandoned = outputDropped();
+      }
     },
   },
   {
@@ -179,7 +183,12 @@ const COMMANDS: CommandSpec[] = [
     options: [],
     async run() {
       const { startCommand } = await import('./start.js');
-      return startCommand();
+      const { outputDropped } = await import('../live/index.js');
+      try {
+        return await startCommand();
+      } finally {
+        stdoutAbandoned = outputDropped();
+      }
     },
   },
 ];
@@ -303,6 +312,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
+/** A live capture stopped with lines standard output never took (counted in its totals): do not wait for them. */
+let stdoutAbandoned = false;
+
 /**
  * Once the command is done, nothing of it may keep the process alive (a hashing thread started
  * by a late request, a port, a stdout pipe whose reader left: `capture | head -1` hung that way):
@@ -311,7 +323,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 function exitWhenWritten(): void {
   const out = process.stdout;
   const exit = (): never => process.exit();
-  if (out.destroyed || out.writableLength === 0) exit();
+  if (out.destroyed || out.writableLength === 0 || stdoutAbandoned) exit();
   out.once('drain', exit);
   out.once('close', exit);
   out.once('error', exit);

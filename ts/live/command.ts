@@ -66,14 +66,34 @@ async function openForWrite(path: string): Promise<WriteStream> {
 }
 
 /**
+ * How long, after SIGINT/SIGTERM, standard output may stay blocked (its reader not reading)
+ * before the lines still to print are dropped — counted in the totals — so that the capture
+ * stops whatever stdout does, ms.
+ */
+export const OUTPUT_DRAIN_MS = 2000;
+
+/** Newlines in `chunk`: the output's lines (one per event, or per alert with rules). */
+function countLines(chunk: Uint8Array): number {
+  let n = 0;
+  for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+/**
  * process.stdout for the event lines until it fails — its reader went away (EPIPE, e.g.
  * `| head -1`) or a write error (ENOSPC on `> /dev/full`): then `onGone` runs once with the
  * error code and later lines are dropped, so the capture can stop cleanly (loader stopped,
- * file closed, totals printed) instead of dying mid-write.
+ * file closed, totals printed) instead of dying mid-write — or until {@link abandon} (stdout
+ * blocked after a stop was asked). Counts the lines it was given and those stdout took, so
+ * that lines never printed are named in the totals.
  */
 class StdoutUntilClosed extends Writable {
   private gone = false;
   private waiting: (() => void) | undefined;
+  /** When stdout last refused more (its buffer full: the reader is slow or not reading); undefined while it takes lines. */
+  private blockedAt: number | undefined;
+  private linesGiven = 0;
+  private linesOut = 0;
   private readonly onError = (e: NodeJS.ErrnoException): void => {
     if (this.gone) return;
     this.gone = true;
@@ -87,10 +107,30 @@ class StdoutUntilClosed extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    const lines = countLines(chunk);
+    this.linesGiven += lines;
     if (this.gone) return done();
-    if (process.stdout.write(chunk)) return done();
+    const ok = process.stdout.write(chunk, (e) => { if (!e) this.linesOut += lines; });
+    if (ok) return done();
     this.waiting = done;
+    this.blockedAt = Date.now();
     process.stdout.once('drain', () => this.release());
+  }
+
+  /** Ms standard output has refused more lines for (0: it takes them). */
+  blockedMs(): number {
+    return this.blockedAt === undefined ? 0 : Date.now() - this.blockedAt;
+  }
+
+  /** Lines given to this stream that standard output did not take (dropped, or still in its buffer). */
+  linesNotPrinted(): number {
+    return this.linesGiven - this.linesOut;
+  }
+
+  /** Prints no more: later lines are dropped (and counted), a pending write is let go. */
+  abandon(): void {
+    this.gone = true;
+    this.release();
   }
 
   /** Stops listening for stdout's errors. */
@@ -102,8 +142,18 @@ class StdoutUntilClosed extends Writable {
   private release(): void {
     const w = this.waiting;
     this.waiting = undefined;
+    this.blockedAt = undefined;
     w?.();
   }
+}
+
+let stdoutDropped = false;
+/**
+ * Whether a capture stopped printing with lines still unprinted (counted in its totals): the
+ * command line then exits without waiting for standard output to take its buffer.
+ */
+export function outputDropped(): boolean {
+  return stdoutDropped;
 }
 
 /**
@@ -129,7 +179,8 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   const alertCapture = await alertCaptureOf(opts, plan);
   const hashWaitMs = parseMs(opts.hashWaitMs, '--hash-wait-ms', MAX_HASH_WAIT_MS);
   const file = opts.write ? await openForWrite(opts.write) : undefined; // before the driver loads
-  const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs);
+  let out: StdoutUntilClosed | undefined; // (made once the loader runs; the status line asks it whether stdout is blocked)
+  const status = new LiveStatus(process.stderr, statusSeconds === undefined ? undefined : statusSeconds * 1000, alertOutputs, () => out?.blockedMs() ?? 0);
   const enforcement = startEnforcement(opts); // a bad mode or policy file fails before the driver loads
   const loader = startLoader({ ...(durationSeconds === undefined ? {} : { durationSeconds }), onCounters: (c) => status.update(c), ...enforcement?.loaderOptions });
   enforcement?.attach(loader);
@@ -140,20 +191,43 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   const toDecoder = new PassThrough();
   let stopping = false; // we asked the loader to stop
   let stdoutGone = false; // nothing more is printed: the rest of the stream is not decoded
-  // Ctrl-C reaches the loader too (same process group); either way it stops cleanly.
-  const stop = (): void => { stopping = true; void loader.stop(); };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  let failure: unknown;
-  let stdoutFailure: ScapdriftError | undefined;
-  const out = new StdoutUntilClosed((code) => {
-    if (code !== 'EPIPE') stdoutFailure = new ScapdriftError(ErrorCode.IO, `cannot write to standard output: ${code}; capture stopped`);
-    stdoutGone = true;
-    stop();
-    // Decoding what is still in the pipe would only make lines nobody reads: stop it here.
+  /** Why the rest of the stream is not decoded and lines were not printed (totals at exit). */
+  let unprinted: string | undefined;
+  // Decoding what is still in the pipe would only make lines nobody reads: stop it here; the
+  // loader's stream keeps flowing (to the file, or away) so that the loader drains and exits.
+  const stopDecoding = (): void => {
     stream.unpipe(toDecoder);
     toDecoder.end();
     if (!file) stream.resume();
+  };
+  const stop = (): void => { stopping = true; void loader.stop(); };
+  // Ctrl-C reaches the loader too (same process group); either way it stops cleanly. Standard
+  // output then gets OUTPUT_DRAIN_MS to take what is pending: a reader that does not read must
+  // not hold the capture (nor the loader, blocked writing its stream to us).
+  let stopAskedAt: number | undefined;
+  let drainCheck: NodeJS.Timeout | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stop();
+    if (stopAskedAt !== undefined) return;
+    stopAskedAt = Date.now();
+    drainCheck = setInterval(() => {
+      if (unprinted !== undefined || Math.min(Date.now() - stopAskedAt!, out!.blockedMs()) < OUTPUT_DRAIN_MS) return;
+      unprinted = `standard output was not being read when ${signal} stopped the capture (lines dropped after ${OUTPUT_DRAIN_MS / 1000} s)`;
+      out!.abandon();
+      stopDecoding();
+    }, 100);
+    drainCheck.unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let failure: unknown;
+  let stdoutFailure: ScapdriftError | undefined;
+  out = new StdoutUntilClosed((code) => {
+    if (code !== 'EPIPE') stdoutFailure = new ScapdriftError(ErrorCode.IO, `cannot write to standard output: ${code}; capture stopped`);
+    stdoutGone = true;
+    unprinted ??= code === 'EPIPE' ? 'standard output was closed by its reader' : `standard output failed (${code})`;
+    stop();
+    stopDecoding();
   });
   let writeFailure: ScapdriftError | undefined;
   file?.on('error', (e: NodeJS.ErrnoException) => {
@@ -179,9 +253,10 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
     stream.unpipe(toDecoder);
     if (!file || writeFailure) stream.resume();
   }
+  clearInterval(drainCheck);
   if (failure !== undefined) stop();
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   const exit = await loader.stop();
   enforcement?.detach();
   out.detach();
@@ -189,7 +264,9 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
     await finished(file); // the pipe ends it with the loader's stdout
     if (exit.code === 0) await closeRecording(opts.write!); // complete: `read` tells it from one cut short
   }
-  status.final(loader.counters, summary?.events ?? 0);
+  status.final(loader.counters, summary?.events ?? 0, unprinted === undefined ? undefined : { cause: unprinted, lines: out.linesNotPrinted() });
+  // Lines still in stdout's buffer are counted above: they must not hold the exit.
+  if (unprinted !== undefined) stdoutDropped = true;
   if (enforcement && loader.counters) status.enforcementTotals(enforcement.mode, loader.counters);
   if (alertOutputs) status.alertTotals(await alertOutputs.close());
   if (annotator) process.stderr.write(`scapdrift: ${annotator.summary()}\n`);
