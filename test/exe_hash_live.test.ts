@@ -18,6 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveCaptureUnavailable } from '../ts/live/index.js';
 import { runCli } from './helpers/cli.js';
+import { openByteSource } from '../ts/scap/byte_source.js';
+import { walkBlocks } from '../ts/scap/block_walker.js';
+import { forEachProcess } from '../ts/scap/process_list.js';
+import { isProcessListBlock } from '../ts/scap/block_types.js';
 import { startCli, exitsWithin, PROMPT_MS } from './helpers/live_cli.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
@@ -172,6 +176,34 @@ if (why) {
       assert.equal(read(`proc.exe_sha256 != "${hA}"`).map((x) => x['proc.exepath']), [b], '!=');
       assert.equal(read(`proc.exe_sha256 exists and proc.pexe_sha256 = "${sha256(readFileSync(process.execPath))}"`).length, 3, 'exists; the parent\'s digest');
       assert.equal(read('proc.exe_interpreter_sha256 exists'), [], 'no interpreter: missing');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('live: running processes whose executables are not hashed in time are counted, with their cause, in the exit line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scapdrift-hash-'));
+    const file = join(dir, 'running.scap');
+    try {
+      // --hash-wait-ms 0: the wait runs out before any file is read (a busy host, at start).
+      const r = startCli(['capture', '--duration', '2', '-w', file, '--type', 'execve', '--hash-wait-ms', '0', '-p', '%evt.num']);
+      const { code } = await exitsWithin(r, 60_000);
+      assert.is(code, 0, r.stderr());
+      // Before: "0 running processes' executables hashed", the misses counted nowhere.
+      const m = /scapdrift: exe hashes: (\d+) running processes' executables hashed, (\d+) not \(late=(\d+)(?: other=(\d+))?\): their events show proc\.exe_sha256 <NA>; /.exec(r.stderr());
+      assert.ok(m, `running processes not hashed, counted by cause:\n${r.stderr()}`);
+      const [hashed, not, late, other] = [m[1], m[2], m[3], m[4] ?? '0'].map(Number);
+      assert.ok(late! > 0, 'the wait ran out');
+      assert.is(late! + other!, not, 'the causes add up');
+      // Every distinct executable of the process table (main threads, by identity) is counted once.
+      const ids = new Set<string>();
+      for await (const b of walkBlocks(await openByteSource(file))) {
+        if (!isProcessListBlock(b.type)) continue;
+        forEachProcess(b.type, b.body, b.offset, (e) => {
+          if (e.tid === e.pid && e.exeIno && e.exeInoCtimeEpochNs !== undefined && e.exeInoMtimeEpochNs !== undefined) ids.add(`${e.exeIno}:${e.exeInoCtimeEpochNs}:${e.exeInoMtimeEpochNs}`);
+        });
+      }
+      assert.is(hashed! + not!, ids.size, 'hashed + not hashed = the running executables of the process table');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -75,6 +75,10 @@ export interface ExeHashCounts {
   other: number;
   /** Executables of the processes in the process table (PL) hashed. */
   running: number;
+  /** Of those executables, not hashed: not ready within waitMs (their events show proc.exe_sha256 <NA>). */
+  runningLate: number;
+  /** Of those executables, not hashed: gone, or the file could not be hashed (the hasher's counts of failed reads say why). */
+  runningOther: number;
 }
 
 interface Job { done: boolean; block: Uint8Array | undefined }
@@ -99,7 +103,7 @@ export interface ExeHashAnnotatorOptions {
 }
 
 export class ExeHashAnnotator extends Transform {
-  readonly counts: ExeHashCounts = { execs: 0, hashed: 0, late: 0, gone: 0, other: 0, running: 0 };
+  readonly counts: ExeHashCounts = { execs: 0, hashed: 0, late: 0, gone: 0, other: 0, running: 0, runningLate: 0, runningOther: 0 };
   private readonly hasher: ExeHasher;
   private readonly waitMs: number;
   private readonly queue: Item[] = [];
@@ -143,7 +147,10 @@ export class ExeHashAnnotator extends Transform {
     // (an exec may try /proc/PID/exe and then its path; running processes' files count too).
     const causes = list([['late', c.late], ['gone', c.gone], ['other', c.other]]);
     const reads = list([['changed', h.changed], ['too_large', h.tooLarge], ['read_error', h.readError], ['not_file', h.notFile]]);
-    return `exe hashes: ${c.running} running processes' executables hashed; ${c.execs} execs, ${c.hashed} hashed (${h.hashed} files read, ${h.cacheHits} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}${reads ? `; file reads that failed: ${reads}` : ''}`;
+    // Running processes' executables not hashed, by cause: their events show proc.exe_sha256 <NA>.
+    const notRunning = c.runningLate + c.runningOther;
+    const running = notRunning > 0 ? `, ${notRunning} not (${list([['late', c.runningLate], ['other', c.runningOther]])}): their events show proc.exe_sha256 <NA>` : '';
+    return `exe hashes: ${c.running} running processes' executables hashed${running}; ${c.execs} execs, ${c.hashed} hashed (${h.hashed} files read, ${h.cacheHits} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}${reads ? `; file reads that failed: ${reads}` : ''}`;
   }
 
   private consume(chunk: Uint8Array): void {
@@ -248,7 +255,7 @@ export class ExeHashAnnotator extends Transform {
       job.done = true;
       job.block = block;
       clearTimeout(timer);
-      if (!counted) this.counts.running += block ? 1 : 0;
+      if (!counted) this.counts[block ? 'running' : late ? 'runningLate' : 'runningOther']++;
       else if (block) this.counts.hashed++;
       else if (late) this.counts.late++;
       this.drain();

@@ -20,7 +20,7 @@ import { closeRecording } from '../scap/recording.js';
 import { DRIVER_EVENT_NAMES } from './driver_events.js';
 import { startEnforcement, type EnforceOptions } from './enforce.js';
 import { ExeHasher } from '../hash/hasher.js';
-import { ExeHashAnnotator, MAX_HASH_WAIT_MS } from '../hash/annotate.js';
+import { ExeHashAnnotator, MAX_HASH_WAIT_MS, DEFAULT_HASH_WAIT_MS } from '../hash/annotate.js';
 import { pidNamespaceWarning } from './pid_namespace.js';
 
 /** Options of the capture command: those of `read` (format, filter, rules) plus these. */
@@ -269,6 +269,13 @@ export async function captureCommand(opts: CaptureCommandOptions): Promise<Decod
   if (unprinted !== undefined) stdoutDropped = true;
   if (enforcement && loader.counters) status.enforcementTotals(enforcement.mode, loader.counters);
   if (alertOutputs) status.alertTotals(await alertOutputs.close());
+  // Every hash job is done (each waits at most --hash-wait-ms) once the annotator has ended: its
+  // counts are then whole. Bounded all the same: the totals must come.
+  if (annotator) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished(annotator).catch(() => undefined), new Promise<void>((r) => { timer = setTimeout(r, (hashWaitMs ?? DEFAULT_HASH_WAIT_MS) + 1000); })]);
+    clearTimeout(timer);
+  }
   if (annotator) process.stderr.write(`scapdrift: ${annotator.summary()}\n`);
   await hasher?.close();
   if (writeFailure) throw writeFailure;
