@@ -30,7 +30,7 @@ if (why) {
   console.warn(`\n  SKIPPED blocked-stdout live capture test (nothing checked): ${why}\n`);
   test(`blocked stdout: skipped, ${why}`, () => {});
 } else {
-  test('SIGTERM while stdout is not being read: the capture stops at once, and the totals add up with the unprinted events named', async () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) test(`${signal} while stdout is not being read: the capture stops at once, and the totals add up with the unprinted events named`, async () => {
     const shells: ChildProcess[] = Array.from({ length: 2 }, () => spawn('bash', ['-c', 'while :; do /bin/true; done'], { stdio: 'ignore' }));
     // stdout goes to a pipe whose reader (a sleep, its pid on stderr) never reads; `exec` makes
     // the child's pid the capture's own.
@@ -42,13 +42,14 @@ if (why) {
       // The pipe and stdout's buffer fill; while they stay full, a warning says so (status lines too).
       await waitErr(r, /scapdrift: warning: standard output blocked for \d+ s \(not being read\): [\d,]+ events produced, [\d,]+ written, [\d,]+ lost so far/, 60_000 + OUTPUT_BLOCKED_WARN_MS);
       const loader = Number(/scapdrift-loader: capturing \(pid (\d+)/.exec(r.stderr())![1]);
-      r.child.kill('SIGTERM');
+      r.child.kill(signal); // to the capture alone (a Ctrl-C would reach the loader too)
       // Before: nothing happened until the reader read or was killed; the loader was killed after 10 s.
       const { code } = await exitsWithin(r, PROMPT_MS);
       assert.is(code, 0, r.stderr());
       assert.not.match(r.stderr(), /did not stop within|killed by/, r.stderr());
-      const m = /capture ended: ([\d,]+) events produced, ([\d,]+) lost.*?, ([\d,]+) written, ([\d,]+) decoded.*?; (?:([\d,]+) written events not decoded and )?([\d,]+) output lines not printed: standard output was not being read when SIGTERM stopped the capture/.exec(r.stderr());
+      const m = /capture ended: ([\d,]+) events produced, ([\d,]+) lost.*?, ([\d,]+) written, ([\d,]+) decoded.*?; (?:([\d,]+) written events not decoded and )?([\d,]+) output lines not printed: standard output was not being read when (SIG\w+) stopped the capture/.exec(r.stderr());
       assert.ok(m, `totals with the unprinted events and their cause:\n${r.stderr()}`);
+      assert.is(m[7], signal);
       const [produced, lost, written, decoded, notDecoded, notPrinted] = [m[1], m[2], m[3], m[4], m[5] ?? '0', m[6]].map((s) => n(s!));
       assert.is(written + lost, produced, 'written + lost = produced');
       assert.is(decoded + notDecoded, written, 'decoded + not decoded = written');

@@ -132,7 +132,7 @@ const COMMANDS: CommandSpec[] = [
       TYPE,
       { long: 'duration', short: 'd', value: '<seconds>', help: 'stop after this many seconds (default: until Ctrl-C)' },
       { long: 'status-interval', value: '<seconds>', help: 'a status line (events/s, lost) on stderr this often; 0: never (default: 10 on a terminal, else never)' },
-      { long: 'hash-wait-ms', value: '<ms>', help: "how long an exec's events wait for its executable's SHA-256 (proc.exe_sha256), ms (default 500)" },
+      { long: 'hash-wait-ms', value: '<ms>', help: "how long an exec's events wait for its executable's SHA-256 (proc.exe_sha256), ms (default 500; 0 to 2147483647)" },
       { long: 'no-exe-hash', help: 'do not hash executables' },
       BASELINE,
       ...ALERT_OUTPUTS,
