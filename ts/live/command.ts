@@ -70,7 +70,7 @@ async function openForWrite(path: string): Promise<WriteStream> {
  * before the lines still to print are dropped — counted in the totals — so that the capture
  * stops whatever stdout does, ms.
  */
-export const OUTPUT_DRAIN_MS = 2000;
+const OUTPUT_DRAIN_MS = 2000;
 
 /** Newlines in `chunk`: the output's lines (one per event, or per alert with rules). */
 function countLines(chunk: Uint8Array): number {
