@@ -211,6 +211,10 @@ test('numeric option ranges: a value out of range or negative is one line naming
     assert.is(r.stdout, '', argv.join(' '));
     assertOneLineError(r.stderr, pattern);
   }
+  // A value that starts with a dash and is not a number: the remedy, in one line.
+  const dash = runCli(['read', capture('drop_exec.scap'), '-p', '-x']);
+  assert.is(dash.status, 1);
+  assertOneLineError(dash.stderr, /^scapdrift: option '-p' needs a value; for a value that starts with a dash, write --print=-VALUE \(see 'scapdrift read --help'\)$/);
   // A negative number after `--` stays a positional (here: the file name).
   const positional = runCli(['read', '--', '-1']);
   assert.is(positional.status, 1);

@@ -257,7 +257,11 @@ function parseCommand(c: CommandSpec, argv: string[]): { args: (string | undefin
   } catch (e) {
     const message = (e as Error).message;
     const unknown = /^Unknown option '([^']*)'/.exec(message);
-    throw usageError(unknown ? `unknown option '${unknown[1]}'` : message.split('\n')[0]!, c);
+    // parseArgs' "argument is ambiguous" (a value starting with a dash) in one line, with its remedy.
+    const ambiguous = /^Option '([^']*)' argument is ambiguous\.[\s\S]*use '(--[^=']+)=-XYZ'/.exec(message);
+    throw usageError(unknown ? `unknown option '${unknown[1]}'`
+      : ambiguous ? `option '${ambiguous[1]}' needs a value; for a value that starts with a dash, write ${ambiguous[2]}=-VALUE`
+      : message.split('\n')[0]!, c);
   }
   const { values, positionals } = parsed;
   if (values.help) return { args: [], list: [], opts: {}, help: true };
