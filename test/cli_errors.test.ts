@@ -236,6 +236,20 @@ test('unknown event type in --type', () => {
   assertOneLineError(r.stderr, /unknown event type nosuch/);
 });
 
+test('read with two captures: the second is named as the condition it was taken for', () => {
+  const r = runCli(['read', capture('drop_exec.scap'), capture('curl_google.scap')]);
+  assert.is(r.status, 1);
+  assertOneLineError(r.stderr, /is a file: read takes one capture, and its second argument is a filter condition .* at 1$/);
+});
+
+test('--type naming no event type (empty, or only commas) is an option error, not every type', () => {
+  for (const v of ['', ' , ']) {
+    const r = runCli(['read', capture('drop_exec.scap'), '--type', v]);
+    assert.is(r.status, 1, `--type ${JSON.stringify(v)}`);
+    assertOneLineError(r.stderr, /--type names no event type/);
+  }
+});
+
 test('a short non-scap file is named as such, not as truncated', () => {
   const r = runCli(['read', write('six.scap', Buffer.from('abcdef'))]);
   assert.is(r.status, 1);

@@ -9,7 +9,7 @@
  * the decoder (README, Start-up).
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isScapdriftError, ScapdriftError, ErrorCode } from '../errors.js';
 import { escapeText } from '../fields/escape.js';
 
@@ -86,7 +86,15 @@ const COMMANDS: CommandSpec[] = [
     ],
     async run([file, condition], opts) {
       const { readCommand } = await import('./read.js');
-      return readCommand(file!, { ...opts, ...(condition !== undefined ? { condition } : {}) });
+      try {
+        return await readCommand(file!, { ...opts, ...(condition !== undefined ? { condition } : {}) });
+      } catch (e) {
+        // `read a.scap b.scap`: the second file was parsed as the condition (a FilterError has `pos`).
+        if (condition !== undefined && isScapdriftError(e) && 'pos' in e && statSync(condition, { throwIfNoEntry: false })?.isFile()) {
+          throw new ScapdriftError(ErrorCode.OPTION, `the condition ${JSON.stringify(condition)} is a file: read takes one capture, and its second argument is a filter condition (read each capture in its own run) — ${e.message}`);
+        }
+        throw e;
+      }
     },
   },
   {

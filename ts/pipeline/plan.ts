@@ -17,6 +17,7 @@ import type { TypeSet } from '../rules/event_types.js';
 import type { Work } from '../parallel/worker_count.js';
 import { layoutPrograms } from '../filter/blob.js';
 import { checkEventTypes } from './decoder.js';
+import { ScapdriftError, ErrorCode } from '../errors.js';
 import { selectEvents, type SelectOptions } from '../rules/select.js';
 import { rulesNeverFiring } from '../rules/event_types.js';
 import { resolveField, type FieldRef } from '../fields/fields.js';
@@ -109,7 +110,8 @@ export function fieldRefs(names: readonly string[]): FieldRef[] {
  * never fire because none of its event types is captured.
  */
 export async function compilePrintPlan(opts: PrintOptions, warn: (line: string) => void, captured?: ReadonlySet<string>): Promise<Plan> {
-  const types = opts.type ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  const types = opts.type !== undefined ? opts.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  if (types?.length === 0) throw new ScapdriftError(ErrorCode.OPTION, `--type names no event type, got ${JSON.stringify(opts.type)} (comma-separated names as evt.type prints them, e.g. execve,openat)`);
   if (types) checkEventTypes(types);
   const parts = opts.print !== undefined ? compileFormat(opts.print) : undefined;
   // libsinsp rejects an empty format ("empty formatting token"); with no part, nothing would print.
