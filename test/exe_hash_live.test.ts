@@ -21,7 +21,8 @@ import { runCli } from './helpers/cli.js';
 import { openByteSource } from '../ts/scap/byte_source.js';
 import { walkBlocks } from '../ts/scap/block_walker.js';
 import { forEachProcess } from '../ts/scap/process_list.js';
-import { isProcessListBlock } from '../ts/scap/block_types.js';
+import { SD_EXE_HASH_E } from '../ts/hash/exe_hash_event.js';
+import { EV_BLOCK_TYPE_V2, isProcessListBlock } from '../ts/scap/block_types.js';
 import { startCli, exitsWithin, PROMPT_MS } from './helpers/live_cli.js';
 
 const ORACLE = process.env.SCAPDRIFT_ORACLE ?? '/opt/oracle/bin/sinsp-example';
@@ -189,12 +190,27 @@ if (why) {
       const r = startCli(['capture', '--duration', '2', '-w', file, '--type', 'execve', '--hash-wait-ms', '0', '-p', '%evt.num']);
       const { code } = await exitsWithin(r, 60_000);
       assert.is(code, 0, r.stderr());
-      // Before: "0 running processes' executables hashed", the misses counted nowhere.
-      const m = /scapdrift: exe hashes: (\d+) running processes' executables hashed, (\d+) not \(late=(\d+)(?: other=(\d+))?\): their events show proc\.exe_sha256 <NA>; /.exec(r.stderr());
-      assert.ok(m, `running processes not hashed, counted by cause:\n${r.stderr()}`);
-      const [hashed, not, late, other] = [m[1], m[2], m[3], m[4] ?? '0'].map(Number);
-      assert.ok(late! > 0, 'the wait ran out');
+      // Before: "0 running processes' executables hashed", the misses counted nowhere; then: all
+      // late, never hashed. Now the hashes made after the wait go into the stream when made.
+      const m = /scapdrift: exe hashes: (\d+) running processes' executables hashed(?: \((\d+) after the wait: their events from the hash on carry it\))?(?:, (\d+) not \((?:late=(\d+))? ?(?:other=(\d+))?\): their events show proc\.exe_sha256 <NA>)?; /.exec(r.stderr());
+      assert.ok(m, `running processes' hashes, counted:\n${r.stderr()}`);
+      const [hashed, afterWait, not, late, other] = [m[1], m[2] ?? '0', m[3] ?? '0', m[4] ?? '0', m[5] ?? '0'].map(Number);
+      assert.ok(afterWait! > 0, `the wait ran out, and hashes came after it:\n${r.stderr()}`);
+      assert.ok(afterWait! <= hashed!, 'of the hashed');
       assert.is(late! + other!, not, 'the causes add up');
+      // Every running executable hashed, after the wait too, is an SD_EXE_HASH_E event of the
+      // recording after the process table, for the tid of a main thread of the table.
+      const plTids = new Set<bigint>();
+      let hashEventsOfPl = 0;
+      for await (const b of walkBlocks(await openByteSource(file))) {
+        if (isProcessListBlock(b.type)) forEachProcess(b.type, b.body, b.offset, (e) => { if (e.tid === e.pid) plTids.add(e.tid); });
+        else if (b.type === EV_BLOCK_TYPE_V2 && b.body.length >= 24) {
+          const dv = new DataView(b.body.buffer, b.body.byteOffset, b.body.byteLength);
+          // body: cpu id (2), then the frame: ts (8), tid (8), len (4), type (2)
+          if (dv.getUint16(22, true) === SD_EXE_HASH_E && plTids.has(dv.getBigInt64(10, true))) hashEventsOfPl++;
+        }
+      }
+      assert.ok(hashEventsOfPl >= hashed!, `${hashEventsOfPl} hash events for the process table's processes in the recording, ${hashed} hashed`);
       // Every distinct executable of the process table (main threads, by identity) is counted once.
       const ids = new Set<string>();
       for await (const b of walkBlocks(await openByteSource(file))) {

@@ -73,9 +73,14 @@ export interface ExeHashCounts {
   gone: number;
   /** No hash: the event lacked the identity, or the file could not be hashed (the hasher's counts of failed reads say why). */
   other: number;
-  /** Executables of the processes in the process table (PL) hashed. */
+  /** Executables of the processes in the process table (PL) hashed within waitMs (their hash events follow the PL). */
   running: number;
-  /** Of those executables, not hashed: not ready within waitMs (their events show proc.exe_sha256 <NA>). */
+  /**
+   * Of those executables, hashed after waitMs: the hash event goes into the stream when it is
+   * made, and the process's events after it carry proc.exe_sha256 (those before it, <NA>).
+   */
+  runningAfterWait: number;
+  /** Of those executables, not hashed before the stream ended (their events show proc.exe_sha256 <NA>). */
   runningLate: number;
   /** Of those executables, not hashed: gone, or the file could not be hashed (the hasher's counts of failed reads say why). */
   runningOther: number;
@@ -103,7 +108,7 @@ export interface ExeHashAnnotatorOptions {
 }
 
 export class ExeHashAnnotator extends Transform {
-  readonly counts: ExeHashCounts = { execs: 0, hashed: 0, late: 0, gone: 0, other: 0, running: 0, runningLate: 0, runningOther: 0 };
+  readonly counts: ExeHashCounts = { execs: 0, hashed: 0, late: 0, gone: 0, other: 0, running: 0, runningAfterWait: 0, runningLate: 0, runningOther: 0 };
   private readonly hasher: ExeHasher;
   private readonly waitMs: number;
   private readonly queue: Item[] = [];
@@ -118,6 +123,8 @@ export class ExeHashAnnotator extends Transform {
   /** Stream offset of the next byte consumed. */
   private offset = 0;
   private readonly jobs = new Set<Promise<void>>();
+  /** The stream is ending (_flush): a running process's hash made after its wait is no longer added. */
+  private ending = false;
 
   constructor(opts: ExeHashAnnotatorOptions) {
     super();
@@ -132,6 +139,7 @@ export class ExeHashAnnotator extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
+    this.ending = true;
     if (this.carry.length > 0) this.queue.push(this.carry); // a cut block: the decoder names it
     this.carry = new Uint8Array(0);
     void Promise.all([...this.jobs]).then(() => { this.drain(); done(); });
@@ -150,7 +158,8 @@ export class ExeHashAnnotator extends Transform {
     // Running processes' executables not hashed, by cause: their events show proc.exe_sha256 <NA>.
     const notRunning = c.runningLate + c.runningOther;
     const running = notRunning > 0 ? `, ${notRunning} not (${list([['late', c.runningLate], ['other', c.runningOther]])}): their events show proc.exe_sha256 <NA>` : '';
-    return `exe hashes: ${c.running} running processes' executables hashed${running}; ${c.execs} execs, ${c.hashed} hashed (${h.hashed} files read, ${h.cacheHits} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}${reads ? `; file reads that failed: ${reads}` : ''}`;
+    const afterWait = c.runningAfterWait > 0 ? ` (${c.runningAfterWait} after the wait: their events from the hash on carry it)` : '';
+    return `exe hashes: ${c.running + c.runningAfterWait} running processes' executables hashed${afterWait}${running}; ${c.execs} execs, ${c.hashed} hashed (${h.hashed} files read, ${h.cacheHits} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}${reads ? `; file reads that failed: ${reads}` : ''}`;
   }
 
   private consume(chunk: Uint8Array): void {
@@ -262,7 +271,18 @@ export class ExeHashAnnotator extends Transform {
     };
     const p = new Promise<void>((resolve) => {
       timer = setTimeout(() => { finish(undefined, true); resolve(); }, this.waitMs);
-      this.hashExec(exec, counted, job).then((block) => { finish(block, false); resolve(); }, () => { finish(undefined, false); resolve(); });
+      this.hashExec(exec, counted, job).then((block) => {
+        // A running process's hash made after its wait still goes into the stream, where it is
+        // now (an exec's events have gone on without theirs: its hash would name nothing new).
+        if (job.done && !counted && block && !this.ending) {
+          this.counts.runningLate--;
+          this.counts.runningAfterWait++;
+          this.queue.push(block);
+          this.drain();
+        }
+        finish(block, false);
+        resolve();
+      }, () => { finish(undefined, false); resolve(); });
     });
     this.jobs.add(p);
     void p.then(() => this.jobs.delete(p));
@@ -288,7 +308,8 @@ export class ExeHashAnnotator extends Transform {
       return undefined;
     }
     return exeHashBlock({
-      ts: exec.ts, tid: exec.tid, cpu: exec.cpu, ino: exec.id.ino, ctimeNs: exec.id.ctimeNs, mtimeNs: exec.id.mtimeNs,
+      // A running process's hash made after its wait is stamped when it goes into the stream.
+      ts: job.done && !counted ? BigInt(Date.now()) * 1_000_000n : exec.ts, tid: exec.tid, cpu: exec.cpu, ino: exec.id.ino, ctimeNs: exec.id.ctimeNs, mtimeNs: exec.id.mtimeNs,
       sha256: exe.digest, interpreterSha256: interpreter && !('missing' in interpreter) ? interpreter.digest : undefined,
       dev: exe.dev, size: exe.size,
     });
