@@ -26,6 +26,16 @@ test('DRIVER_EVENT_NAMES are the names of the events the driver programs write',
   assert.equal([...names].sort(), [...DRIVER_EVENT_NAMES].sort());
 });
 
+test('the event ids of driver/include/scapdrift_abi.h are libs\' (SD_PPME_X = PPME_X), and the dup frames have libs\' parameter counts', () => {
+  const header = readFileSync(join(process.cwd(), 'driver', 'include', 'scapdrift_abi.h'), 'utf8');
+  const ids = [...header.matchAll(/^#define SD_(PPME_[A-Z0-9_]+_[EX]) (\d+)/gm)];
+  assert.ok(ids.length >= 29, `${ids.length} SD_PPME_ ids`);
+  for (const [, name, value] of ids) assert.is(Number(value), PPME[name as keyof typeof PPME], `SD_${name}`);
+  const nparams = (n: string): number => Number(new RegExp(`^#define SD_NPARAMS_${n} (\\d+)`, 'm').exec(header)![1]);
+  assert.equal([nparams('DUP_1'), nparams('DUP2'), nparams('DUP3')],
+    [PPME.PPME_SYSCALL_DUP_1_X, PPME.PPME_SYSCALL_DUP2_X, PPME.PPME_SYSCALL_DUP3_X].map((id) => eventInfo(id)!.params.length));
+});
+
 const env = { macro: () => undefined, list: (n: string) => (n === 'shells' ? ['bash', 'sh'] : undefined) };
 const types = (c: string): string => { const t = eventTypes(parseCondition(c), env); return `${t.except ? 'all but ' : ''}${[...t.names].sort().join(',')}`; };
 
