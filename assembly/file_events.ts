@@ -163,6 +163,9 @@ function recordOfFd(type: u32): FileRecord | null {
 }
 
 function onWrite(type: u32, tid: i64, ts: u64): void {
+  // Most writes of a Falco capture (sockets, pipes, ttys) come while no fd is held for writing:
+  // no thread lookups for them.
+  if (fdMapEmpty()) return;
   setActor(tid);
   const r = recordOfFd(type);
   if (r != null) markWritten(r, ts, actorPid, actorComm, actorCommLen);

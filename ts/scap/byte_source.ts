@@ -141,6 +141,18 @@ export function ioError(e: unknown, inputName: string, action: string): Scapdrif
   return new ScapdriftError(ErrorCode.IO, `cannot ${action} ${inputName}: ${why}`, { cause: e });
 }
 
+/**
+ * Reads `fd` at file offset `position` into `target` (not moving the file's own position);
+ * bytes read, 0 at the end. Throws E_IO naming `inputName` on a read error.
+ */
+export function preadFile(fd: number, target: Uint8Array, position: number, inputName: string): number {
+  try {
+    return readSync(fd, target, 0, target.byteLength, position);
+  } catch (e) {
+    throw ioError(e, inputName, 'read');
+  }
+}
+
 function asBytes(chunk: unknown, inputName: string): Uint8Array {
   if (chunk instanceof Uint8Array) return plainBytes(chunk);
   throw new ScapdriftError(
@@ -171,14 +183,14 @@ interface OpenFile {
 /**
  * Opens a capture for streaming: `input` is a file path or a readable byte stream (e.g. the live
  * loader's stdout), which the source then owns and destroys on close. A path is opened once;
- * the first two bytes tell gzip. `machine` (this one by default) decides whether a large gzip
+ * the first two bytes tell gzip. `machine` (this one, read only for a large file, by default) decides whether a large gzip
  * file gets the gunzip worker ({@link GZIP_WORKER_MAX_LOAD_PER_CORE}). Throws E_IO when the file
  * cannot be opened or read, E_OPTION for a bad option.
  */
 export async function openByteSource(
   input: string | ByteStream,
   opts?: ByteSourceOptions,
-  machine: Machine = thisMachine(),
+  machine?: Machine,
 ): Promise<ByteSource> {
   const chunkBytes = validateOptions(opts);
   let source: StreamByteSource;
@@ -205,7 +217,9 @@ export async function openByteSource(
         closeSync(fd);
         throw ioError(e, input, 'read');
       }
-      const gunzipWorker = size >= GZIP_WORKER_MIN_BYTES && machine.cores >= 2 && machine.load < GZIP_WORKER_MAX_LOAD_PER_CORE * machine.cores;
+      // The machine is looked at (os.loadavg) only for a file large enough to need it.
+      const m = size >= GZIP_WORKER_MIN_BYTES ? machine ?? thisMachine() : undefined;
+      const gunzipWorker = m !== undefined && m.cores >= 2 && m.load < GZIP_WORKER_MAX_LOAD_PER_CORE * m.cores;
       source = new StreamByteSource(undefined, { fd, position: 0, size, gunzipWorker }, input, chunkBytes, input);
     } else {
       // A FIFO, a device, /dev/stdin on a pipe: read once, as a stream.
@@ -294,11 +308,7 @@ class StreamByteSource implements ByteSource {
 
   /** Reads into `target` at file offset `position` (not moving the file's own position); bytes read. */
   private pread(target: Uint8Array, position: number): number {
-    try {
-      return readSync(this.file!.fd, target, 0, target.byteLength, position);
-    } catch (e) {
-      throw ioError(e, this.inputName, 'read');
-    }
+    return preadFile(this.file!.fd, target, position, this.inputName);
   }
 
   /** The next bytes of the file into `target`, counted in bytesConsumed; 0 at the end. */

@@ -10,10 +10,9 @@
  * {@link GunzipMessage}).
  */
 
-import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCode, ScapdriftError, isScapdriftError, toErrorData } from '../errors.js';
-import { ioError } from './byte_source.js';
+import { preadFile } from './byte_source.js';
 import { GZIP_INPUT_PIECE_BYTES, GZIP_WORKER_OUTPUT_CHUNK_BYTES, GzipMembers, type GunzipAck, type GunzipMessage, type GunzipWorkerData } from './gzip_members.js';
 
 const { fd, size, inputName, chunkBytes, aheadBytes } = workerData as GunzipWorkerData;
@@ -66,11 +65,7 @@ async function take(bytes: Uint8Array): Promise<void> {
 
 /** Reads the file at `position` into `target` (E_IO on a read error); bytes read. */
 function pread(position: number, target: Uint8Array): number {
-  try {
-    return readSync(fd, target, 0, target.byteLength, position);
-  } catch (e) {
-    throw ioError(e, inputName, 'read');
-  }
+  return preadFile(fd, target, position, inputName);
 }
 
 async function run(): Promise<void> {
