@@ -1,6 +1,6 @@
 /**
  * Messages between the parallel pool (main thread) and its decode workers.
- * A worker answers every batch it owns, and another only when asked (`answer`);
+ * A worker answers every message once (its batches are done);
  * the stream's end needs no message (the caller's own replica gives the totals).
  * Batch bytes travel in SharedArrayBuffers (shared, not copied); results
  * travel as the job made them (transferred buffers, or structured-cloned data).
@@ -20,8 +20,8 @@ export interface WorkerInit {
   description: Uint8Array;
 }
 
-/** Main → worker: the next batch of whole blocks, in stream order. */
-export interface BatchMessage {
+/** A batch as the pool sends it: where its bytes are. */
+export interface BatchRef {
   seq: number;
   /** The batch's pooled buffer (ts/parallel/batch_buffers.ts), or -1 for a buffer of its own. */
   slot: number;
@@ -29,16 +29,23 @@ export interface BatchMessage {
   bytes?: SharedArrayBuffer;
   /** Bytes of the batch at the start of `bytes`. */
   length: number;
+}
+
+/**
+ * Main → worker: the next batches of whole blocks, in stream order — `walk`, batches this replica
+ * only walks (its thread table), then the message's own batch. The pool holds a worker's
+ * walk-only batches and sends them with its next owned batch (or before it waits for the
+ * worker): one message and one wake-up for several batches. The worker answers every message
+ * once (a BatchDone with the own batch's seq; results when it owns it): the pool learns how far
+ * the worker has got (to reuse shared buffers, for backpressure) from every answer.
+ */
+export interface BatchMessage extends BatchRef {
+  /** Walk-only batches before this one, in stream order. */
+  walk?: BatchRef[];
   /** This replica decodes the batch for output; the others only update their thread tables. */
   owned: boolean;
   /**
-   * Answer this batch although it is not owned (a BatchDone with its seq only): the pool learns
-   * how far the worker has got (to reuse shared buffers, for backpressure) from every
-   * ANSWER_EVERY-th batch (ts/parallel/pool.ts) and from the owned ones.
-   */
-  answer?: true;
-  /**
-   * Buffers that results of this worker carried, written out since the last batch (transferred
+   * Buffers that results of this worker carried, written out since the last message (transferred
    * back): the job reuses them (ts/parallel/job.ts reuse). They ride on the batch messages: a
    * message of their own per batch cost as much as the batch's.
    */
@@ -57,7 +64,7 @@ export interface BatchResults {
   error?: ScapdriftErrorData;
 }
 
-/** Worker → main: a batch is done (an owned one, or one with `answer`); the results only from its owner. */
+/** Worker → main: a message's batches are done (`seq`: its own batch); the results only from the batch's owner. */
 export interface BatchDone extends BatchResults {
   seq: number;
 }

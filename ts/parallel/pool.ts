@@ -33,7 +33,7 @@ import { BatchSizer, OUTPUT_BYTES_IN_FLIGHT } from './batch_size.js';
 import { createReplica } from './replica.js';
 import { decoderDescription, wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
-import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
+import type { BatchDone, BatchMessage, BatchRef, WorkerInit } from './messages.js';
 import { pickOwner } from './owners.js';
 
 /**
@@ -55,13 +55,13 @@ const BATCH_SLACK_BYTES = 256 << 10;
  */
 const MAX_BATCHES_AHEAD_PER_WORKER = 4;
 /**
- * A worker answers a batch it does not own only when its seq is a multiple of this (BatchMessage
- * answer): the pool then knows where each worker is to within ANSWER_EVERY − 1 batches, less than
- * the backpressure window (MAX_BATCHES_AHEAD_PER_WORKER × N), so a worker that has caught up
- * never keeps this thread waiting; an answer per batch cost this thread a message event for each
- * of the ~7,000 batches of the generated capture's JSON.
+ * Walk-only batches held for a worker before they go without an owned batch (BatchMessage walk):
+ * the pool then knows where each worker is to within this many batches, less than the
+ * backpressure window (MAX_BATCHES_AHEAD_PER_WORKER × N), so a worker that has caught up never
+ * keeps this thread waiting. A message (and an answer) per batch cost this thread a message
+ * event, and the worker a wake-up, for each of the ~7,000 batches of the generated capture's JSON.
  */
-const ANSWER_EVERY = 4;
+const WALK_BATCHES_HELD = 4;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 interface PoolWorker {
@@ -74,6 +74,8 @@ interface PoolWorker {
   known: Set<number>;
   /** Owned batches sent to it and not answered yet. */
   queued: number;
+  /** Walk-only batches not sent yet: they go with its next message. */
+  held: BatchRef[];
 }
 
 /** A batch's results as the pool hands them out: those of its owner (0: the caller's thread, i: worker i). */
@@ -146,15 +148,32 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
       sizer.observe(lengths.get(m.seq) ?? 0, m.outputBytes ?? 0);
       lengths.delete(m.seq);
     };
-    /** Sends batch `seq` to a worker: its buffer's slot (the buffer itself the first time), and the worker's written buffers. */
+    /**
+     * Gives batch `seq` to a worker: its buffer's slot (the buffer itself the first time). A
+     * walk-only batch is held until the worker's next owned batch, or until WALK_BATCHES_HELD are.
+     */
     const send = (p: PoolWorker, seq: number, bytes: SharedArrayBuffer, length: number, owned: boolean): void => {
       const slot = buffers.slot(bytes);
       const first = slot < 0 || !p.known.has(slot);
       if (slot >= 0) p.known.add(slot);
+      const ref: BatchRef = { seq, slot, ...(first ? { bytes } : {}), length };
+      if (!owned && p.held.length < WALK_BATCHES_HELD - 1) { p.held.push(ref); return; }
+      post(p, ref, owned);
+    };
+    /** Posts `ref` to a worker with its held walk-only batches and its written buffers. */
+    const post = (p: PoolWorker, ref: BatchRef, owned: boolean): void => {
       const reuse = p.reuse;
       p.reuse = [];
-      const answer = !owned && seq % ANSWER_EVERY === 0;
-      p.worker.postMessage({ seq, slot, ...(first ? { bytes } : {}), length, owned, ...(answer ? { answer } : {}), ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
+      const walk = p.held;
+      p.held = [];
+      p.worker.postMessage({ ...ref, ...(walk.length ? { walk } : {}), owned, ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
+    };
+    /** Sends every worker its held batches: before this thread waits for the workers. */
+    const flush = (): void => {
+      for (const p of pool) {
+        const last = p.held.pop();
+        if (last) post(p, last, false);
+      }
     };
     const answered = (p: PoolWorker, i: number, m: BatchDone): void => {
       p.doneSeq = m.seq;
@@ -170,7 +189,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
       for (let i = 0; i < n - 1; i++) pool.push(startWorker(i));
     };
     const startWorker = (i: number): PoolWorker => {
-      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0 };
+      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0, held: [] };
       p.worker.on('message', (m: BatchDone) => { answered(p, i, m); signal(); });
       p.worker.on('error', (e) => { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); signal(); });
       p.worker.on('exit', (code) => { if (code !== 0) { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); signal(); } });
@@ -230,11 +249,12 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
         // Backpressure: the slowest worker and the consumer bound what is in flight.
         while (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) {
           yield* ready();
-          if (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) await progress();
+          if (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) { flush(); await progress(); }
         }
         yield* ready();
         if (pool.length > 0) await turn();
       }
+      flush();
       while (nextOut < nextSeq) {
         yield* ready();
         if (nextOut < nextSeq && !crash) await progress();

@@ -2,14 +2,14 @@
  * A decode worker: one replica of the decoder (ts/parallel/replica.ts) in its
  * own thread, running the job module named in its workerData on the plan sent
  * with it, fed every batch in stream order by the pool (ts/parallel/pool.ts);
- * it answers each batch it owns with its results, and the others when asked. Batches that arrive
+ * it answers each message once, with its results when it owns the message's batch. Batches that arrive
  * while the job module loads wait in the port (it starts with the listener).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReplica } from './replica.js';
 import { adoptWasmModule } from '../pipeline/wasm.js';
 import type { JobModule } from './job.js';
-import type { BatchDone, BatchMessage, WorkerInit } from './messages.js';
+import type { BatchDone, BatchMessage, BatchRef, WorkerInit } from './messages.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -20,10 +20,15 @@ const replica = createReplica(jobModule, init.plan);
 /** The pool's batch buffers by slot, as each was first sent. */
 const slots: SharedArrayBuffer[] = [];
 
+/** The bytes of a batch as sent: a buffer it brings, or the slot's. */
+function batchBytes(ref: BatchRef): Uint8Array {
+  if (ref.bytes && ref.slot >= 0) slots[ref.slot] = ref.bytes;
+  return new Uint8Array(ref.bytes ?? slots[ref.slot]!, 0, ref.length);
+}
+
 port.on('message', (msg: BatchMessage) => {
   if (msg.reuse) replica.reuse(msg.reuse);
-  if (msg.bytes && msg.slot >= 0) slots[msg.slot] = msg.bytes;
-  const bytes = msg.bytes ?? slots[msg.slot]!;
-  const { results, transfer } = replica.feed(new Uint8Array(bytes, 0, msg.length), msg.owned);
-  if (msg.owned || msg.answer) port.postMessage({ seq: msg.seq, ...results } satisfies BatchDone, transfer);
+  for (const ref of msg.walk ?? []) replica.feed(batchBytes(ref), false);
+  const { results, transfer } = replica.feed(batchBytes(msg), msg.owned);
+  port.postMessage({ seq: msg.seq, ...results } satisfies BatchDone, transfer);
 });
