@@ -95,8 +95,8 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
   /** Totals, once the iteration has finished (undefined without a job). */
   summary: DecodeSummary | undefined;
 
-  /** Gives `buffers` of a batch's result back to the replica that made it, `owner` (during the iteration). */
-  private giveBackTo: ((owner: number, buffers: ArrayBuffer[]) => void) | undefined;
+  /** The running decode, during the iteration. */
+  private run: PoolRun<P> | undefined;
 
   /** `everyEvent`: the job makes output for every event (the first batches are cut small: ts/parallel/batch_size.ts). */
   constructor(private readonly source: ByteSource, private readonly job: JobSpec<P> | undefined, private readonly n: number, private readonly everyEvent = false) {}
@@ -107,120 +107,25 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
    * Buffers given back after the iteration ended are dropped.
    */
   giveBack(batch: BatchOutput, buffers: ArrayBuffer[]): void {
-    if (buffers.length > 0) this.giveBackTo?.(batch.owner, buffers);
+    if (buffers.length > 0) this.run?.giveBack(batch.owner, buffers);
   }
 
+  /*
+   * This generator only drives a PoolRun, whose methods hold the work: V8 optimises a hot async
+   * generator as one graph with everything it inlines, and this one, with the pool's logic in
+   * its closures, was compiled twice per run at 50–260 ms each on a background thread that
+   * competes with the two decoding threads for the VM's two vCPUs.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<BatchOutput> {
-    const n = this.n;
-    const job = this.job;
-    const jobModule = job ? (await import(job.module.href)) as JobModule<P, unknown> : undefined;
-    const local = createReplica(jobModule, job?.plan as P); // replica 0: owner 0
-    const init: WorkerInit = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule(), description: decoderDescription() };
-    // Started at the second batch: an input of one batch is decoded here alone, with no worker to start.
-    const pool: PoolWorker[] = [];
-    const buffers = new BatchBuffers(BATCH_BYTES + BATCH_SLACK_BYTES);
-    const inFlight = new Map<number, SharedArrayBuffer>(); // seq → buffer some worker still reads
-    const sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n), this.everyEvent);
-    const lengths = new Map<number, number>(); // seq → bytes, until its owner has answered
-    const results = new Map<number, BatchOutput>();
-    const owners = new Map<number, number>(); // seq → owner, until its owner has answered
-    let crash: Error | undefined;
-    let wake: (() => void) | undefined;
-    const signal = (): void => { wake?.(); wake = undefined; };
-    /** Resolves at the next message; call it right after checking what it waits for. */
-    const progress = (): Promise<void> => new Promise((r) => { wake = r; });
-    /** Lets the event loop turn once (messages, I/O callbacks), then resolves. */
-    const turn = (): Promise<void> => new Promise((r) => { setImmediate(r); });
-    let nextSeq = 0; // next batch to send
-    let firstLength = 0; // bytes of batch 0
-    // Until the workers start, batch 0 is kept for them (they start at batch 1 and need every batch);
-    // with n = 1 there are none: every batch sent is done (this thread decoded it).
-    const lowestDone = (): number => (n === 1 ? nextSeq - 1 : pool.length === 0 ? -1 : Math.min(nextSeq - 1, ...pool.map((p) => p.doneSeq)));
-    const release = (): void => {
-      const low = lowestDone();
-      for (const [seq, bytes] of inFlight) {
-        if (seq > low) break;
-        buffers.give(bytes);
-        inFlight.delete(seq);
-      }
-    };
-    const observe = (m: BatchDone): void => {
-      sizer.observe(lengths.get(m.seq) ?? 0, m.outputBytes ?? 0);
-      lengths.delete(m.seq);
-    };
-    /**
-     * Gives batch `seq` to a worker: its buffer's slot (the buffer itself the first time). A
-     * walk-only batch is held until the worker's next owned batch, or until WALK_BATCHES_HELD are.
-     */
-    const send = (p: PoolWorker, seq: number, bytes: SharedArrayBuffer, length: number, owned: boolean): void => {
-      const slot = buffers.slot(bytes);
-      const first = slot < 0 || !p.known.has(slot);
-      if (slot >= 0) p.known.add(slot);
-      const ref: BatchRef = { seq, slot, ...(first ? { bytes } : {}), length };
-      if (!owned && p.held.length < WALK_BATCHES_HELD - 1) { p.held.push(ref); return; }
-      post(p, ref, owned);
-    };
-    /** Posts `ref` to a worker with its held walk-only batches and its written buffers. */
-    const post = (p: PoolWorker, ref: BatchRef, owned: boolean): void => {
-      const reuse = p.reuse;
-      p.reuse = [];
-      const walk = p.held;
-      p.held = [];
-      p.worker.postMessage({ ...ref, ...(walk.length ? { walk } : {}), owned, ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
-    };
-    /** Sends every worker its held batches: before this thread waits for the workers. */
-    const flush = (): void => {
-      for (const p of pool) {
-        const last = p.held.pop();
-        if (last) post(p, last, false);
-      }
-    };
-    const answered = (p: PoolWorker, i: number, m: BatchDone): void => {
-      p.doneSeq = m.seq;
-      if (owners.get(m.seq) === i + 1) {
-        owners.delete(m.seq);
-        p.queued--;
-        results.set(m.seq, { ...m, owner: i + 1 });
-        observe(m);
-      }
-      release();
-    };
-    const startWorkers = (): void => {
-      for (let i = 0; i < n - 1; i++) pool.push(startWorker(i));
-    };
-    const startWorker = (i: number): PoolWorker => {
-      const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0, held: [] };
-      p.worker.on('message', (m: BatchDone) => { answered(p, i, m); signal(); });
-      p.worker.on('error', (e) => { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); signal(); });
-      p.worker.on('exit', (code) => { if (code !== 0) { crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); signal(); } });
-      return p;
-    };
-
-    this.giveBackTo = (owner, back) => {
-      if (owner === 0) local.reuse(back);
-      else pool[owner - 1]?.reuse.push(...back);
-    };
-
-    let skippedFrames = 0; // reported by the owners; other replicas do not validate those frames
-    let nextOut = 0; // next batch to hand out
-    /** The finished batches, in order; throws the first fault after handing out its batch. */
-    function* ready(): Generator<BatchOutput> {
-      if (crash) throw crash;
-      for (let m = results.get(nextOut); m; m = results.get(nextOut)) {
-        results.delete(nextOut);
-        nextOut++;
-        skippedFrames += m.skipped?.length ?? 0;
-        yield m;
-        if (m.error) throw fromErrorData(m.error);
-      }
-    }
-
+    const jobModule = this.job ? (await import(this.job.module.href)) as JobModule<P, unknown> : undefined;
+    const run = new PoolRun(this.job, jobModule, this.n, this.everyEvent);
+    this.run = run;
     try {
       // A fault of the input itself (a truncated or corrupt gzip stream, a read error) ends the
       // split; the batches before it are still decoded and handed out, then it is thrown: one
       // thread prints every event before such a fault too.
       let inputFault: { error: unknown } | undefined;
-      const batches = splitBatches(this.source, () => sizer.next(), buffers)[Symbol.asyncIterator]();
+      const batches = splitBatches(this.source, () => run.sizer.next(), run.buffers)[Symbol.asyncIterator]();
       for (;;) {
         let step: IteratorResult<Batch>;
         try {
@@ -230,41 +135,222 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
           break;
         }
         if (step.done) break;
-        const batch = step.value;
-        const seq = nextSeq++;
-        lengths.set(seq, batch.length);
-        if (seq === 1) {
-          startWorkers();
-          for (const p of pool) send(p, 0, inFlight.get(0)!, firstLength, false);
-        }
-        if (seq === 0) firstLength = batch.length;
-        inFlight.set(seq, batch.bytes);
-        // Batch 0 is this thread's (no worker runs yet); then a worker's unless all have their queue.
-        const owner = pickOwner(pool.map((p) => p.queued));
-        if (owner > 0) { owners.set(seq, owner); pool[owner - 1]!.queued++; }
-        pool.forEach((p, i) => send(p, seq, batch.bytes, batch.length, owner === i + 1));
-        const mine = local.feed(new Uint8Array(batch.bytes, 0, batch.length), owner === 0);
-        if (owner === 0) { results.set(seq, { seq, ...mine.results, owner }); observe({ seq, ...mine.results }); }
-        release();
+        run.dispatch(step.value);
         // Backpressure: the slowest worker and the consumer bound what is in flight.
-        while (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) {
-          yield* ready();
-          if (nextSeq - 1 - lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * n) { flush(); await progress(); }
+        for (;;) {
+          for (let m = run.takeReady(); m; m = run.takeReady()) yield m;
+          if (!run.overWindow()) break;
+          await run.progress();
         }
-        yield* ready();
-        if (pool.length > 0) await turn();
+        if (run.hasWorkers()) await turn();
       }
-      flush();
-      while (nextOut < nextSeq) {
-        yield* ready();
-        if (nextOut < nextSeq && !crash) await progress();
+      while (!run.allOut()) {
+        for (let m = run.takeReady(); m; m = run.takeReady()) yield m;
+        if (!run.allOut()) await run.progress();
       }
       if (inputFault) throw inputFault.error;
-      const summary = local.finish();
-      this.summary = summary && { ...summary, skippedFrames };
+      this.summary = run.finish();
     } finally {
-      this.giveBackTo = undefined;
-      await Promise.all(pool.map((p) => p.worker.terminate()));
+      this.run = undefined;
+      await run.close();
     }
+  }
+}
+
+/** Lets the event loop turn once (messages, I/O callbacks), then resolves. */
+function turn(): Promise<void> {
+  return new Promise((r) => { setImmediate(r); });
+}
+
+/** The state of one parallel decode: the replicas, the batches in flight and the results not handed out. */
+class PoolRun<P> {
+  /** Pooled shared buffers of the batches (the splitter fills them). */
+  readonly buffers = new BatchBuffers(BATCH_BYTES + BATCH_SLACK_BYTES);
+  /** Sizes the batches by their output (the splitter asks it before each cut). */
+  readonly sizer: BatchSizer;
+  /** Replica 0, on this thread: owner 0. */
+  private readonly local: ReturnType<typeof createReplica>;
+  private readonly init: WorkerInit;
+  /** The workers: started at the second batch (an input of one batch is decoded here alone, with no worker to start). */
+  private readonly pool: PoolWorker[] = [];
+  /** seq → buffer some worker still reads. */
+  private readonly inFlight = new Map<number, SharedArrayBuffer>();
+  /** seq → bytes, until its owner has answered. */
+  private readonly lengths = new Map<number, number>();
+  private readonly results = new Map<number, BatchOutput>();
+  /** seq → owner, until its owner has answered. */
+  private readonly owners = new Map<number, number>();
+  private crash: Error | undefined;
+  /** The fault of the batch handed out last: thrown at the next take. */
+  private fault: Error | undefined;
+  private wake: (() => void) | undefined;
+  /** Next batch to send. */
+  private nextSeq = 0;
+  /** Next batch to hand out. */
+  private nextOut = 0;
+  /** Bytes of batch 0 (kept for the workers until they start). */
+  private firstLength = 0;
+  /** Corrupt frames skipped, as reported by the owners; other replicas do not validate those frames. */
+  private skippedFrames = 0;
+
+  constructor(job: JobSpec<P> | undefined, jobModule: JobModule<P, unknown> | undefined, private readonly n: number, everyEvent: boolean) {
+    this.local = createReplica(jobModule, job?.plan as P);
+    this.init = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule(), description: decoderDescription() };
+    this.sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n), everyEvent);
+  }
+
+  hasWorkers(): boolean {
+    return this.pool.length > 0;
+  }
+
+  /** Every batch sent has been handed out. */
+  allOut(): boolean {
+    return this.nextOut >= this.nextSeq;
+  }
+
+  /** More batches in flight than the backpressure window. */
+  overWindow(): boolean {
+    return this.nextSeq - 1 - this.lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * this.n;
+  }
+
+  /** Gives a batch's written buffers back to the replica that made them (0: this thread's). */
+  giveBack(owner: number, buffers: ArrayBuffer[]): void {
+    if (owner === 0) this.local.reuse(buffers);
+    else this.pool[owner - 1]?.reuse.push(...buffers);
+  }
+
+  /** Sends `batch` to every replica (this thread's decodes it at once) under the next seq, with its owner. */
+  dispatch(batch: Batch): void {
+    const pool = this.pool;
+    const seq = this.nextSeq++;
+    this.lengths.set(seq, batch.length);
+    if (seq === 1) {
+      for (let i = 0; i < this.n - 1; i++) pool.push(this.startWorker(i));
+      for (const p of pool) this.send(p, 0, this.inFlight.get(0)!, this.firstLength, false);
+    }
+    if (seq === 0) this.firstLength = batch.length;
+    this.inFlight.set(seq, batch.bytes);
+    // Batch 0 is this thread's (no worker runs yet); then a worker's unless all have their queue.
+    const owner = pickOwner(pool.map((p) => p.queued));
+    if (owner > 0) { this.owners.set(seq, owner); pool[owner - 1]!.queued++; }
+    for (let i = 0; i < pool.length; i++) this.send(pool[i]!, seq, batch.bytes, batch.length, owner === i + 1);
+    const mine = this.local.feed(new Uint8Array(batch.bytes, 0, batch.length), owner === 0);
+    if (owner === 0) {
+      const done: BatchOutput = { seq, ...mine.results, owner };
+      this.results.set(seq, done);
+      this.observe(done);
+    }
+    this.release();
+  }
+
+  /**
+   * The next batch's results in stream order, or undefined while they are not in; throws a
+   * worker's failure, or the fault of the batch handed out before (after its results).
+   */
+  takeReady(): BatchOutput | undefined {
+    if (this.fault) throw this.fault;
+    if (this.crash) throw this.crash;
+    const m = this.results.get(this.nextOut);
+    if (!m) return undefined;
+    this.results.delete(this.nextOut);
+    this.nextOut++;
+    this.skippedFrames += m.skipped?.length ?? 0;
+    if (m.error) this.fault = fromErrorData(m.error);
+    return m;
+  }
+
+  /** Sends the workers their held batches, then resolves at the next message from a worker. */
+  progress(): Promise<void> {
+    this.flush();
+    return new Promise((r) => { this.wake = r; });
+  }
+
+  /** The totals of the stream (this thread's replica), with the frames skipped by every owner. */
+  finish(): DecodeSummary | undefined {
+    const summary = this.local.finish();
+    return summary && { ...summary, skippedFrames: this.skippedFrames };
+  }
+
+  /** Terminates every worker. */
+  async close(): Promise<void> {
+    await Promise.all(this.pool.map((p) => p.worker.terminate()));
+  }
+
+  private signal(): void {
+    this.wake?.();
+    this.wake = undefined;
+  }
+
+  /** Until the workers start, batch 0 is kept for them (they start at batch 1 and need every batch); with n = 1 every batch sent is done. */
+  private lowestDone(): number {
+    if (this.n === 1) return this.nextSeq - 1;
+    let low = this.nextSeq - 1;
+    if (this.pool.length === 0) return -1;
+    for (const p of this.pool) low = Math.min(low, p.doneSeq);
+    return low;
+  }
+
+  /** Returns the shared buffers every replica has finished with. */
+  private release(): void {
+    const low = this.lowestDone();
+    for (const [seq, bytes] of this.inFlight) {
+      if (seq > low) break;
+      this.buffers.give(bytes);
+      this.inFlight.delete(seq);
+    }
+  }
+
+  private observe(m: BatchDone): void {
+    this.sizer.observe(this.lengths.get(m.seq) ?? 0, m.outputBytes ?? 0);
+    this.lengths.delete(m.seq);
+  }
+
+  /**
+   * Gives batch `seq` to a worker: its buffer's slot (the buffer itself the first time). A
+   * walk-only batch is held until the worker's next owned batch, or until WALK_BATCHES_HELD are.
+   */
+  private send(p: PoolWorker, seq: number, bytes: SharedArrayBuffer, length: number, owned: boolean): void {
+    const slot = this.buffers.slot(bytes);
+    const first = slot < 0 || !p.known.has(slot);
+    if (slot >= 0) p.known.add(slot);
+    const ref: BatchRef = { seq, slot, ...(first ? { bytes } : {}), length };
+    if (!owned && p.held.length < WALK_BATCHES_HELD - 1) { p.held.push(ref); return; }
+    this.post(p, ref, owned);
+  }
+
+  /** Posts `ref` to a worker with its held walk-only batches and its written buffers. */
+  private post(p: PoolWorker, ref: BatchRef, owned: boolean): void {
+    const reuse = p.reuse;
+    p.reuse = [];
+    const walk = p.held;
+    p.held = [];
+    p.worker.postMessage({ ...ref, ...(walk.length ? { walk } : {}), owned, ...(reuse.length ? { reuse } : {}) } satisfies BatchMessage, reuse);
+  }
+
+  /** Sends every worker its held batches: before this thread waits for the workers. */
+  private flush(): void {
+    for (const p of this.pool) {
+      const last = p.held.pop();
+      if (last) this.post(p, last, false);
+    }
+  }
+
+  private answered(p: PoolWorker, i: number, m: BatchDone): void {
+    p.doneSeq = m.seq;
+    if (this.owners.get(m.seq) === i + 1) {
+      this.owners.delete(m.seq);
+      p.queued--;
+      this.results.set(m.seq, { ...m, owner: i + 1 });
+      this.observe(m);
+    }
+    this.release();
+  }
+
+  private startWorker(i: number): PoolWorker {
+    const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: this.init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0, held: [] };
+    p.worker.on('message', (m: BatchDone) => { this.answered(p, i, m); this.signal(); });
+    p.worker.on('error', (e) => { this.crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); this.signal(); });
+    p.worker.on('exit', (code) => { if (code !== 0) { this.crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); this.signal(); } });
+    return p;
   }
 }
