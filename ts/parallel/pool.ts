@@ -234,7 +234,7 @@ class PoolRun<P> {
     const owner = pickOwner(pool.map((p) => p.queued));
     if (owner > 0) { this.owners.set(seq, owner); pool[owner - 1]!.queued++; }
     for (let i = 0; i < pool.length; i++) this.send(pool[i]!, seq, batch.bytes, batch.length, owner === i + 1);
-    const mine = this.local.feed(new Uint8Array(batch.bytes, 0, batch.length), owner === 0);
+    const mine = this.local.feed(batch.view, owner === 0);
     if (owner === 0) {
       const done: BatchOutput = { seq, ...mine.results, owner };
       this.results.set(seq, done);

@@ -22,6 +22,12 @@ export interface Batch {
   bytes: SharedArrayBuffer;
   /** Bytes of the batch, from offset 0. */
   length: number;
+  /**
+   * The same bytes in the splitter's own (unshared) memory, valid until the next batch is asked
+   * for: the caller's replica copies them from there (V8 copies out of shared memory with
+   * relaxed atomic moves, slower than memcpy).
+   */
+  view: Uint8Array;
 }
 
 /**
@@ -41,8 +47,9 @@ export async function* splitBatches(source: ByteSource, batchSize: () => number,
   };
   const copyOut = (start: number, end: number): Batch => {
     const bytes = buffers.take(end - start);
-    new Uint8Array(bytes).set(new Uint8Array(ex.memory.buffer, ex.inputPtr() + start, end - start));
-    return { bytes, length: end - start };
+    const view = new Uint8Array(ex.memory.buffer, ex.inputPtr() + start, end - start);
+    new Uint8Array(bytes).set(view);
+    return { bytes, length: end - start, view };
   };
   let end = 0; // bytes held in the splitter's input
   let inBlock = 0; // bytes not yet passed on of a block longer than two batches
