@@ -64,6 +64,15 @@ export interface BatchResults {
   error?: ScapdriftErrorData;
 }
 
+/**
+ * Worker → main, once, first: the job module is loaded and the replica made. Until then the
+ * pool gives the worker no batch to own (ts/parallel/pool.ts): a worker takes ~50–200 ms to
+ * start, and batches it owned then held back every result after them.
+ */
+export interface WorkerReady {
+  ready: true;
+}
+
 /** Worker → main: a message's batches are done (`seq`: its own batch); the results only from the batch's owner. */
 export interface BatchDone extends BatchResults {
   seq: number;

@@ -10,13 +10,17 @@
  * splits and writes, decodes a batch only when every worker has its queue of
  * owned batches — one worker fewer to start (~110–170 ms of CPU each on the
  * benchmark VM) and one thread fewer competing for the cores, without making
- * this thread the bottleneck. This thread lets its event loop turn after
+ * this thread the bottleneck. A worker owns no batch until it is ready
+ * (WorkerReady: 50–200 ms after it is started, at the start of a large input):
+ * this thread decodes meanwhile instead of waiting for results held by a worker
+ * still starting. This thread lets its event loop turn after
  * every batch while workers run: the workers' answers (which free their queue
  * and the shared buffers) and the writes' callbacks (which hand output buffers
  * back) come in there, not only when it waits.
  *
  * Memory stays bounded: at most MAX_BATCHES_AHEAD_PER_WORKER × N batches are
- * in flight beyond the slowest worker, their shared buffers are reused, no
+ * in flight beyond the slowest ready worker (and BYTES_IN_FLIGHT_WHILE_STARTING
+ * while one starts), their shared buffers are reused, no
  * batch is split while the consumer of the results has not taken the last ones,
  * batches are cut small when their output is large (ts/parallel/batch_size.ts:
  * their share of OUTPUT_BYTES_IN_FLIGHT each), and a job's output buffers come back
@@ -33,7 +37,7 @@ import { BatchSizer, OUTPUT_BYTES_IN_FLIGHT } from './batch_size.js';
 import { createReplica } from './replica.js';
 import { decoderDescription, wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
-import type { BatchDone, BatchMessage, BatchRef, WorkerInit } from './messages.js';
+import type { BatchDone, BatchMessage, BatchRef, WorkerInit, WorkerReady } from './messages.js';
 import { pickOwner } from './owners.js';
 
 /**
@@ -55,6 +59,13 @@ const BATCH_SLACK_BYTES = 256 << 10;
  */
 const MAX_BATCHES_AHEAD_PER_WORKER = 4;
 /**
+ * Input bytes the batches in flight may hold while a worker is starting, beyond the window
+ * above: this thread decodes every batch until the workers are ready (WorkerReady), and they
+ * walk these batches then. 16 MiB is ~0.15 s of this thread's decoding of the default JSON
+ * (what a worker takes to start on the benchmark VM), ~16 batches when little is printed.
+ */
+const BYTES_IN_FLIGHT_WHILE_STARTING = 16 << 20;
+/**
  * Walk-only batches held for a worker before they go without an owned batch (BatchMessage walk):
  * the pool then knows where each worker is to within this many batches, less than the
  * backpressure window (MAX_BATCHES_AHEAD_PER_WORKER × N), so a worker that has caught up never
@@ -74,6 +85,8 @@ interface PoolWorker {
   known: Set<number>;
   /** Owned batches sent to it and not answered yet. */
   queued: number;
+  /** Its job module is loaded and its replica made (WorkerReady): it may own batches. */
+  ready: boolean;
   /** Walk-only batches not sent yet: they go with its next message. */
   held: BatchRef[];
 }
@@ -118,7 +131,7 @@ export class ParallelDecode<P> implements AsyncIterable<BatchOutput> {
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<BatchOutput> {
     const jobModule = this.job ? (await import(this.job.module.href)) as JobModule<P, unknown> : undefined;
-    const run = new PoolRun(this.job, jobModule, this.n, this.everyEvent);
+    const run = new PoolRun(this.job, jobModule, this.n, this.everyEvent, this.source.expectedBytes);
     this.run = run;
     try {
       // A fault of the input itself (a truncated or corrupt gzip stream, a read error) ends the
@@ -171,10 +184,12 @@ class PoolRun<P> {
   /** Replica 0, on this thread: owner 0. */
   private readonly local: ReturnType<typeof createReplica>;
   private readonly init: WorkerInit;
-  /** The workers: started at the second batch (an input of one batch is decoded here alone, with no worker to start). */
+  /** The workers (see the constructor for when they start). */
   private readonly pool: PoolWorker[] = [];
-  /** seq → buffer some worker still reads. */
-  private readonly inFlight = new Map<number, SharedArrayBuffer>();
+  /** seq → the batch's buffer (and its length) while some worker still reads it. */
+  private readonly inFlight = new Map<number, { bytes: SharedArrayBuffer; length: number }>();
+  /** Bytes of the batches in `inFlight`. */
+  private bytesInFlight = 0;
   /** seq → bytes, until its owner has answered. */
   private readonly lengths = new Map<number, number>();
   private readonly results = new Map<number, BatchOutput>();
@@ -188,14 +203,19 @@ class PoolRun<P> {
   private nextSeq = 0;
   /** Next batch to hand out. */
   private nextOut = 0;
-  /** Bytes of batch 0 (kept for the workers until they start). */
-  private firstLength = 0;
   /** Corrupt frames skipped, as reported by the owners; other replicas do not validate those frames. */
   private skippedFrames = 0;
 
-  constructor(job: JobSpec<P> | undefined, jobModule: JobModule<P, unknown> | undefined, private readonly n: number, everyEvent: boolean) {
-    this.local = createReplica(jobModule, job?.plan as P);
+  /**
+   * `expectedBytes`: the input's size as known before reading (ByteSource.expectedBytes): above
+   * one batch the workers start at once, while this thread makes its own replica and reads;
+   * otherwise at the second batch (an input of one batch is decoded here alone, with no worker
+   * to start).
+   */
+  constructor(job: JobSpec<P> | undefined, jobModule: JobModule<P, unknown> | undefined, private readonly n: number, everyEvent: boolean, expectedBytes: number | undefined) {
     this.init = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule(), description: decoderDescription() };
+    if (n > 1 && (expectedBytes ?? 0) > BATCH_BYTES) this.startWorkers();
+    this.local = createReplica(jobModule, job?.plan as P);
     this.sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n), everyEvent);
   }
 
@@ -208,9 +228,13 @@ class PoolRun<P> {
     return this.nextOut >= this.nextSeq;
   }
 
-  /** More batches in flight than the backpressure window. */
+  /**
+   * More batches in flight than the backpressure window allows: counted from the slowest ready
+   * worker, and in bytes while a worker is starting.
+   */
   overWindow(): boolean {
-    return this.nextSeq - 1 - this.lowestDone() > MAX_BATCHES_AHEAD_PER_WORKER * this.n;
+    if (this.nextSeq - 1 - this.lowestDone(true) > MAX_BATCHES_AHEAD_PER_WORKER * this.n) return true;
+    return this.pool.some((p) => !p.ready) && this.bytesInFlight > BYTES_IN_FLIGHT_WHILE_STARTING;
   }
 
   /** Gives a batch's written buffers back to the replica that made them (0: this thread's). */
@@ -224,14 +248,11 @@ class PoolRun<P> {
     const pool = this.pool;
     const seq = this.nextSeq++;
     this.lengths.set(seq, batch.length);
-    if (seq === 1) {
-      for (let i = 0; i < this.n - 1; i++) pool.push(this.startWorker(i));
-      for (const p of pool) this.send(p, 0, this.inFlight.get(0)!, this.firstLength, false);
-    }
-    if (seq === 0) this.firstLength = batch.length;
-    this.inFlight.set(seq, batch.bytes);
-    // Batch 0 is this thread's (no worker runs yet); then a worker's unless all have their queue.
-    const owner = pickOwner(pool.map((p) => p.queued));
+    if (seq === 1 && pool.length < this.n - 1) this.startWorkers();
+    this.inFlight.set(seq, { bytes: batch.bytes, length: batch.length });
+    this.bytesInFlight += batch.length;
+    // This thread's while no worker is ready; then a ready worker's unless all have their queue.
+    const owner = pickOwner(pool.map((p) => (p.ready ? p.queued : Infinity)));
     if (owner > 0) { this.owners.set(seq, owner); pool[owner - 1]!.queued++; }
     for (let i = 0; i < pool.length; i++) this.send(pool[i]!, seq, batch.bytes, batch.length, owner === i + 1);
     const mine = this.local.feed(batch.view, owner === 0);
@@ -281,22 +302,27 @@ class PoolRun<P> {
     this.wake = undefined;
   }
 
-  /** Until the workers start, batch 0 is kept for them (they start at batch 1 and need every batch); with n = 1 every batch sent is done. */
-  private lowestDone(): number {
+  /**
+   * The highest seq every worker (every ready one: `readyOnly`) has finished. Until the workers
+   * start, batch 0 is kept for them (they start at batch 1 and need every batch); with n = 1
+   * every batch sent is done.
+   */
+  private lowestDone(readyOnly = false): number {
     if (this.n === 1) return this.nextSeq - 1;
-    let low = this.nextSeq - 1;
     if (this.pool.length === 0) return -1;
-    for (const p of this.pool) low = Math.min(low, p.doneSeq);
+    let low = this.nextSeq - 1;
+    for (const p of this.pool) if (p.ready || !readyOnly) low = Math.min(low, p.doneSeq);
     return low;
   }
 
   /** Returns the shared buffers every replica has finished with. */
   private release(): void {
     const low = this.lowestDone();
-    for (const [seq, bytes] of this.inFlight) {
+    for (const [seq, { bytes, length }] of this.inFlight) {
       if (seq > low) break;
       this.buffers.give(bytes);
       this.inFlight.delete(seq);
+      this.bytesInFlight -= length;
     }
   }
 
@@ -346,9 +372,19 @@ class PoolRun<P> {
     this.release();
   }
 
+  /** Starts the N − 1 workers and sends them the batches already decoded here (walk-only). */
+  private startWorkers(): void {
+    for (let i = 0; i < this.n - 1; i++) this.pool.push(this.startWorker(i));
+    for (const [seq, { bytes, length }] of this.inFlight) for (const p of this.pool) this.send(p, seq, bytes, length, false);
+  }
+
   private startWorker(i: number): PoolWorker {
-    const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: this.init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0, held: [] };
-    p.worker.on('message', (m: BatchDone) => { this.answered(p, i, m); this.signal(); });
+    const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: this.init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0, ready: false, held: [] };
+    p.worker.on('message', (m: BatchDone | WorkerReady) => {
+      if ('ready' in m) p.ready = true;
+      else this.answered(p, i, m);
+      this.signal();
+    });
     p.worker.on('error', (e) => { this.crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} failed: ${e.message}`); this.signal(); });
     p.worker.on('exit', (code) => { if (code !== 0) { this.crash ??= new ScapdriftError(ErrorCode.IO, `decode worker ${i + 1} exited with code ${code}`); this.signal(); } });
     return p;

@@ -9,13 +9,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createReplica } from './replica.js';
 import { adoptWasmModule } from '../pipeline/wasm.js';
 import type { JobModule } from './job.js';
-import type { BatchDone, BatchMessage, BatchRef, WorkerInit } from './messages.js';
+import type { BatchDone, BatchMessage, BatchRef, WorkerInit, WorkerReady } from './messages.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
 adoptWasmModule(init.wasm, init.description);
 const jobModule = init.job !== undefined ? (await import(init.job)) as JobModule<unknown, unknown> : undefined;
 const replica = createReplica(jobModule, init.plan);
+port.postMessage({ ready: true } satisfies WorkerReady);
 
 /** The pool's batch buffers by slot, as each was first sent. */
 const slots: SharedArrayBuffer[] = [];
