@@ -78,4 +78,21 @@ test('process-list strings keep their bytes: invalid UTF-8 and C0 escaped as for
   assert.equal(JSON.parse(json.stdout), Object.fromEntries(fields.map((f, i) => [f, expected[i]])));
 });
 
+test('long texts are remembered by their whole bytes: the same bytes give the same string, changed bytes (same length, same sampled words) a new one', () => {
+  const args = Buffer.from(`${'a'.repeat(300)}\0--flag\0${'b'.repeat(300)}`);
+  const first = escapeBytes(args, 0, args.length, 0, ' ');
+  assert.is(first, `${'a'.repeat(300)} --flag ${'b'.repeat(300)}`);
+  assert.is(escapeBytes(args, 0, args.length, 0, ' '), first);
+  // The same bytes with another separator text, then without a separator.
+  assert.is(escapeBytes(args, 0, args.length, 0, '|'), `${'a'.repeat(300)}|--flag|${'b'.repeat(300)}`);
+  assert.is(escapeBytes(args), `${'a'.repeat(300)}\\x00--flag\\x00${'b'.repeat(300)}`);
+  // Changed in place, where no sampled word is (first, middle and last u32): a new text.
+  args[10] = 0x1b;
+  assert.is(escapeBytes(args, 0, args.length, 0, ' '), `${'a'.repeat(10)}\\x1b${'a'.repeat(289)} --flag ${'b'.repeat(300)}`);
+  // A sub-range of a larger buffer, as fields read them from Wasm memory.
+  const big = Buffer.concat([Buffer.from('xyz'), Buffer.from('c'.repeat(400)), Buffer.from('\n')]);
+  assert.is(escapeBytes(big, 3, 403), 'c'.repeat(400));
+  assert.is(escapeBytes(big, 4, 404), `${'c'.repeat(399)}\\x0a`);
+});
+
 test.run();
