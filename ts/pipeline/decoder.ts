@@ -140,7 +140,7 @@ export interface DecodeSummary {
   unclosedRecordingAt?: number;
 }
 
-/** Most bytes per read of {@link Decoder.runSource}. */
+/** Most bytes per read of {@link Decoder.runSource}, by default. */
 const SOURCE_READ_BYTES = 1 << 20;
 
 /** Options of {@link Decoder}. */
@@ -249,14 +249,14 @@ export class Decoder {
 
   /**
    * Decodes `source` to the end like {@link run}, reading it with {@link ByteSource.readInto}
-   * straight into the decoder's input, up to 1 MiB at a time (a plain file with no buffer in
-   * between; gzip and streams copied from their chunks). Throws as {@link run}.
+   * straight into the decoder's input, up to `readBytes` (1 MiB) at a time (a plain file with no
+   * buffer in between; gzip and streams copied from their chunks). Throws as {@link run}.
    */
-  async runSource(source: ByteSource, handlers: DecodeHandlers): Promise<DecodeSummary> {
+  async runSource(source: ByteSource, handlers: DecodeHandlers, readBytes = SOURCE_READ_BYTES): Promise<DecodeSummary> {
     for (;;) {
-      const at = this.reserve(SOURCE_READ_BYTES);
+      const at = this.reserve(readBytes);
       // Nothing runs in this Wasm instance during the read, so its memory cannot grow under it.
-      const view = new Uint8Array(this.module.exports.memory.buffer, at, SOURCE_READ_BYTES);
+      const view = new Uint8Array(this.module.exports.memory.buffer, at, readBytes);
       const n = await source.readInto(view);
       if (n === 0) break;
       handlers.onBytes?.(view.subarray(0, n));
