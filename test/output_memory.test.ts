@@ -13,10 +13,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { generateCapture } from '../bench/generate.js';
+import { capture } from './helpers/captures.js';
 
 /** Peak RSS allowed, bytes (README, Hostile input / memory). */
 const JSON_RSS_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -43,11 +45,11 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
  * `read --json` of every event of the capture in a child with `workers`, stdout to /dev/null: its
  * peak RSS, KiB. The child is a file (worker threads would inherit an -e script's --input-type).
  */
-function peakKib(workers: number, nodeArgs: string[]): number {
+function peakKib(workers: number, nodeArgs: string[], input = file): number {
   const cliRead = resolve(process.cwd(), 'dist', 'ts', 'cli', 'read.js');
   const child = join(dir, 'child.mjs');
   writeFileSync(child, `import { readCommand } from ${JSON.stringify(cliRead)};
-    await readCommand(${JSON.stringify(file)}, { json: true, workers: ${workers}, quiet: true });
+    await readCommand(${JSON.stringify(input)}, { json: true, workers: ${workers}, quiet: true });
     // VmHWM: this process's own peak, all threads (maxRSS would include the test runner's, inherited across fork and exec).
     const { readFileSync } = await import('node:fs');
     process.stderr.write('maxrss_kib=' + /VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1] + '\\n');`);
@@ -71,6 +73,16 @@ test('read --json of every event on 2 and 4 workers: peak RSS under 150 MiB (out
     assert.ok(kib * 1024 < PARALLEL_RSS_LIMIT_BYTES, `${workers} workers: peak RSS ${kib} KiB`);
   }
   console.log(`  read --json, ${EVENTS} events: ${peaks.join(', ')}`);
+});
+
+test('read --json of every event of busy.scap on 4 workers: peak RSS under 150 MiB (batches ahead and worker heaps bounded)', () => {
+  // ~25 output bytes per input byte, 1.6 M events: with 16 batches in flight on 4 threads and
+  // the workers' V8 new space grown to 8 MiB, 161-172 MiB (ts/parallel/pool.ts batchesAhead).
+  const busy = join(dir, 'busy.scap');
+  writeFileSync(busy, gunzipSync(readFileSync(capture('busy.scap.gz'))));
+  const kib = peakKib(4, [], busy);
+  console.log(`  read --json, busy.scap, 4 workers: ${(kib / 1024).toFixed(0)} MiB`);
+  assert.ok(kib * 1024 < PARALLEL_RSS_LIMIT_BYTES, `4 workers: peak RSS ${kib} KiB`);
 });
 
 test.run();

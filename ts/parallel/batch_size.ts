@@ -9,8 +9,8 @@
 
 /**
  * Output all batches in flight should make together, bytes: the pool gives each batch its share
- * (ts/parallel/pool.ts). 4 MiB kept JSON of every event under 150 MiB peak RSS on 4 workers,
- * whose replicas hold ~20 MiB each.
+ * (ts/parallel/pool.ts batchesAhead: 1/10 at 4 threads). Output is not what grows with the
+ * worker count: each worker costs ~25 MiB (its V8 heap, Wasm memory, output pieces).
  */
 export const OUTPUT_BYTES_IN_FLIGHT = 4 << 20;
 /**

@@ -18,9 +18,10 @@
  * and the shared buffers) and the writes' callbacks (which hand output buffers
  * back) come in there, not only when it waits.
  *
- * Memory stays bounded: at most MAX_BATCHES_AHEAD_PER_WORKER × N batches are
- * in flight beyond the slowest ready worker (and BYTES_IN_FLIGHT_WHILE_STARTING
- * while one starts), their shared buffers are reused, no
+ * Memory stays bounded: at most {@link batchesAhead}(N) batches are in flight
+ * beyond the slowest ready worker (and BYTES_IN_FLIGHT_WHILE_STARTING while one
+ * starts), each worker's young generation is capped
+ * (WORKER_YOUNG_GENERATION_MIB), their shared buffers are reused, no
  * batch is split while the consumer of the results has not taken the last ones,
  * batches are cut small when their output is large (ts/parallel/batch_size.ts:
  * their share of OUTPUT_BYTES_IN_FLIGHT each), and a job's output buffers come back
@@ -38,7 +39,7 @@ import { createReplica } from './replica.js';
 import { decoderDescription, wasmModule } from '../pipeline/wasm.js';
 import type { JobModule, JobSpec } from './job.js';
 import type { BatchDone, BatchMessage, BatchRef, WorkerInit, WorkerReady } from './messages.js';
-import { pickOwner } from './owners.js';
+import { pickOwner, WORKER_QUEUE_BATCHES } from './owners.js';
 
 /**
  * Target batch size, bytes: large enough to amortise messages and scans, small enough to
@@ -53,22 +54,41 @@ export const BATCH_BYTES = Number(process.env.SCAPDRIFT_BATCH_BYTES) > 0 ? Numbe
  * buffer of its own.
  */
 const BATCH_SLACK_BYTES = 256 << 10;
+/** Batches in flight with no thread, before one per decoding thread ({@link batchesAhead}). */
+const BATCHES_AHEAD_BASE = 6;
 /**
- * Batches sent beyond the last one every worker has finished, per worker: room for a worker's
- * queue of owned batches (ts/parallel/owners.ts) and this thread's batches between them.
+ * Batches sent beyond the last one every worker has finished, for `n` decoding threads:
+ * BATCHES_AHEAD_BASE plus one per thread, and never fewer than the workers' queues of owned
+ * batches (ts/parallel/owners.ts WORKER_QUEUE_BATCHES) and one of this thread's. 2 threads: 8, as
+ * before; 4: 10. At 4 per thread (16 batches at 4 threads) the JSON of every event of busy.scap on
+ * 4 threads peaked at 161–172 MiB, over the 150 MiB bound (12 batches: 143–146 MiB, 10: 140–143
+ * MiB): each batch in flight holds a shared buffer, output pieces and messages, and this
+ * thread's heap grows with them.
  */
-const MAX_BATCHES_AHEAD_PER_WORKER = 4;
+function batchesAhead(n: number): number {
+  return Math.max(BATCHES_AHEAD_BASE + n, WORKER_QUEUE_BATCHES * (n - 1) + 1);
+}
+/**
+ * V8 young generation of a decode worker, MiB (Worker resourceLimits.maxYoungGenerationSizeMb):
+ * a worker keeps little of what it allocates (messages, views, its job's per-batch objects), but
+ * V8 grew its new space to 8 MiB in each (16 MiB of heap per worker, 6–7 MiB used). Capped at 3,
+ * the JSON of every event of busy.scap on 4 threads peaked 8–15 MiB lower for the same CPU, and
+ * `--json --workers 2` of the generated 3 M-event capture took no more CPU.
+ */
+const WORKER_YOUNG_GENERATION_MIB = 3;
 /**
  * Input bytes the batches in flight may hold while a worker is starting, beyond the window
  * above: this thread decodes every batch until the workers are ready (WorkerReady), and they
- * walk these batches then. 16 MiB is ~0.15 s of this thread's decoding of the default JSON
- * (what a worker takes to start on the benchmark VM), ~16 batches when little is printed.
+ * walk these batches then. 8 MiB is ~80 ms of this thread's decoding of the default JSON (a
+ * worker takes 50–200 ms to start on the benchmark VM), ~8 batches when little is printed; the
+ * shared buffers' touched pages stay with the pool, so more would raise the peak RSS that
+ * `--workers 4` keeps under 150 MiB.
  */
-const BYTES_IN_FLIGHT_WHILE_STARTING = 16 << 20;
+const BYTES_IN_FLIGHT_WHILE_STARTING = 8 << 20;
 /**
  * Walk-only batches held for a worker before they go without an owned batch (BatchMessage walk):
  * the pool then knows where each worker is to within this many batches, less than the
- * backpressure window (MAX_BATCHES_AHEAD_PER_WORKER × N), so a worker that has caught up never
+ * backpressure window ({@link batchesAhead}), so a worker that has caught up never
  * keeps this thread waiting. A message (and an answer) per batch cost this thread a message
  * event, and the worker a wake-up, for each of the ~7,000 batches of the generated capture's JSON.
  */
@@ -216,7 +236,7 @@ class PoolRun<P> {
     this.init = { ...(job ? { job: job.module.href, plan: job.plan } : {}), wasm: wasmModule(), description: decoderDescription() };
     if (n > 1 && (expectedBytes ?? 0) > BATCH_BYTES) this.startWorkers();
     this.local = createReplica(jobModule, job?.plan as P);
-    this.sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / (MAX_BATCHES_AHEAD_PER_WORKER * n), everyEvent);
+    this.sizer = new BatchSizer(BATCH_BYTES, OUTPUT_BYTES_IN_FLIGHT / batchesAhead(n), everyEvent);
   }
 
   hasWorkers(): boolean {
@@ -233,7 +253,7 @@ class PoolRun<P> {
    * worker, and in bytes while a worker is starting.
    */
   overWindow(): boolean {
-    if (this.nextSeq - 1 - this.lowestDone(true) > MAX_BATCHES_AHEAD_PER_WORKER * this.n) return true;
+    if (this.nextSeq - 1 - this.lowestDone(true) > batchesAhead(this.n)) return true;
     return this.pool.some((p) => !p.ready) && this.bytesInFlight > BYTES_IN_FLIGHT_WHILE_STARTING;
   }
 
@@ -379,7 +399,7 @@ class PoolRun<P> {
   }
 
   private startWorker(i: number): PoolWorker {
-    const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: this.init }), doneSeq: -1, reuse: [], known: new Set(), queued: 0, ready: false, held: [] };
+    const p: PoolWorker = { worker: new Worker(WORKER_URL, { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MIB } }), doneSeq: -1, reuse: [], known: new Set(), queued: 0, ready: false, held: [] };
     p.worker.on('message', (m: BatchDone | WorkerReady) => {
       if ('ready' in m) p.ready = true;
       else this.answered(p, i, m);
