@@ -224,6 +224,51 @@ if (why) {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('live, busy host: the process table\'s executables are hashed smallest first, each identity once (300 sleeps with 8 KB environments)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scapdrift-hash-'));
+    const file = join(dir, 'busy.scap');
+    const env = { ...process.env, SD_BIG: 'x'.repeat(8 << 10) };
+    const sleeps = Array.from({ length: 300 }, () => spawn('sleep', ['600'], { env, stdio: 'ignore' }));
+    try {
+      // --hash-wait-ms 0: every running executable's hash event goes into the recording when it is
+      // made, so their order there is the order the hasher finished them. Before: one file at a
+      // time in the table's order, the 99 MB node (this runner, an early pid) before the sleeps.
+      const r = startCli(['capture', '--duration', '2', '-w', file, '--type', 'execve', '--hash-wait-ms', '0', '-p', '%evt.num']);
+      const { code } = await exitsWithin(r, 60_000);
+      assert.is(code, 0, r.stderr());
+      const plTids = new Set<bigint>();
+      const ids = new Set<string>();
+      const sizes: bigint[] = []; // st_size of each hash event of a process of the table, in stream order
+      for await (const b of walkBlocks(await openByteSource(file))) {
+        if (isProcessListBlock(b.type)) {
+          forEachProcess(b.type, b.body, b.offset, (e) => {
+            if (e.tid !== e.pid) return;
+            plTids.add(e.tid);
+            if (e.exeIno && e.exeInoCtimeEpochNs !== undefined && e.exeInoMtimeEpochNs !== undefined) ids.add(`${e.exeIno}:${e.exeInoCtimeEpochNs}:${e.exeInoMtimeEpochNs}`);
+          });
+        } else if (b.type === EV_BLOCK_TYPE_V2 && b.body.length >= 28) {
+          const dv = new DataView(b.body.buffer, b.body.byteOffset, b.body.byteLength);
+          // body: cpu id (2), then the frame: ts (8), tid (8), len (4), type (2), nparams (4), lengths (2 each), params
+          if (dv.getUint16(22, true) !== SD_EXE_HASH_E || !plTids.has(dv.getBigInt64(10, true))) continue;
+          const nparams = dv.getUint32(24, true);
+          let at = 28 + nparams * 2;
+          for (let i = 0; i < nparams - 1; i++) at += dv.getUint16(28 + i * 2, true);
+          assert.is(dv.getUint16(28 + (nparams - 1) * 2, true), 8, 'size: the last parameter, u64');
+          sizes.push(dv.getBigUint64(at, true));
+        }
+      }
+      for (const pid of sleeps.map((c) => c.pid)) assert.ok(pid !== undefined && plTids.has(BigInt(pid)), `sleep ${pid} in the process table`);
+      // Each identity once: the 300 sleeps are one file.
+      assert.is(sizes.length, ids.size, `one hash event per executable of the table:\n${r.stderr()}`);
+      const largest = sizes.reduce((a, b) => (b > a ? b : a), 0n);
+      assert.ok(largest >= 1n << 20n, `the table holds a large executable (node): ${largest} bytes`);
+      assert.is(sizes[sizes.length - 1], largest, `the largest file is finished last (sizes in stream order: ${sizes.join(' ')})`);
+    } finally {
+      for (const c of sleeps) c.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 }
 
 test.run();
