@@ -6,10 +6,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCapture, isScapdriftError, type OpenCaptureOptions, type CaptureEvent, type CaptureAlert } from '../ts/api/index.js';
+import { openCapture, isScapdriftError, type OpenCaptureOptions, type CaptureEvent, type CaptureAlert, type RulesError } from '../ts/api/index.js';
 import { capture } from './helpers/captures.js';
 
 const FILE = capture('drop_exec.scap');
@@ -105,6 +105,47 @@ test('rules: typed alerts, the same on 1 and 3 threads; a bad rules file throws 
   } catch (e) {
     assert.ok(isScapdriftError(e));
     assert.match((e as Error).message, /scapdrift-no-such-rules\.yaml/);
+  }
+});
+
+/** A bad rules file, its name in the temp dir, and the RulesError fields iterating with it gives. */
+const BAD_RULES: { name: string; text: string; line: number; col: number; item?: RulesError['item']; detail: string }[] = [
+  { name: 'syntax.yaml', text: '- rule: r\n  desc: "unclosed\n', line: 3, col: 1, detail: 'invalid YAML: Missing closing "quote' },
+  {
+    name: 'field.yaml', text: '- rule: Bad field\n  desc: d\n  condition: evt.type = execve and proc.no_such_field = 1\n  output: x\n  priority: WARNING\n',
+    line: 3, col: 14, item: { kind: 'rule', name: 'Bad field' }, detail: "rule 'Bad field': condition: unknown field proc.no_such_field at 23",
+  },
+  {
+    name: 'macro.yaml', text: '- rule: Bad macro\n  desc: d\n  condition: evt.type = execve and no_such_macro\n  output: x\n  priority: WARNING\n',
+    line: 3, col: 14, item: { kind: 'rule', name: 'Bad macro' }, detail: "rule 'Bad macro': condition: undefined macro 'no_such_macro' used in filter at 23",
+  },
+  {
+    name: 'in_macro.yaml', text: '- macro: m\n  condition: proc.name = (\n- rule: R\n  desc: d\n  condition: evt.type = execve and m\n  output: x\n  priority: WARNING\n',
+    line: 1, col: 3, item: { kind: 'macro', name: 'm' }, detail: "macro 'm': condition: expected a string value at 13",
+  },
+];
+
+test('a bad rules file throws E_RULES at the iteration: its file, line and column, and the rule or macro it is in', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scapdrift-badrules-'));
+  try {
+    for (const bad of BAD_RULES) {
+      const file = join(dir, bad.name);
+      writeFileSync(file, bad.text);
+      let error: unknown;
+      try {
+        for await (const _ of openCapture(FILE, { rules: [file] })) assert.unreachable('no alert');
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(isScapdriftError(error), `${bad.name}: a ScapdriftError, got ${String(error)}`);
+      const e = error as RulesError;
+      assert.is(e.code, 'E_RULES', bad.name);
+      assert.equal(e.place, { file, line: bad.line, col: bad.col }, bad.name);
+      assert.equal(e.item, bad.item, bad.name);
+      assert.is(e.message, `${file}:${bad.line}:${bad.col}: ${bad.detail}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

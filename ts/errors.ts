@@ -33,6 +33,12 @@ export const ErrorCode = {
   IO: 'E_IO',
   /** A public API option is invalid or unknown. */
   OPTION: 'E_OPTION',
+  /**
+   * A rules file is invalid: YAML syntax, an item Falco's schema rejects, a bad condition (unknown
+   * field, unknown macro) or output. A RulesError (ts/rules/rules_error.ts): its `place` names the
+   * file, line and column, its `item` the rule, macro or list when the error is in one.
+   */
+  RULES: 'E_RULES',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

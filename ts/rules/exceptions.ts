@@ -25,9 +25,9 @@ function valueText(v: unknown): string {
 /** Operators whose right side is a list (libsinsp parser::supported_operators(true)). */
 const LIST_OPS = new Set(['in', 'intersects', 'pmatch']);
 
-function exceptionText(e: ExceptionDef, place: Place): string | undefined {
+function exceptionText(e: ExceptionDef, place: Place, rule: string): string | undefined {
   if (e.values.length === 0) return undefined;
-  const fail = (detail: string): never => { throw new RulesError(place, RULES_MSG.EXCEPTION_VALUES(e.name, detail)); };
+  const fail = (detail: string): never => { throw new RulesError(place, RULES_MSG.EXCEPTION_VALUES(e.name, detail), { kind: 'rule', name: rule }); };
   if (!Array.isArray(e.fields)) {
     const comp = typeof e.comps === 'string' ? e.comps : 'in';
     if (e.values.some(Array.isArray)) fail('Expected values array to contain a list of strings');
@@ -47,8 +47,8 @@ function exceptionText(e: ExceptionDef, place: Place): string | undefined {
   return tuples.join(' or ');
 }
 
-/** `condition` with the rule's exceptions applied; RulesError at `place` for values that do not fit the fields. */
-export function withExceptions(condition: string, exceptions: readonly ExceptionDef[], place: Place): string {
-  const parts = exceptions.map((e) => exceptionText(e, place)).filter((t): t is string => t !== undefined);
+/** `condition` of rule `rule` with its exceptions applied; RulesError at `place` for values that do not fit the fields. */
+export function withExceptions(condition: string, exceptions: readonly ExceptionDef[], place: Place, rule: string): string {
+  const parts = exceptions.map((e) => exceptionText(e, place, rule)).filter((t): t is string => t !== undefined);
   return parts.length === 0 ? condition : `(${condition}) ${parts.map((p) => `and not (${p})`).join(' ')}`;
 }

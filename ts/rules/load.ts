@@ -117,7 +117,7 @@ export function buildRuleSet(defs: Definitions, selection: RuleSelection = {}): 
     const rule = compileRule(def, env, set, selection.skipUnknownFields === true);
     if (!rule || !def.enabled || !selected(rule, minRank, selection)) continue;
     insns += rule.program.length;
-    if (insns > MAX_RULESET_INSNS) throw new RulesError(def.place, RULES_MSG.RULES_TOO_LARGE(def.name, MAX_RULESET_INSNS));
+    if (insns > MAX_RULESET_INSNS) throw new RulesError(def.place, RULES_MSG.RULES_TOO_LARGE(def.name, MAX_RULESET_INSNS), { kind: 'rule', name: def.name });
     set.rules.push(rule);
   }
   return set;
@@ -147,7 +147,7 @@ function expandLists(defs: Definitions): Map<string, string[]> {
   let total = 0;
   const add = (into: string[], items: readonly string[], at: ListDef): void => {
     total += items.length;
-    if (total > MAX_LIST_ITEMS) throw new RulesError(at.place, RULES_MSG.LIST_TOO_LARGE(at.name, MAX_LIST_ITEMS));
+    if (total > MAX_LIST_ITEMS) throw new RulesError(at.place, RULES_MSG.LIST_TOO_LARGE(at.name, MAX_LIST_ITEMS), { kind: 'list', name: at.name });
     for (const it of items) into.push(it);
   };
   for (const root of defs.lists.values()) {
@@ -184,7 +184,7 @@ function environment(defs: Definitions): FilterEnv {
     try {
       macros.set(m.name, parseCondition(m.condition));
     } catch (e) {
-      if (e instanceof FilterError) throw new RulesError(m.place, RULES_MSG.CONDITION('macro', m.name, e.message));
+      if (e instanceof FilterError) throw new RulesError(m.place, RULES_MSG.CONDITION('macro', m.name, e.message), { kind: 'macro', name: m.name });
       throw e;
     }
   }
@@ -205,11 +205,11 @@ function compileRule(def: RuleDef, env: FilterEnv, set: RuleSet, skipUnknown: bo
   let expr: Expr;
   let program: Program;
   try {
-    expr = parseCondition(withExceptions(def.condition, def.exceptions, def.place));
+    expr = parseCondition(withExceptions(def.condition, def.exceptions, def.place, def.name));
     program = compileProgram(expr, env);
   } catch (e) {
     if (!(e instanceof FilterError)) throw e;
-    const error = new RulesError(def.conditionPlace, RULES_MSG.CONDITION('rule', def.name, e.message));
+    const error = new RulesError(def.conditionPlace, RULES_MSG.CONDITION('rule', def.name, e.message), { kind: 'rule', name: def.name });
     if (e.unsupportedField === undefined) throw error;
     return unknown(e.unsupportedField, error);
   }
@@ -219,7 +219,7 @@ function compileRule(def: RuleDef, env: FilterEnv, set: RuleSet, skipUnknown: bo
     output = compileFormat(def.output.trim()).map((part) => (typeof part === 'string' ? escapeText(part) : part));
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;
-    const error = new RulesError(def.outputPlace, RULES_MSG.OUTPUT(def.name, e.message));
+    const error = new RulesError(def.outputPlace, RULES_MSG.OUTPUT(def.name, e.message), { kind: 'rule', name: def.name });
     if (e.unknownField === undefined) throw error;
     return unknown(e.unknownField, error);
   }
