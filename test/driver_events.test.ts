@@ -17,23 +17,49 @@ import { DEFAULT_RULES_PATH } from '../ts/rules/default_rules.js';
 import { liveCaptureUnavailable } from '../ts/live/loader.js';
 import { runCli } from './helpers/cli.js';
 
+/** The C sources of the driver's eBPF programs and helpers (driver/bpf), by path. */
+function driverSources(d = join(process.cwd(), 'driver', 'bpf')): string[] {
+  return readdirSync(d, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? driverSources(join(d, e.name)) : /\.(c|h)$/.test(e.name) ? [readFileSync(join(d, e.name), 'utf8')] : []));
+}
+
 test('DRIVER_EVENT_NAMES are the names of the events the driver programs write', () => {
-  const dir = join(process.cwd(), 'driver', 'bpf');
-  const sources = (d: string): string[] => readdirSync(d, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? sources(join(d, e.name)) : /\.(c|h)$/.test(e.name) ? [readFileSync(join(d, e.name), 'utf8')] : []));
-  const ids = new Set(sources(dir).join('\n').match(/PPME_[A-Z0-9_]+_[EX]\b/g));
+  const ids = new Set(driverSources().join('\n').match(/PPME_[A-Z0-9_]+_[EX]\b/g));
   const names = new Set([...ids].map((id) => eventInfo(PPME[id as keyof typeof PPME])!.name));
   assert.equal([...names].sort(), [...DRIVER_EVENT_NAMES].sort());
 });
 
-test('the event ids of driver/include/scapdrift_abi.h are libs\' (SD_PPME_X = PPME_X), and the dup frames have libs\' parameter counts', () => {
+/**
+ * Which SD_NPARAMS_* each event id is written with, read from the C: a call that names both
+ * (`sd_frame_begin(&f, SD_PPME_X, SD_NPARAMS_Y)`, `sd_emit_dup_x(SD_PPME_X, SD_NPARAMS_Y, …)`),
+ * or a helper `h(__u16 type, …)` that begins its frame with `type, SD_NPARAMS_Y`, called as `h(SD_PPME_X, …)`.
+ */
+function nparamsUses(sources: string[]): [id: string, nparams: string][] {
+  const code = sources.join('\n');
+  const uses: [string, string][] = [...code.matchAll(/\bSD_(PPME_[A-Z0-9_]+_[EX])\s*,\s*SD_NPARAMS_([A-Z0-9_]+)/g)].map((m) => [m[1]!, m[2]!]);
+  for (const helper of code.matchAll(/\b(sd_\w+)\(__u16 type,[^)]*\)\s*\{([\s\S]*?)\n\}/g)) {
+    const begin = /sd_frame_begin\(&f, type, SD_NPARAMS_([A-Z0-9_]+)\)/.exec(helper[2]!);
+    if (!begin) continue;
+    for (const call of code.matchAll(new RegExp(`\\b${helper[1]}\\(SD_(PPME_[A-Z0-9_]+_[EX])\\b`, 'g'))) uses.push([call[1]!, begin[1]!]);
+  }
+  return uses;
+}
+
+test('the event ids and parameter counts of driver/include/scapdrift_abi.h are libs\' (SD_PPME_X = PPME_X; each SD_NPARAMS_* = the parameters of every event written with it)', () => {
   const header = readFileSync(join(process.cwd(), 'driver', 'include', 'scapdrift_abi.h'), 'utf8');
   const ids = [...header.matchAll(/^#define SD_(PPME_[A-Z0-9_]+_[EX]) (\d+)/gm)];
   assert.ok(ids.length >= 29, `${ids.length} SD_PPME_ ids`);
   for (const [, name, value] of ids) assert.is(Number(value), PPME[name as keyof typeof PPME], `SD_${name}`);
-  const nparams = (n: string): number => Number(new RegExp(`^#define SD_NPARAMS_${n} (\\d+)`, 'm').exec(header)![1]);
-  assert.equal([nparams('DUP_1'), nparams('DUP2'), nparams('DUP3')],
-    [PPME.PPME_SYSCALL_DUP_1_X, PPME.PPME_SYSCALL_DUP2_X, PPME.PPME_SYSCALL_DUP3_X].map((id) => eventInfo(id)!.params.length));
+  const counts = new Map([...header.matchAll(/^#define SD_NPARAMS_([A-Z0-9_]+) (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  assert.ok(counts.size >= 22, `${counts.size} SD_NPARAMS_ counts`);
+  const uses = nparamsUses(driverSources());
+  for (const n of counts.keys()) assert.ok(uses.some(([, u]) => u === n), `SD_NPARAMS_${n} begins a frame of some SD_PPME_ id`);
+  for (const [id, n] of uses) {
+    assert.ok(counts.has(n), `SD_NPARAMS_${n} (with SD_${id}) is defined in scapdrift_abi.h`);
+    assert.is(counts.get(n), eventInfo(PPME[id as keyof typeof PPME])!.params.length, `SD_NPARAMS_${n} = the parameters of ${id} in libs' event table`);
+  }
+  // Every event the driver writes, found through the calls (the clone family through sd_emit_clone_x).
+  assert.equal([...new Set(uses.map(([id]) => id))].sort(), ids.map(([, name]) => name!).sort());
 });
 
 const env = { macro: () => undefined, list: (n: string) => (n === 'shells' ? ['bash', 'sh'] : undefined) };
