@@ -332,7 +332,7 @@ if (why) {
     assert.is(up!['drift.exe_writer.pid'], null, 'and no write');
     const alerts = defaultAlerts(r);
     assert.equal(alerts.get(c.copiedUp) ?? [], [], 'no default rule on a copied-up image binary');
-    assert.ok((alerts.get(c.dropped) ?? []).includes('Drop and execute new binary in container'),
+    assert.ok((alerts.get(c.dropped) ?? []).includes('New binary dropped into a container and run'),
       `a binary written into the upper layer still raises the rule: ${(alerts.get(c.dropped) ?? []).join(', ')}`);
   });
 

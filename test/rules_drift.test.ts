@@ -6,10 +6,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { runCli } from './helpers/cli.js';
+import { capture } from './helpers/captures.js';
 import { ScapWriter, frameByName } from '../ts/scap/writer.js';
 import { PPME, PPM_CL } from '../ts/events/ppm_constants.js';
 
@@ -89,8 +91,8 @@ function writeCapture(): string {
 const FILE = writeCapture();
 
 /** [rule, proc.exepath] of every alert. */
-function alerts(args: string[] = []): [string, string][] {
-  const r = runCli(['read', FILE, '-q', '--default-rules', '--json', ...args]);
+function alerts(args: string[] = [], file = FILE): [string, string][] {
+  const r = runCli(['read', file, '-q', '--default-rules', '--json', ...args]);
   assert.is(r.status, 0, r.stderr);
   if (r.stdout === '') return [];
   return r.stdout.trimEnd().split('\n').map((l) => {
@@ -101,7 +103,7 @@ function alerts(args: string[] = []): [string, string][] {
 
 test('each drift scenario raises exactly its rules; image binaries, runc and root system binaries raise none', () => {
   assert.equal(alerts(), [
-    ['Drop and execute new binary in container', '/tmp/payload'],
+    ['New binary dropped into a container and run', '/tmp/payload'],
     ['Executable changed shortly before its process started', '/tmp/payload'],
     ['Executable changed after its container started', '/tmp/payload'],
     ['Executable changed after its container started', '/usr/bin/upgraded'],
@@ -116,6 +118,43 @@ test('a later rules file can allow a path for every drift rule (list override)',
   const allow = join(dir, 'allow.yaml');
   writeFileSync(allow, '- list: drift_allowed_exepaths\n  items: [/tmp/payload, /dev/shm/x]\n  override:\n    items: append\n');
   assert.equal(alerts(['-r', allow]).map(([, p]) => p), ['/usr/bin/upgraded', '/usr/local/bin/tool', '/home/u/bin/mytool']);
+});
+
+const UPSTREAM = resolve(process.cwd(), '..', 'shared', 'falco-rules');
+const UPSTREAM_FILES = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'];
+type Item = { rule?: string; macro?: string; list?: string };
+const items = (file: string): Item[] => parse(readFileSync(file, 'utf8')) as Item[];
+const DEFAULT_ITEMS = items(resolve(process.cwd(), 'rules', 'scapdrift_rules.yaml'));
+const DEFAULT_RULES = new Set(DEFAULT_ITEMS.flatMap((i) => (i.rule ? [i.rule] : [])));
+
+test('no macro, list or rule of the default rules has the name of one in an upstream Falco rules file', () => {
+  const names = (i: Item): string[] => [i.rule, i.macro, i.list].filter((n): n is string => n !== undefined);
+  const ours = DEFAULT_ITEMS.flatMap(names);
+  assert.ok(ours.includes('drift_spawned_process') && ours.includes('drift_allowed_exepaths'));
+  const notDrift = DEFAULT_ITEMS.flatMap((i) => [i.macro, i.list]).filter((n) => n !== undefined && !n.startsWith('drift_'));
+  assert.equal(notDrift, [], 'macros and lists named drift_*');
+  for (const f of UPSTREAM_FILES) {
+    const theirs = new Set(items(join(UPSTREAM, f)).flatMap(names));
+    assert.ok(theirs.has('spawned_process') && theirs.has('container'), `${f} read`);
+    assert.equal(ours.filter((n) => theirs.has(n)), [], f);
+  }
+});
+
+test("an upstream Falco rules file loaded after --default-rules changes none of the default rules' alerts", () => {
+  // drop_exec.scap: 8 failed execves (EACCES/ENOENT, evt.num 2758-2765) of a user-writable file
+  // match Falco's spawned_process, never the default rules; the synthetic capture has a container.
+  const dropExec = capture('drop_exec.scap');
+  const alone = alerts([], dropExec);
+  assert.equal(alone, [
+    ['Non-root user runs an executable it can write', '/tmp/dropped_ls'],
+    ['Binary written and made executable during the capture, then run', '/tmp/dropped_ls'],
+  ]);
+  const synthetic = alerts();
+  for (const f of UPSTREAM_FILES) {
+    const mine = (file?: string): [string, string][] => alerts(['-r', join(UPSTREAM, f)], file).filter(([rule]) => DEFAULT_RULES.has(rule));
+    assert.equal(mine(dropExec), alone, `drop_exec.scap with ${f}`);
+    assert.equal(mine(), synthetic, `synthetic capture with ${f}`);
+  }
 });
 
 test('container fields filter as they print', () => {
