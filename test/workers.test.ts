@@ -8,8 +8,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pickOwner, WORKER_QUEUE_BATCHES } from '../ts/parallel/owners.js';
-import { defaultWorkers, workerCount, HEAVY_JSON_FIELDS, MAX_DEFAULT_WORKERS, PARALLEL_MIN_BYTES, type Work } from '../ts/parallel/worker_count.js';
+import {
+  defaultWorkers, workerCount, HEAVY_JSON_FIELDS, MAX_DEFAULT_WORKERS, PARALLEL_MIN_BYTES, SPARE_CORES, SPARE_CORES_MIN_BYTES, type Work,
+} from '../ts/parallel/worker_count.js';
 import { compilePrintPlan, planWork } from '../ts/pipeline/plan.js';
+import { runCli } from './helpers/cli.js';
 
 test('the owner of a batch: no worker yet → the main thread; then the least-queued worker while below its queue', () => {
   assert.is(pickOwner([]), 0);
@@ -82,6 +85,16 @@ test('--workers given: that count, whatever the work; bad values throw E_OPTION'
   for (const bad of ['0', '-1', '1.5', 'x', '257']) {
     assert.throws(() => workerCount(bad, undefined), (e: Error) => e.message === `--workers must be an integer from 1 to 256, got ${bad}`);
   }
+});
+
+test("`read --help` states defaultWorkers' rule with its numbers", () => {
+  const r = runCli(['read', '--help']);
+  assert.is(r.status, 0, r.stderr);
+  const help = r.stdout.replace(/\s+/g, ' ');
+  assert.match(help, `${MAX_DEFAULT_WORKERS} when every event is printed (no filter, no rules)`);
+  assert.match(help, `${PARALLEL_MIN_BYTES / 2 ** 20} MiB or more as JSON of ${HEAVY_JSON_FIELDS} fields or more`);
+  assert.match(help, `${SPARE_CORES_MIN_BYTES / 2 ** 20} MiB or more on ${SPARE_CORES} cores or more`);
+  assert.match(help, 'a core is free: 2 cores or more, 1-minute load average below the cores');
 });
 
 test.run();

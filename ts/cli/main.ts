@@ -12,6 +12,9 @@ import { parseArgs } from 'node:util';
 import { readFileSync, statSync } from 'node:fs';
 import { isScapdriftError, ScapdriftError, ErrorCode } from '../errors.js';
 import { escapeText } from '../fields/escape.js';
+import {
+  HEAVY_JSON_FIELDS, MAX_DEFAULT_WORKERS, PARALLEL_MIN_BYTES, SPARE_CORES, SPARE_CORES_MIN_BYTES,
+} from '../parallel/worker_count.js';
 
 /** One option of a command: its long name, short letter, value placeholder, help text. */
 interface OptionSpec {
@@ -46,6 +49,12 @@ const RULE_SELECTION: OptionSpec[] = [
   { long: 'tag', short: 't', value: '<tag>', multiple: true, help: 'only rules with this tag (repeatable), as Falco -t' },
   { long: 'disable-tag', short: 'T', value: '<tag>', multiple: true, help: 'no rule with this tag (repeatable), as Falco -T' },
 ];
+const MIB = 1 << 20;
+/** `read --workers`: the default of ts/parallel/worker_count.ts defaultWorkers, from its constants. */
+const WORKERS_HELP = `decode on N threads: this one and N-1 workers (default 1; ${MAX_DEFAULT_WORKERS} when every event is printed `
+  + `(no filter, no rules) from a file known to hold, decompressed, ${PARALLEL_MIN_BYTES / MIB} MiB or more as JSON of `
+  + `${HEAVY_JSON_FIELDS} fields or more, or ${SPARE_CORES_MIN_BYTES / MIB} MiB or more on ${SPARE_CORES} cores or more, `
+  + 'and a core is free: 2 cores or more, 1-minute load average below the cores; 1 with --output-* or --alert-capture)';
 const DEFAULT_RULES: OptionSpec = { long: 'default-rules', help: 'load the shipped drift rules (rules/scapdrift_rules.yaml)' };
 const JSON_OPT: OptionSpec = { long: 'json', short: 'j', help: 'one JSON object per line, keys named by field' };
 const TYPE: OptionSpec = { long: 'type', value: '<names>', help: 'only these event types, comma-separated (e.g. execve,clone,fadvise64)' };
@@ -80,7 +89,7 @@ const COMMANDS: CommandSpec[] = [
       TYPE,
       { long: 'quiet', short: 'q', help: 'no progress bar' },
       { long: 'strict', help: 'the first corrupt frame is fatal (default: reported, skipped, reading goes on)' },
-      { long: 'workers', value: '<n>', help: 'decode on N threads: this one and N-1 workers (default 1; 2 when every event of 256 MiB or more is printed on 4 cores or more; 1 with --output-*)' },
+      { long: 'workers', value: '<n>', help: WORKERS_HELP },
       BASELINE,
       ...ALERT_OUTPUTS,
     ],

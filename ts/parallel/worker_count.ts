@@ -31,9 +31,9 @@ export const HEAVY_JSON_FIELDS = 16;
  * (the rule before the measurements above, kept for machines with cores to spare: not measured
  * here, the benchmark VM has 2).
  */
-const SPARE_CORES = 4;
+export const SPARE_CORES = 4;
 /** Decompressed bytes from which light output of every event uses a second thread on SPARE_CORES cores, bytes. */
-const SPARE_CORES_MIN_BYTES = 256 << 20;
+export const SPARE_CORES_MIN_BYTES = 256 << 20;
 /**
  * Most decoding threads by default, whatever the cores: each holds a replica of the state
  * (DESIGN.md §4), so the bound on memory (README, Hostile input) is this many replicas.
