@@ -48,7 +48,7 @@ function capture(hash: boolean): Promise<Run> {
       execs: lines,
       lost: n(/produced, ([\d,]+) lost/),
       hashed: n(/execs, (\d+) hashed/),
-      read: n(/\((\d+) files read/),
+      read: n(/\((\d+) read from disk/),
       hits: n(/(\d+) from the cache/),
       missing: /missing(?: \(([^)]*)\))?/.exec(err)?.[1] ?? '',
       cpuS: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN,

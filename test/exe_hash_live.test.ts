@@ -95,7 +95,15 @@ if (why) {
       r.child.kill('SIGINT');
       const { code } = await exitsWithin(r, PROMPT_MS);
       assert.is(code, 0, r.stderr());
-      assert.match(r.stderr(), /scapdrift: exe hashes: \d+ running processes. executables hashed; \d+ execs, \d+ hashed/);
+      // The exec counts add up: read from disk + from the cache = hashed; hashed + missing = execs
+      // (the hasher's totals, which also count running processes' files and scripts'
+      // interpreters, are not in the line).
+      const counts = /scapdrift: exe hashes: \d+ running processes. executables hashed[^;]*; (\d+) execs, (\d+) hashed \((\d+) read from disk, (\d+) from the cache\), (\d+) missing/.exec(r.stderr());
+      assert.ok(counts, r.stderr());
+      const [execs, hashed, fromDisk, cached, missing] = counts.slice(1).map(Number) as [number, number, number, number, number];
+      assert.ok(execs >= 4 && fromDisk >= 1, `the four execs, the dropped binary read from disk: ${counts[0]}`);
+      assert.is(fromDisk + cached, hashed, counts[0]);
+      assert.is(hashed + missing, execs, counts[0]);
       const live = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as Row);
 
       const back = runCli(['read', file, '--type', 'execve', '--json', '-p', FORMAT]);

@@ -67,6 +67,8 @@ export interface ExeHashCounts {
   execs: number;
   /** Of those, exits given an SD_EXE_HASH_E event. */
   hashed: number;
+  /** Of the hashed, those whose executable's digest came from the hasher's cache (the others' file was read). */
+  hashedFromCache: number;
   /** No hash: not ready within waitMs. */
   late: number;
   /** No hash: the process was gone and no file on disk had the event's identity. */
@@ -87,6 +89,8 @@ export interface ExeHashCounts {
 }
 
 interface Job { done: boolean; block: Uint8Array | undefined }
+/** A hash event made, and whether the executable's digest came from the cache. */
+interface Made { block: Uint8Array; cached: boolean }
 type Item = Uint8Array | Job;
 
 /** One successful exec exit, as read from its frame. */
@@ -108,7 +112,7 @@ export interface ExeHashAnnotatorOptions {
 }
 
 export class ExeHashAnnotator extends Transform {
-  readonly counts: ExeHashCounts = { execs: 0, hashed: 0, late: 0, gone: 0, other: 0, running: 0, runningAfterWait: 0, runningLate: 0, runningOther: 0 };
+  readonly counts: ExeHashCounts = { execs: 0, hashed: 0, hashedFromCache: 0, late: 0, gone: 0, other: 0, running: 0, runningAfterWait: 0, runningLate: 0, runningOther: 0 };
   private readonly hasher: ExeHasher;
   private readonly waitMs: number;
   private readonly queue: Item[] = [];
@@ -145,7 +149,12 @@ export class ExeHashAnnotator extends Transform {
     void Promise.all([...this.jobs]).then(() => { this.drain(); done(); });
   }
 
-  /** One line for stderr: execs, hashed, cache hits, missing by cause. */
+  /**
+   * One line for stderr: running processes' executables hashed; execs, hashed (file read + from
+   * the cache = hashed), missing by cause (adding up to execs − hashed); failed file reads. The
+   * hasher's own totals are not shown: they also count running processes' files, scripts'
+   * interpreters and the hashes of execs that were late.
+   */
   summary(): string {
     const c = this.counts;
     const h = this.hasher.counts;
@@ -159,7 +168,7 @@ export class ExeHashAnnotator extends Transform {
     const notRunning = c.runningLate + c.runningOther;
     const running = notRunning > 0 ? `, ${notRunning} not (${list([['late', c.runningLate], ['other', c.runningOther]])}): their events show proc.exe_sha256 <NA>` : '';
     const afterWait = c.runningAfterWait > 0 ? ` (${c.runningAfterWait} after the wait: their events from the hash on carry it)` : '';
-    return `exe hashes: ${c.running + c.runningAfterWait} running processes' executables hashed${afterWait}${running}; ${c.execs} execs, ${c.hashed} hashed (${h.hashed} files read, ${h.cacheHits} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}${reads ? `; file reads that failed: ${reads}` : ''}`;
+    return `exe hashes: ${c.running + c.runningAfterWait} running processes' executables hashed${afterWait}${running}; ${c.execs} execs, ${c.hashed} hashed (${c.hashed - c.hashedFromCache} read from disk, ${c.hashedFromCache} from the cache), ${missing} missing${causes ? ` (${causes})` : ''}${reads ? `; file reads that failed: ${reads}` : ''}`;
   }
 
   private consume(chunk: Uint8Array): void {
@@ -259,28 +268,30 @@ export class ExeHashAnnotator extends Transform {
     if (counted) this.counts.execs++;
     const job: Job = { done: false, block: undefined };
     let timer: NodeJS.Timeout | undefined;
-    const finish = (block: Uint8Array | undefined, late: boolean): void => {
+    const finish = (made: Made | undefined, late: boolean): void => {
       if (job.done) return;
       job.done = true;
-      job.block = block;
+      job.block = made?.block;
       clearTimeout(timer);
-      if (!counted) this.counts[block ? 'running' : late ? 'runningLate' : 'runningOther']++;
-      else if (block) this.counts.hashed++;
-      else if (late) this.counts.late++;
+      if (!counted) this.counts[made ? 'running' : late ? 'runningLate' : 'runningOther']++;
+      else if (made) {
+        this.counts.hashed++;
+        if (made.cached) this.counts.hashedFromCache++;
+      } else if (late) this.counts.late++;
       this.drain();
     };
     const p = new Promise<void>((resolve) => {
       timer = setTimeout(() => { finish(undefined, true); resolve(); }, this.waitMs);
-      this.hashExec(exec, counted, job).then((block) => {
+      this.hashExec(exec, counted, job).then((made) => {
         // A running process's hash made after its wait still goes into the stream, where it is
         // now (an exec's events have gone on without theirs: its hash would name nothing new).
-        if (job.done && !counted && block && !this.ending) {
+        if (job.done && !counted && made && !this.ending) {
           this.counts.runningLate--;
           this.counts.runningAfterWait++;
-          this.queue.push(block);
+          this.queue.push(made.block);
           this.drain();
         }
-        finish(block, false);
+        finish(made, false);
         resolve();
       }, () => { finish(undefined, false); resolve(); });
     });
@@ -290,7 +301,7 @@ export class ExeHashAnnotator extends Transform {
   }
 
   /** The SD_EXE_HASH_E block for `exec`, or undefined (counted) when it cannot be hashed. */
-  private async hashExec(exec: Exec, counted: boolean, job: Job): Promise<Uint8Array | undefined> {
+  private async hashExec(exec: Exec, counted: boolean, job: Job): Promise<Made | undefined> {
     const procExe = `/proc/${exec.tid}/exe`;
     let exe: HashOutcome | undefined;
     let interpreter: HashOutcome | undefined;
@@ -307,12 +318,13 @@ export class ExeHashAnnotator extends Transform {
       if (counted && !job.done) this.counts[!exe || exe.missing === 'changed' ? 'gone' : 'other']++;
       return undefined;
     }
-    return exeHashBlock({
+    const block = exeHashBlock({
       // A running process's hash made after its wait is stamped when it goes into the stream.
       ts: job.done && !counted ? BigInt(Date.now()) * 1_000_000n : exec.ts, tid: exec.tid, cpu: exec.cpu, ino: exec.id.ino, ctimeNs: exec.id.ctimeNs, mtimeNs: exec.id.mtimeNs,
       sha256: exe.digest, interpreterSha256: interpreter && !('missing' in interpreter) ? interpreter.digest : undefined,
       dev: exe.dev, size: exe.size,
     });
+    return { block, cached: exe.cached };
   }
 
   /** The hash of the file at `path` when it can be opened (undefined when not). */
