@@ -60,7 +60,10 @@ const sources = (withRead) => ({
  * banner's `require`, not imported: an ES import makes Node build the module's ES facade, which
  * reads every export once — for node:fs its lazy ones too (fs.promises, the stream classes), ~3 ms
  * at every start (bench/RESULTS.md, start-up); a require hands the module object over, read
- * where the code uses it.
+ * where the code uses it. The stand-in's exports are an object whose prototype is the module, with
+ * no own properties: esbuild's interop (__toESM) copies an accessor for every own property of a
+ * CommonJS module's exports into a namespace at start-up (~300 KB of a tiny read's allocations for
+ * fs, zlib, url, os, util), while a name read through the prototype is the module's own.
  */
 const builtinsRequired = {
   name: 'scapdrift-builtins-required',
@@ -72,7 +75,7 @@ const builtinsRequired = {
       if (args.kind === 'require-call' || args.kind === 'dynamic-import') return { path: args.path, external: true };
       return { path: args.path, namespace: 'builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = Object.create(require(${JSON.stringify(args.path)}));`, loader: 'js' }));
   },
 };
 

@@ -29,9 +29,16 @@ export function openKind(id: number): 'open' | 'creat' | undefined {
   return e.name === 'creat' ? 'creat' : undefined;
 }
 
-/** Event ids of each kind. */
-export const OPEN_IDS: readonly number[] = Array.from({ length: EVENT_COUNT }, (_, id) => id).filter((id) => openKind(id) === 'open');
-export const CREAT_IDS: readonly number[] = Array.from({ length: EVENT_COUNT }, (_, id) => id).filter((id) => openKind(id) === 'creat');
+let idsOfKind: { open: readonly number[]; creat: readonly number[] } | undefined;
+
+/** The event ids of `kind`, ascending; listed at the first call (the filter compiler's), not at start-up. */
+export function openKindIds(kind: 'open' | 'creat'): readonly number[] {
+  idsOfKind ??= {
+    open: Array.from({ length: EVENT_COUNT }, (_, id) => id).filter((id) => openKind(id) === 'open'),
+    creat: Array.from({ length: EVENT_COUNT }, (_, id) => id).filter((id) => openKind(id) === 'creat'),
+  };
+  return idsOfKind[kind];
+}
 
 /** The four fields. */
 export type OpenField = 'read' | 'write' | 'create' | 'exec';

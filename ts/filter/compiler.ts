@@ -15,7 +15,7 @@ import { compileRegex, translateRegex, RegexSyntaxError } from './regex.js';
 import { eventInfo, eventIdsByName, eventRow, EVENT_COUNT } from '../events/event_table.js';
 import { isSyscallName, syscallName } from '../events/syscalls.js';
 import { errnoText } from '../fields/errno.js';
-import { OPEN_BITS, OPEN_IDS, CREAT_IDS, type OpenField } from '../fields/open_kind.js';
+import { OPEN_BITS, openKindIds, type OpenField } from '../fields/open_kind.js';
 import { fdNetCheck, type NetEmitter } from './fd_net.js';
 
 /** Macros and lists a condition may use (the rules loader provides them). */
@@ -384,20 +384,21 @@ class Compiler {
       this.emit(Op.TYPES, 0, 0, undefined, bitmap);
     };
     const execMode = bits('mode', OPEN_BITS.EXEC_MODE);
-    const byHandle = OPEN_IDS.filter((id) => eventInfo(id)!.name === 'open_by_handle_at');
+    const openIds = openKindIds('open');
+    const byHandle = openIds.filter((id) => eventInfo(id)!.name === 'open_by_handle_at');
     switch (field) {
-      case 'read': this.chain(Op.JUMP_FALSE, [types(OPEN_IDS), bits('flags', OPEN_BITS.RDONLY)]); break;
-      case 'write': this.chain(Op.JUMP_FALSE, [types(OPEN_IDS), bits('flags', OPEN_BITS.WRONLY)]); break;
+      case 'read': this.chain(Op.JUMP_FALSE, [types(openIds), bits('flags', OPEN_BITS.RDONLY)]); break;
+      case 'write': this.chain(Op.JUMP_FALSE, [types(openIds), bits('flags', OPEN_BITS.WRONLY)]); break;
       case 'create':
-        this.chain(Op.JUMP_FALSE, [types(OPEN_IDS), () => this.chain(Op.JUMP_TRUE, [
+        this.chain(Op.JUMP_FALSE, [types(openIds), () => this.chain(Op.JUMP_TRUE, [
           bits('flags', OPEN_BITS.F_CREATED),
           () => this.chain(Op.JUMP_FALSE, [bits('flags', OPEN_BITS.TMPFILE), () => { this.emit(Op.CHECK, Cmp.GE, F.PARAM, rawresTable(), encodeValues([{ flags: VAL_NUM, num: 0n, text: '0' }])); }]),
         ])]);
         break;
       case 'exec':
         this.chain(Op.JUMP_TRUE, [
-          () => this.chain(Op.JUMP_FALSE, [types(OPEN_IDS.filter((id) => !byHandle.includes(id))), bits('flags', OPEN_BITS.TMPFILE | OPEN_BITS.CREAT), execMode]),
-          () => this.chain(Op.JUMP_FALSE, [types(CREAT_IDS), execMode]),
+          () => this.chain(Op.JUMP_FALSE, [types(openIds.filter((id) => !byHandle.includes(id))), bits('flags', OPEN_BITS.TMPFILE | OPEN_BITS.CREAT), execMode]),
+          () => this.chain(Op.JUMP_FALSE, [types(openKindIds('creat')), execMode]),
         ]);
     }
     if (!target) this.emit(Op.NOT);

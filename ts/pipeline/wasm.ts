@@ -217,20 +217,29 @@ export const DESCRIPTION_MAGIC = 0x54444453;
 export const DESCRIPTION_HEADER_WORDS = 4;
 
 /**
- * FNV-1a (32-bit) of `bytes`: tells a build/decoder_tables.bin made for another
- * build/scapdrift.wasm (same length or not: a constant changed in assembly/ and the Wasm rebuilt
- * alone) or changed since it was written. ~0.2 ms for the 72 KB module.
+ * FNV-1a (32-bit) over the little-endian u32 words of `bytes`, then its last 0–3 bytes one by one:
+ * tells a build/decoder_tables.bin made for another build/scapdrift.wasm (same length or not: a
+ * constant changed in assembly/ and the Wasm rebuilt alone) or changed since it was written.
+ * By words, not bytes: a quarter of the steps for the ~72 KB module and description, which every
+ * process checks at start-up (~1 ms by bytes in a tiny read's profile; bench/RESULTS.md).
  */
 export function fingerprint(bytes: Uint8Array): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const words = bytes.length >>> 2;
   let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = 0; i < words; i++) h = Math.imul(h ^ dv.getUint32(i * 4, true), 0x01000193);
+  for (let i = words * 4; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 
-/** The contents of a file of the build (build/…); throws E_IO naming it when it is missing. */
+/**
+ * The contents of a file of the build (build/…), in the buffer Node read it into (readFileSync
+ * reads a file into an ArrayBuffer of its own: no copy); throws E_IO naming it when it is missing.
+ */
 function buildFile(url: URL): Uint8Array<ArrayBuffer> {
   try {
-    return new Uint8Array(readFileSync(url));
+    const read = readFileSync(url);
+    return new Uint8Array(read.buffer as ArrayBuffer, read.byteOffset, read.byteLength);
   } catch (e) {
     throw new ScapdriftError(ErrorCode.IO, `cannot read ${url.pathname}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (run npm run build)`);
   }
