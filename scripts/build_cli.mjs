@@ -28,7 +28,8 @@
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'dist', 'ts');
@@ -40,14 +41,63 @@ const URL_REF = /new URL\((['"])([^'"]+)\1,\s*import\.meta\.url\)/g;
 const READ = join(SRC, 'cli', 'read.js');
 
 /**
+ * Generated tables of libs' facts that every `read` loads, bundled as JSON.parse of their values:
+ * V8 parses a large array or object literal as code (an AST node per element, a boilerplate, then
+ * the copy) — the event table's ~48 KB took ~3.2 ms to import, as JSON ~2.0 ms (bench/RESULTS.md,
+ * start-up).
+ */
+const JSON_TABLES = new Set(['events/event_table_data.js', 'events/syscall_table_data.js', 'events/ppm_constants.js'].map((f) => join(SRC, f)));
+
+/**
+ * The module `file` of dist/ts as JSON.parse of each export's value; an export that is an object
+ * of an earlier export (ppm_constants' FILE_FLAG_NAMES = FLAG_TABLES.file_flags) stays that
+ * object. Throws when an export is not plain JSON data (the value would change), or has an
+ * object twice or frozen (its identity or state would be lost).
+ */
+async function jsonModule(file) {
+  const fail = (what) => { throw new Error(`build_cli: ${relative(ROOT, file)}: ${what}`); };
+  const exports = Object.entries(await import(pathToFileURL(file).href));
+  /** Each object inside the exports (not an export itself), and the expression that reads it. */
+  const paths = new Map();
+  const visit = (v, path) => {
+    for (const [k, x] of typeof v === 'object' && v !== null ? Object.entries(v) : []) {
+      if (typeof x !== 'object' || x === null) continue;
+      const at = `${path}[${JSON.stringify(Array.isArray(v) ? Number(k) : k)}]`;
+      if (paths.has(x) || Object.isFrozen(x)) fail(`${at} is an object met twice or frozen`);
+      paths.set(x, at);
+      visit(x, at);
+    }
+  };
+  /** Every object inside an export, at any depth: an export among them is read from the other. */
+  const inside = new Set();
+  const collect = (v) => {
+    for (const x of typeof v === 'object' && v !== null ? Object.values(v) : []) if (typeof x === 'object' && x !== null && !inside.has(x)) { inside.add(x); collect(x); }
+  };
+  for (const [, value] of exports) collect(value);
+  const own = exports.filter(([, value]) => !inside.has(value));
+  for (const [name, value] of own) visit(value, name);
+  const lines = [];
+  for (const [name, value] of own) {
+    const text = JSON.stringify(value);
+    if (text === undefined || !isDeepStrictEqual(JSON.parse(text), value)) fail(`${name} is not JSON data`);
+    if (typeof value === 'object' && value !== null && Object.isFrozen(value)) fail(`${name} is frozen`);
+    lines.push(`export const ${name} = ${typeof value === 'object' && value !== null ? `JSON.parse(${JSON.stringify(text)})` : text};`);
+  }
+  // An export that is an object of another export: that object.
+  for (const [name, value] of exports) if (inside.has(value)) lines.push(`export const ${name} = ${paths.get(value)};`);
+  return lines.join('\n');
+}
+
+/**
  * Same-folder paths go through the folder: valid from dist/ts/D/ and from any folder of dist/bin/.
- * The files of `withRead` import cli/read.js first.
+ * The files of `withRead` import cli/read.js first; the modules of JSON_TABLES are their values.
  */
 const sources = (withRead) => ({
   name: 'scapdrift-sources',
   setup(b) {
-    b.onLoad({ filter: /\.js$/ }, (args) => {
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
       if (!args.path.startsWith(SRC + sep)) return undefined;
+      if (JSON_TABLES.has(args.path)) return { contents: await jsonModule(args.path), loader: 'js' };
       const folder = basename(dirname(args.path));
       const text = readFileSync(args.path, 'utf8').replace(URL_REF, (m, q, p) => (p.startsWith('./') ? `new URL(${q}../${folder}/${p.slice(2)}${q}, import.meta.url)` : m));
       return { contents: withRead.has(args.path) ? `import ${JSON.stringify(READ)};\n${text}` : text, loader: 'js' };
