@@ -1,7 +1,7 @@
 /**
  * `npm run bench:sinsp`: scapdrift against libsinsp's own `sinsp-example` (issue 17's table),
  * side by side on busy.scap (gunzipped once to a temp file: libscap then reads a plain file) and
- * on a tiny capture; scapdrift as the package's `bin` runs it (`node dist/bin/cli/main.js`). Whole processes, alternated A B A B, output to /dev/null; each row gives
+ * on a tiny capture; scapdrift as the package's `bin` runs it (`node dist/bin/cli/main.cjs`). Whole processes, alternated A B A B, output to /dev/null; each row gives
  * the median wall time and peak RSS of each, and the ratio (libsinsp ÷ scapdrift: above 1,
  * scapdrift is faster).
  *
@@ -25,7 +25,7 @@ import { writeSection } from './results_file.js';
 const SINSP = process.env.SINSP_EXAMPLE ?? '/opt/oracle/bin/sinsp-example';
 const RUNS = Number(process.env.BENCH_RUNS) > 0 ? Number(process.env.BENCH_RUNS) : 3;
 const RUNS_EVERY_EVENT = Number(process.env.BENCH_RUNS_EVERY_EVENT) > 0 ? Number(process.env.BENCH_RUNS_EVERY_EVENT) : RUNS;
-/** What a user runs: the package's `bin` (the bundled command line, dist/bin/cli/main.js). */
+/** What a user runs: the package's `bin` (the bundled command line, dist/bin/cli/main.cjs). */
 const CLI = resolve(process.cwd(), (JSON.parse(readFileSync(resolve(process.cwd(), 'package.json'), 'utf8')) as { bin: { scapdrift: string } }).bin.scapdrift);
 const CAPTURES = resolve(process.cwd(), '..', 'shared', 'captures');
 const TINY = join(CAPTURES, 'curl_google.scap');

@@ -3,14 +3,15 @@
 // ES modules split at every dynamic import() (filter compiler, rules and YAML, live capture,
 // workers, … load only when a command uses them), npm dependencies included. A tiny `read` then
 // loads ~20 files instead of ~50 modules and their package lookups (bench/RESULTS.md,
-// start-up). Run by `npm run build:ts` after tsc and the rules validator; package.json's `bin`
-// is dist/bin/cli/main.js. The library (dist/ts/api/) is not bundled.
+// start-up), each then converted to a CommonJS file (.cjs: no ES module loader at run time, see
+// commonJs below). Run by `npm run build:ts` after tsc and the rules validator; package.json's
+// `bin` is dist/bin/cli/main.cjs. The library (dist/ts/api/) is not bundled.
 //
 // A module that names another file by `new URL(path, import.meta.url)` (a worker, a job module
 // a worker imports, the Wasm decoder, the rules) keeps working in the bundle: every folder of
 // dist/bin/ is one level below it, as in dist/ts/, so `../../../x` still names the checkout's
 // x; a JavaScript target is one more entry, written where its path says
-// (dist/bin/parallel/worker.js); and a same-folder path (`./worker.js`, which a chunk in
+// (dist/bin/parallel/worker.cjs); and a same-folder path (`./worker.js`, which a chunk in
 // dist/bin/chunks/ would miss) is rewritten through its folder (`../parallel/worker.js`).
 // The build fails if any such path of the output names no file of the bundle, or leaves the
 // checkout.
@@ -25,8 +26,8 @@
 
 //
 //   node scripts/build_cli.mjs
-import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { build, transform } from 'esbuild';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -195,19 +196,60 @@ for (const input of Object.values(found.inputs)) {
   for (const i of input.imports) if (i.kind === 'dynamic-import' && !i.external) splitPoints.add(resolve(ROOT, i.path));
 }
 const withRead = new Set([...splitPoints].filter((e) => e.startsWith(SRC + sep) && !readPath.has(e) && [...staticClosure(found, e)].some((f) => readPath.has(f))));
-rmSync(OUT, { recursive: true, force: true });
-const { metafile } = await build(options([...entries], true, withRead));
+const { metafile, outputFiles } = await build(options([...entries], false, withRead));
+/** The bundle's ES modules by absolute path (.js). */
+const texts = new Map(outputFiles.map((f) => [f.path, f.text]));
 
 // Every URL path in the output names an emitted file (dist/bin), or a path of the checkout outside
 // dist/ (the Wasm, rules, samples, the driver: the same as from dist/ts).
 const outputs = new Set(Object.keys(metafile.outputs).map((o) => resolve(ROOT, o)));
 const missing = [];
 for (const o of outputs) {
-  for (const [, , p] of readFileSync(o, 'utf8').matchAll(URL_REF)) {
+  for (const [, , p] of texts.get(o).matchAll(URL_REF)) {
     const target = resolve(dirname(o), p);
     const ok = target.startsWith(OUT + sep) ? outputs.has(target) : !target.startsWith(join(ROOT, 'dist') + sep) && target.startsWith(ROOT);
     if (!ok) missing.push(`${relative(ROOT, o)}: ${p} → ${relative(ROOT, target)}`);
   }
 }
 if (missing.length) throw new Error(`build_cli: paths of the bundle that name nothing:\n${missing.join('\n')}`);
-console.error(`build_cli: dist/bin: ${outputs.size} files, entries ${[...entries].map((e) => relative(SRC, e)).join(', ')}`);
+
+/** The line the `banner` option puts first in every ES module of the bundle. */
+const BANNER = options([], false).banner.js;
+
+/**
+ * The bundle's ES module at `path` as a CommonJS module (.cjs): Node then loads the command line
+ * with `require` and never starts its ES module loader (module jobs, resolution, linking, and
+ * the fs/promises and readline modules it reads files with): 10–20 ms of CPU and ~170–250 page
+ * faults less for a tiny read, with or without rules (bench/RESULTS.md, start-up, session 10).
+ * The bundle's own paths (imports, `new URL`) name the .cjs files; an `import()` of one of them
+ * or of a built-in module is a `require` (the ES loader would start for it); an `import()` of a
+ * URL (the job module of a decode worker) stays one, the ES loader then handing the .cjs file to
+ * CommonJS's (same instances); `import.meta.url` is the file's URL; strict mode, as in a module.
+ */
+async function commonJs(path, text) {
+  const shebang = /^#![^\n]*\n/.exec(text)?.[0] ?? '';
+  if (!text.startsWith(BANNER, shebang.length)) throw new Error(`build_cli: ${relative(ROOT, path)} does not start with the banner`);
+  const code = text
+    .slice(shebang.length + BANNER.length)
+    .replace(/(["'])(\.\.?\/[^"']*)\.js\1/g, (m, q, p) => (texts.has(resolve(dirname(path), `${p}.js`)) ? `${q}${p}.cjs${q}` : m))
+    .replace(/\bimport\((["'])((?:\.\.?\/[^"']*\.cjs)|(?:node:[^"']*))\1\)/g, 'Promise.resolve().then(() => require($1$2$1))');
+  const out = await transform(code, {
+    format: 'cjs',
+    loader: 'js',
+    platform: 'node',
+    target: 'node20',
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: "'use strict';const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+    minifyWhitespace: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return shebang + out.code;
+}
+
+rmSync(OUT, { recursive: true, force: true });
+for (const [path, text] of texts) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path.replace(/\.js$/, '.cjs'), await commonJs(path, text), { mode: text.startsWith('#!') ? 0o755 : 0o644 });
+}
+console.error(`build_cli: dist/bin: ${outputs.size} files (CommonJS), entries ${[...entries].map((e) => relative(SRC, e)).join(', ')}`);

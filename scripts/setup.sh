@@ -36,7 +36,7 @@ if stale build/scapdrift.wasm assembly asconfig.json package.json; then
   echo "setup: building the Wasm decoder (assembly/)" >&2
   npm run --silent build:wasm
 fi
-if stale dist/bin/cli/main.js ts test bench scripts/gen_rules_validator.mjs scripts/gen_decoder_tables.mjs scripts/build_cli.mjs tsconfig.json package.json; then
+if stale dist/bin/cli/main.cjs ts test bench scripts/gen_rules_validator.mjs scripts/gen_decoder_tables.mjs scripts/build_cli.mjs tsconfig.json package.json; then
   echo "setup: compiling TypeScript, bundling the command line (dist/bin/)" >&2
   npm run --silent build:ts
 fi

@@ -39,7 +39,7 @@ test('npm pack builds and ships dist/ts and the Wasm decoder; the README example
   const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'a tarball');
   const listing = run('tar', ['tzf', join(app, tarball)], app).split('\n');
-  for (const f of ['package/dist/ts/api/index.js', 'package/dist/ts/api/index.d.ts', 'package/dist/ts/parallel/worker.js', 'package/dist/bin/cli/main.js', 'package/dist/bin/parallel/worker.js', 'package/build/scapdrift.wasm', 'package/build/decoder_tables.bin', 'package/rules/scapdrift_rules.yaml']) {
+  for (const f of ['package/dist/ts/api/index.js', 'package/dist/ts/api/index.d.ts', 'package/dist/ts/parallel/worker.js', 'package/dist/bin/cli/main.cjs', 'package/dist/bin/parallel/worker.cjs', 'package/build/scapdrift.wasm', 'package/build/decoder_tables.bin', 'package/rules/scapdrift_rules.yaml']) {
     assert.ok(listing.includes(f), `the tarball ships ${f}`);
   }
   assert.not.ok(listing.some((f) => f.startsWith('package/dist/test/') || f.startsWith('package/driver/build/')), 'no tests or machine-built driver objects');

@@ -108,8 +108,8 @@ test('the bin (bundled): rules, 3 workers (their modules and job from the bundle
   const p = probed([...args, '--workers', '3'], { SCAPDRIFT_BATCH_BYTES: '65536' }, BIN);
   assert.is(p.status, 0, p.stderr);
   assert.is(p.stdout, runCli([...args, '--workers', '1']).stdout, 'byte-identical to one thread');
-  assert.is(loaded(p, '/dist/bin/parallel/worker.js'), 2, 'two workers ran the bundled worker');
-  assert.is(loaded(p, '/dist/bin/pipeline/event_printer.js'), 3, 'the job module: once on each thread');
+  assert.is(loaded(p, '/dist/bin/parallel/worker.cjs'), 2, 'two workers ran the bundled worker');
+  assert.is(loaded(p, '/dist/bin/pipeline/event_printer.cjs'), 3, 'the job module: once on each thread');
   assert.is(p.loads.filter((u) => u.includes('/dist/ts/') || u.includes('/node_modules/')).length, 0, 'nothing from dist/ts or node_modules: YAML is bundled');
   assert.is(p.reads.filter((f) => f === RULES).length, 1, 'the rules file read once');
   assert.is(p.reads.filter((f) => f === WASM).length, 1, 'the Wasm module read (and compiled) once');

@@ -10,18 +10,28 @@
 import Module, { register, syncBuiltinESMExports } from 'node:module';
 import fs from 'node:fs';
 import wt from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
 
 const say = (line: string): void => { (process as unknown as { _rawDebug(s: string): void })._rawDebug(`PROBE ${line}`); };
 
 register('./probe_hooks.js', import.meta.url);
 
-// The bundle requires Node's built-in modules (scripts/build_cli.mjs): those loads bypass the
-// loader hooks, and are reported here, as the hooks name them (`node:fs`).
-const cjs = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
+// The bundle is CommonJS and requires Node's built-in modules (scripts/build_cli.mjs): those loads
+// bypass the loader hooks, and are reported here, as the hooks name them (`node:fs`, a file's
+// URL), a file at its first load on the thread.
+const cjs = Module as unknown as {
+  _load(request: string, parent: unknown, isMain: boolean): unknown;
+  _resolveFilename(request: string, parent: unknown, isMain: boolean): string;
+  _cache: Record<string, unknown>;
+};
 const load = cjs._load;
-cjs._load = function (request: string, ...rest: unknown[]) {
+cjs._load = function (request: string, parent: unknown, isMain: boolean) {
   if (request.startsWith('node:')) say(`load ${request}`);
-  return load.call(this, request, ...rest);
+  else if (!Module.isBuiltin(request)) {
+    const file = cjs._resolveFilename(request, parent, isMain);
+    if (!(file in cjs._cache)) say(`load ${pathToFileURL(file).href}`);
+  }
+  return load.call(this, request, parent, isMain);
 };
 
 const Instance = WebAssembly.Instance;
