@@ -9,7 +9,9 @@
  * file offset 0: u32 block type | u32 total length | u32 magic | u16 major | u16 minor | i64 section_length (offset 16) | options...
  * ```
  */
-import { open } from 'node:fs/promises';
+// fs.promises, read where a recording is closed: a read (which imports this module for the checks
+// below) does not load node:fs/promises and its modules at start-up (bench/RESULTS.md, start-up).
+import { promises as fsp } from 'node:fs';
 import { ScapdriftError, ErrorCode } from '../errors.js';
 import type { SectionHeader } from './section_header.js';
 
@@ -26,7 +28,7 @@ const SHB_LENGTH_OFFSET = 4;
  */
 export async function closeRecording(path: string): Promise<void> {
   try {
-    const fh = await open(path, 'r+');
+    const fh = await fsp.open(path, 'r+');
     try {
       const head = Buffer.alloc(8);
       await fh.read(head, 0, 4, SHB_LENGTH_OFFSET);
