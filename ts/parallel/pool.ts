@@ -19,7 +19,7 @@
  * back) come in there, not only when it waits.
  *
  * Memory stays bounded: at most {@link batchesAhead}(N) batches are in flight
- * beyond the slowest ready worker (and BYTES_IN_FLIGHT_WHILE_STARTING while one
+ * beyond the slowest ready worker (and BATCHES_WHILE_STARTING full ones while one
  * starts), each worker's young generation is capped
  * (WORKER_YOUNG_GENERATION_MIB), their shared buffers are reused, no
  * batch is split while the consumer of the results has not taken the last ones,
@@ -77,14 +77,14 @@ function batchesAhead(n: number): number {
  */
 const WORKER_YOUNG_GENERATION_MIB = 3;
 /**
- * Input bytes the batches in flight may hold while a worker is starting, beyond the window
- * above: this thread decodes every batch until the workers are ready (WorkerReady), and they
- * walk these batches then. 8 MiB is ~80 ms of this thread's decoding of the default JSON (a
- * worker takes 50–200 ms to start on the benchmark VM), ~8 batches when little is printed; the
- * shared buffers' touched pages stay with the pool, so more would raise the peak RSS that
- * `--workers 4` keeps under 150 MiB.
+ * Input the batches in flight may hold while a worker is starting, beyond the window above, in
+ * full batches (BATCH_BYTES each): this thread decodes every batch until the workers are ready
+ * (WorkerReady), then waits for them, and they walk these batches first. 8 MiB is ~80 ms of this
+ * thread's decoding of the default JSON (a worker takes 50–200 ms to start on the benchmark VM),
+ * ~8 batches when little is printed; the shared buffers' touched pages stay with the pool, so
+ * more would raise the peak RSS that `--workers 4` keeps under 150 MiB.
  */
-const BYTES_IN_FLIGHT_WHILE_STARTING = 8 << 20;
+const BATCHES_WHILE_STARTING = 8;
 /**
  * Walk-only batches held for a worker before they go without an owned batch (BatchMessage walk):
  * the pool then knows where each worker is to within this many batches, less than the
@@ -254,7 +254,7 @@ class PoolRun<P> {
    */
   overWindow(): boolean {
     if (this.nextSeq - 1 - this.lowestDone(true) > batchesAhead(this.n)) return true;
-    return this.pool.some((p) => !p.ready) && this.bytesInFlight > BYTES_IN_FLIGHT_WHILE_STARTING;
+    return this.pool.some((p) => !p.ready) && this.bytesInFlight > BATCHES_WHILE_STARTING * BATCH_BYTES;
   }
 
   /** Gives a batch's written buffers back to the replica that made them (0: this thread's). */
