@@ -15,13 +15,16 @@ import { STR_COMM, strLen, strPtr } from "./thread_record";
 import { findThread } from "./thread_table";
 import {
   FileRecord, pathHash, findByPath, recordForInode, recordForPath, setPath, markWritten, markChmod,
-  fdPut, fdFind, fdForget, fdMapEmpty, PATH_HASH_SEED,
+  fdPut, fdFind, fdForget, fdMapEmpty, forgetMarks, PATH_HASH_SEED,
 } from "./file_table";
 
 // libs' PPM_O_* open flags (driver/ppm_events_public.h).
 const PPM_O_WRONLY: u32 = 1 << 1; // O_RDWR sets it too
 const PPM_O_CREAT: u32 = 1 << 2;
 const PPM_O_TRUNC: u32 = 1 << 8;
+// Set with O_DIRECTORY too (libs' open_flags_to_scap tests the composite O_TMPFILE): an
+// O_TMPFILE only with PPM_O_WRONLY, which the kernel requires of one and refuses to a directory.
+const PPM_O_TMPFILE: u32 = 1 << 13;
 const PPM_O_F_CREATED: u32 = 1 << 14;
 // libs' PPM_S_IX* chmod bits: S_IXOTH, S_IXGRP, S_IXUSR.
 const PPM_S_IXANY: u32 = 1 | 8 | 64;
@@ -98,14 +101,25 @@ function onDup(type: u32, tid: i64, fd: i64): void {
 function onMemfd(type: u32, tid: i64, fd: i64): void {
   const h = memfdNameHash(roleIndex(type, ROLE_PATH));
   setActor(tid);
-  recordForPath(h).marks = 0; // an older memfd of the same name is another file
+  forgetMarks(recordForPath(h)); // an older memfd of the same name is another file
   fdPut(actorPid, fd, 0, 0, h);
+}
+
+/**
+ * Whether the open created its file: O_F_CREATED (the kernel's FMODE_CREATED, libs'
+ * extract_file_mode in driver/ppm_fillers.c and modern_bpf) or an O_TMPFILE.
+ * creat carries no such flag (its creat_flags are the overlay layer): not known.
+ */
+function created(flags: u32): bool {
+  return (flags & PPM_O_F_CREATED) != 0 || (flags & (PPM_O_TMPFILE | PPM_O_WRONLY)) == (PPM_O_TMPFILE | PPM_O_WRONLY);
 }
 
 /**
  * An open for writing: remembered in the fd map; a creation or truncation
  * (O_CREAT, O_TRUNC, O_F_CREATED; creat has no flags and always is one) marks
- * the file written. Any other open reuses the fd number for another file.
+ * the file written. A file the open created is a new file, also when its inode
+ * number (or its path) was an older file's that was deleted: what the table knew
+ * of that one is forgotten first. Any other open reuses the fd number for another file.
  */
 function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
   const fl = roleIndex(type, ROLE_FLAGS);
@@ -121,6 +135,7 @@ function onOpen(type: u32, tid: i64, ts: u64, fd: i64): void {
   const dev = <u32>paramU64(roleIndex(type, ROLE_DEV));
   const h = absolutePathHash(roleIndex(type, ROLE_PATH));
   const r = recordForInode(ino, dev, h);
+  if (!paramEmpty(fl) && created(flags)) forgetMarks(r);
   setPath(r, h);
   fdPut(actorPid, fd, ino, dev, 0);
   if (paramEmpty(fl) || (flags & (PPM_O_CREAT | PPM_O_TRUNC | PPM_O_F_CREATED)) != 0) {

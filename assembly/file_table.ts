@@ -273,6 +273,16 @@ export function setPath(r: FileRecord, h: u64): void {
   indexPut(pathIndex, h, numberOf(r));
 }
 
+/**
+ * Forgets what the table knew of `r`'s file (writer, chmod, marks): its (dev, ino) or
+ * path now names a new file. The keys and the eviction rank stay.
+ */
+export function forgetMarks(r: FileRecord): void {
+  r.marks = 0;
+  const from = offsetof<FileRecord>("writtenTs");
+  memory.fill(changetype<usize>(r) + from, 0, RECORD_BYTES - from);
+}
+
 /** Copies a process name (at most COMM_BYTES) into the record at `dst`; returns its length. */
 function copyComm(dst: usize, src: usize, len: u32): u32 {
   const n = len < COMM_BYTES ? len : COMM_BYTES;

@@ -358,6 +358,39 @@ test('a path re-created as a new inode takes the name from the old one: the chmo
   assert.equal([lastExec(rows)['drift.exe_writer.pid'], lastExec(rows)['drift.exe_chmod.pid']], [10n, 11n]);
 });
 
+test('a file created at a deleted file\'s inode number (O_F_CREATED, O_TMPFILE) is a new file: the old chmod and writer go', async () => {
+  // The user trial: `echo hello > old; chmod 755 old; rm old; cp /bin/true newtool; ./newtool`, where ext4
+  // gave newtool old's inode. cp's open carries O_F_CREATED (the kernel's FMODE_CREATED); cp does no chmod.
+  const O_EXCL = 32, O_TMPFILE = 1 << 13, O_DIRECTORY = 1 << 11, O_F_CREATED = 1 << 14;
+  const { rows } = await decode(scap([
+    openat(T0, 12n, 5, '/tmp/r/old_notes.txt', 4242, O_WRONLY | O_CREAT | O_TRUNC | O_F_CREATED),
+    write(T0 + MS, 12n, 5),
+    fchmodat(T0 + 2n * MS, 11n, '/tmp/r/old_notes.txt'),
+    openat(T0 + 3n * MS, 10n, 6, '/tmp/r/newtool', 4242, O_WRONLY | O_CREAT | O_EXCL | O_F_CREATED),
+    write(T0 + 4n * MS, 10n, 6),
+    execve(T0 + 5n * MS, 12n, '/tmp/r/newtool', 4242, T0 + 4n * MS),
+    // A hard link to newtool opened for writing (no O_F_CREATED), then chmod'ed: the same file, marks kept.
+    fchmodat(T0 + 6n * MS, 11n, '/tmp/r/newtool'),
+    openat(T0 + 7n * MS, 13n, 7, '/tmp/r/link', 4242, O_WRONLY | O_CREAT),
+    execve(T0 + 8n * MS, 12n, '/tmp/r/link', 4242, T0 + 6n * MS),
+    // An unnamed O_TMPFILE at that inode number, written, then linked in by its new name: a new file again.
+    openat(T0 + 9n * MS, 14n, 8, '/tmp/r', 4242, O_WRONLY | O_TMPFILE | O_DIRECTORY),
+    write(T0 + 10n * MS, 14n, 8),
+    execve(T0 + 11n * MS, 12n, '/tmp/r/link', 4242, T0 + 10n * MS),
+  ]));
+  const [created, linked, tmpfile] = rows.filter((r) => r['evt.type'] === 'execve');
+  assert.equal(pickDrift(created!), {
+    ...nulls(), 'drift.exe_writer.pid': 10n, 'drift.exe_writer.name': 'curl', 'drift.exe_written_ts': T0 + 4n * MS,
+    'drift.exe_written_duration': MS,
+  }, 'the deleted file\'s chmod (pid 11, 3 ms earlier) is not the new file\'s');
+  assert.equal([linked!['drift.exe_writer.pid'], linked!['drift.exe_written_ts'], linked!['drift.exe_chmod.pid'], linked!['drift.exe_chmod_ts']],
+    [13n, T0 + 7n * MS, 11n, T0 + 6n * MS], 'an open of the same file without O_F_CREATED keeps what was known of it');
+  assert.equal(pickDrift(tmpfile!), {
+    ...nulls(), 'drift.exe_writer.pid': 14n, 'drift.exe_writer.name': 'dpkg', 'drift.exe_written_ts': T0 + 10n * MS,
+    'drift.exe_written_duration': MS,
+  }, 'O_TMPFILE: the earlier chmod is forgotten');
+});
+
 test('two files with one inode number on two filesystems: the one at the exe path wins', async () => {
   const { rows } = await decode(scap([
     openat(T0, 1n, 5, '/run/foo', 5, O_WRONLY | O_CREAT, 0x0019),
