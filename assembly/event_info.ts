@@ -78,7 +78,8 @@ export const ROLE_SHELL: u32 = 34; // shell
 export const ROLE_CONTAINER_ID: u32 = 35; // container_id
 export const ROLE_EUID: u32 = 36; // euid, egid: the effective id setre*id / setres*id set
 export const ROLE_CREAT_FLAGS: u32 = 37; // creat_flags: the overlay layer of a creat's file
-export const ROLE_COUNT: u32 = 38;
+export const ROLE_REAPER_TID: u32 = 38; // reaper_tid: who inherits an exiting thread's children (procexit)
+export const ROLE_COUNT: u32 = 39;
 /** Role slot value meaning "this event version has no such parameter". */
 export const ROLE_ABSENT: u8 = 0xff;
 

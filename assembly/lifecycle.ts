@@ -8,16 +8,17 @@ import {
   ROLE_RES, ROLE_EXE, ROLE_ARGS, ROLE_PID, ROLE_PTID, ROLE_CWD, ROLE_COMM, ROLE_CGROUPS,
   ROLE_FLAGS, ROLE_UID, ROLE_GID, ROLE_VTID, ROLE_VPID, ROLE_PIDNS_INIT_START_TS,
   ROLE_EXE_INO, ROLE_EXE_INO_CTIME, ROLE_EXE_INO_MTIME, ROLE_TRUSTED_EXEPATH, ROLE_LOGINUID, ROLE_PATH,
-  ROLE_ENV, ROLE_TTY, ROLE_VPGID, ROLE_CAP_INHERITABLE, ROLE_CAP_PERMITTED, ROLE_CAP_EFFECTIVE, roleIndex, isVforkEvent,
+  ROLE_ENV, ROLE_TTY, ROLE_VPGID, ROLE_CAP_INHERITABLE, ROLE_CAP_PERMITTED, ROLE_CAP_EFFECTIVE, ROLE_REAPER_TID, roleIndex, isVforkEvent,
 } from "./event_info";
 import { paramEmpty, paramI64, paramLen, paramPtr, paramStrLen, paramU64 } from "./params";
 import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_CTIME_DURATION_PROC_START, HAS_CTIME_DURATION_PIDNS_START, HAS_VPID,
-  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_GID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, RECORD_BYTES, STR_LEN_BASE, STR_COUNT, SESSION_BASE, SESSION_BYTES,
+  HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_GID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, IS_REAPER, RECORD_BYTES, STR_LEN_BASE, STR_COUNT, SESSION_BASE, SESSION_BYTES,
   STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, STR_ENV, strLen, strPtr,
 } from "./thread_record";
-import { findThread, insertThread, removeThread } from "./thread_table";
+import { findThread, insertThread, removeThread, threadSlots, threadSlotPtr } from "./thread_table";
+import { beginParents, mainThread, nextParent } from "./ancestry";
 import { stageString, stageFrom, commitStrings, freeStrings } from "./thread_strings";
 import { enterContainer, resetContainerStarts } from "./container_id";
 import { setExeOrigin, inheritExeOrigin } from "./drift";
@@ -433,10 +434,75 @@ let exitCount: u32 = 0;
   return changetype<ThreadRecord>(EXITED + <usize>i * RECORD_BYTES);
 }
 
-/** Applies a procexit: removes `tid` and remembers it for CLONE_STALE_TIME_NS. */
-export function onProcexitApplied(tid: i64, ts: u64): void {
+/** A procexit's reaper_tid when the event has none (an older version) or leaves it empty. */
+export const REAPER_UNKNOWN: i64 = -1;
+
+/**
+ * The reaper_tid of the current procexit event `type`: the tid that inherits the exiting
+ * thread's children as the kernel saw it, 0 when it had none, -1 (REAPER_UNKNOWN) when the
+ * driver could not tell or the version has no such parameter (libs parsers.cpp parse_thread_exit).
+ */
+export function exitReaper(type: u32): i64 {
+  const i = param(type, ROLE_REAPER_TID);
+  return paramEmpty(i) ? REAPER_UNKNOWN : paramI64(i);
+}
+
+/**
+ * libsinsp find_new_reaper (thread_manager.cpp, after the kernel's): another thread of `r`'s
+ * group; else the main thread of the nearest ancestor process that is a reaper — a pid
+ * namespace's init (pid or vpid 1) or a process that reaped before (IS_REAPER) — without
+ * crossing into another pid namespace; else null.
+ */
+function findNewReaper(r: ThreadRecord): ThreadRecord | null {
+  if (r.tid != r.pid) {
+    const m = findThread(r.pid);
+    if (m != null) return m;
+  } else {
+    for (let i: u32 = 0; i < threadSlots(); i++) {
+      const p = threadSlotPtr(i);
+      if (p != 0 && changetype<ThreadRecord>(p).pid == r.pid && changetype<ThreadRecord>(p).tid != r.tid) return changetype<ThreadRecord>(p);
+    }
+  }
+  const ns = r.presence & IN_OWN_PIDNS;
+  beginParents(r);
+  for (let p = nextParent(); p != 0; p = nextParent()) {
+    const pr = changetype<ThreadRecord>(p);
+    if ((pr.presence & IN_OWN_PIDNS) != ns) break;
+    const m = mainThread(pr);
+    if (m.pid == 1 || ((m.presence & HAS_VPID) != 0 && m.vpid == 1) || (m.presence & IS_REAPER) != 0) return m;
+  }
+  return null;
+}
+
+/**
+ * Gives the children of exiting thread `r` (the records whose ptid is its tid) to their new
+ * parent, as libsinsp remove_thread does (thread_manager.cpp; assign_children_to_reaper in
+ * threadinfo.cpp): the thread `reaper` names (the procexit's reaper_tid) when the table has it,
+ * else findNewReaper; with none, ptid 0 (no parent). A reaper of another process is marked
+ * IS_REAPER. A reaper_tid of 0 says the kernel saw no children: the table is not walked (the
+ * walk visits every slot, so it runs only for exits that leave children, or that do not say).
+ */
+function reparentChildren(r: ThreadRecord, reaper: i64): void {
+  if (reaper == 0) return;
+  let to = reaper > 0 && reaper != r.tid ? findThread(reaper) : null;
+  if (to == null) to = findNewReaper(r);
+  const toTid = to == null ? 0 : to.tid;
+  if (to != null && to.pid != r.pid) mainThread(to).presence |= IS_REAPER;
+  const tid = r.tid;
+  for (let i: u32 = 0; i < threadSlots(); i++) {
+    const p = threadSlotPtr(i);
+    if (p != 0 && changetype<ThreadRecord>(p).ptid == tid && changetype<ThreadRecord>(p).tid != tid) changetype<ThreadRecord>(p).ptid = toTid;
+  }
+}
+
+/**
+ * Applies a procexit: gives the children of `tid` to their new parent (`reaper`: the event's
+ * reaper_tid, see reparentChildren), removes `tid` and remembers it for CLONE_STALE_TIME_NS.
+ */
+export function onProcexitApplied(tid: i64, ts: u64, reaper: i64): void {
   const r = findThread(tid);
   if (r == null) return;
+  reparentChildren(r, reaper);
   const kept = exitedAt(exitNext);
   if (exitCount == RECENT_EXITS) freeStrings(kept); // the oldest exit is forgotten
   memory.copy(changetype<usize>(kept), changetype<usize>(r), RECORD_BYTES);

@@ -21,7 +21,7 @@ import {
   KIND_FILE_OPEN, KIND_SETSID, KIND_FD, eventKind, eventNparams, isKnownEvent, isLargePayload, paramWidth,
 } from "./event_info";
 import { PARAM_PTR, PARAM_LEN, setFrameNparams } from "./params";
-import { onCloneExit, onExecveExit, onProcexitApplied } from "./lifecycle";
+import { onCloneExit, onExecveExit, onProcexitApplied, exitReaper } from "./lifecycle";
 import { onThreadAttrExit } from "./thread_attrs";
 import { onCredentialEvent } from "./users";
 import { onFileEvent } from "./file_events";
@@ -67,6 +67,8 @@ let faultParam: u32 = 0;
 // the thread after the event is processed).
 let pendingExitTid: i64 = 0;
 let pendingExitTs: u64 = 0;
+/** The procexit's reaper_tid, REAPER_UNKNOWN when the event has none (lifecycle.ts). */
+let pendingExitReaper: i64 = 0;
 let hasPendingExit: bool = false;
 
 // Whether this instance owns the bytes being scanned (parallel decoding): when
@@ -280,7 +282,7 @@ function walkV1(f: usize, avail: u32, at: u32): i32 {
 export function scan(end: u32): i32 {
   applyPendingClose();
   if (hasPendingExit) {
-    onProcexitApplied(pendingExitTid, pendingExitTs);
+    onProcexitApplied(pendingExitTid, pendingExitTs, pendingExitReaper);
     hasPendingExit = false;
   }
   while (true) {
@@ -350,7 +352,12 @@ export function scan(end: u32): i32 {
     else if (kind >= KIND_SETSID && kind < KIND_FD) onThreadAttrExit(kind, type, tid);
     else if (kind >= KIND_FILE_OPEN && kind < KIND_SETSID) onFileEvent(kind, type, tid, load<u64>(f, FRAME_TS));
     if (fdAction(type) != FD_ACT_NONE) { if (fdTracking()) onFdEvent(eventNum, type, tid); }
-    else if (kind == KIND_PROCEXIT) { pendingExitTid = tid; pendingExitTs = load<u64>(f, FRAME_TS); hasPendingExit = true; }
+    else if (kind == KIND_PROCEXIT) {
+      pendingExitTid = tid;
+      pendingExitTs = load<u64>(f, FRAME_TS);
+      pendingExitReaper = exitReaper(type);
+      hasPendingExit = true;
+    }
     const cpu = <u32>load<u16>(b, BLOCK_HEADER);
     // Emitted: the type is selected (for a generic exit, its syscall) and, when a filter is set,
     // some program matches.
@@ -358,7 +365,7 @@ export function scan(end: u32): i32 {
       (isGenericExit(type) && !syscallEmitted()) ||
       (filterCount() > 0 && !runFilters(f, type, cpu, eventNum))) {
       applyPendingClose();
-      if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
+      if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs, pendingExitReaper); hasPendingExit = false; }
       if (!stateExecs || kind != KIND_EXECVE) continue;
       framePtr = f;
       frameHeaderLen = hdr;
@@ -373,7 +380,7 @@ export function scan(end: u32): i32 {
     const full = formatEvent(f, type, cpu, eventNum);
     // State changes that wait until the event was seen: the close, the exit.
     applyPendingClose();
-    if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs); hasPendingExit = false; }
+    if (hasPendingExit) { onProcexitApplied(pendingExitTid, pendingExitTs, pendingExitReaper); hasPendingExit = false; }
     if (full) return STATUS_OUTPUT;
   }
 }

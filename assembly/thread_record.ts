@@ -32,6 +32,11 @@ export const HAS_CONTAINER_START: u32 = 1 << 16;
 /** Not a presence bit: the thread runs in a pid namespace other than the host's (pidnsInitStartTs is that namespace's). */
 export const IN_OWN_PIDNS: u32 = 1 << 17;
 export const HAS_GID: u32 = 1 << 18;
+/**
+ * Not a presence bit, set on a main thread: its process reaped another's orphans (libsinsp
+ * thread_group_info::is_reaper, set in thread_manager.cpp remove_thread); lifecycle.ts.
+ */
+export const IS_REAPER: u32 = 1 << 19;
 
 // String slots inside the blob.
 export const STR_COMM: u32 = 0;

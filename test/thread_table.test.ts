@@ -89,8 +89,9 @@ function openat(ts: bigint, tid: bigint): BuiltFrame {
   return frameByName(PPME.PPME_SYSCALL_OPENAT_2_X, ts, tid, { fd: 3, dirfd: -100, name: '/etc/hosts', flags: 1, mode: 0, dev: 0, ino: 0 });
 }
 
-function procexit(ts: bigint, tid: bigint): EventFrame {
-  return frameByName(PPME.PPME_PROCEXIT_1_E, ts, tid, { status: 0, ret: 0, sig: 0, core: 0, reaper_tid: 0 });
+/** A procexit; `reaper` is its reaper_tid (null: empty, the driver could not tell). */
+function procexit(ts: bigint, tid: bigint, reaper: bigint | null = 0n): EventFrame {
+  return frameByName(PPME.PPME_PROCEXIT_1_E, ts, tid, { status: 0, ret: 0, sig: 0, core: 0, reaper_tid: reaper });
 }
 
 interface CaptureOptions {
@@ -687,6 +688,30 @@ test('extra trailing parameters beyond the table are tolerated (clone and execve
 
 // ---------------------------------------------------------------------------------------------
 // procexit
+
+test('orphans get the reaper as parent (libsinsp remove_thread / find_new_reaper): the kernel\'s reaper_tid, else a thread of the group, a process that reaped before, the init', async () => {
+  const CLONE_THREAD = 1 << 13;
+  const { rows } = await decode(scap([
+    callerClone(T0, 100n, 200n), callerClone(T0 + 1n, 200n, 300n),
+    procexit(T0 + 2n, 200n, null), // not said: no thread left, bash is no reaper, the init is
+    openat(T0 + 3n, 300n),
+    callerClone(T0 + 4n, 100n, 400n), callerClone(T0 + 5n, 400n, 500n),
+    procexit(T0 + 6n, 400n, 100n), // the kernel names bash (a subreaper)
+    openat(T0 + 7n, 500n),
+    callerClone(T0 + 8n, 500n, 600n),
+    procexit(T0 + 9n, 500n, null), // not said: bash reaped before, so it is a reaper
+    openat(T0 + 10n, 600n),
+    callerClone(T0 + 11n, 100n, 700n), callerClone(T0 + 12n, 700n, 701n, { flags: CLONE_THREAD }),
+    callerClone(T0 + 13n, 700n, 800n),
+    procexit(T0 + 14n, 700n, null), // the leader ends, thread 701 lives on and inherits 800
+    openat(T0 + 15n, 800n),
+    callerClone(T0 + 16n, 900n, 901n, { ptid: 5555n }), // 900's parent is unknown
+    procexit(T0 + 17n, 900n, null),
+    openat(T0 + 18n, 901n),
+  ], { pl: [INIT, BASH] }), { types: ['openat'] });
+  const parent = (tid: bigint): FieldValue => rows.find((r) => r['thread.tid'] === tid)!['proc.ppid'];
+  assert.equal([parent(300n), parent(500n), parent(600n), parent(800n), parent(901n)], [1n, 100n, 100n, 700n, null]);
+});
 
 test('procexit: the event still shows the thread, the next event of that tid does not', async () => {
   const events = [

@@ -43,6 +43,7 @@ const ROLE_PARAM_NAMES: Readonly<Record<string, readonly string[]>> = {
   OLDPATH: ['oldpath'], NEWPATH: ['newpath'], ENV: ['env'], TTY: ['tty'], VPGID: ['vpgid'],
   CAP_INHERITABLE: ['cap_inheritable'], CAP_PERMITTED: ['cap_permitted'], CAP_EFFECTIVE: ['cap_effective'],
   HOME: ['home'], SHELL: ['shell'], CONTAINER_ID: ['container_id'], EUID: ['euid', 'egid'], CREAT_FLAGS: ['creat_flags'],
+  REAPER_TID: ['reaper_tid'],
 };
 
 const CLONE_NAMES = new Set(['clone', 'fork', 'vfork', 'clone3']);
