@@ -17,8 +17,8 @@ import {
   HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_GID, HAS_EXEPATH, HAS_CONTAINER_START, IN_OWN_PIDNS, IS_REAPER, RECORD_BYTES, STR_LEN_BASE, STR_COUNT, SESSION_BASE, SESSION_BYTES,
   STR_COMM, STR_EXE, STR_EXEPATH, STR_ARGS, STR_CWD, STR_INTERPRETER, STR_ENV, strLen, strPtr,
 } from "./thread_record";
-import { findThread, insertThread, removeThread, threadSlots, threadSlotPtr } from "./thread_table";
-import { beginParents, mainThread, nextParent } from "./ancestry";
+import { findThread, insertThread, removeThread, threadCount, threadSlots, threadSlotPtr, setParent, mayHaveChildren, childrenGone } from "./thread_table";
+import { mainThread } from "./ancestry";
 import { stageString, stageFrom, commitStrings, freeStrings } from "./thread_strings";
 import { enterContainer, resetContainerStarts } from "./container_id";
 import { setExeOrigin, inheritExeOrigin } from "./drift";
@@ -189,7 +189,7 @@ function setIdentityFromParams(rec: ThreadRecord, type: u32, ts: u64, known: boo
 /** pid, ptid, vtid and vpid of `rec` (whose tid is the event's) from a clone exit's parameters. */
 function setIdsFromParams(rec: ThreadRecord, type: u32): void {
   rec.pid = paramI64(param(type, ROLE_PID));
-  rec.ptid = paramI64(param(type, ROLE_PTID));
+  setParent(rec, paramI64(param(type, ROLE_PTID)));
   const vpid = param(type, ROLE_VPID);
   if (!paramEmpty(vpid)) {
     rec.vtid = paramI64(param(type, ROLE_VTID));
@@ -241,7 +241,7 @@ function cloneCallerSide(type: u32, callerTid: i64, childTid: i64, ts: u64): voi
   // libsinsp gives every thread CLONE_FILES: it shares its main thread's fds.
   child.cloneFlags = leader ? flags : flags | PPM_CL_CLONE_FILES;
   child.pid = leader ? childTid : caller.pid;
-  child.ptid = leader ? caller.tid : caller.ptid;
+  setParent(child, leader ? caller.tid : caller.ptid);
   child.vtid = child.tid;
   child.vpid = child.pid;
   child.presence |= HAS_VPID;
@@ -311,7 +311,7 @@ export function onExecveExit(type: u32, tid: i64, ts: u64): void {
   if (rec == null) {
     rec = insertThread(tid);
     if (rec == null) return; // table full
-    rec.ptid = paramI64(param(type, ROLE_PTID));
+    setParent(rec, paramI64(param(type, ROLE_PTID)));
     rec.vtid = tid;
     stageString(STR_EXEPATH, 0, 0);
     stageString(STR_CWD, 0, 0);
@@ -448,28 +448,23 @@ export function exitReaper(type: u32): i64 {
 }
 
 /**
- * libsinsp find_new_reaper (thread_manager.cpp, after the kernel's): another thread of `r`'s
- * group; else the main thread of the nearest ancestor process that is a reaper — a pid
- * namespace's init (pid or vpid 1) or a process that reaped before (IS_REAPER) — without
- * crossing into another pid namespace; else null.
+ * libsinsp find_new_reaper (thread_manager.cpp, after the kernel's): `sibling` (another thread
+ * of `r`'s group, or null); else the main thread of the nearest ancestor process that is a
+ * reaper — a pid namespace's init (pid or vpid 1) or a process that reaped before (IS_REAPER) —
+ * without crossing into another pid namespace; else null.
  */
-function findNewReaper(r: ThreadRecord): ThreadRecord | null {
-  if (r.tid != r.pid) {
-    const m = findThread(r.pid);
-    if (m != null) return m;
-  } else {
-    for (let i: u32 = 0; i < threadSlots(); i++) {
-      const p = threadSlotPtr(i);
-      if (p != 0 && changetype<ThreadRecord>(p).pid == r.pid && changetype<ThreadRecord>(p).tid != r.tid) return changetype<ThreadRecord>(p);
-    }
-  }
+function findNewReaper(r: ThreadRecord, sibling: ThreadRecord | null): ThreadRecord | null {
+  if (sibling != null) return sibling;
   const ns = r.presence & IN_OWN_PIDNS;
-  beginParents(r);
-  for (let p = nextParent(); p != 0; p = nextParent()) {
-    const pr = changetype<ThreadRecord>(p);
-    if ((pr.presence & IN_OWN_PIDNS) != ns) break;
-    const m = mainThread(pr);
+  // Each ancestor is checked before a loop could end the walk (libsinsp checks a thread, then
+  // looks for it in its set of visited tids): a loop revisits checked threads only, so at most
+  // threadCount() steps see every distinct one.
+  let p = findThread(r.ptid);
+  for (let steps: u32 = 0; p != null && p.tid != r.tid && steps < threadCount(); steps++) {
+    if ((p.presence & IN_OWN_PIDNS) != ns) break;
+    const m = mainThread(p);
     if (m.pid == 1 || ((m.presence & HAS_VPID) != 0 && m.vpid == 1) || (m.presence & IS_REAPER) != 0) return m;
+    p = findThread(p.ptid);
   }
   return null;
 }
@@ -479,19 +474,34 @@ function findNewReaper(r: ThreadRecord): ThreadRecord | null {
  * parent, as libsinsp remove_thread does (thread_manager.cpp; assign_children_to_reaper in
  * threadinfo.cpp): the thread `reaper` names (the procexit's reaper_tid) when the table has it,
  * else findNewReaper; with none, ptid 0 (no parent). A reaper of another process is marked
- * IS_REAPER. A reaper_tid of 0 says the kernel saw no children: the table is not walked (the
- * walk visits every slot, so it runs only for exits that leave children, or that do not say).
+ * IS_REAPER. Nothing is walked when a reaper_tid of 0 says the kernel saw no children, or when
+ * no record ever named `r` as parent (mayHaveChildren); else one pass over the table's slots
+ * gives the children their parent; when the reaper is not known yet, a first pass finds whether
+ * there are children at all and another thread of the group.
  */
 function reparentChildren(r: ThreadRecord, reaper: i64): void {
-  if (reaper == 0) return;
-  let to = reaper > 0 && reaper != r.tid ? findThread(reaper) : null;
-  if (to == null) to = findNewReaper(r);
+  const tid = r.tid;
+  if (reaper == 0 || !mayHaveChildren(tid)) return;
+  childrenGone(tid);
+  let to = reaper > 0 && reaper != tid ? findThread(reaper) : null;
+  if (to == null) {
+    let orphans = false;
+    let sibling: ThreadRecord | null = null;
+    if (tid != r.pid) sibling = findThread(r.pid);
+    for (let i: u32 = 0; i < threadSlots(); i++) {
+      const p = threadSlotPtr(i);
+      if (p == 0 || changetype<ThreadRecord>(p).tid == tid) continue;
+      if (changetype<ThreadRecord>(p).ptid == tid) orphans = true;
+      if (sibling == null && changetype<ThreadRecord>(p).pid == r.pid) sibling = changetype<ThreadRecord>(p);
+    }
+    if (!orphans) return;
+    to = findNewReaper(r, sibling);
+  }
   const toTid = to == null ? 0 : to.tid;
   if (to != null && to.pid != r.pid) mainThread(to).presence |= IS_REAPER;
-  const tid = r.tid;
   for (let i: u32 = 0; i < threadSlots(); i++) {
     const p = threadSlotPtr(i);
-    if (p != 0 && changetype<ThreadRecord>(p).ptid == tid && changetype<ThreadRecord>(p).tid != tid) changetype<ThreadRecord>(p).ptid = toTid;
+    if (p != 0 && changetype<ThreadRecord>(p).ptid == tid && changetype<ThreadRecord>(p).tid != tid) setParent(changetype<ThreadRecord>(p), toTid);
   }
 }
 

@@ -8,7 +8,7 @@ import {
   ThreadRecord, HAS_CLONE_TS, HAS_PIDNS_INIT_START_TS, HAS_EXE_INO, HAS_EXE_INO_CTIME,
   HAS_EXE_INO_MTIME, HAS_VPID, HAS_EXE_FLAGS, HAS_LOGINUID, HAS_UID, HAS_GID, HAS_EXEPATH, IN_OWN_PIDNS, STR_EXEPATH,
 } from "./thread_record";
-import { insertThread } from "./thread_table";
+import { insertThread, setParent } from "./thread_table";
 import { stageString, commitStrings } from "./thread_strings";
 import { setContainerId } from "./container_id";
 import { isPlausibleNs } from "./epoch_ns";
@@ -53,7 +53,7 @@ export function addProcess(
   if (found == null) return; // table full
   const r: ThreadRecord = found;
   r.pid = pid;
-  r.ptid = ptid;
+  setParent(r, ptid);
   // Of the entry's PPM_CL_* flags, whether a thread shares its main thread's fds.
   r.cloneFlags = flags & PPM_CL_CLONE_FILES;
   r.vtid = hasVpid ? vtid : tid;

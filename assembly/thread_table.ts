@@ -19,6 +19,40 @@ export const MAX_THREADS: u32 = 262144;
 
 let dropped: u32 = 0;
 
+// Which tids may be some thread's parent: bit (tid mod PARENT_BITS), set whenever a record's ptid
+// becomes that tid (setParent), cleared once the tid's exit gave its children away. A clear bit
+// spares an exit the walk over the table (lifecycle.ts reparentChildren). Linux tids stay below
+// 2^22 (PID_MAX_LIMIT), so a bit names one tid. Static and zero at instantiation: only the pages
+// of the tids in use are ever touched.
+const PARENT_BITS: u32 = 1 << 22;
+const parentBits: usize = memory.data(<i32>(PARENT_BITS >> 3), 8);
+/** Some bit of parentBits was set since the last clear. */
+let parentsDirty = false;
+
+// @ts-ignore: decorator
+@inline function parentByte(tid: i64): usize {
+  return parentBits + <usize>((<u32>tid & (PARENT_BITS - 1)) >> 3);
+}
+
+/** Sets `r`'s parent thread id; `ptid` may have children from then on. */
+export function setParent(r: ThreadRecord, ptid: i64): void {
+  r.ptid = ptid;
+  const b = parentByte(ptid);
+  store<u8>(b, <u8>(<u32>load<u8>(b) | (<u32>1 << (<u32>ptid & 7))));
+  parentsDirty = true;
+}
+
+/** Whether some record may name `tid` as its parent (false: none does). */
+export function mayHaveChildren(tid: i64): bool {
+  return (<u32>load<u8>(parentByte(tid)) & (<u32>1 << (<u32>tid & 7))) != 0;
+}
+
+/** `tid` has no children left in the table (its exit gave them away). */
+export function childrenGone(tid: i64): void {
+  const b = parentByte(tid);
+  store<u8>(b, <u8>(<u32>load<u8>(b) & ~(<u32>1 << (<u32>tid & 7))));
+}
+
 /** Threads not added because the table was full. */
 export function droppedThreads(): u32 {
   return dropped;
@@ -67,6 +101,8 @@ export function resetThreads(counts: bool): void {
   pristine = false;
   liveCount = 0;
   if (counts) dropped = 0;
+  if (parentsDirty) memory.fill(parentBits, 0, <usize>(PARENT_BITS >> 3));
+  parentsDirty = false;
 }
 
 /** Slots of the table, used or not: walking 0..threadSlots()-1 with threadSlotPtr visits every thread. */
