@@ -15,7 +15,8 @@ import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture, type CaptureEvent } from '../ts/api/index.js';
-import { liveCaptureUnavailable, startLoader } from '../ts/live/index.js';
+import { startLoader } from '../ts/live/index.js';
+import { liveSuite } from './helpers/live_suite.js';
 import { runCli } from './helpers/cli.js';
 
 const FIELDS = [
@@ -95,32 +96,23 @@ function checkExec(r: Recording, m: Made, maker: string): void {
     [null, null, null, null], `chmod pid ${m.chmodPid} changed the deleted file, not ${m.path}`);
 }
 
-const why = liveCaptureUnavailable();
-if (why) {
-  console.warn(`\n  SKIPPED inode-reuse drift tests (nothing checked): ${why}\n`);
-  test(`inode reuse: skipped, ${why}`, () => {});
-} else {
-  let r: Recording;
-  test.before(async () => {
-    r = await record();
-  });
-  test.after(() => {
-    if (r) rmSync(r.dir, { recursive: true, force: true });
-  });
-
+liveSuite('inode-reuse drift tests', record, (get) => {
   test('the exec of a copy at a deleted file\'s inode number: writer cp, no chmod author (the deleted file\'s chmod is not carried over)', () => {
+    const r = get();
     checkExec(r, r.cp, 'cp');
   });
 
   test('the same for a move across filesystems (mv copies, then unlinks the source): writer mv, no chmod author', () => {
+    const r = get();
     checkExec(r, r.mv, 'mv');
   });
 
   test('default rules on the recording: the chmod rule stays silent for both', () => {
+    const r = get();
     const out = runCli(['read', r.file, '--default-rules', '-q']);
     assert.is(out.status, 0, out.stderr);
     assert.equal(out.stdout.split('\n').filter((l) => l.includes(RULE) && (l.includes(r.cp.path) || l.includes(r.mv.path))), []);
   });
-}
+});
 
 test.run();

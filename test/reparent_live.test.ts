@@ -12,11 +12,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture, type CaptureEvent } from '../ts/api/index.js';
-import { liveCaptureUnavailable, startLoader } from '../ts/live/index.js';
+import { startLoader } from '../ts/live/index.js';
+import { liveSuite } from './helpers/live_suite.js';
 import { runCli } from './helpers/cli.js';
 
 /** libsinsp's sinsp-example (../shared/tools/build-oracle.sh puts it there). */
@@ -82,38 +83,30 @@ function orphanExec(r: Recording, o: Orphan): CaptureEvent {
   return ev!;
 }
 
-const why = liveCaptureUnavailable();
-if (why) {
-  console.warn(`\n  SKIPPED orphan reparenting tests (nothing checked): ${why}\n`);
-  test(`reparenting: skipped, ${why}`, () => {});
-} else {
-  let r: Recording;
-  test.before(async () => {
-    r = await record();
-  });
-  test.after(() => {
-    if (r) rmSync(r.dir, { recursive: true, force: true });
-  });
-
+liveSuite('orphan reparenting tests', record, (get) => {
   test('an orphan\'s exec: proc.ppid and proc.pname are the reaper the kernel gave it', () => {
+    const r = get();
     const ev = orphanExec(r, r.orphan);
     assert.ok(r.orphan.kernelPpid > 0);
     assert.equal([ev['proc.ppid'], ev['proc.pname']], [BigInt(r.orphan.kernelPpid), r.orphan.reaperComm]);
   });
 
   test('under a child subreaper (prctl PR_SET_CHILD_SUBREAPER): the subreaper, as the kernel says', () => {
+    const r = get();
     const ev = orphanExec(r, r.subreaped);
     assert.is(r.subreaped.kernelPpid, r.subreaper, 'the kernel gave the orphan to perl');
     assert.equal([ev['proc.ppid'], ev['proc.pname']], [BigInt(r.subreaper), 'perl']);
   });
 
   test('a filter on proc.ppid selects the orphan\'s exec by the reaper\'s pid (proc.ppid = 1 on a host without subreaper)', () => {
+    const r = get();
     const out = runCli(['read', r.file, `evt.type = execve and proc.ppid = ${r.orphan.kernelPpid}`, '-p', '%proc.pid %proc.exepath']);
     assert.is(out.status, 0, out.stderr);
     assert.ok(out.stdout.split('\n').includes(`${r.orphan.pid} /usr/bin/sleep`), out.stdout);
   });
 
   test('libsinsp (sinsp-example) reads the same proc.ppid and proc.pname from the recording, for both', () => {
+    const r = get();
     if (!existsSync(ORACLE)) {
       console.warn(`\n  SKIPPED libsinsp comparison of the orphans' parents: no ${ORACLE} (build it with ../shared/tools/build-oracle.sh, or set SCAPDRIFT_ORACLE)\n`);
       return;
@@ -127,6 +120,6 @@ if (why) {
       assert.equal(lines, [`${ev['proc.ppid']} ${ev['proc.pname']}`]);
     }
   });
-}
+});
 
 test.run();
