@@ -88,8 +88,11 @@ export async function printEvents(source: ByteSource, plan: Plan, workersOption:
   const bar = showBar ? await progressBar() : undefined;
   const started = Date.now();
   bar?.start(source.totalBytes ?? 0, 0, { rate: 0 });
-  const restoreTerminal = (): void => { bar?.stop(); };
-  process.once('SIGINT', restoreTerminal);
+  // Ctrl-C while the bar is shown: the bar gives the cursor back, then the signal does what it
+  // does with no listener (the process ends by SIGINT). A listener that only stopped the bar kept
+  // a read running to its end.
+  const restoreTerminal = (): void => { bar?.stop(); process.kill(process.pid, 'SIGINT'); };
+  if (bar) process.once('SIGINT', restoreTerminal);
   try {
     return await printer.decoder.runSource(source, {
       ...printer.handlers,

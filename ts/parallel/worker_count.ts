@@ -1,5 +1,6 @@
 /**
- * How many threads decode by default (`read`, `openCapture` with no `workers`),
+ * How many threads decode by default (`read` with no `--workers`; `openCapture` decodes on one
+ * thread unless its `workers` option says otherwise),
  * from the work as known before reading: a small module, loaded at start-up,
  * apart from the pool (ts/parallel/pool.ts), which is loaded only when more
  * than one thread decodes.
