@@ -49,7 +49,7 @@ const NEEDS_ESCAPE = /[^\x20-\x7e]|\\/;
  * event, 5× the decoding of the whole event). Shorter texts cost less to escape than to look up.
  */
 const MEMO_MIN_BYTES = 256;
-/** Bytes the remembered texts' copies may hold together; the oldest go first. */
+/** Bytes the remembered texts' copies may hold together; the least recently used go first. */
 const MEMO_MAX_BYTES = 4 << 20;
 
 interface Memo {
@@ -59,7 +59,7 @@ interface Memo {
   text: string;
 }
 
-/** Remembered texts by a key of their length and a few of their bytes, oldest first; verified by their whole bytes. */
+/** Remembered texts by a key of their length and a few of their bytes, least recently used first; verified by their whole bytes. */
 const memo = new Map<string, Memo>();
 let memoBytes = 0;
 
@@ -81,7 +81,11 @@ export function escapeBytes(bytes: Uint8Array, start = 0, end = bytes.length, se
   const key = memoKey(bytes, start, end, separator);
   const view = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
   const hit = memo.get(key);
-  if (hit && hit.sepText === sepText && hit.bytes.equals(view)) return hit.text;
+  if (hit && hit.sepText === sepText && hit.bytes.equals(view)) {
+    memo.delete(key); // the most recently used again
+    memo.set(key, hit);
+    return hit.text;
+  }
   const text = escapeRange(bytes, start, end, separator, sepText);
   if (hit) { memo.delete(key); memoBytes -= hit.bytes.length; }
   if (view.length <= MEMO_MAX_BYTES) {

@@ -210,8 +210,6 @@ class PoolRun<P> {
   private readonly inFlight = new Map<number, { bytes: SharedArrayBuffer; length: number }>();
   /** Bytes of the batches in `inFlight`. */
   private bytesInFlight = 0;
-  /** seq → bytes, until its owner has answered. */
-  private readonly lengths = new Map<number, number>();
   private readonly results = new Map<number, BatchOutput>();
   /** seq → owner, until its owner has answered. */
   private readonly owners = new Map<number, number>();
@@ -267,7 +265,6 @@ class PoolRun<P> {
   dispatch(batch: Batch): void {
     const pool = this.pool;
     const seq = this.nextSeq++;
-    this.lengths.set(seq, batch.length);
     if (seq === 1 && pool.length < this.n - 1) this.startWorkers();
     this.inFlight.set(seq, { bytes: batch.bytes, length: batch.length });
     this.bytesInFlight += batch.length;
@@ -347,8 +344,8 @@ class PoolRun<P> {
   }
 
   private observe(m: BatchDone): void {
-    this.sizer.observe(this.lengths.get(m.seq) ?? 0, m.outputBytes ?? 0);
-    this.lengths.delete(m.seq);
+    // In flight still: its owner (and so the slowest replica) has only now finished it.
+    this.sizer.observe(this.inFlight.get(m.seq)?.length ?? 0, m.outputBytes ?? 0);
   }
 
   /**
